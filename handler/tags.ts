@@ -1,0 +1,25 @@
+/**
+ * Tag keys and values shared by the stack, the handler, the simulator scenarios and the AMI templates.
+ * One place, so a tag the handler checks is the tag the stack writes.
+ */
+export const TAG_MANAGED_BY = "ir:managed-by";
+export const MANAGED_BY_VALUE = "ec2-incident-response";
+
+/** On instances the handler launches: the responder never responds to these. */
+export const TAG_RESPONDER_MADE = "ir:responder-made";
+export type ResponderMadeKind = "forensic" | "replacement";
+
+/** Incident id on the instance, its snapshots, the forensic instance and volume copies. */
+export const TAG_INCIDENT = "ir:incident";
+
+/** Default exclusion tag key (EXCLUSION_TAG can rename it); value `true` excludes the instance. */
+export const DEFAULT_EXCLUSION_TAG = "ir:exclude";
+
+/** `true` on an AMI or an instance whose kernel writes a crash dump on NMI (kdump loaded). */
+export const TAG_KDUMP_READY = "ir:kdump-ready";
+
+/** Role of a security group the stack or the handler makes. */
+export const TAG_ROLE = "ir:role";
+export type SecurityGroupRole = "untrack" | "isolation" | "forensic";
+
+export const TRUE_VALUE = "true";
