@@ -1,0 +1,282 @@
+// The simulator's public surface: what handler tests, the drill and the CLI code against.
+import type { CallRecord, FaultRule, StateDurations } from "./options";
+import type {
+  AutoScalingGroup,
+  Bucket,
+  IamInstanceProfileAssociation,
+  Image,
+  Instance,
+  InstanceProfile,
+  MarketType,
+  NetworkInterface,
+  PublishedMessage,
+  Role,
+  SecurityGroup,
+  Snapshot,
+  StoredObject,
+  Subnet,
+  TargetGroup,
+  Volume,
+  Vpc,
+} from "./state/model";
+
+export interface VpcSpec {
+  vpcId?: string;
+  cidrBlock?: string;
+  /** Subnets to create; default one subnet in `${region}a`. */
+  subnets?: { subnetId?: string; availabilityZone?: string; cidrBlock?: string }[];
+  tags?: Record<string, string>;
+}
+
+export interface SecurityGroupSpec {
+  groupId?: string;
+  vpcId: string;
+  groupName: string;
+  description?: string;
+  tags?: Record<string, string>;
+  /** Ingress rules as CIDR + port; egress gets AWS's default allow-all rule. */
+  ingress?: { protocol?: string; fromPort?: number; toPort?: number; cidr: string }[];
+}
+
+export interface InstanceProfileSpec {
+  name: string;
+  instanceProfileId?: string;
+  /** Role inside the profile (default `${name}-role`); null for a profile without a role. */
+  roleName?: string | null;
+  roleId?: string;
+}
+
+export interface ImageSpec {
+  imageId?: string;
+  name?: string;
+  description?: string;
+  architecture?: "x86_64" | "arm64";
+  /** Tag the AMI with ir:kdump-ready=true. */
+  kdumpReady?: boolean;
+  rootDeviceType?: "ebs" | "instance-store";
+  rootVolumeSizeGiB?: number;
+  tags?: Record<string, string>;
+}
+
+export interface LaunchTemplateSpec {
+  launchTemplateId?: string;
+  name: string;
+  imageId: string;
+  instanceType: string;
+  securityGroupIds?: string[];
+  subnetId?: string;
+  instanceProfileArn?: string;
+  tags?: Record<string, string>;
+}
+
+export interface TargetGroupSpec {
+  name: string;
+  vpcId: string;
+  arn?: string;
+  port?: number;
+  protocol?: string;
+  deregistrationDelaySeconds?: number;
+}
+
+export interface AutoScalingGroupSpec {
+  name: string;
+  launchTemplate: string;
+  subnetIds: string[];
+  minSize?: number;
+  maxSize?: number;
+  /** Default: the number of instances placed in the group with `instance({ autoScalingGroup })`. */
+  desiredCapacity?: number;
+  targetGroupArns?: string[];
+  healthCheckType?: "EC2" | "ELB";
+  healthCheckGracePeriodSeconds?: number;
+}
+
+export interface VolumeSpec {
+  volumeId?: string;
+  sizeGiB?: number;
+  deviceName?: string;
+  deleteOnTermination?: boolean;
+  volumeType?: string;
+  encrypted?: boolean;
+}
+
+export interface NetworkInterfaceSpec {
+  networkInterfaceId?: string;
+  subnetId?: string;
+  securityGroupIds?: string[];
+  privateIpAddress?: string;
+  publicIp?: string;
+}
+
+export interface InstanceSpec {
+  instanceId?: string;
+  instanceType?: string;
+  imageId?: string;
+  subnetId: string;
+  /** Groups of the primary ENI (default: the VPC's "default" group, created on demand). */
+  securityGroupIds?: string[];
+  primaryNetworkInterface?: Omit<NetworkInterfaceSpec, "subnetId" | "securityGroupIds">;
+  /** Further ENIs (device index 1, 2 ...). */
+  extraNetworkInterfaces?: NetworkInterfaceSpec[];
+  /** Root volume (EBS root only). */
+  rootVolume?: VolumeSpec;
+  /** Data volumes attached at /dev/sdf, /dev/sdg ... unless deviceName says otherwise. */
+  dataVolumes?: VolumeSpec[];
+  rootDeviceType?: "ebs" | "instance-store";
+  market?: MarketType;
+  hibernation?: boolean;
+  /** Tag the instance with ir:kdump-ready=true (otherwise readiness comes from the AMI's tag). */
+  kdumpReady?: boolean;
+  /** Instance profile name or ARN. */
+  instanceProfile?: string;
+  autoScalingGroup?: string;
+  targetGroupArns?: string[];
+  tags?: Record<string, string>;
+  shutdownBehavior?: "stop" | "terminate";
+  disableApiTermination?: boolean;
+  state?: "running" | "stopped";
+  consoleOutput?: string;
+  launchTime?: number;
+  keyName?: string;
+}
+
+export interface FindingOptions {
+  type?: string;
+  severity?: number;
+  /** GuardDuty sample finding (detail.service.additionalInfo.sample = true). */
+  sample?: boolean;
+  /** EventBridge source: "aws.guardduty" (default) or "ir.drill". */
+  source?: string;
+  findingId?: string;
+  /** Account and region written in the finding (default: the simulator's). */
+  accountId?: string;
+  region?: string;
+}
+
+/** A GuardDuty finding as EventBridge delivers it (same shape as shared/fixtures/events). */
+export interface GuardDutyEvent {
+  version: string;
+  id: string;
+  "detail-type": string;
+  source: string;
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: Record<string, unknown> & {
+    id: string;
+    type: string;
+    severity: number;
+    accountId: string;
+    region: string;
+    resource: Record<string, unknown>;
+    service: Record<string, unknown>;
+  };
+}
+
+export interface CreatedVpc {
+  vpcId: string;
+  subnets: { subnetId: string; availabilityZone: string }[];
+}
+
+export interface CreatedInstanceProfile {
+  name: string;
+  arn: string;
+  instanceProfileId: string;
+  roleName?: string;
+  roleArn?: string;
+}
+
+export interface CreatedInstance {
+  instanceId: string;
+  networkInterfaceIds: string[];
+  /** Root first (EBS root only), then data volumes. */
+  volumeIds: string[];
+}
+
+export interface ScenarioBuilder {
+  vpc(spec?: VpcSpec): CreatedVpc;
+  securityGroup(spec: SecurityGroupSpec): string;
+  instanceProfile(spec: InstanceProfileSpec): CreatedInstanceProfile;
+  image(spec?: ImageSpec): string;
+  launchTemplate(spec: LaunchTemplateSpec): { launchTemplateId: string; name: string };
+  targetGroup(spec: TargetGroupSpec): string;
+  autoScalingGroup(spec: AutoScalingGroupSpec): string;
+  instance(spec: InstanceSpec): CreatedInstance;
+  bucket(name: string): string;
+  topic(name: string): string;
+  /** Build VPC, subnets, groups, ENIs, image, profile and instance (and ASG when tagged) matching a fixture event. */
+  fromFinding(
+    event: GuardDutyEvent,
+    options?: { kdumpReady?: boolean; instanceType?: string },
+  ): CreatedInstance;
+  /** A GuardDuty EventBridge event for the instance, from its current state. */
+  findingFor(instanceId: string, options?: FindingOptions): GuardDutyEvent;
+}
+
+/** Read-only views of the simulated account for final-state assertions (copies: mutate freely). */
+export interface StateReader {
+  instance(instanceId: string): Instance | undefined;
+  instances(): Instance[];
+  volume(volumeId: string): Volume | undefined;
+  volumes(): Volume[];
+  snapshots(): Snapshot[];
+  securityGroup(groupId: string): SecurityGroup | undefined;
+  securityGroups(): SecurityGroup[];
+  networkInterface(networkInterfaceId: string): NetworkInterface | undefined;
+  vpcs(): Vpc[];
+  subnets(): Subnet[];
+  images(): Image[];
+  instanceProfile(name: string): InstanceProfile | undefined;
+  role(roleName: string): Role | undefined;
+  /** Inline policies of a role: policy name -> document (as PutRolePolicy stored it, URL-decoded). */
+  rolePolicies(roleName: string): Record<string, string>;
+  iamInstanceProfileAssociations(): IamInstanceProfileAssociation[];
+  autoScalingGroup(name: string): AutoScalingGroup | undefined;
+  targetGroup(arnOrName: string): TargetGroup | undefined;
+  bucket(name: string): Bucket | undefined;
+  object(bucket: string, key: string): StoredObject | undefined;
+  messages(topicArn?: string): PublishedMessage[];
+  /** Lambda invocations the simulator delivered. */
+  invocations(): LambdaInvocation[];
+}
+
+export type InvocationType = "RequestResponse" | "Event" | "DryRun";
+
+export type LambdaTarget = (payload: unknown, invocationType: InvocationType) => Promise<unknown>;
+
+export interface LambdaInvocation {
+  functionName: string;
+  invocationType: InvocationType;
+  payload: unknown;
+  at: number;
+  outcome: "succeeded" | "failed" | "pending";
+  error?: string;
+}
+
+export interface FaultController {
+  add(rule: FaultRule): void;
+  clear(): void;
+}
+
+export interface Simulator {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly durations: StateDurations;
+  /** Environment for an SDK client or a child process: endpoint, region, dummy credentials. */
+  env(): Record<string, string>;
+  /** Simulated epoch ms. */
+  now(): number;
+  /** Move simulated time forward at once (runs every transition that falls due). */
+  advance(simMs: number): void;
+  /** Resolve after `simMs` of simulated time (simMs / timeScale of wall time). */
+  sleep(simMs: number): Promise<void>;
+  readonly scenario: ScenarioBuilder;
+  readonly state: StateReader;
+  /** The call log, oldest first. */
+  readonly calls: readonly CallRecord[];
+  readonly faults: FaultController;
+  readonly lambda: { register(functionName: string, target: LambdaTarget): void };
+  stop(): Promise<void>;
+}
