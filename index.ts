@@ -1,0 +1,122 @@
+// The responder stack: GuardDuty finding -> EventBridge -> responder Lambda, with everything the response needs.
+// Configuration is read and validated once here (infra/config.ts lists every key); components never read config.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { parseStackConfig } from "./infra/config";
+import { Detection } from "./infra/detection";
+import { EvidenceStore } from "./infra/evidenceStore";
+import { ForensicAccess } from "./infra/forensicAccess";
+import { IsolationGroups } from "./infra/isolation";
+import { Responder, ResponderSettings } from "./infra/responder";
+
+const config = parseStackConfig(pulumi.runtime.allConfig());
+const identity = aws.getCallerIdentityOutput();
+const partition = aws.getPartitionOutput().partition;
+
+const evidence = new EvidenceStore("ir", {
+  retainEvidence: config.evidenceRetention === "retain",
+  kmsKeyArn: config.evidenceKmsKeyArn,
+  objectLock: config.evidenceObjectLock,
+  expirationDays: config.evidenceExpirationDays,
+  notificationEmail: config.notificationEmail,
+});
+
+const access = new ForensicAccess("ir", {
+  evidenceBucketArn: evidence.bucketArn,
+  evidenceKmsKeyArn: config.evidenceKmsKeyArn,
+});
+
+const isolation = config.vpcIds.map(
+  (vpcId) =>
+    [
+      vpcId,
+      new IsolationGroups(`ir-${vpcId}`, {
+        vpcId,
+        forensicSourceCidrs: config.forensicSourceCidrs,
+        forensicIngressPorts: config.forensicIngressPorts,
+        forensicEgressCidrs: config.forensicEgressCidrs,
+      }),
+    ] as const,
+);
+const vpcSecurityGroups = pulumi.output(
+  Object.fromEntries(
+    isolation.map(([vpcId, groups]) => [
+      vpcId,
+      {
+        untrack: groups.untrackGroupId,
+        isolation: groups.isolationGroupId,
+        forensic: groups.forensicGroupId,
+      },
+    ]),
+  ),
+);
+
+const settings: pulumi.Output<ResponderSettings> = pulumi.output({
+  accountId: identity.accountId,
+  incidentTable: evidence.tableName,
+  evidenceBucket: evidence.bucketName,
+  notificationTopicArn: evidence.topicArn,
+  severityThreshold: config.severityThreshold,
+  vpcSecurityGroups,
+  forensicSourceCidrs: config.forensicSourceCidrs,
+  forensicAmiId: config.forensicAmiId,
+  forensicInstanceType: config.forensicInstanceType,
+  forensicInstanceProfileArn: access.forensicInstanceProfileArn,
+  forensicSubnets: config.forensicSubnets,
+  quarantineInstanceProfileArn: access.quarantineInstanceProfileArn,
+  dryRun: config.dryRun,
+  snapshotLock: config.snapshotLock,
+  attachSnapshotCopies: config.attachSnapshotCopies,
+  replacement: config.replacement,
+  revokeRoleSessions: config.revokeRoleSessions,
+  pollIntervalSeconds: config.pollIntervalSeconds,
+  stopTimeoutSeconds: config.stopTimeoutSeconds,
+  memoryGraceBaseSeconds: config.memoryGraceBaseSeconds,
+  memoryGraceSecondsPerGib: config.memoryGraceSecondsPerGib,
+});
+
+const responder = new Responder("ir", {
+  settings,
+  region: config.region,
+  partition,
+  evidenceBucketArn: evidence.bucketArn,
+  evidenceKmsKeyArn: config.evidenceKmsKeyArn,
+  incidentTableArn: evidence.tableArn,
+  passableRoleArns: [access.forensicRoleArn, access.quarantineRoleArn, ...config.replacementRoleArns],
+  protectedRoleArns: [access.forensicRoleArn, access.quarantineRoleArn],
+  memoryMb: config.responderMemoryMb,
+  timeoutSeconds: config.responderTimeoutSeconds,
+  logRetentionDays: config.logRetentionDays,
+  powertoolsLayerArn: config.powertoolsLayerArn,
+});
+
+// Depends on the whole responder, so no finding is delivered before its role policy exists.
+const detection = new Detection(
+  "ir",
+  {
+    existingDetectorId: config.guardDutyDetectorId,
+    findingPublishingFrequency: config.findingPublishingFrequency,
+    severityThreshold: config.severityThreshold,
+    acceptDrillEvents: config.acceptDrillEvents,
+    responderFunctionArn: responder.functionArn,
+    responderFunctionName: responder.functionName,
+    deadLetterQueueArn: responder.deadLetterQueueArn,
+    deadLetterQueueUrl: responder.deadLetterQueueUrl,
+  },
+  { dependsOn: [responder] },
+);
+
+export const guardDutyDetectorId = detection.detectorId;
+export const findingRuleArn = detection.ruleArn;
+export const responderFunctionName = responder.functionName;
+export const responderFunctionArn = responder.functionArn;
+export const responderRoleArn = responder.roleArn;
+export const responderLogGroup = responder.logGroupName;
+export const deadLetterQueueUrl = responder.deadLetterQueueUrl;
+export const isolationGroups = vpcSecurityGroups;
+export const forensicInstanceProfileArn = access.forensicInstanceProfileArn;
+export const quarantineInstanceProfileArn = access.quarantineInstanceProfileArn;
+export const evidenceBucket = evidence.bucketName;
+export const incidentTable = evidence.tableName;
+export const notificationTopicArn = evidence.topicArn;
+export const forensicAmiId = config.forensicAmiId;

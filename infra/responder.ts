@@ -1,0 +1,254 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createResponder } from "../handler";
+import { assumeRolePolicy, responderPolicy } from "./policies";
+import { managedTags } from "./tagging";
+
+/** Per-VPC security groups handed to the responder (the VPC_SECURITY_GROUPS setting). */
+export interface VpcGroupIds {
+  untrack: string;
+  isolation: string;
+  forensic: string;
+}
+
+/** The handler's settings, as plain resolved values; see handler/README.md for their meaning. */
+export interface ResponderSettings {
+  accountId: string;
+  incidentTable: string;
+  evidenceBucket: string;
+  notificationTopicArn: string;
+  severityThreshold: number;
+  vpcSecurityGroups: Record<string, VpcGroupIds>;
+  forensicSourceCidrs: string[];
+  forensicAmiId: string;
+  forensicInstanceType: string;
+  forensicInstanceProfileArn: string;
+  forensicSubnets: Record<string, string>;
+  quarantineInstanceProfileArn: string;
+  dryRun: boolean;
+  snapshotLock: { mode: string; days: number };
+  attachSnapshotCopies: boolean;
+  replacement: string;
+  revokeRoleSessions: boolean;
+  pollIntervalSeconds: number;
+  stopTimeoutSeconds: number;
+  memoryGraceBaseSeconds: number;
+  memoryGraceSecondsPerGib: number;
+}
+
+/** The environment variables handler/settings.ts reads. Pure, so the contract between the two is testable. */
+export function responderEnvironment(s: ResponderSettings): Record<string, string> {
+  return {
+    RESPONDER_ACCOUNT_ID: s.accountId,
+    INCIDENT_TABLE: s.incidentTable,
+    EVIDENCE_BUCKET: s.evidenceBucket,
+    NOTIFICATION_TOPIC_ARN: s.notificationTopicArn,
+    SEVERITY_THRESHOLD: String(s.severityThreshold),
+    VPC_SECURITY_GROUPS: JSON.stringify(s.vpcSecurityGroups),
+    FORENSIC_SOURCE_CIDRS: JSON.stringify(s.forensicSourceCidrs),
+    FORENSIC_AMI_ID: s.forensicAmiId,
+    FORENSIC_INSTANCE_TYPE: s.forensicInstanceType,
+    FORENSIC_INSTANCE_PROFILE_ARN: s.forensicInstanceProfileArn,
+    FORENSIC_SUBNETS: JSON.stringify(s.forensicSubnets),
+    QUARANTINE_INSTANCE_PROFILE_ARN: s.quarantineInstanceProfileArn,
+    DRY_RUN: String(s.dryRun),
+    SNAPSHOT_LOCK: s.snapshotLock.mode,
+    SNAPSHOT_LOCK_DAYS: String(s.snapshotLock.days),
+    ATTACH_SNAPSHOT_COPIES: String(s.attachSnapshotCopies),
+    REPLACEMENT: s.replacement,
+    REVOKE_ROLE_SESSIONS: String(s.revokeRoleSessions),
+    POLL_INTERVAL_SECONDS: String(s.pollIntervalSeconds),
+    STOP_TIMEOUT_SECONDS: String(s.stopTimeoutSeconds),
+    MEMORY_GRACE_BASE_SECONDS: String(s.memoryGraceBaseSeconds),
+    MEMORY_GRACE_SECONDS_PER_GIB: String(s.memoryGraceSecondsPerGib),
+    POWERTOOLS_SERVICE_NAME: "ec2-incident-response",
+  };
+}
+
+/**
+ * The Lambda runtime provides the AWS SDK v3 and the Powertools layer provides the logger, so neither belongs in
+ * the archive. Pulumi matches exact package names only, so every @aws-sdk/* dependency is listed.
+ */
+export function packagesProvidedAtRuntime(packageJson: { dependencies?: Record<string, string> }): string[] {
+  return Object.keys(packageJson.dependencies ?? {}).filter(
+    (name) => name.startsWith("@aws-sdk/") || name.startsWith("@aws-lambda-powertools/"),
+  );
+}
+
+/** The public SSM parameter AWS publishes for each Powertools for AWS Lambda (TypeScript) layer version. */
+export function powertoolsLayerParameter(version: string): string {
+  return `/aws/service/powertools/typescript/generic/all/${version}`;
+}
+
+/** The logger version the handler was tested with, so the layer matches it exactly. */
+export function installedPowertoolsVersion(): string {
+  const manifest = path.join(
+    path.dirname(require.resolve("@aws-lambda-powertools/logger")),
+    "..",
+    "..",
+    "package.json",
+  );
+  return (JSON.parse(fs.readFileSync(manifest, "utf8")) as { version: string }).version;
+}
+
+export interface ResponderArgs {
+  settings: pulumi.Input<ResponderSettings>;
+  region: string;
+  partition: pulumi.Input<string>;
+  evidenceBucketArn: pulumi.Input<string>;
+  evidenceKmsKeyArn?: string;
+  incidentTableArn: pulumi.Input<string>;
+  /** Roles the responder may pass to EC2: forensic, quarantine, and configured replacement roles. */
+  passableRoleArns: pulumi.Input<string>[];
+  /** The stack's own roles, which the responder may never rewrite. */
+  protectedRoleArns: pulumi.Input<string>[];
+  memoryMb: number;
+  timeoutSeconds: number;
+  logRetentionDays: number;
+  /** Override; otherwise resolved from AWS's public SSM parameter for the installed logger version. */
+  powertoolsLayerArn?: string;
+}
+
+/**
+ * The responder Lambda with its own least-privilege role, log group and dead-letter queue. The function is the
+ * serialized `createResponder` factory from handler/.
+ */
+export class Responder extends pulumi.ComponentResource {
+  public readonly functionName: pulumi.Output<string>;
+  public readonly functionArn: pulumi.Output<string>;
+  public readonly roleArn: pulumi.Output<string>;
+  public readonly logGroupName: pulumi.Output<string>;
+  public readonly deadLetterQueueArn: pulumi.Output<string>;
+  public readonly deadLetterQueueUrl: pulumi.Output<string>;
+
+  constructor(name: string, args: ResponderArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ir:aws:Responder", name, {}, opts);
+    const child = { parent: this };
+
+    const role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        assumeRolePolicy: JSON.stringify(assumeRolePolicy("lambda.amazonaws.com")),
+        tags: managedTags(`${name}-role`),
+      },
+      child,
+    );
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-logs`,
+      { retentionInDays: args.logRetentionDays, tags: managedTags(`${name}-logs`) },
+      child,
+    );
+    const deadLetters = new aws.sqs.Queue(
+      `${name}-dead-letters`,
+      {
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: 14 * 24 * 3600,
+        tags: managedTags(`${name}-dead-letters`),
+      },
+      child,
+    );
+    const layerArn =
+      args.powertoolsLayerArn ??
+      aws.ssm.getParameterOutput({ name: powertoolsLayerParameter(installedPowertoolsVersion()) }, child)
+        .value;
+    const packageJson = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+    };
+
+    const fn = new aws.lambda.CallbackFunction(
+      `${name}-function`,
+      {
+        callbackFactory: createResponder,
+        role,
+        runtime: aws.lambda.Runtime.NodeJS22dX,
+        // Pure JavaScript: Graviton is cheaper per millisecond and starts as fast.
+        architectures: ["arm64"],
+        memorySize: args.memoryMb,
+        timeout: args.timeoutSeconds,
+        layers: [layerArn],
+        environment: { variables: pulumi.output(args.settings).apply(responderEnvironment) },
+        loggingConfig: {
+          logFormat: "JSON",
+          logGroup: logGroup.name,
+          applicationLogLevel: "INFO",
+          systemLogLevel: "WARN",
+        },
+        codePathOptions: { extraExcludePackages: packagesProvidedAtRuntime(packageJson) },
+        tags: managedTags(`${name}-function`),
+      },
+      child,
+    );
+
+    // Written after the function exists because it names the function itself (self-continuation).
+    const policy = new aws.iam.RolePolicy(
+      `${name}-policy`,
+      {
+        role: role.name,
+        policy: pulumi
+          .all([
+            pulumi.output(args.settings),
+            args.partition,
+            fn.arn,
+            logGroup.arn,
+            deadLetters.arn,
+            args.incidentTableArn,
+            args.evidenceBucketArn,
+            pulumi.all([
+              pulumi.all(args.passableRoleArns),
+              pulumi.all([role.arn, ...args.protectedRoleArns]),
+            ]),
+          ])
+          .apply(
+            ([settings, partition, functionArn, logGroupArn, dlqArn, tableArn, bucketArn, [passable, own]]) =>
+              JSON.stringify(
+                responderPolicy({
+                  partition,
+                  region: args.region,
+                  accountId: settings.accountId,
+                  functionArn,
+                  logGroupArn,
+                  deadLetterQueueArn: dlqArn,
+                  incidentTableArn: tableArn,
+                  evidenceBucketArn: bucketArn,
+                  evidenceKmsKeyArn: args.evidenceKmsKeyArn,
+                  notificationTopicArn: settings.notificationTopicArn,
+                  passableRoleArns: passable,
+                  protectedRoleArns: own,
+                  revokeRoleSessions: settings.revokeRoleSessions,
+                }),
+              ),
+          ),
+      },
+      child,
+    );
+
+    // Lambda retries a failed asynchronous invocation twice (a response resumes from its recorded step), then
+    // parks the event on the dead-letter queue for a person.
+    new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-async`,
+      {
+        functionName: fn.name,
+        maximumRetryAttempts: 2,
+        maximumEventAgeInSeconds: 6 * 3600,
+        destinationConfig: { onFailure: { destination: deadLetters.arn } },
+      },
+      { parent: this, dependsOn: [policy] },
+    );
+
+    this.functionName = fn.name;
+    this.functionArn = fn.arn;
+    this.roleArn = role.arn;
+    this.logGroupName = logGroup.name;
+    this.deadLetterQueueArn = deadLetters.arn;
+    this.deadLetterQueueUrl = deadLetters.url;
+    this.registerOutputs({
+      functionName: this.functionName,
+      functionArn: this.functionArn,
+      roleArn: this.roleArn,
+      logGroupName: this.logGroupName,
+      deadLetterQueueUrl: this.deadLetterQueueUrl,
+    });
+  }
+}
