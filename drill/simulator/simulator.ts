@@ -1,7 +1,115 @@
-import type { Simulator } from "./api";
-import type { SimulatorOptions } from "./options";
+// Composition root: clock, account state, services, HTTP front, scenario builders and state readers.
+import type { Simulator, StateReader } from "./api";
+import { SeededRandom, SimClock } from "./clock";
+import { FaultInjector } from "./faults";
+import { watchAutoScalingHealth } from "./lifecycle/autoScaling";
+import { DEFAULT_DURATIONS, type CallRecord, type SimulatorOptions } from "./options";
+import { createScenarioBuilder } from "./scenario";
+import { SimulatorServer } from "./server";
+import { autoScalingEndpoint } from "./services/autoScaling";
+import { ec2Endpoint } from "./services/ec2";
+import { elbv2Endpoint } from "./services/elbv2";
+import { iamEndpoint } from "./services/iam";
+import { lambdaEndpoint, LambdaFunctions } from "./services/lambda";
+import { s3Endpoint } from "./services/s3";
+import { snsEndpoint } from "./services/sns";
+import { World } from "./state/world";
+import { Ec2Throttler } from "./throttling";
 
-/** Start the simulator (the implementation lands in the next commits; the signature is final). */
-export function startSimulator(_options: SimulatorOptions = {}): Promise<Simulator> {
-  return Promise.reject(new Error("simulator implementation not committed yet"));
+/** Dummy credentials: the SDK signs every request; the simulator reads only the credential scope. */
+const ACCESS_KEY_ID = "AKIASIMULATOR0000000";
+const SECRET_ACCESS_KEY = "simulator-secret-access-key-not-a-real-one";
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+function stateReader(world: World, lambdas: LambdaFunctions): StateReader {
+  return {
+    instance: (id) => copy(world.instances.get(id)),
+    instances: () => copy([...world.instances.values()]),
+    volume: (id) => copy(world.volumes.get(id)),
+    volumes: () => copy([...world.volumes.values()]),
+    snapshots: () => copy([...world.snapshots.values()]),
+    securityGroup: (id) => copy(world.securityGroups.get(id)),
+    securityGroups: () => copy([...world.securityGroups.values()]),
+    networkInterface: (id) => copy(world.networkInterfaces.get(id)),
+    vpcs: () => copy([...world.vpcs.values()]),
+    subnets: () => copy([...world.subnets.values()]),
+    images: () => copy([...world.images.values()]),
+    instanceProfile: (name) => copy(world.instanceProfiles.get(name)),
+    role: (name) => copy(world.roles.get(name)),
+    rolePolicies: (name) => Object.fromEntries(world.roles.get(name)?.inlinePolicies ?? []),
+    iamInstanceProfileAssociations: () => copy([...world.iamAssociations.values()]),
+    autoScalingGroup: (name) => copy(world.autoScalingGroups.get(name)),
+    targetGroup: (arnOrName) =>
+      copy(
+        world.targetGroups.get(arnOrName) ??
+          [...world.targetGroups.values()].find((g) => g.targetGroupName === arnOrName),
+      ),
+    bucket: (name) => copy(world.buckets.get(name)),
+    object: (bucket, key) => copy(world.buckets.get(bucket)?.objects.get(key)),
+    messages: (topicArn) =>
+      copy(
+        [...world.topics.values()].flatMap((t) => (topicArn && t.topicArn !== topicArn ? [] : t.messages)),
+      ),
+    invocations: () => copy(lambdas.invocations),
+  };
+}
+
+/** Start the simulator on an ephemeral (or the given) port. */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const region = options.region ?? "eu-central-1";
+  const accountId = options.accountId ?? "111122223333";
+  const clock = new SimClock(options.startTime ?? Date.now(), options.timeScale ?? 1);
+  const random = new SeededRandom(options.seed ?? 20_261_120);
+  const durations = { ...DEFAULT_DURATIONS, ...options.durations };
+  const world = new World(region, accountId, clock, random, durations, options.consistencyDelayMs ?? 0);
+  watchAutoScalingHealth(world);
+  const lambdas = new LambdaFunctions();
+  const faults = new FaultInjector(random);
+  const calls: CallRecord[] = [];
+  const server = new SimulatorServer({
+    clock,
+    random,
+    faults,
+    calls,
+    throttler: new Ec2Throttler(options.throttling),
+    latency: options.latency,
+    endpoints: [
+      ec2Endpoint(world),
+      autoScalingEndpoint(world),
+      elbv2Endpoint(world),
+      iamEndpoint(world),
+      snsEndpoint(world),
+      s3Endpoint(world),
+      lambdaEndpoint(world, lambdas),
+    ],
+  });
+  const endpoint = await server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+
+  return {
+    endpoint,
+    region,
+    accountId,
+    durations,
+    env: () => ({
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
+      AWS_SECRET_ACCESS_KEY: SECRET_ACCESS_KEY,
+    }),
+    now: () => clock.now(),
+    advance: (simMs) => clock.advance(simMs),
+    sleep: (simMs) => clock.sleep(simMs),
+    scenario: createScenarioBuilder(world),
+    state: stateReader(world, lambdas),
+    calls,
+    faults: { add: (rule) => faults.add(rule), clear: () => faults.clear() },
+    lambda: { register: (name, target) => lambdas.register(name, target) },
+    stop: async () => {
+      clock.stop();
+      await Promise.allSettled([...lambdas.inFlight]);
+      await server.close();
+    },
+  };
 }

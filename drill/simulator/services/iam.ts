@@ -1,0 +1,116 @@
+// IAM (awsQuery): GetInstanceProfile, PutRolePolicy, and GetRolePolicy to read a policy back.
+import {
+  GetInstanceProfile$,
+  GetRolePolicy$,
+  PutRolePolicy$,
+  type GetInstanceProfileRequest,
+  type GetInstanceProfileResponse,
+  type GetRolePolicyRequest,
+  type GetRolePolicyResponse,
+  type PutRolePolicyRequest,
+} from "@aws-sdk/client-iam";
+import { AwsError } from "../errors";
+import type { Role } from "../state/model";
+import type { World } from "../state/world";
+import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
+
+const noSuchRole = (name: string): AwsError =>
+  new AwsError("NoSuchEntity", `The role with name ${name} cannot be found.`, 404);
+
+export function iamEndpoint(world: World): QueryEndpoint {
+  const role = (name: string): Role => {
+    const found = world.roles.get(name);
+    if (!found) throw noSuchRole(name);
+    return found;
+  };
+  return new QueryEndpoint({
+    signingName: "iam",
+    flavor: "query",
+    xmlNamespace: "https://iam.amazonaws.com/doc/2010-05-08/",
+    missingParameter: (memberName) =>
+      new AwsError(
+        "ValidationError",
+        `1 validation error detected: Value null at '${memberName.charAt(0).toLowerCase()}${memberName.slice(1)}' failed to satisfy constraint: Member must not be null`,
+      ),
+    throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
+    operations: {
+      GetInstanceProfile: defineOperation<GetInstanceProfileRequest, GetInstanceProfileResponse>(
+        GetInstanceProfile$,
+        { mutating: false },
+        (input) => {
+          const name = input.InstanceProfileName ?? "";
+          const profile = world.instanceProfiles.get(name);
+          if (!profile) throw new AwsError("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404);
+          return {
+            InstanceProfile: {
+              InstanceProfileName: profile.instanceProfileName,
+              InstanceProfileId: profile.instanceProfileId,
+              Arn: profile.arn,
+              Path: profile.path,
+              CreateDate: new Date(profile.createDate),
+              Roles: profile.roleNames.map((roleName) => {
+                const r = role(roleName);
+                return {
+                  RoleName: r.roleName,
+                  RoleId: r.roleId,
+                  Arn: r.arn,
+                  Path: r.path,
+                  CreateDate: new Date(r.createDate),
+                  AssumeRolePolicyDocument: encodeURIComponent(r.assumeRolePolicyDocument),
+                };
+              }),
+            },
+          };
+        },
+      ),
+
+      PutRolePolicy: defineOperation<PutRolePolicyRequest, void>(
+        PutRolePolicy$,
+        { mutating: true },
+        (input) => {
+          const target = role(input.RoleName ?? "");
+          const document = input.PolicyDocument ?? "";
+          let parsed: unknown;
+          try {
+            parsed = JSON.parse(document);
+          } catch {
+            throw new AwsError("MalformedPolicyDocument", "Syntax errors in policy.");
+          }
+          if (typeof parsed !== "object" || parsed === null || !("Statement" in parsed)) {
+            throw new AwsError("MalformedPolicyDocument", "Policy document must contain a Statement.");
+          }
+          if (Buffer.byteLength(document) > 10_240) {
+            throw new AwsError(
+              "LimitExceeded",
+              "Maximum policy size of 10240 bytes exceeded for role " + target.roleName,
+              409,
+            );
+          }
+          target.inlinePolicies.set(input.PolicyName ?? "", document);
+        },
+      ),
+
+      GetRolePolicy: defineOperation<GetRolePolicyRequest, GetRolePolicyResponse>(
+        GetRolePolicy$,
+        { mutating: false },
+        (input) => {
+          const target = role(input.RoleName ?? "");
+          const document = target.inlinePolicies.get(input.PolicyName ?? "");
+          if (document === undefined) {
+            throw new AwsError(
+              "NoSuchEntity",
+              `The role policy with name ${input.PolicyName ?? ""} cannot be found.`,
+              404,
+            );
+          }
+          // IAM returns policy documents URL-encoded (RFC 3986).
+          return {
+            RoleName: target.roleName,
+            PolicyName: input.PolicyName,
+            PolicyDocument: encodeURIComponent(document),
+          };
+        },
+      ),
+    },
+  });
+}

@@ -1,0 +1,147 @@
+// Lambda Invoke (restJson1): delivers the payload to a function registered with sim.lambda.register().
+// Event invocations answer 202 at once and run the target in the background, as Lambda's async queue does.
+import type { InvocationType, LambdaInvocation, LambdaTarget } from "../api";
+import { AwsError } from "../errors";
+import type { World } from "../state/world";
+import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+/** Documented payload quotas: 6 MB synchronous, 256 KB asynchronous (Lambda quotas page). */
+const MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
+const MAX_ASYNC_PAYLOAD = 256 * 1024;
+
+export class LambdaFunctions {
+  readonly targets = new Map<string, LambdaTarget>();
+  readonly invocations: LambdaInvocation[] = [];
+  /** Background (Event) invocations still running, so stop() can wait for them. */
+  readonly inFlight = new Set<Promise<void>>();
+
+  register(functionName: string, target: LambdaTarget): void {
+    this.targets.set(functionName, target);
+  }
+}
+
+/** Function name from a name, a partial ARN (account:function:name) or a full ARN. */
+function functionNameOf(raw: string): string {
+  const parts = raw.split(":");
+  const index = parts.indexOf("function");
+  return index >= 0 ? (parts[index + 1] ?? raw) : raw;
+}
+
+export function lambdaEndpoint(world: World, functions: LambdaFunctions): ServiceEndpoint {
+  return {
+    signingName: "lambda",
+    prepare(call: IncomingCall): PreparedCall {
+      const match = INVOKE_PATH.exec(call.path);
+      if (!match || call.method !== "POST") {
+        return {
+          action: `${call.method} ${call.path}`,
+          params: {},
+          execute: () => {
+            throw new AwsError(
+              "UnknownOperationException",
+              `Unknown operation ${call.method} ${call.path}`,
+              404,
+            );
+          },
+        };
+      }
+      const functionName = functionNameOf(decodeURIComponent(match[1] ?? ""));
+      const invocationType = String(
+        call.headers["x-amz-invocation-type"] ?? "RequestResponse",
+      ) as InvocationType;
+      return {
+        action: "Invoke",
+        params: { FunctionName: functionName, InvocationType: invocationType },
+        execute: async (): Promise<Answer> => {
+          const target = functions.targets.get(functionName);
+          const arn = `arn:aws:lambda:${world.region}:${world.accountId}:function:${functionName}`;
+          if (!target) throw new AwsError("ResourceNotFoundException", `Function not found: ${arn}`, 404);
+          if (!["RequestResponse", "Event", "DryRun"].includes(invocationType)) {
+            throw new AwsError("InvalidParameterValueException", `Invalid invocation type ${invocationType}`);
+          }
+          const limit = invocationType === "Event" ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD;
+          if (call.body.length > limit) {
+            throw new AwsError(
+              "RequestTooLargeException",
+              `Request must be smaller than ${limit} bytes for the Invoke operation`,
+              413,
+            );
+          }
+          let payload: unknown = {};
+          if (call.body.length > 0) {
+            try {
+              payload = JSON.parse(call.body.toString("utf8"));
+            } catch {
+              throw new AwsError("InvalidRequestContentException", "Could not parse request body into json");
+            }
+          }
+          if (invocationType === "DryRun") return { status: 204 };
+          const record: LambdaInvocation = {
+            functionName,
+            invocationType,
+            payload,
+            at: world.now(),
+            outcome: "pending",
+          };
+          functions.invocations.push(record);
+          const run = async (): Promise<unknown> => {
+            try {
+              const result = await target(payload, invocationType);
+              record.outcome = "succeeded";
+              return result;
+            } catch (error) {
+              record.outcome = "failed";
+              record.error = error instanceof Error ? error.message : String(error);
+              throw error;
+            }
+          };
+          if (invocationType === "Event") {
+            const background = run().then(
+              () => undefined,
+              () => undefined,
+            );
+            functions.inFlight.add(background);
+            void background.finally(() => functions.inFlight.delete(background));
+            return { status: 202, headers: { "x-amzn-requestid": call.requestId } };
+          }
+          try {
+            const result = await run();
+            return {
+              status: 200,
+              headers: { "content-type": "application/json", "x-amz-executed-version": "$LATEST" },
+              body: result === undefined ? "null" : JSON.stringify(result),
+            };
+          } catch (error) {
+            const err = error instanceof Error ? error : new Error(String(error));
+            return {
+              status: 200,
+              headers: {
+                "content-type": "application/json",
+                "x-amz-function-error": "Unhandled",
+                "x-amz-executed-version": "$LATEST",
+              },
+              body: JSON.stringify({
+                errorType: err.name,
+                errorMessage: err.message,
+                trace: (err.stack ?? "").split("\n"),
+              }),
+            };
+          }
+        },
+      };
+    },
+    errorAnswer(error: AwsError, requestId: string): Answer {
+      return {
+        status: error.httpStatus,
+        headers: {
+          "content-type": "application/json",
+          "x-amzn-errortype": error.code,
+          "x-amzn-requestid": requestId,
+        },
+        body: JSON.stringify({ Type: error.fault === "Sender" ? "User" : "Service", message: error.message }),
+      };
+    },
+    throttlingError: () => new AwsError("TooManyRequestsException", "Rate Exceeded.", 429),
+  };
+}

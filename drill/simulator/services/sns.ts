@@ -1,0 +1,62 @@
+// SNS (awsQuery): Publish to a topic; messages are kept for the test to read.
+import { Publish$, type PublishInput, type PublishResponse } from "@aws-sdk/client-sns";
+import { randomUUID } from "node:crypto";
+import { AwsError } from "../errors";
+import type { World } from "../state/world";
+import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
+
+const MAX_MESSAGE_BYTES = 262_144;
+
+export function snsEndpoint(world: World): QueryEndpoint {
+  return new QueryEndpoint({
+    signingName: "sns",
+    flavor: "query",
+    xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/",
+    missingParameter: (memberName) => new AwsError("InvalidParameter", `Invalid parameter: ${memberName}`),
+    throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
+    operations: {
+      Publish: defineOperation<PublishInput, PublishResponse>(Publish$, { mutating: true }, (input) => {
+        const arn = input.TopicArn ?? input.TargetArn;
+        if (!arn)
+          throw new AwsError(
+            "InvalidParameter",
+            "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter",
+          );
+        const topic = world.topics.get(arn);
+        if (!topic) throw new AwsError("NotFound", "Topic does not exist", 404);
+        const message = input.Message ?? "";
+        if (message.length === 0) throw new AwsError("InvalidParameter", "Invalid parameter: Empty message");
+        if (Buffer.byteLength(message) > MAX_MESSAGE_BYTES) {
+          throw new AwsError("InvalidParameter", "Invalid parameter: Message too long");
+        }
+        const subject = input.Subject;
+        // SNS: subject up to 100 printable ASCII characters, no line breaks.
+        if (
+          subject !== undefined &&
+          (subject.length === 0 || subject.length > 100 || /[^\x20-\x7e]/.test(subject))
+        ) {
+          throw new AwsError("InvalidParameter", "Invalid parameter: Subject");
+        }
+        const attributes: Record<string, string> = {};
+        for (const [name, value] of Object.entries(input.MessageAttributes ?? {})) {
+          if (!value.DataType)
+            throw new AwsError(
+              "ParameterValueInvalid",
+              `The message attribute '${name}' must contain non-empty message attribute type.`,
+            );
+          attributes[name] = value.StringValue ?? "";
+        }
+        const messageId = randomUUID();
+        topic.messages.push({
+          messageId,
+          topicArn: arn,
+          subject,
+          message,
+          attributes,
+          publishedAt: world.now(),
+        });
+        return { MessageId: messageId };
+      }),
+    },
+  });
+}
