@@ -1,0 +1,61 @@
+import type { AutoScaling } from "@aws-sdk/client-auto-scaling";
+import type { EC2 } from "@aws-sdk/client-ec2";
+import type { ElasticLoadBalancingV2 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import type { IAM } from "@aws-sdk/client-iam";
+import type { Lambda } from "@aws-sdk/client-lambda";
+import type { S3 } from "@aws-sdk/client-s3";
+import type { SNS } from "@aws-sdk/client-sns";
+import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+
+/** The SDK clients the response uses. Only types are imported here: values come from `createAwsClients`. */
+export interface AwsClients {
+  readonly ec2: EC2;
+  readonly autoScaling: AutoScaling;
+  readonly loadBalancing: ElasticLoadBalancingV2;
+  readonly iam: IAM;
+  readonly s3: S3;
+  readonly sns: SNS;
+  readonly lambda: Lambda;
+  readonly documents: DynamoDBDocument;
+}
+
+/**
+ * Creates the clients from the SDK's standard configuration: credentials and endpoints come from the
+ * environment (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so the unmodified handler talks to AWS, the
+ * simulator or any other endpoint. Called inside the responder factory: the SDK is `require`d here, at run
+ * time, because SDK classes captured as values do not survive closure serialization (TOOLCHAIN.md).
+ */
+export function createAwsClients(region: string): AwsClients {
+  const ec2Sdk = require("@aws-sdk/client-ec2") as typeof import("@aws-sdk/client-ec2");
+  const autoScalingSdk = require("@aws-sdk/client-auto-scaling") as typeof import("@aws-sdk/client-auto-scaling");
+  const elbSdk = require("@aws-sdk/client-elastic-load-balancing-v2") as typeof import("@aws-sdk/client-elastic-load-balancing-v2");
+  const iamSdk = require("@aws-sdk/client-iam") as typeof import("@aws-sdk/client-iam");
+  const s3Sdk = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+  const snsSdk = require("@aws-sdk/client-sns") as typeof import("@aws-sdk/client-sns");
+  const lambdaSdk = require("@aws-sdk/client-lambda") as typeof import("@aws-sdk/client-lambda");
+  const dynamoSdk = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
+  const documentSdk = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
+
+  // Adaptive retries: a burst of incidents meets EC2's request throttling; the client-side rate limiter
+  // backs off instead of burning attempts. A request timeout keeps a hung connection from eating the budget.
+  const common = {
+    region,
+    retryMode: "adaptive",
+    maxAttempts: 10,
+    requestHandler: { requestTimeout: 15_000, connectionTimeout: 5_000 },
+  } as const;
+  return {
+    ec2: new ec2Sdk.EC2(common),
+    autoScaling: new autoScalingSdk.AutoScaling(common),
+    loadBalancing: new elbSdk.ElasticLoadBalancingV2(common),
+    // IAM is a global service with one endpoint; the region only picks the partition.
+    iam: new iamSdk.IAM(common),
+    // Path-style addressing works against any S3-compatible endpoint as well as AWS.
+    s3: new s3Sdk.S3({ ...common, forcePathStyle: true }),
+    sns: new snsSdk.SNS(common),
+    lambda: new lambdaSdk.Lambda(common),
+    documents: documentSdk.DynamoDBDocument.from(new dynamoSdk.DynamoDB(common), {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
+    }),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Typed errors of the responder. Each carries a stable `name` (what the pipeline and the logs key on) and,
+ * where it wraps something, the original error as `cause`.
+ */
+export class ResponderError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ResponderError";
+  }
+}
+
+/** A setting (environment variable) is missing or malformed: raised at cold start, naming the variable. */
+export class InvalidSettingError extends ResponderError {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`setting ${variable}: ${reason}`);
+    this.name = "InvalidSettingError";
+  }
+}
+
+/** The instance under response no longer exists (EC2 answered InvalidInstanceID.NotFound or shows it terminated). */
+export class InstanceGoneError extends ResponderError {
+  constructor(
+    readonly instanceId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`instance ${instanceId} no longer exists`, options);
+    this.name = "InstanceGoneError";
+  }
+}
+
+/** A step that the response cannot go on without failed: the invocation throws so Lambda's retry resumes it. */
+export class StepFailedError extends ResponderError {
+  constructor(
+    readonly step: string,
+    options: { cause: unknown },
+  ) {
+    super(`step ${step} failed: ${describeError(options.cause)}`, options);
+    this.name = "StepFailedError";
+  }
+}
+
+/** The invocation's remaining time fell under the reserve: the pipeline stops at a step boundary and continues. */
+export class TimeBudgetExhaustedError extends ResponderError {
+  constructor(readonly remainingMs: number) {
+    super(`time budget exhausted (${remainingMs} ms left)`);
+    this.name = "TimeBudgetExhaustedError";
+  }
+}
+
+/** Another invocation holds the incident (its lease is alive) or wrote it since we read it (version moved). */
+export class IncidentLeaseLostError extends ResponderError {
+  constructor(
+    readonly incidentId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`incident ${incidentId} is held or was changed by another invocation`, options);
+    this.name = "IncidentLeaseLostError";
+  }
+}
+
+/** The error code AWS returned (SDK v3 puts it in `name`), or undefined for anything that is not an AWS error. */
+export function awsErrorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const metadata = (error as { $metadata?: unknown }).$metadata;
+  const name = (error as { name?: unknown }).name;
+  return metadata !== undefined && typeof name === "string" ? name : undefined;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/**
+ * Errors that end the invocation's work rather than describe a failed AWS action: a step that records its own
+ * failures and goes on must still let these through.
+ */
+export function isControlFlow(error: unknown): boolean {
+  return error instanceof TimeBudgetExhaustedError || error instanceof IncidentLeaseLostError;
+}

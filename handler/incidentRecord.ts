@@ -1,0 +1,173 @@
+import type { InstanceFinding } from "./findingEvent";
+
+/** The steps of a response, in the order a reader meets them in DESIGN.md. */
+export const STEP_NAMES = [
+  "isolateNetwork",
+  "cutAccess",
+  "captureEvidence",
+  "launchForensicInstance",
+  "captureMemory",
+  "stopInstance",
+  "snapshotVolumes",
+  "replacement",
+  "attachEvidenceVolumes",
+  "report",
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export type StepStatus = "running" | "done" | "failed" | "skipped";
+
+/** One timeline entry: what a step did, when, and how it ended. */
+export interface StepRecord {
+  readonly status: StepStatus;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  /** One line a person reads: "2 ENIs isolated", "no NMI: Graviton". */
+  readonly outcome: string;
+  /** Machine-readable detail for the report (ids, counts, errors). */
+  readonly detail?: Readonly<Record<string, unknown>>;
+  /** How many times the step was started (more than 1 after a crash or a budget continuation). */
+  readonly attempts: number;
+}
+
+export type IncidentStatus = "responding" | "waiting-for-snapshots" | "completed";
+
+/** A finding that arrived for this instance (the first and every repeat). */
+export interface FindingSummary {
+  readonly findingId: string;
+  readonly eventId: string;
+  readonly type: string;
+  readonly severity: number;
+  readonly source: string;
+  readonly updatedAt: string;
+  readonly receivedAt: string;
+}
+
+export interface NetworkInterfaceFacts {
+  readonly networkInterfaceId: string;
+  readonly vpcId: string;
+  readonly subnetId?: string;
+  /** Groups before the responder touched the ENI: what a release after a false positive restores. */
+  readonly originalGroupIds: readonly string[];
+}
+
+export interface VolumeFacts {
+  readonly volumeId: string;
+  readonly deviceName: string;
+  readonly deleteOnTermination: boolean;
+}
+
+/** What DescribeInstances said about the instance when the response started. */
+export interface InstanceFacts {
+  readonly instanceType: string;
+  readonly state: string;
+  readonly availabilityZone: string;
+  readonly subnetId?: string;
+  readonly vpcId?: string;
+  readonly imageId?: string;
+  readonly rootDeviceType: string;
+  readonly rootDeviceName?: string;
+  readonly instanceLifecycle?: string;
+  readonly spotInstanceRequestId?: string;
+  readonly hibernationConfigured: boolean;
+  readonly keyName?: string;
+  readonly launchTemplate?: { readonly id: string; readonly version?: string };
+  readonly iamInstanceProfileArn?: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly networkInterfaces: readonly NetworkInterfaceFacts[];
+  readonly volumes: readonly VolumeFacts[];
+}
+
+export interface SecurityGroupPair {
+  readonly untrack: string;
+  readonly isolation: string;
+  /** True when the handler created the pair on demand for a VPC the stack does not configure. */
+  readonly createdOnDemand: boolean;
+}
+
+export interface EvidenceObject {
+  readonly kind: string;
+  readonly key: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+export interface TargetRegistration {
+  readonly targetGroupArn: string;
+  readonly port?: number;
+}
+
+/** Everything the steps learnt and did, kept so that a resumed response never repeats a side effect. */
+export interface IncidentFacts {
+  instance?: InstanceFacts;
+  isolationGroups?: Record<string, SecurityGroupPair>;
+  autoScalingGroupName?: string;
+  targetRegistrations?: TargetRegistration[];
+  originalInstanceProfileArn?: string;
+  revokedRoleNames?: string[];
+  evidence?: EvidenceObject[];
+  memory?: {
+    method: "nmi" | "hibernate" | "none";
+    reason: string;
+    sentAt?: string;
+    graceMs?: number;
+    poweredOff?: boolean;
+  };
+  stop?: { requestedAt?: string; forcedAt?: string; finalState?: string; reason?: string };
+  snapshots?: { volumeId: string; snapshotId: string; locked?: boolean }[];
+  forensic?: { instanceId?: string; subnetId: string; availabilityZone: string; clientToken: string };
+  attachments?: { volumeId: string; source: "original" | "copy"; fromSnapshotId?: string; device: string }[];
+  replacement?: { by: "auto-scaling-group" | "launch" | "none"; instanceId?: string; reason: string };
+  report?: { jsonKey: string; markdownKey: string; messageId?: string; final: boolean };
+  /** In dry run: the mutating calls that would have been made. */
+  wouldHave?: string[];
+}
+
+export interface IncidentRecord {
+  readonly pk: string;
+  readonly incidentId: string;
+  readonly instanceId: string;
+  readonly createdAt: string;
+  readonly dryRun: boolean;
+  readonly finding: InstanceFinding;
+  /** The EventBridge event of the first finding, verbatim (JSON): saved as evidence. */
+  readonly rawFinding: string;
+  readonly findings: Readonly<Record<string, FindingSummary>>;
+  status: IncidentStatus;
+  version: number;
+  leaseOwner: string;
+  leaseExpiresAt: number;
+  continuations: number;
+  steps: Partial<Record<StepName, StepRecord>>;
+  facts: IncidentFacts;
+}
+
+export function incidentKey(accountId: string, region: string, instanceId: string): string {
+  return `${accountId}#${region}#${instanceId}`;
+}
+
+/** Incident ids carry the instance id so a continuation event can find the record from the id alone. */
+export function newIncidentId(instanceId: string, at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `inc-${stamp}-${instanceId}`;
+}
+
+export function instanceIdOfIncident(incidentId: string): string | undefined {
+  return /(i-[0-9a-f]{8,17})$/.exec(incidentId)?.[1];
+}
+
+export function findingKey(finding: { findingId: string; updatedAt: string }): string {
+  return `${finding.findingId}@${finding.updatedAt}`;
+}
+
+export function summarizeFinding(finding: InstanceFinding, receivedAt: string): FindingSummary {
+  return {
+    findingId: finding.findingId,
+    eventId: finding.eventId,
+    type: finding.type,
+    severity: finding.severity,
+    source: finding.source,
+    updatedAt: finding.updatedAt,
+    receivedAt,
+  };
+}

@@ -1,0 +1,188 @@
+import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+
+import { awsErrorCode, IncidentLeaseLostError } from "./errors";
+import type { InstanceFinding } from "./findingEvent";
+import {
+  findingKey,
+  newIncidentId,
+  summarizeFinding,
+  type IncidentRecord,
+  type InstanceFacts,
+} from "./incidentRecord";
+
+const CONDITION_FAILED = "ConditionalCheckFailedException";
+
+/** Who asks, and until when its hold on an incident is good (the invocation's deadline). */
+export interface LeaseHolder {
+  readonly owner: string;
+  readonly expiresAt: number;
+  readonly now: number;
+}
+
+export type ClaimResult =
+  /** This invocation holds the incident: new, or taken over from a crashed/expired holder. */
+  | { readonly kind: "claimed"; readonly record: IncidentRecord; readonly resumed: boolean }
+  /** Another invocation is responding, or the response is complete: the finding was appended only. */
+  | { readonly kind: "appended"; readonly record: IncidentRecord; readonly why: "running" | "completed" };
+
+/** Decides, from the stored record, whether a late-comer may take the incident over. Pure. */
+export function mayTakeOver(record: IncidentRecord, holder: LeaseHolder): boolean {
+  if (record.status === "completed") return false;
+  return record.leaseOwner === holder.owner || record.leaseExpiresAt <= holder.now;
+}
+
+/**
+ * The incident table. One item per instance (pk = account#region#instanceId): a second finding for the same
+ * instance lands on the same item, which is what makes "append, do not answer again" a single conditional write.
+ */
+export class IncidentStore {
+  constructor(
+    private readonly documents: DynamoDBDocument,
+    private readonly tableName: string,
+  ) {}
+
+  async claim(
+    finding: InstanceFinding,
+    pk: string,
+    start: { rawFinding: string; instance: InstanceFacts; dryRun: boolean },
+    holder: LeaseHolder,
+  ): Promise<ClaimResult> {
+    const now = new Date(holder.now);
+    const summary = summarizeFinding(finding, now.toISOString());
+    const fresh: IncidentRecord = {
+      pk,
+      incidentId: newIncidentId(finding.instanceId, now),
+      instanceId: finding.instanceId,
+      createdAt: now.toISOString(),
+      dryRun: start.dryRun,
+      finding,
+      rawFinding: start.rawFinding,
+      findings: { [findingKey(finding)]: summary },
+      status: "responding",
+      version: 1,
+      leaseOwner: holder.owner,
+      leaseExpiresAt: holder.expiresAt,
+      continuations: 0,
+      steps: {},
+      // The description taken at acceptance, before any change: it holds the ENIs' original groups.
+      facts: { instance: start.instance },
+    };
+    try {
+      await this.documents.put({
+        TableName: this.tableName,
+        Item: fresh,
+        ConditionExpression: "attribute_not_exists(pk)",
+      });
+      return { kind: "claimed", record: fresh, resumed: false };
+    } catch (error) {
+      if (awsErrorCode(error) !== CONDITION_FAILED) throw error;
+    }
+    // The instance already has an incident: record this finding on it (idempotent per finding version:
+    // a duplicate delivery of the same event writes nothing new), then see whether its response needs us.
+    const appended = await this.documents.update({
+      TableName: this.tableName,
+      Key: { pk },
+      UpdateExpression: "SET findings.#finding = if_not_exists(findings.#finding, :summary)",
+      ConditionExpression: "attribute_exists(pk)",
+      ExpressionAttributeNames: { "#finding": findingKey(finding) },
+      ExpressionAttributeValues: { ":summary": summary },
+      ReturnValues: "ALL_NEW",
+    });
+    const record = appended.Attributes as IncidentRecord;
+    if (record.status === "completed") return { kind: "appended", record, why: "completed" };
+    if (!mayTakeOver(record, holder)) return { kind: "appended", record, why: "running" };
+    return this.takeOver(record, holder);
+  }
+
+  /** Loads an incident by id (continuations and snapshot-completion events carry only the id). */
+  async load(pk: string): Promise<IncidentRecord | undefined> {
+    const answer = await this.documents.get({ TableName: this.tableName, Key: { pk }, ConsistentRead: true });
+    return answer.Item as IncidentRecord | undefined;
+  }
+
+  /** Takes the lease of a record whose holder is gone (expired) or is this very invocation (a Lambda retry). */
+  async takeOver(record: IncidentRecord, holder: LeaseHolder): Promise<ClaimResult> {
+    if (!mayTakeOver(record, holder)) {
+      return { kind: "appended", record, why: record.status === "completed" ? "completed" : "running" };
+    }
+    try {
+      const answer = await this.documents.update({
+        TableName: this.tableName,
+        Key: { pk: record.pk },
+        UpdateExpression: "SET leaseOwner = :owner, leaseExpiresAt = :expires, version = version + :one",
+        ConditionExpression: "version = :version AND (leaseOwner = :owner OR leaseExpiresAt <= :now)",
+        ExpressionAttributeValues: {
+          ":owner": holder.owner,
+          ":expires": holder.expiresAt,
+          ":version": record.version,
+          ":now": holder.now,
+          ":one": 1,
+        },
+        ReturnValues: "ALL_NEW",
+      });
+      return { kind: "claimed", record: answer.Attributes as IncidentRecord, resumed: true };
+    } catch (error) {
+      if (awsErrorCode(error) !== CONDITION_FAILED) throw error;
+      // Someone else took it between our read and our write: they respond, we do not.
+      const current = (await this.load(record.pk)) ?? record;
+      return { kind: "appended", record: current, why: current.status === "completed" ? "completed" : "running" };
+    }
+  }
+
+  /**
+   * Saves what the holder changed (steps, facts, status) under optimistic concurrency: the write succeeds only
+   * if nobody else wrote since (version) and we still hold the lease. Findings are not written here, so repeat
+   * findings appended meanwhile are never overwritten.
+   */
+  async save(record: IncidentRecord, holder: { owner: string; expiresAt: number }): Promise<void> {
+    try {
+      await this.documents.update({
+        TableName: this.tableName,
+        Key: { pk: record.pk },
+        UpdateExpression:
+          "SET steps = :steps, facts = :facts, #status = :status, continuations = :continuations, " +
+          "leaseExpiresAt = :expires, version = :next",
+        ConditionExpression: "version = :version AND leaseOwner = :owner",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":steps": record.steps,
+          ":facts": record.facts,
+          ":status": record.status,
+          ":continuations": record.continuations,
+          ":expires": holder.expiresAt,
+          ":version": record.version,
+          ":next": record.version + 1,
+          ":owner": holder.owner,
+        },
+      });
+      record.version += 1;
+      record.leaseExpiresAt = holder.expiresAt;
+    } catch (error) {
+      if (awsErrorCode(error) === CONDITION_FAILED) throw new IncidentLeaseLostError(record.incidentId, { cause: error });
+      throw error;
+    }
+  }
+
+  /** Gives the lease up at once (before a continuation or a retry) so the next invocation need not wait. */
+  async release(record: IncidentRecord, owner: string): Promise<void> {
+    try {
+      await this.documents.update({
+        TableName: this.tableName,
+        Key: { pk: record.pk },
+        UpdateExpression: "SET leaseExpiresAt = :zero, version = :next",
+        ConditionExpression: "version = :version AND leaseOwner = :owner",
+        ExpressionAttributeValues: {
+          ":zero": 0,
+          ":version": record.version,
+          ":next": record.version + 1,
+          ":owner": owner,
+        },
+      });
+      record.version += 1;
+      record.leaseExpiresAt = 0;
+    } catch (error) {
+      if (awsErrorCode(error) === CONDITION_FAILED) throw new IncidentLeaseLostError(record.incidentId, { cause: error });
+      throw error;
+    }
+  }
+}

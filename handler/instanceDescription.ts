@@ -1,0 +1,84 @@
+import type { Instance } from "@aws-sdk/client-ec2";
+
+import type { AwsClients } from "./awsClients";
+import { awsErrorCode, InstanceGoneError } from "./errors";
+import type { InstanceFacts } from "./incidentRecord";
+
+const INSTANCE_NOT_FOUND = ["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"];
+
+/** DescribeInstances for one instance; undefined when EC2 no longer knows it. */
+export async function describeInstance(aws: AwsClients, instanceId: string): Promise<Instance | undefined> {
+  try {
+    const answer = await aws.ec2.describeInstances({ InstanceIds: [instanceId] });
+    return answer.Reservations?.[0]?.Instances?.[0];
+  } catch (error) {
+    if (INSTANCE_NOT_FOUND.includes(awsErrorCode(error) ?? "")) return undefined;
+    throw error;
+  }
+}
+
+/** Like describeInstance, for steps that cannot go on without the instance: a gone instance is a typed error. */
+export async function requireInstance(aws: AwsClients, instanceId: string): Promise<Instance> {
+  const instance = await describeInstance(aws, instanceId);
+  if (instance === undefined) throw new InstanceGoneError(instanceId);
+  return instance;
+}
+
+export function tagsOf(tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const tag of tags ?? []) if (tag.Key !== undefined) map[tag.Key] = tag.Value ?? "";
+  return map;
+}
+
+/** The facts of a DescribeInstances answer the response keeps (pure). */
+export function instanceFactsOf(instance: Instance): InstanceFacts {
+  const tags = tagsOf(instance.Tags);
+  // EC2 records the launch template an instance came from in these system tags.
+  const launchTemplateId = tags["aws:ec2launchtemplate:id"];
+  return {
+    instanceType: instance.InstanceType ?? "unknown",
+    state: instance.State?.Name ?? "unknown",
+    availabilityZone: instance.Placement?.AvailabilityZone ?? "unknown",
+    subnetId: instance.SubnetId,
+    vpcId: instance.VpcId,
+    imageId: instance.ImageId,
+    rootDeviceType: instance.RootDeviceType ?? "ebs",
+    rootDeviceName: instance.RootDeviceName,
+    instanceLifecycle: instance.InstanceLifecycle,
+    spotInstanceRequestId: instance.SpotInstanceRequestId,
+    hibernationConfigured: instance.HibernationOptions?.Configured === true,
+    keyName: instance.KeyName,
+    launchTemplate:
+      launchTemplateId === undefined
+        ? undefined
+        : { id: launchTemplateId, version: tags["aws:ec2launchtemplate:version"] },
+    iamInstanceProfileArn: instance.IamInstanceProfile?.Arn,
+    tags,
+    networkInterfaces: (instance.NetworkInterfaces ?? [])
+      .slice()
+      .sort((a, b) => (a.Attachment?.DeviceIndex ?? 0) - (b.Attachment?.DeviceIndex ?? 0))
+      .flatMap((eni) =>
+        eni.NetworkInterfaceId === undefined
+          ? []
+          : [
+              {
+                networkInterfaceId: eni.NetworkInterfaceId,
+                vpcId: eni.VpcId ?? instance.VpcId ?? "unknown",
+                subnetId: eni.SubnetId,
+                originalGroupIds: (eni.Groups ?? []).flatMap((group) => (group.GroupId ? [group.GroupId] : [])),
+              },
+            ],
+      ),
+    volumes: (instance.BlockDeviceMappings ?? []).flatMap((mapping) =>
+      mapping.Ebs?.VolumeId === undefined || mapping.DeviceName === undefined
+        ? []
+        : [
+            {
+              volumeId: mapping.Ebs.VolumeId,
+              deviceName: mapping.DeviceName,
+              deleteOnTermination: mapping.Ebs.DeleteOnTermination === true,
+            },
+          ],
+    ),
+  };
+}

@@ -1,0 +1,167 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { is } from "superstruct";
+
+import type { AwsClients } from "./awsClients";
+import { describeError } from "./errors";
+import {
+  acceptFindingEvent,
+  acceptLiveInstance,
+  ContinuationEvent,
+  looksLikeFindingEvent,
+  SnapshotCompletionEvent,
+  snapshotIdsOf,
+  type RejectionReason,
+} from "./findingEvent";
+import { incidentKey, instanceIdOfIncident, type IncidentRecord } from "./incidentRecord";
+import type { ClaimResult, IncidentStore, LeaseHolder } from "./incidentStore";
+import { describeInstance, instanceFactsOf, tagsOf } from "./instanceDescription";
+import { runPipeline } from "./pipeline";
+import { TimeBudget, type ResponseContext } from "./responseContext";
+import type { Settings } from "./settings";
+import { TAG_INCIDENT } from "./tags";
+
+/** The part of Lambda's context object the handler uses. */
+export interface LambdaContext {
+  readonly awsRequestId: string;
+  readonly functionName: string;
+  readonly invokedFunctionArn?: string;
+  getRemainingTimeInMillis(): number;
+}
+
+/** What one invocation did; the handler's return value (visible in tests, the drill and Lambda's logs). */
+export type InvocationOutcome =
+  | { readonly outcome: "rejected"; readonly reason: RejectionReason | "unknown-event" | "no-such-incident"; readonly detail: string }
+  | { readonly outcome: "appended"; readonly incidentId: string; readonly why: "running" | "completed" }
+  | { readonly outcome: "completed" | "waiting-for-snapshots" | "continued"; readonly incidentId: string };
+
+export interface ResponderDependencies {
+  readonly settings: Settings;
+  readonly aws: AwsClients;
+  readonly logger: Logger;
+  readonly store: IncidentStore;
+}
+
+/** The incident table key; dry-run incidents live apart so a rehearsal never blocks the real response. */
+export function recordKey(settings: Settings, instanceId: string): string {
+  const key = incidentKey(settings.accountId, settings.region, instanceId);
+  return settings.dryRun ? `dry-run#${key}` : key;
+}
+
+/**
+ * One Lambda invocation: a GuardDuty finding, a continuation the handler sent itself, or EBS's completion
+ * event for the snapshots a response waits for. Rejections return (no retry storm); an unfinished response
+ * throws so Lambda's asynchronous retry resumes it.
+ */
+export async function handleEvent(event: unknown, lambda: LambdaContext, deps: ResponderDependencies): Promise<InvocationOutcome> {
+  const { logger } = deps;
+  logger.resetKeys();
+  logger.appendKeys({ requestId: lambda.awsRequestId });
+  const deadline = Date.now() + lambda.getRemainingTimeInMillis();
+  const holder = (): LeaseHolder => ({ owner: lambda.awsRequestId, expiresAt: deadline, now: Date.now() });
+
+  let claim: ClaimResult | undefined;
+  if (is(event, ContinuationEvent)) {
+    claim = await resumeIncident(deps, event["ir:continue"].incidentId, holder());
+  } else if (is(event, SnapshotCompletionEvent)) {
+    const incidentId = await incidentOfSnapshots(deps.aws, snapshotIdsOf(event));
+    claim = incidentId === undefined ? undefined : await resumeIncident(deps, incidentId, holder());
+  } else if (looksLikeFindingEvent(event)) {
+    const accepted = acceptFindingEvent(event, deps.settings);
+    if (!accepted.accepted) return rejected(logger, accepted.reason, accepted.detail);
+    logger.appendKeys({ instanceId: accepted.finding.instanceId, findingId: accepted.finding.findingId });
+    const instance = await describeInstance(deps.aws, accepted.finding.instanceId);
+    const live = acceptLiveInstance(
+      accepted.finding,
+      instance === undefined ? undefined : { state: instance.State?.Name ?? "unknown", tags: tagsOf(instance.Tags) },
+      deps.settings.exclusionTag,
+    );
+    if (!live.accepted || instance === undefined) return rejected(logger, live.accepted ? "instance-gone" : live.reason, live.accepted ? "" : live.detail);
+    claim = await deps.store.claim(
+      live.finding,
+      recordKey(deps.settings, live.finding.instanceId),
+      { rawFinding: JSON.stringify(event), instance: instanceFactsOf(instance), dryRun: deps.settings.dryRun },
+      holder(),
+    );
+  } else {
+    return rejected(logger, "unknown-event", "neither a GuardDuty finding, a continuation nor a snapshot completion");
+  }
+
+  if (claim === undefined) return rejected(logger, "no-such-incident", "no incident matches this event");
+  const record = claim.record;
+  logger.appendKeys({ incidentId: record.incidentId, instanceId: record.instanceId });
+  if (claim.kind === "appended") {
+    logger.info("finding recorded on the running incident", { why: claim.why, findings: Object.keys(record.findings).length });
+    return { outcome: "appended", incidentId: record.incidentId, why: claim.why };
+  }
+  logger.info(claim.resumed ? "resuming the response" : "responding", { steps: Object.keys(record.steps) });
+  return respond(deps, lambda, record, holder());
+}
+
+function rejected(logger: Logger, reason: RejectionReason | "unknown-event" | "no-such-incident", detail: string): InvocationOutcome {
+  logger.info("event rejected", { reason, detail });
+  return { outcome: "rejected", reason, detail };
+}
+
+async function resumeIncident(deps: ResponderDependencies, incidentId: string, holder: LeaseHolder): Promise<ClaimResult | undefined> {
+  const instanceId = instanceIdOfIncident(incidentId);
+  if (instanceId === undefined) return undefined;
+  const record = await deps.store.load(recordKey(deps.settings, instanceId));
+  if (record === undefined || record.incidentId !== incidentId) return undefined;
+  return deps.store.takeOver(record, holder);
+}
+
+/** Snapshot-completion events name snapshots, not incidents: the incident tag on the snapshots says which. */
+async function incidentOfSnapshots(aws: AwsClients, snapshotIds: string[]): Promise<string | undefined> {
+  if (snapshotIds.length === 0) return undefined;
+  const answer = await aws.ec2.describeSnapshots({ SnapshotIds: snapshotIds }).catch(() => ({ Snapshots: [] }));
+  for (const snapshot of answer.Snapshots ?? []) {
+    const incidentId = tagsOf(snapshot.Tags)[TAG_INCIDENT];
+    if (incidentId !== undefined) return incidentId;
+  }
+  return undefined;
+}
+
+async function respond(deps: ResponderDependencies, lambda: LambdaContext, record: IncidentRecord, holder: LeaseHolder): Promise<InvocationOutcome> {
+  const { settings, aws, logger, store } = deps;
+  let saving: Promise<void> = Promise.resolve();
+  // Saves are chained: parallel steps finish at any time, and each write must carry the version the last one set.
+  const save = (): Promise<void> => {
+    saving = saving.catch(() => undefined).then(() => store.save(record, holder));
+    return saving;
+  };
+  const context: ResponseContext = {
+    settings,
+    aws,
+    logger,
+    record,
+    budget: new TimeBudget(() => lambda.getRemainingTimeInMillis(), settings.timeBudgetReserveSeconds * 1000),
+    checkpoint: save,
+  };
+  const outcome = await runPipeline(context, save, logger);
+  switch (outcome.kind) {
+    case "completed":
+      logger.info("response completed");
+      return { outcome: "completed", incidentId: record.incidentId };
+    case "waiting-for-snapshots":
+      await store.release(record, holder.owner);
+      logger.info("response waits for its snapshots; EBS's completion event resumes it");
+      return { outcome: "waiting-for-snapshots", incidentId: record.incidentId };
+    case "budget-exhausted": {
+      record.continuations += 1;
+      await save();
+      await store.release(record, holder.owner);
+      // A fresh invocation gets a fresh 900 s; async, so this one ends now instead of waiting for it.
+      await aws.lambda.invoke({
+        FunctionName: lambda.invokedFunctionArn ?? lambda.functionName,
+        InvocationType: "Event",
+        Payload: new TextEncoder().encode(JSON.stringify({ "ir:continue": { incidentId: record.incidentId } })),
+      });
+      logger.info("time budget short: continuing in a fresh invocation", { continuations: record.continuations });
+      return { outcome: "continued", incidentId: record.incidentId };
+    }
+    case "failed":
+      logger.error("response interrupted; Lambda's retry resumes it", { error: describeError(outcome.error) });
+      await store.release(record, holder.owner).catch(() => undefined);
+      throw outcome.error;
+  }
+}

@@ -1,0 +1,195 @@
+import type { IpPermission, SecurityGroup } from "@aws-sdk/client-ec2";
+
+import { awsErrorCode } from "./errors";
+import { ec2Mutation, isAlreadyDone, type ResponseContext } from "./responseContext";
+import { MANAGED_BY_VALUE, TAG_MANAGED_BY, TAG_ROLE, type SecurityGroupRole } from "./tags";
+
+/** One rule, flattened: protocol, port range and one CIDR. */
+export interface FlatRule {
+  readonly protocol: string;
+  readonly fromPort?: number;
+  readonly toPort?: number;
+  readonly cidr: string;
+}
+
+export interface DesiredRules {
+  readonly ingress: readonly FlatRule[];
+  readonly egress: readonly FlatRule[];
+}
+
+const ALL_TRAFFIC_V4: FlatRule = { protocol: "-1", cidr: "0.0.0.0/0" };
+const ALL_TRAFFIC_V6: FlatRule = { protocol: "-1", cidr: "::/0" };
+
+/**
+ * The rules each role needs (pure).
+ * - untrack: allow everything both ways. A flow is untracked only when all-traffic rules exist in both
+ *   directions; moving an ENI here first makes the switch to the isolation group cut existing connections,
+ *   which a plain group change does not (tracked connections survive security-group changes).
+ * - isolation: no egress at all; SSH only from the forensic sources.
+ * - forensic: SSH from the forensic sources; default egress so the workstation reaches its tools.
+ */
+export function desiredRules(role: SecurityGroupRole, forensicSourceCidrs: readonly string[]): DesiredRules {
+  const ssh = forensicSourceCidrs.map((cidr) => ({ protocol: "tcp", fromPort: 22, toPort: 22, cidr }));
+  switch (role) {
+    case "untrack":
+      return { ingress: [ALL_TRAFFIC_V4, ALL_TRAFFIC_V6], egress: [ALL_TRAFFIC_V4, ALL_TRAFFIC_V6] };
+    case "isolation":
+      return { ingress: ssh, egress: [] };
+    case "forensic":
+      return { ingress: ssh, egress: [ALL_TRAFFIC_V4] };
+  }
+}
+
+function ruleKey(rule: FlatRule): string {
+  return rule.protocol === "-1" ? `-1|${rule.cidr}` : `${rule.protocol}|${rule.fromPort}|${rule.toPort}|${rule.cidr}`;
+}
+
+export function flattenPermissions(permissions: readonly IpPermission[] | undefined): FlatRule[] {
+  return (permissions ?? []).flatMap((permission) => {
+    const base = {
+      protocol: permission.IpProtocol ?? "-1",
+      fromPort: permission.FromPort,
+      toPort: permission.ToPort,
+    };
+    return [
+      ...(permission.IpRanges ?? []).flatMap((range) => (range.CidrIp ? [{ ...base, cidr: range.CidrIp }] : [])),
+      ...(permission.Ipv6Ranges ?? []).flatMap((range) =>
+        range.CidrIpv6 ? [{ ...base, cidr: range.CidrIpv6 }] : [],
+      ),
+    ];
+  });
+}
+
+export interface RuleChanges {
+  readonly authorizeIngress: FlatRule[];
+  readonly authorizeEgress: FlatRule[];
+  readonly revokeEgress: FlatRule[];
+}
+
+/**
+ * What to authorize and revoke so a group has the desired rules (pure). Extra ingress is not revoked: the
+ * responder only creates these groups and never widens them, and RevokeSecurityGroupIngress is not granted.
+ */
+export function ruleChanges(current: DesiredRules, desired: DesiredRules): RuleChanges {
+  const missing = (want: readonly FlatRule[], have: readonly FlatRule[]) => {
+    const haveKeys = new Set(have.map(ruleKey));
+    return want.filter((rule) => !haveKeys.has(ruleKey(rule)));
+  };
+  return {
+    authorizeIngress: missing(desired.ingress, current.ingress),
+    authorizeEgress: missing(desired.egress, current.egress),
+    revokeEgress: missing(current.egress, desired.egress),
+  };
+}
+
+export function toPermission(rule: FlatRule): IpPermission {
+  const ranges = rule.cidr.includes(":")
+    ? { Ipv6Ranges: [{ CidrIpv6: rule.cidr }] }
+    : { IpRanges: [{ CidrIp: rule.cidr }] };
+  return rule.protocol === "-1"
+    ? { IpProtocol: "-1", ...ranges }
+    : { IpProtocol: rule.protocol, FromPort: rule.fromPort, ToPort: rule.toPort, ...ranges };
+}
+
+export function onDemandGroupName(role: SecurityGroupRole, vpcId: string): string {
+  return `ir-${role}-${vpcId}`;
+}
+
+async function findGroup(
+  context: ResponseContext,
+  vpcId: string,
+  role: SecurityGroupRole,
+): Promise<SecurityGroup | undefined> {
+  const answer = await context.aws.ec2.describeSecurityGroups({
+    Filters: [
+      { Name: "vpc-id", Values: [vpcId] },
+      { Name: "group-name", Values: [onDemandGroupName(role, vpcId)] },
+    ],
+  });
+  return answer.SecurityGroups?.[0];
+}
+
+/**
+ * Finds or creates the responder's group of `role` in a VPC the stack does not configure, and converges its
+ * rules. Deterministic names make concurrent responses in the same VPC meet on one group
+ * (InvalidGroup.Duplicate) instead of creating two. Returns undefined in dry run when the group does not exist.
+ */
+export async function ensureOnDemandGroup(
+  context: ResponseContext,
+  vpcId: string,
+  role: SecurityGroupRole,
+): Promise<string | undefined> {
+  const { ec2 } = context.aws;
+  let group = await findGroup(context, vpcId, role);
+  if (group === undefined) {
+    const created = await ec2Mutation(context, `create ${role} security group in ${vpcId}`, (DryRun) =>
+      ec2
+        .createSecurityGroup({
+          DryRun,
+          VpcId: vpcId,
+          GroupName: onDemandGroupName(role, vpcId),
+          Description: `EC2 incident response: ${role} group created on demand`,
+          TagSpecifications: [
+            {
+              ResourceType: "security-group",
+              Tags: [
+                { Key: TAG_ROLE, Value: role },
+                { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
+                { Key: "Name", Value: onDemandGroupName(role, vpcId) },
+              ],
+            },
+          ],
+        })
+        .catch(async (error: unknown) => {
+          if (awsErrorCode(error) !== "InvalidGroup.Duplicate") throw error;
+          return { GroupId: (await findGroup(context, vpcId, role))?.GroupId };
+        }),
+    );
+    if (!created.made) return undefined;
+    group = (await findGroup(context, vpcId, role)) ?? { GroupId: created.value.GroupId };
+  }
+  const groupId = group.GroupId;
+  if (groupId === undefined) throw new Error(`security group ${onDemandGroupName(role, vpcId)} has no id`);
+  const changes = ruleChanges(
+    { ingress: flattenPermissions(group.IpPermissions), egress: flattenPermissions(group.IpPermissionsEgress) },
+    desiredRules(role, context.settings.forensicSourceCidrs),
+  );
+  // Revoke egress first: a new group comes with allow-all egress, which the isolation group must not keep.
+  if (changes.revokeEgress.length > 0) {
+    await ec2Mutation(context, `revoke egress of ${groupId}`, (DryRun) =>
+      ec2
+        .revokeSecurityGroupEgress({ DryRun, GroupId: groupId, IpPermissions: changes.revokeEgress.map(toPermission) })
+        .catch(ignore(["InvalidPermission.NotFound"])),
+    );
+  }
+  if (changes.authorizeIngress.length > 0) {
+    await ec2Mutation(context, `authorize ingress of ${groupId}`, (DryRun) =>
+      ec2
+        .authorizeSecurityGroupIngress({
+          DryRun,
+          GroupId: groupId,
+          IpPermissions: changes.authorizeIngress.map(toPermission),
+        })
+        .catch(ignore(["InvalidPermission.Duplicate"])),
+    );
+  }
+  if (changes.authorizeEgress.length > 0) {
+    await ec2Mutation(context, `authorize egress of ${groupId}`, (DryRun) =>
+      ec2
+        .authorizeSecurityGroupEgress({
+          DryRun,
+          GroupId: groupId,
+          IpPermissions: changes.authorizeEgress.map(toPermission),
+        })
+        .catch(ignore(["InvalidPermission.Duplicate"])),
+    );
+  }
+  return groupId;
+}
+
+function ignore(codes: readonly string[]) {
+  return (error: unknown): undefined => {
+    if (isAlreadyDone(error, codes)) return undefined;
+    throw error;
+  };
+}

@@ -1,0 +1,235 @@
+import type { TargetDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
+
+import { StepFailedError, describeError } from "../errors";
+import type { InstanceFacts, TargetRegistration } from "../incidentRecord";
+import { ec2Mutation, isAlreadyDone, plainMutation, type ResponseContext } from "../responseContext";
+import { TAG_INCIDENT } from "../tags";
+import { done, type StepResult } from "./stepResult";
+
+/** Name of the inline policy that denies the instance role's sessions issued before the incident. */
+export const REVOKE_SESSIONS_POLICY_NAME = "ir-revoke-older-sessions";
+
+/**
+ * The inline policy that revokes every session of a role issued before `issuedBefore` (pure). This is what the
+ * IAM console's "Revoke active sessions" does: stolen instance credentials stop working at once, new ones
+ * (issued after the cut-off) are unaffected. Monotone: a later incident only moves the cut-off forward.
+ */
+export function revokeSessionsPolicy(issuedBefore: Date): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Deny",
+        Action: "*",
+        Resource: "*",
+        Condition: { DateLessThan: { "aws:TokenIssueTime": issuedBefore.toISOString() } },
+      },
+    ],
+  });
+}
+
+/** The instance profile name in an ARN (`...:instance-profile/path/name`) (pure). */
+export function instanceProfileNameOf(arn: string): string {
+  return arn.split("/").pop() ?? arn;
+}
+
+/** Which instance attribute changes are possible (pure): instance-store roots cannot shut down to "stop". */
+export function attributeChanges(instance: InstanceFacts): { shutdownToStop: boolean; volumesToKeep: string[] } {
+  return {
+    shutdownToStop: instance.rootDeviceType === "ebs",
+    volumesToKeep: instance.volumes.map((volume) => volume.deviceName),
+  };
+}
+
+/**
+ * Step 3: cut every other path, in parallel (each part is independent of the others):
+ * Auto Scaling (detach, desired capacity kept: a stopped member would be terminated and the evidence lost),
+ * load-balancer target groups, the instance profile and the role's live sessions, termination protection,
+ * shutdown behaviour, DeleteOnTermination, the metadata service, and the incident tag.
+ */
+export async function cutAccess(context: ResponseContext): Promise<StepResult> {
+  const { record } = context;
+  const instance = record.facts.instance;
+  if (instance === undefined) throw new Error("incident has no instance facts");
+  const parts: Record<string, () => Promise<string>> = {
+    autoScaling: () => detachFromAutoScaling(context),
+    targetGroups: () => deregisterFromTargetGroups(context, instance),
+    instanceProfile: () => replaceInstanceProfile(context, instance),
+    instanceAttributes: () => protectInstance(context, instance),
+    tags: () => tagInstance(context),
+  };
+  const names = Object.keys(parts);
+  const results = await Promise.allSettled(names.map((name) => parts[name]!()));
+  const detail: Record<string, string> = {};
+  const errors: unknown[] = [];
+  results.forEach((result, index) => {
+    const name = names[index]!;
+    if (result.status === "fulfilled") detail[name] = result.value;
+    else {
+      detail[name] = `failed: ${describeError(result.reason)}`;
+      errors.push(result.reason);
+    }
+  });
+  // Every part is a containment measure: the response must not go on to stop the instance without them.
+  if (errors.length > 0) throw new StepFailedError("cutAccess", { cause: new AggregateError(errors, JSON.stringify(detail)) });
+  return done(
+    [detail.autoScaling, detail.targetGroups, detail.instanceProfile].filter((text) => text !== "").join("; "),
+    detail,
+  );
+}
+
+async function detachFromAutoScaling(context: ResponseContext): Promise<string> {
+  const { record, aws } = context;
+  const answer = await aws.autoScaling.describeAutoScalingInstances({ InstanceIds: [record.instanceId] });
+  const membership = answer.AutoScalingInstances?.[0];
+  const groupName = membership?.AutoScalingGroupName;
+  if (groupName === undefined) {
+    return record.facts.autoScalingGroupName === undefined
+      ? "not in an Auto Scaling group"
+      : `detached from ${record.facts.autoScalingGroupName}`;
+  }
+  record.facts.autoScalingGroupName = groupName;
+  const detached = await plainMutation(context, `detach from Auto Scaling group ${groupName}`, () =>
+    aws.autoScaling.detachInstances({
+      AutoScalingGroupName: groupName,
+      InstanceIds: [record.instanceId],
+      ShouldDecrementDesiredCapacity: false,
+    }),
+  );
+  return detached.made ? `detached from ${groupName} (capacity kept)` : `would detach from ${groupName}`;
+}
+
+async function deregisterFromTargetGroups(context: ResponseContext, instance: InstanceFacts): Promise<string> {
+  const { record, aws } = context;
+  const registrations: TargetRegistration[] = [...(record.facts.targetRegistrations ?? [])];
+  let marker: string | undefined;
+  do {
+    const page = await aws.loadBalancing.describeTargetGroups({ Marker: marker });
+    marker = page.NextMarker;
+    const candidates = (page.TargetGroups ?? []).filter(
+      (group) => group.TargetType === "instance" && (instance.vpcId === undefined || group.VpcId === instance.vpcId),
+    );
+    await Promise.all(
+      candidates.map(async (group) => {
+        const arn = group.TargetGroupArn;
+        if (arn === undefined) return;
+        const health = await aws.loadBalancing.describeTargetHealth({ TargetGroupArn: arn });
+        const ours = (health.TargetHealthDescriptions ?? []).filter((d) => d.Target?.Id === record.instanceId);
+        for (const description of ours) {
+          const port = description.Target?.Port;
+          if (!registrations.some((known) => known.targetGroupArn === arn && known.port === port)) {
+            registrations.push({ targetGroupArn: arn, port });
+          }
+        }
+        // A draining target is already on its way out: deregistering it again changes nothing.
+        const active: TargetDescription[] = ours
+          .filter((d) => d.TargetHealth?.State !== "draining")
+          .map((d) => ({ Id: record.instanceId, Port: d.Target?.Port }));
+        if (active.length === 0) return;
+        await plainMutation(context, `deregister from ${arn}`, () =>
+          aws.loadBalancing.deregisterTargets({ TargetGroupArn: arn, Targets: active }),
+        );
+      }),
+    );
+  } while (marker !== undefined);
+  record.facts.targetRegistrations = registrations;
+  const count = new Set(registrations.map((registration) => registration.targetGroupArn)).size;
+  return count === 0 ? "" : `deregistered from ${count} target group${count === 1 ? "" : "s"}`;
+}
+
+async function replaceInstanceProfile(context: ResponseContext, instance: InstanceFacts): Promise<string> {
+  const { record, aws, settings } = context;
+  const quarantine = settings.quarantineInstanceProfileArn;
+  const answer = await aws.ec2.describeIamInstanceProfileAssociations({
+    Filters: [{ Name: "instance-id", Values: [record.instanceId] }],
+  });
+  const association = (answer.IamInstanceProfileAssociations ?? []).find(
+    (candidate) => candidate.State === "associated" || candidate.State === "associating",
+  );
+  const currentArn = association?.IamInstanceProfile?.Arn;
+  const original = record.facts.originalInstanceProfileArn ?? (currentArn !== quarantine ? currentArn : undefined) ?? instance.iamInstanceProfileArn;
+  if (original !== undefined && original !== quarantine) record.facts.originalInstanceProfileArn = original;
+
+  let profileOutcome: string;
+  if (association?.AssociationId !== undefined && currentArn !== quarantine) {
+    const associationId = association.AssociationId;
+    // ReplaceIamInstanceProfileAssociation and AssociateIamInstanceProfile have no DryRun parameter.
+    await plainMutation(context, `replace instance profile with ${quarantine}`, () =>
+      aws.ec2.replaceIamInstanceProfileAssociation({ AssociationId: associationId, IamInstanceProfile: { Arn: quarantine } }),
+    );
+    profileOutcome = "instance profile quarantined";
+  } else if (association === undefined) {
+    // No profile: associate the deny-all one anyway, so nobody can attach a privileged profile to it later.
+    await plainMutation(context, `associate ${quarantine}`, () =>
+      aws.ec2
+        .associateIamInstanceProfile({ InstanceId: record.instanceId, IamInstanceProfile: { Arn: quarantine } })
+        .catch((error: unknown) => {
+          if (isAlreadyDone(error, ["IncorrectState"])) return undefined;
+          throw error;
+        }),
+    );
+    profileOutcome = "quarantine profile associated";
+  } else {
+    profileOutcome = "instance profile quarantined";
+  }
+
+  if (!settings.revokeRoleSessions || original === undefined) return profileOutcome;
+  const profile = await aws.iam.getInstanceProfile({ InstanceProfileName: instanceProfileNameOf(original) });
+  const roleNames = (profile.InstanceProfile?.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []));
+  const cutOff = new Date();
+  for (const roleName of roleNames) {
+    await plainMutation(context, `revoke sessions of role ${roleName}`, () =>
+      aws.iam.putRolePolicy({
+        RoleName: roleName,
+        PolicyName: REVOKE_SESSIONS_POLICY_NAME,
+        PolicyDocument: revokeSessionsPolicy(cutOff),
+      }),
+    );
+  }
+  record.facts.revokedRoleNames = roleNames;
+  return roleNames.length === 0 ? profileOutcome : `${profileOutcome}, sessions of ${roleNames.join(", ")} revoked`;
+}
+
+async function protectInstance(context: ResponseContext, instance: InstanceFacts): Promise<string> {
+  const { record, aws } = context;
+  const ec2 = aws.ec2;
+  const InstanceId = record.instanceId;
+  const changes = attributeChanges(instance);
+  // One attribute per ModifyInstanceAttribute call (an EC2 rule), so these run in parallel.
+  await Promise.all([
+    ec2Mutation(context, "enable termination protection", (DryRun) =>
+      ec2.modifyInstanceAttribute({ DryRun, InstanceId, DisableApiTermination: { Value: true } }),
+    ),
+    changes.shutdownToStop
+      ? ec2Mutation(context, "set shutdown behaviour to stop", (DryRun) =>
+          ec2.modifyInstanceAttribute({ DryRun, InstanceId, InstanceInitiatedShutdownBehavior: { Value: "stop" } }),
+        )
+      : Promise.resolve(),
+    changes.volumesToKeep.length > 0
+      ? ec2Mutation(context, "keep volumes on termination", (DryRun) =>
+          ec2.modifyInstanceAttribute({
+            DryRun,
+            InstanceId,
+            BlockDeviceMappings: changes.volumesToKeep.map((DeviceName) => ({ DeviceName, Ebs: { DeleteOnTermination: false } })),
+          }),
+        )
+      : Promise.resolve(),
+    // Without the metadata service, code on the instance cannot fetch (even quarantined) credentials.
+    ec2Mutation(context, "disable the instance metadata service", (DryRun) =>
+      ec2.modifyInstanceMetadataOptions({ DryRun, InstanceId, HttpEndpoint: "disabled" }),
+    ),
+  ]);
+  return `protected${changes.shutdownToStop ? "" : " (instance-store root: shutdown behaviour unchanged)"}`;
+}
+
+async function tagInstance(context: ResponseContext): Promise<string> {
+  const { record } = context;
+  await ec2Mutation(context, `tag instance ${TAG_INCIDENT}=${record.incidentId}`, (DryRun) =>
+    context.aws.ec2.createTags({
+      DryRun,
+      Resources: [record.instanceId],
+      Tags: [{ Key: TAG_INCIDENT, Value: record.incidentId }],
+    }),
+  );
+  return "tagged";
+}

@@ -1,0 +1,233 @@
+import type { Volume } from "@aws-sdk/client-ec2";
+
+import { clientToken } from "../clientToken";
+import type { IncidentFacts } from "../incidentRecord";
+import { describeInstance } from "../instanceDescription";
+import { ec2Mutation, pollUntil, type ResponseContext } from "../responseContext";
+import { ensureOnDemandGroup } from "../securityGroups";
+import type { Settings } from "../settings";
+import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY, TAG_RESPONDER_MADE } from "../tags";
+import { done, failed, skipped, waiting, type StepResult } from "./stepResult";
+
+/** The forensic instance needs the volumes' AZ: the configured subnet for that AZ, else the instance's own. */
+export function forensicSubnetFor(
+  availabilityZone: string,
+  forensicSubnets: Readonly<Record<string, string>>,
+  instanceSubnetId: string | undefined,
+): string | undefined {
+  return forensicSubnets[availabilityZone] ?? instanceSubnetId;
+}
+
+// Device names EC2 recommends for EBS data volumes on Linux come first (f-p), then the rest of the range.
+const DEVICE_LETTERS = "fghijklmnopqrstuvwxyzbcde".split("");
+
+/** The letter a device name occupies: /dev/sdf and /dev/xvdf are the same slot (pure). */
+function deviceSlot(deviceName: string): string | undefined {
+  return /^\/dev\/(?:sd|xvd)([a-z])/.exec(deviceName)?.[1];
+}
+
+/**
+ * Free device names on the forensic instance for `count` volumes (pure). Slot "a" is the root device and is
+ * never handed out. Returns fewer names than asked when the instance runs out of slots.
+ */
+export function allocateDeviceNames(usedDeviceNames: readonly string[], count: number): string[] {
+  const used = new Set(usedDeviceNames.map(deviceSlot).filter((slot) => slot !== undefined));
+  return DEVICE_LETTERS.filter((letter) => !used.has(letter))
+    .slice(0, count)
+    .map((letter) => `/dev/sd${letter}`);
+}
+
+/** Whether evidence goes to the workstation as the original volumes or as copies from the snapshots (pure). */
+export function evidenceSource(facts: IncidentFacts, settings: Pick<Settings, "attachSnapshotCopies">): "original" | "copy" {
+  // An instance that could not be stopped keeps its volumes: the workstation gets copies of the snapshots.
+  const stopped = facts.stop?.finalState === "stopped";
+  return settings.attachSnapshotCopies || !stopped ? "copy" : "original";
+}
+
+/**
+ * Step 7a: launch the forensic workstation early, in parallel with capture, stop and snapshot, so it is booted
+ * by the time the evidence is ready. Same AZ as the volumes; forensic AMI, profile and group; tagged as
+ * responder-made (never responded to); a client token derived from the incident, so a retry never makes two.
+ */
+export async function launchForensicInstance(context: ResponseContext): Promise<StepResult> {
+  const { record, aws, settings } = context;
+  const instance = record.facts.instance;
+  if (instance === undefined) throw new Error("incident has no instance facts");
+  const availabilityZone = instance.availabilityZone;
+  const subnetId = forensicSubnetFor(availabilityZone, settings.forensicSubnets, instance.subnetId);
+  if (subnetId === undefined) return failed(`no subnet for a forensic instance in ${availabilityZone}`);
+  const vpcId =
+    subnetId === instance.subnetId
+      ? instance.vpcId
+      : (await aws.ec2.describeSubnets({ SubnetIds: [subnetId] })).Subnets?.[0]?.VpcId;
+  if (vpcId === undefined) return failed(`cannot tell the VPC of subnet ${subnetId}`);
+  const groupId = settings.vpcSecurityGroups[vpcId]?.forensic ?? (await ensureOnDemandGroup(context, vpcId, "forensic"));
+  const token = clientToken(record.incidentId, "forensic");
+  const tags = [
+    { Key: TAG_RESPONDER_MADE, Value: "forensic" },
+    { Key: TAG_INCIDENT, Value: record.incidentId },
+    { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
+    { Key: "Name", Value: `forensic ${record.instanceId}` },
+  ];
+  const launched = await ec2Mutation(context, `launch a forensic instance in ${subnetId} (${availabilityZone})`, (DryRun) =>
+    aws.ec2.runInstances({
+      DryRun,
+      ClientToken: token,
+      ImageId: settings.forensicAmiId,
+      InstanceType: settings.forensicInstanceType as never,
+      MinCount: 1,
+      MaxCount: 1,
+      SubnetId: subnetId,
+      SecurityGroupIds: groupId === undefined ? undefined : [groupId],
+      IamInstanceProfile: { Arn: settings.forensicInstanceProfileArn },
+      MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled" },
+      TagSpecifications: [
+        { ResourceType: "instance", Tags: tags },
+        { ResourceType: "volume", Tags: tags },
+      ],
+    }),
+  );
+  if (!launched.made) return done(`would launch a forensic instance in ${availabilityZone}`, { subnetId });
+  const forensicId = launched.value.Instances?.[0]?.InstanceId;
+  if (forensicId === undefined) throw new Error("RunInstances answered without an instance id");
+  record.facts.forensic = { instanceId: forensicId, subnetId, availabilityZone, clientToken: token };
+  return done(`forensic instance ${forensicId} launched in ${availabilityZone}`, { instanceId: forensicId, subnetId });
+}
+
+const FORENSIC_BOOT_TIMEOUT_MS = 15 * 60 * 1000;
+
+async function describeVolumes(context: ResponseContext, volumeIds: string[]): Promise<Volume[]> {
+  if (volumeIds.length === 0) return [];
+  return (await context.aws.ec2.describeVolumes({ VolumeIds: volumeIds })).Volumes ?? [];
+}
+
+/**
+ * Step 7b: hand the evidence to the workstation. Originals: detach every volume (always naming the instance, so
+ * a volume that moved meanwhile is never pulled from somewhere else) and attach all of them on free device
+ * names. Copies: volumes created from the snapshots once they complete; while they are pending the response
+ * rests (status waiting) and resumes on EBS's snapshot completion event instead of holding a Lambda for hours.
+ */
+export async function attachEvidenceVolumes(context: ResponseContext): Promise<StepResult> {
+  const { record, aws, settings } = context;
+  const facts = record.facts;
+  const instance = facts.instance;
+  if (instance === undefined) throw new Error("incident has no instance facts");
+  if (settings.dryRun) return done("would detach the volumes and attach them to the forensic instance");
+  const forensicId = facts.forensic?.instanceId;
+  if (forensicId === undefined) return failed("no forensic instance to attach the evidence to");
+  const snapshots = facts.snapshots ?? [];
+  const source = evidenceSource(facts, settings);
+  if (source === "copy" && snapshots.length === 0) return skipped("no snapshots to make copies from");
+  if (source === "original" && instance.volumes.length === 0) return skipped("no EBS volumes");
+
+  // The workstation must be running (or stopped) before volumes can attach.
+  const launchedAt = Date.parse(record.steps.launchForensicInstance?.startedAt ?? new Date().toISOString());
+  const forensicState = await pollUntil(context, launchedAt + FORENSIC_BOOT_TIMEOUT_MS, async () => {
+    const state = (await describeInstance(aws, forensicId))?.State?.Name ?? "terminated";
+    return state === "pending" ? undefined : state;
+  });
+  if (forensicState !== "running" && forensicState !== "stopped") {
+    return failed(`forensic instance ${forensicId} is ${forensicState ?? "still pending"}`);
+  }
+
+  let volumeIds: string[];
+  if (source === "copy") {
+    const snapshotIds = snapshots.map((snapshot) => snapshot.snapshotId);
+    const waitDeadline = Date.now() + settings.snapshotWaitSeconds * 1000;
+    const complete = await pollUntil(context, waitDeadline, async () => {
+      const states = (await aws.ec2.describeSnapshots({ SnapshotIds: snapshotIds })).Snapshots ?? [];
+      if (states.some((snapshot) => snapshot.State === "error")) return "error";
+      return states.length === snapshotIds.length && states.every((snapshot) => snapshot.State === "completed") ? "completed" : undefined;
+    });
+    if (complete === "error") return failed("a snapshot failed: no copies attached");
+    if (complete === undefined) {
+      record.status = "waiting-for-snapshots";
+      return waiting("snapshots still copying: volumes will be created from them when EBS reports completion");
+    }
+    volumeIds = await createCopies(context, snapshots, facts.forensic?.availabilityZone ?? instance.availabilityZone);
+  } else {
+    volumeIds = instance.volumes.map((volume) => volume.volumeId);
+    await detachFromInstance(context, volumeIds, forensicId);
+  }
+
+  // Wait for every volume to be free (detached originals, new copies), unless it already sits on the workstation.
+  const volumes = await pollUntil(context, Date.now() + settings.stopTimeoutSeconds * 1000, async () => {
+    const states = await describeVolumes(context, volumeIds);
+    const ready = states.every(
+      (volume) => volume.State === "available" || volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId),
+    );
+    return ready && states.length === volumeIds.length ? states : undefined;
+  });
+  if (volumes === undefined) return failed("volumes did not become available in time");
+
+  const forensic = await describeInstance(aws, forensicId);
+  const used = (forensic?.BlockDeviceMappings ?? []).flatMap((mapping) => (mapping.DeviceName ? [mapping.DeviceName] : []));
+  const free = volumes.filter((volume) => volume.State === "available");
+  const devices = allocateDeviceNames([...used, forensic?.RootDeviceName ?? "/dev/xvda"], free.length);
+  await Promise.all(
+    free.slice(0, devices.length).map((volume, index) =>
+      aws.ec2.attachVolume({ VolumeId: volume.VolumeId ?? "", InstanceId: forensicId, Device: devices[index]! }),
+    ),
+  );
+  const attached = await describeVolumes(context, volumeIds);
+  const fromSnapshot = new Map(snapshots.map((snapshot) => [snapshot.snapshotId, snapshot]));
+  facts.attachments = attached.flatMap((volume) => {
+    const attachment = volume.Attachments?.find((candidate) => candidate.InstanceId === forensicId);
+    if (attachment === undefined || volume.VolumeId === undefined) return [];
+    return [
+      {
+        volumeId: volume.VolumeId,
+        source,
+        fromSnapshotId: source === "copy" && volume.SnapshotId && fromSnapshot.has(volume.SnapshotId) ? volume.SnapshotId : undefined,
+        device: attachment.Device ?? "",
+      },
+    ];
+  });
+  record.status = "responding";
+  const missing = volumeIds.length - facts.attachments.length;
+  const summary = `${facts.attachments.length} ${source === "copy" ? "snapshot copies" : "volumes"} attached to ${forensicId}`;
+  return missing > 0 ? failed(`${summary}; ${missing} without a free device name`) : done(summary, { attachments: facts.attachments });
+}
+
+async function detachFromInstance(context: ResponseContext, volumeIds: string[], forensicId: string): Promise<void> {
+  const { record, aws } = context;
+  const volumes = await describeVolumes(context, volumeIds);
+  await Promise.all(
+    volumes
+      .filter((volume) => volume.Attachments?.some((attachment) => attachment.InstanceId === record.instanceId))
+      .filter((volume) => !volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId))
+      .map((volume) =>
+        // Always with InstanceId: without it, a volume re-attached elsewhere meanwhile would be pulled from there.
+        aws.ec2.detachVolume({ VolumeId: volume.VolumeId ?? "", InstanceId: record.instanceId }),
+      ),
+  );
+}
+
+async function createCopies(
+  context: ResponseContext,
+  snapshots: readonly { snapshotId: string; volumeId: string }[],
+  availabilityZone: string,
+): Promise<string[]> {
+  const { record, aws } = context;
+  return Promise.all(
+    snapshots.map(async (snapshot) => {
+      const answer = await aws.ec2.createVolume({
+        SnapshotId: snapshot.snapshotId,
+        AvailabilityZone: availabilityZone,
+        ClientToken: clientToken(record.incidentId, `copy:${snapshot.snapshotId}`),
+        TagSpecifications: [
+          {
+            ResourceType: "volume",
+            Tags: [
+              { Key: TAG_INCIDENT, Value: record.incidentId },
+              { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
+              { Key: "Name", Value: `evidence copy of ${snapshot.volumeId}` },
+            ],
+          },
+        ],
+      });
+      if (answer.VolumeId === undefined) throw new Error(`CreateVolume from ${snapshot.snapshotId} returned no id`);
+      return answer.VolumeId;
+    }),
+  );
+}

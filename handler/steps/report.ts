@@ -1,0 +1,184 @@
+import { STEP_NAMES, type IncidentRecord, type StepName, type StepRecord } from "../incidentRecord";
+import type { ResponseContext } from "../responseContext";
+import { evidencePrefix, putEvidenceObject } from "./captureEvidence";
+import { done, type StepResult } from "./stepResult";
+
+export interface TimelineEntry {
+  readonly step: StepName;
+  readonly status: StepRecord["status"];
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly seconds?: number;
+  readonly outcome: string;
+}
+
+/** The timeline: each step's start, end and outcome, in the order the steps started (pure). */
+export function timelineOf(record: Pick<IncidentRecord, "steps">): TimelineEntry[] {
+  return STEP_NAMES.flatMap((step) => {
+    const entry = record.steps[step];
+    if (entry === undefined) return [];
+    const seconds =
+      entry.endedAt === undefined ? undefined : (Date.parse(entry.endedAt) - Date.parse(entry.startedAt)) / 1000;
+    return [{ step, status: entry.status, startedAt: entry.startedAt, endedAt: entry.endedAt, seconds, outcome: entry.outcome }];
+  }).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+/** Seconds from the incident's start to the end of a step, for the milestones a reader cares about (pure). */
+export function milestones(record: Pick<IncidentRecord, "steps" | "createdAt">): Record<string, number | undefined> {
+  const since = (step: StepName) => {
+    const entry = record.steps[step];
+    if (entry?.endedAt === undefined || entry.status !== "done") return undefined;
+    return (Date.parse(entry.endedAt) - Date.parse(record.createdAt)) / 1000;
+  };
+  return {
+    isolated: since("isolateNetwork"),
+    evidenceSecured: since("snapshotVolumes"),
+    forensicWorkstationReady: since("attachEvidenceVolumes"),
+    serviceRestored: since("replacement"),
+  };
+}
+
+export interface ReportKeys {
+  readonly jsonKey: string;
+  readonly markdownKey: string;
+}
+
+export function reportKeys(incidentId: string): ReportKeys {
+  return { jsonKey: `${evidencePrefix(incidentId)}report.json`, markdownKey: `${evidencePrefix(incidentId)}report.md` };
+}
+
+function seconds(value: number | undefined): string {
+  return value === undefined ? "n/a" : `${value.toFixed(1)} s`;
+}
+
+/** Problems a person must know about: failed steps and steps still open (pure). */
+export function problemsOf(record: Pick<IncidentRecord, "steps">): string[] {
+  return STEP_NAMES.flatMap((step) => {
+    const entry = record.steps[step];
+    if (step === "report" || entry === undefined) return [];
+    if (entry.status === "failed") return [`${step}: ${entry.outcome}`];
+    return [];
+  });
+}
+
+export interface Notification {
+  readonly subject: string;
+  readonly message: string;
+}
+
+/**
+ * The SNS message (pure): what happened, to which instance, where the evidence is, what failed — readable in
+ * ten seconds. The subject alone says the verdict.
+ */
+export function notificationOf(record: IncidentRecord, bucket: string, final: boolean): Notification {
+  const facts = record.facts;
+  const name = facts.instance?.tags.Name;
+  const who = `${record.instanceId}${name ? ` (${name})` : ""}`;
+  const times = milestones(record);
+  const problems = problemsOf(record);
+  const verb = record.dryRun ? "DRY RUN, would contain" : "Contained";
+  const pending = final ? "" : ", forensic copies pending";
+  const subject = `[IR] ${verb} ${who}: ${record.finding.type}${pending}`.slice(0, 100);
+  const snapshots = facts.snapshots ?? [];
+  const locked = snapshots.some((snapshot) => snapshot.locked === true);
+  const lines = [
+    `${record.dryRun ? "DRY RUN (nothing was changed). " : ""}${problems.length === 0 ? "CONTAINED" : "CONTAINED WITH PROBLEMS"}: ${who} in ${facts.instance?.availabilityZone ?? "?"}`,
+    `Why: ${record.finding.type}, severity ${record.finding.severity}: ${record.finding.title}`,
+    `Isolated after ${seconds(times.isolated)}. Memory: ${facts.memory?.reason ?? "not attempted"}. Stop: ${facts.stop?.reason ?? facts.stop?.finalState ?? "n/a"}.`,
+    `Evidence: ${snapshots.length} snapshot(s)${locked ? " (locked)" : ""}, ${facts.evidence?.length ?? 0} object(s) with SHA-256.`,
+    `Forensic workstation: ${facts.forensic?.instanceId ?? "none"}${facts.attachments ? `, ${facts.attachments.length} volume(s) attached` : final ? "" : ", waiting for snapshots"}.`,
+    `Service: ${facts.replacement?.reason ?? "no replacement"}.`,
+    `Problems: ${problems.length === 0 ? "none" : problems.join("; ")}.`,
+    `Report: s3://${bucket}/${reportKeys(record.incidentId).markdownKey}`,
+    `Incident: ${record.incidentId}`,
+  ];
+  return { subject, message: lines.join("\n") };
+}
+
+/** The report as Markdown (pure). */
+export function markdownReport(record: IncidentRecord, bucket: string, final: boolean): string {
+  const notification = notificationOf(record, bucket, final);
+  const times = milestones(record);
+  const timeline = timelineOf(record)
+    .map((entry) => `| ${entry.step} | ${entry.status} | ${entry.startedAt} | ${seconds(entry.seconds)} | ${entry.outcome.replace(/\|/g, "/")} |`)
+    .join("\n");
+  const evidence = (record.facts.evidence ?? []).map((object) => `| ${object.kind} | s3://${bucket}/${object.key} | ${object.sha256} |`).join("\n");
+  const snapshots = (record.facts.snapshots ?? []).map((snapshot) => `- ${snapshot.snapshotId} of ${snapshot.volumeId}${snapshot.locked ? " (locked)" : ""}`).join("\n");
+  const original = (record.facts.instance?.networkInterfaces ?? []).map((eni) => `- ${eni.networkInterfaceId}: ${eni.originalGroupIds.join(", ") || "(none)"}`).join("\n");
+  const wouldHave = (record.facts.wouldHave ?? []).map((action) => `- ${action}`).join("\n");
+  return [
+    `# Incident ${record.incidentId}`,
+    "",
+    "```",
+    notification.message,
+    "```",
+    "",
+    "## Milestones (seconds from the handler receiving the finding)",
+    `- isolated: ${seconds(times.isolated)}`,
+    `- evidence secured (snapshots taken): ${seconds(times.evidenceSecured)}`,
+    `- forensic workstation ready: ${seconds(times.forensicWorkstationReady)}`,
+    `- service restored: ${seconds(times.serviceRestored)}`,
+    "",
+    "## Timeline",
+    "| step | status | started | took | outcome |",
+    "|---|---|---|---|---|",
+    timeline,
+    "",
+    "## Evidence objects",
+    "| kind | location | SHA-256 |",
+    "|---|---|---|",
+    evidence,
+    "",
+    "## Snapshots",
+    snapshots || "- none",
+    "",
+    "## Original security groups (to restore after a false positive)",
+    original || "- none",
+    ...(record.dryRun ? ["", "## Dry run: what would have been done", wouldHave || "- nothing"] : []),
+    "",
+    `Findings received: ${Object.keys(record.findings).length}.`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Step 9: the report (JSON + Markdown in the evidence bucket) and the notification. Also runs, as an interim
+ * report, when a response rests waiting for its snapshots, so people learn of the containment at once.
+ */
+export async function report(context: ResponseContext, final: boolean): Promise<StepResult> {
+  const { record, aws, settings } = context;
+  const keys = reportKeys(record.incidentId);
+  const bucket = settings.evidenceBucket;
+  if (final) record.status = "completed";
+  const json = JSON.stringify(
+    {
+      incidentId: record.incidentId,
+      instanceId: record.instanceId,
+      status: record.status,
+      dryRun: record.dryRun,
+      createdAt: record.createdAt,
+      milestones: milestones(record),
+      timeline: timelineOf(record),
+      problems: problemsOf(record),
+      finding: record.finding,
+      findings: record.findings,
+      facts: record.facts,
+    },
+    null,
+    2,
+  );
+  const encode = (text: string) => new TextEncoder().encode(text);
+  await Promise.all([
+    putEvidenceObject(context, "report", keys.jsonKey, encode(json), "application/json"),
+    putEvidenceObject(context, "report", keys.markdownKey, encode(markdownReport(record, bucket, final)), "text/markdown"),
+  ]);
+  const previous = record.facts.report;
+  const notification = notificationOf(record, bucket, final);
+  // One notification per resting point: a resumed report step does not page people twice.
+  const alreadySent = previous?.messageId !== undefined && previous.final === final;
+  const messageId = alreadySent
+    ? previous?.messageId
+    : (await aws.sns.publish({ TopicArn: settings.notificationTopicArn, Subject: notification.subject, Message: notification.message })).MessageId;
+  record.facts.report = { ...keys, messageId, final };
+  return done(final ? "report stored, notification sent" : "interim report stored, notification sent", { ...keys, messageId });
+}

@@ -1,0 +1,96 @@
+import { awsErrorCode, describeError, isControlFlow } from "../errors";
+import type { InstanceFacts } from "../incidentRecord";
+import { describeInstance } from "../instanceDescription";
+import { ec2Mutation, pollUntil, type ResponseContext } from "../responseContext";
+import { done, failed, skipped, type StepResult } from "./stepResult";
+
+export type StopPlan =
+  | { readonly action: "none"; readonly reason: string; readonly cannotStop: boolean }
+  | { readonly action: "wait"; readonly deadline: number; readonly force: boolean }
+  | { readonly action: "stop" }
+  | { readonly action: "force" };
+
+/**
+ * What to do next to get the instance stopped (pure), from its state, what was already sent, and the clock.
+ * Bounded: a graceful stop gets STOP_TIMEOUT_SECONDS, then Force; the forced stop gets as long again.
+ */
+export function planStop(
+  instance: Pick<InstanceFacts, "rootDeviceType">,
+  state: string,
+  sent: { requestedAt?: string; forcedAt?: string },
+  now: number,
+  stopTimeoutMs: number,
+): StopPlan {
+  if (state === "stopped") return { action: "none", reason: "stopped", cannotStop: false };
+  if (state === "terminated" || state === "shutting-down") return { action: "none", reason: `instance is ${state}`, cannotStop: true };
+  if (instance.rootDeviceType === "instance-store") {
+    return { action: "none", reason: "instance-store root: cannot be stopped; stays running, isolated", cannotStop: true };
+  }
+  if (sent.forcedAt !== undefined) {
+    const deadline = Date.parse(sent.forcedAt) + stopTimeoutMs;
+    return now < deadline ? { action: "wait", deadline, force: true } : { action: "none", reason: `still ${state} after a forced stop`, cannotStop: false };
+  }
+  if (sent.requestedAt !== undefined) {
+    const deadline = Date.parse(sent.requestedAt) + stopTimeoutMs;
+    return now < deadline ? { action: "wait", deadline, force: false } : { action: "force" };
+  }
+  return { action: "stop" };
+}
+
+/** AWS's answers for instances that cannot be stopped (one-time Spot, some instance-store types). */
+const CANNOT_STOP = ["UnsupportedOperation", "IncorrectSpotRequestState", "UnsupportedInstanceAttribute"];
+
+/**
+ * Step 5: stop the instance so nothing more changes on its disks. A hang is bounded (then Force); an instance
+ * that cannot be stopped stays running and isolated, and the record says why.
+ */
+export async function stopInstance(context: ResponseContext): Promise<StepResult> {
+  const { record, aws, settings } = context;
+  const instance = record.facts.instance;
+  if (instance === undefined) throw new Error("incident has no instance facts");
+  const InstanceId = record.instanceId;
+  const stop = (record.facts.stop ??= {});
+  const timeoutMs = settings.stopTimeoutSeconds * 1000;
+  if (settings.dryRun) {
+    await ec2Mutation(context, "stop the instance", (DryRun) => aws.ec2.stopInstances({ DryRun, InstanceIds: [InstanceId] }));
+    return done("would stop the instance");
+  }
+  for (;;) {
+    const state = (await describeInstance(aws, InstanceId))?.State?.Name ?? "terminated";
+    const plan = planStop(instance, state, stop, Date.now(), timeoutMs);
+    switch (plan.action) {
+      case "none":
+        stop.finalState = state;
+        if (plan.cannotStop) {
+          stop.reason = plan.reason;
+          return skipped(plan.reason);
+        }
+        if (state === "stopped") return done(stop.forcedAt !== undefined ? "stopped (forced)" : "stopped", { ...stop });
+        stop.reason = plan.reason;
+        return failed(plan.reason, { ...stop });
+      case "wait":
+        await pollUntil(context, plan.deadline, async () => {
+          const now = (await describeInstance(aws, InstanceId))?.State?.Name ?? "terminated";
+          return now === "stopped" || now === "terminated" ? now : undefined;
+        });
+        break; // plan again from the new state: done, force, or give up
+      case "stop":
+        try {
+          await aws.ec2.stopInstances({ InstanceIds: [InstanceId] });
+        } catch (error) {
+          if (isControlFlow(error) || !CANNOT_STOP.includes(awsErrorCode(error) ?? "")) throw error;
+          stop.reason = `cannot be stopped (${describeError(error)}); stays running, isolated`;
+          stop.finalState = state;
+          return skipped(stop.reason);
+        }
+        stop.requestedAt = new Date().toISOString();
+        await context.checkpoint();
+        break;
+      case "force":
+        await aws.ec2.stopInstances({ InstanceIds: [InstanceId], Force: true });
+        stop.forcedAt = new Date().toISOString();
+        await context.checkpoint();
+        break;
+    }
+  }
+}
