@@ -23,56 +23,63 @@ export const GUARDDUTY_SOURCE = "aws.guardduty";
 export const DRILL_SOURCE = "ir.drill";
 export const FINDING_DETAIL_TYPE = "GuardDuty Finding";
 
-const InstanceId = pattern(string(), /^i-[0-9a-f]{8,17}$/);
+/**
+ * The schemas, built on call: superstruct's Struct objects hold closures over `this` that Pulumi's closure
+ * serialization cannot capture, so no Struct may live at module scope in the Lambda's code (TOOLCHAIN.md).
+ */
+function findingSchemas() {
+  const InstanceId = pattern(string(), /^i-[0-9a-f]{8,17}$/);
 
-const Tag = shape({ key: string(), value: nullable(optional(string())) });
+  const Tag = shape({ key: string(), value: nullable(optional(string())) });
 
-const FindingNetworkInterface = shape({
-  networkInterfaceId: pattern(string(), /^eni-[0-9a-f]+$/),
-  subnetId: optional(nullable(string())),
-  vpcId: optional(nullable(string())),
-  securityGroups: optional(nullable(array(shape({ groupId: string(), groupName: optional(nullable(string())) })))),
-});
+  const FindingNetworkInterface = shape({
+    networkInterfaceId: pattern(string(), /^eni-[0-9a-f]+$/),
+    subnetId: optional(nullable(string())),
+    vpcId: optional(nullable(string())),
+    securityGroups: optional(nullable(array(shape({ groupId: string(), groupName: optional(nullable(string())) })))),
+  });
 
-const InstanceDetails = shape({
-  instanceId: InstanceId,
-  instanceType: optional(nullable(string())),
-  availabilityZone: optional(nullable(string())),
-  imageId: optional(nullable(string())),
-  iamInstanceProfile: optional(nullable(shape({ arn: optional(nullable(string())) }))),
-  networkInterfaces: optional(nullable(array(FindingNetworkInterface))),
-  tags: optional(nullable(array(Tag))),
-});
+  const InstanceDetails = shape({
+    instanceId: InstanceId,
+    instanceType: optional(nullable(string())),
+    availabilityZone: optional(nullable(string())),
+    imageId: optional(nullable(string())),
+    iamInstanceProfile: optional(nullable(shape({ arn: optional(nullable(string())) }))),
+    networkInterfaces: optional(nullable(array(FindingNetworkInterface))),
+    tags: optional(nullable(array(Tag))),
+  });
 
-const FindingDetail = shape({
-  schemaVersion: optional(string()),
-  accountId: pattern(string(), /^\d{12}$/),
-  region: string(),
-  id: string(),
-  type: string(),
-  severity: number(),
-  title: optional(string()),
-  description: optional(string()),
-  createdAt: optional(string()),
-  updatedAt: optional(string()),
-  resource: shape({ resourceType: string(), instanceDetails: optional(nullable(InstanceDetails)) }),
-  service: optional(
-    nullable(shape({ additionalInfo: optional(nullable(shape({ sample: optional(nullable(boolean())) }))) })),
-  ),
-});
+  const FindingDetail = shape({
+    schemaVersion: optional(string()),
+    accountId: pattern(string(), /^\d{12}$/),
+    region: string(),
+    id: string(),
+    type: string(),
+    severity: number(),
+    title: optional(string()),
+    description: optional(string()),
+    createdAt: optional(string()),
+    updatedAt: optional(string()),
+    resource: shape({ resourceType: string(), instanceDetails: optional(nullable(InstanceDetails)) }),
+    service: optional(
+      nullable(shape({ additionalInfo: optional(nullable(shape({ sample: optional(nullable(boolean())) }))) })),
+    ),
+  });
 
-const FindingEnvelope = shape({
-  version: optional(string()),
-  id: string(),
-  "detail-type": literal(FINDING_DETAIL_TYPE),
-  source: union([literal(GUARDDUTY_SOURCE), literal(DRILL_SOURCE)]),
-  account: string(),
-  region: string(),
-  time: optional(string()),
-  detail: FindingDetail,
-});
+  const FindingEnvelope = shape({
+    version: optional(string()),
+    id: string(),
+    "detail-type": literal(FINDING_DETAIL_TYPE),
+    source: union([literal(GUARDDUTY_SOURCE), literal(DRILL_SOURCE)]),
+    account: string(),
+    region: string(),
+    time: optional(string()),
+    detail: FindingDetail,
+  });
+  return { FindingEnvelope };
+}
 
-export type FindingEvent = Infer<typeof FindingEnvelope>;
+export type FindingEvent = Infer<ReturnType<typeof findingSchemas>["FindingEnvelope"]>;
 
 /** What the response needs from an accepted finding, in a flat shape that is stored in the incident record. */
 export interface InstanceFinding {
@@ -140,7 +147,7 @@ export function acceptFindingEvent(event: unknown, settings: Settings): Acceptan
   if (resourceType !== "Instance") {
     return reject("not-an-instance-finding", `resource type ${String(resourceType)} is not an EC2 instance`);
   }
-  const [error, valid] = validate(event, FindingEnvelope);
+  const [error, valid] = validate(event, findingSchemas().FindingEnvelope);
   if (error !== undefined) {
     const path = error.path.length > 0 ? error.path.join(".") : "event";
     return reject("malformed-finding", `${path}: ${error.message}`);
@@ -233,14 +240,21 @@ export function acceptLiveInstance(
 }
 
 /** The payload the handler sends itself (async Invoke) to continue a response in a fresh invocation. */
-export const ContinuationEvent = object({ "ir:continue": shape({ incidentId: string() }) });
-export type ContinuationEvent = Infer<typeof ContinuationEvent>;
+function continuationSchema() {
+  return object({ "ir:continue": shape({ incidentId: string() }) });
+}
+export type ContinuationEvent = Infer<ReturnType<typeof continuationSchema>>;
+
+export function isContinuationEvent(event: unknown): event is ContinuationEvent {
+  return is(event, continuationSchema());
+}
 
 /**
  * EBS "EBS Multi-Volume Snapshots Completion Status": resumes a response that waits for its snapshots
  * (ATTACH_SNAPSHOT_COPIES) without holding a Lambda invocation while EBS copies the data.
  */
-export const SnapshotCompletionEvent = shape({
+function snapshotCompletionSchema() {
+  return shape({
   source: literal("aws.ec2"),
   "detail-type": literal("EBS Multi-Volume Snapshots Completion Status"),
   detail: shape({
@@ -248,8 +262,13 @@ export const SnapshotCompletionEvent = shape({
     result: string(),
     snapshots: array(shape({ snapshot_id: string() })),
   }),
-});
-export type SnapshotCompletionEvent = Infer<typeof SnapshotCompletionEvent>;
+  });
+}
+export type SnapshotCompletionEvent = Infer<ReturnType<typeof snapshotCompletionSchema>>;
+
+export function isSnapshotCompletionEvent(event: unknown): event is SnapshotCompletionEvent {
+  return is(event, snapshotCompletionSchema());
+}
 
 /** Snapshot ids (snap-...) from the completion event; its entries are ARNs. */
 export function snapshotIdsOf(event: SnapshotCompletionEvent): string[] {

@@ -1,14 +1,12 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { is } from "superstruct";
-
 import type { AwsClients } from "./awsClients";
 import { describeError } from "./errors";
 import {
   acceptFindingEvent,
   acceptLiveInstance,
-  ContinuationEvent,
+  isContinuationEvent,
+  isSnapshotCompletionEvent,
   looksLikeFindingEvent,
-  SnapshotCompletionEvent,
   snapshotIdsOf,
   type RejectionReason,
 } from "./findingEvent";
@@ -60,9 +58,9 @@ export async function handleEvent(event: unknown, lambda: LambdaContext, deps: R
   const holder = (): LeaseHolder => ({ owner: lambda.awsRequestId, expiresAt: deadline, now: Date.now() });
 
   let claim: ClaimResult | undefined;
-  if (is(event, ContinuationEvent)) {
+  if (isContinuationEvent(event)) {
     claim = await resumeIncident(deps, event["ir:continue"].incidentId, holder());
-  } else if (is(event, SnapshotCompletionEvent)) {
+  } else if (isSnapshotCompletionEvent(event)) {
     const incidentId = await incidentOfSnapshots(deps.aws, snapshotIdsOf(event));
     claim = incidentId === undefined ? undefined : await resumeIncident(deps, incidentId, holder());
   } else if (looksLikeFindingEvent(event)) {

@@ -3,11 +3,14 @@ import { array, assert, record, string, type as objectType, optional, type Infer
 import { DEFAULT_EXCLUSION_TAG } from "./tags";
 import { InvalidSettingError } from "./errors";
 
-const VpcSecurityGroups = record(
-  string(),
-  objectType({ untrack: optional(string()), isolation: optional(string()), forensic: optional(string()) }),
-);
-export type VpcSecurityGroups = Infer<typeof VpcSecurityGroups>;
+// Built on call: superstruct Structs at module scope do not survive closure serialization (TOOLCHAIN.md).
+function vpcSecurityGroupsSchema() {
+  return record(
+    string(),
+    objectType({ untrack: optional(string()), isolation: optional(string()), forensic: optional(string()) }),
+  );
+}
+export type VpcSecurityGroups = Infer<ReturnType<typeof vpcSecurityGroupsSchema>>;
 
 export type SnapshotLockMode = "none" | "governance" | "compliance";
 export type ReplacementMode = "off" | "launch";
@@ -103,7 +106,7 @@ export function parseSettings(env: Environment): Settings {
   };
 
   const vpcSecurityGroups = json<VpcSecurityGroups>("VPC_SECURITY_GROUPS", {}, (value) =>
-    assert(value, VpcSecurityGroups),
+    assert(value, vpcSecurityGroupsSchema()),
   );
   const forensicSourceCidrs = json<string[]>("FORENSIC_SOURCE_CIDRS", [], (value) =>
     assert(value, array(string())),

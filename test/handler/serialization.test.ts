@@ -1,0 +1,23 @@
+import { expect } from "chai";
+import * as pulumi from "@pulumi/pulumi";
+
+import { createResponder } from "../../handler";
+
+describe("handler: closure serialization of createResponder", function () {
+  this.timeout(120_000);
+
+  it("serializes as a callback factory, requiring the SDK and the logger at run time", async () => {
+    // prepare / act
+    const serialized = await pulumi.runtime.serializeFunction(createResponder, { isFactoryFunction: true });
+
+    // assess: the SDK and the logger come from the Lambda runtime and the Powertools layer, by require().
+    expect(serialized.text).to.include('require("@aws-sdk/client-ec2")');
+    expect(serialized.text).to.include('require("@aws-lambda-powertools/logger")');
+    expect(serialized.text).to.not.match(/native code/);
+  });
+
+  it("contains no call that terminates instances or deletes volumes or snapshots", async () => {
+    const serialized = await pulumi.runtime.serializeFunction(createResponder, { isFactoryFunction: true });
+    expect(serialized.text).to.not.match(/terminateInstances|deleteVolume|deleteSnapshot|TerminateInstances|DeleteVolume|DeleteSnapshot/);
+  });
+});
