@@ -1,0 +1,246 @@
+// Test harness for the response handler: the AWS simulator (drill/simulator), a real DynamoDB-compatible
+// server (dynalite, in-process), and the unmodified handler built by createResponder() from environment
+// settings, exactly as Lambda would build it. Timings are simulated: settings are scaled to the time scale.
+import { randomUUID } from "crypto";
+import type { AddressInfo, Server } from "net";
+
+import { DynamoDB } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+
+import { startSimulator, type SimulatorOptions, type Simulator } from "../../drill/simulator";
+import { createResponder, type InvocationOutcome, type LambdaContext } from "../../handler";
+import type { IncidentRecord } from "../../handler/incidentRecord";
+import { incidentKey } from "../../handler/incidentRecord";
+
+export const FUNCTION_NAME = "ir-responder";
+
+let dynamo: { server: Server; endpoint: string } | undefined;
+
+/** One dynalite server for the whole run (in memory, port 0); each harness gets its own table. */
+async function dynamoEndpoint(): Promise<string> {
+  if (dynamo !== undefined) return dynamo.endpoint;
+  const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  dynamo = { server, endpoint: `http://127.0.0.1:${port}` };
+  return dynamo.endpoint;
+}
+
+export async function stopDynamo(): Promise<void> {
+  const running = dynamo;
+  dynamo = undefined;
+  if (running !== undefined) await new Promise<void>((resolve) => running.server.close(() => resolve()));
+}
+
+/** Handler settings expressed in simulated seconds, converted to wall seconds for the time scale. */
+export function scaledTimings(timeScale: number): Record<string, string> {
+  const wall = (simSeconds: number) => String(simSeconds / timeScale);
+  return {
+    POLL_INTERVAL_SECONDS: wall(2),
+    STOP_TIMEOUT_SECONDS: wall(300),
+    MEMORY_GRACE_BASE_SECONDS: wall(60),
+    MEMORY_GRACE_SECONDS_PER_GIB: wall(15),
+    TIME_BUDGET_RESERVE_SECONDS: wall(30),
+    SNAPSHOT_WAIT_SECONDS: wall(600),
+  };
+}
+
+export interface World {
+  vpcId: string;
+  subnetA: string;
+  subnetB: string;
+  untrackGroup: string;
+  isolationGroup: string;
+  forensicGroup: string;
+  appGroup: string;
+  quarantineProfileArn: string;
+  forensicProfileArn: string;
+  appProfile: { arn: string; roleName?: string };
+  kdumpImage: string;
+  plainImage: string;
+  bucket: string;
+  topicArn: string;
+}
+
+export interface HarnessOptions {
+  timeScale?: number;
+  simulator?: SimulatorOptions;
+  settings?: Record<string, string>;
+  /** Wall milliseconds each invocation gets (Lambda's remaining time). */
+  invocationMs?: number;
+}
+
+export interface Harness {
+  readonly sim: Simulator;
+  readonly world: World;
+  readonly env: Record<string, string>;
+  /** One invocation, like Lambda's: a fresh request id and a deadline. */
+  invoke(event: unknown, options?: { requestId?: string; invocationMs?: number }): Promise<InvocationOutcome>;
+  /** Invoke, and on a throw retry with the same request id, as Lambda's async retry does (2 retries). */
+  invokeWithRetries(event: unknown, retries?: number): Promise<{ outcome: InvocationOutcome; attempts: number }>;
+  /** Wait until every self-continuation the handler sent has finished (transitively). */
+  settle(): Promise<void>;
+  readonly continuationOutcomes: (InvocationOutcome | Error)[];
+  record(instanceId: string): Promise<IncidentRecord | undefined>;
+  /** A fresh responder (a cold start) with changed settings, sharing the table and the simulator. */
+  withSettings(settings: Record<string, string>): Promise<Harness>;
+  stop(): Promise<void>;
+}
+
+function buildWorld(sim: Simulator): World {
+  const { scenario } = sim;
+  const vpc = scenario.vpc({
+    cidrBlock: "10.20.0.0/16",
+    subnets: [
+      { availabilityZone: `${sim.region}a`, cidrBlock: "10.20.1.0/24" },
+      { availabilityZone: `${sim.region}b`, cidrBlock: "10.20.2.0/24" },
+    ],
+  });
+  const [subnetA, subnetB] = vpc.subnets.map((subnet) => subnet.subnetId) as [string, string];
+  const group = (groupName: string, tags: Record<string, string>, ingress: { cidr: string }[] = []) =>
+    scenario.securityGroup({ vpcId: vpc.vpcId, groupName, tags, ingress });
+  const appProfile = scenario.instanceProfile({ name: "web-app" });
+  return {
+    vpcId: vpc.vpcId,
+    subnetA,
+    subnetB,
+    untrackGroup: group("ir-untrack", { "ir:role": "untrack" }, [{ cidr: "0.0.0.0/0" }]),
+    isolationGroup: group("ir-isolation", { "ir:role": "isolation" }),
+    forensicGroup: group("ir-forensic", { "ir:role": "forensic" }, [{ cidr: "192.0.2.0/24" }]),
+    appGroup: group("web-app", {}, [{ cidr: "0.0.0.0/0" }]),
+    quarantineProfileArn: scenario.instanceProfile({ name: "ir-quarantine" }).arn,
+    forensicProfileArn: scenario.instanceProfile({ name: "ir-forensic" }).arn,
+    appProfile: { arn: appProfile.arn, roleName: appProfile.roleName },
+    kdumpImage: scenario.image({ name: "web-app kdump", kdumpReady: true }),
+    plainImage: scenario.image({ name: "web-app plain" }),
+    bucket: scenario.bucket("ir-evidence"),
+    topicArn: scenario.topic("ir-notifications"),
+  };
+}
+
+function settingsFor(sim: Simulator, world: World, table: string, timeScale: number): Record<string, string> {
+  return {
+    RESPONDER_ACCOUNT_ID: sim.accountId,
+    INCIDENT_TABLE: table,
+    EVIDENCE_BUCKET: world.bucket,
+    NOTIFICATION_TOPIC_ARN: world.topicArn,
+    SEVERITY_THRESHOLD: "7",
+    VPC_SECURITY_GROUPS: JSON.stringify({
+      [world.vpcId]: { untrack: world.untrackGroup, isolation: world.isolationGroup, forensic: world.forensicGroup },
+    }),
+    FORENSIC_SOURCE_CIDRS: JSON.stringify(["192.0.2.0/24"]),
+    FORENSIC_AMI_ID: world.plainImage,
+    FORENSIC_INSTANCE_TYPE: "m6i.large",
+    FORENSIC_INSTANCE_PROFILE_ARN: world.forensicProfileArn,
+    FORENSIC_SUBNETS: JSON.stringify({ [`${sim.region}a`]: world.subnetA, [`${sim.region}b`]: world.subnetB }),
+    QUARANTINE_INSTANCE_PROFILE_ARN: world.quarantineProfileArn,
+    DRY_RUN: "false",
+    SNAPSHOT_LOCK: "compliance",
+    SNAPSHOT_LOCK_DAYS: "30",
+    ATTACH_SNAPSHOT_COPIES: "false",
+    REPLACEMENT: "launch",
+    REVOKE_ROLE_SESSIONS: "true",
+    POWERTOOLS_LOG_LEVEL: process.env.HANDLER_TEST_LOG_LEVEL ?? "SILENT",
+    POWERTOOLS_SERVICE_NAME: "ec2-incident-response-test",
+    ...scaledTimings(timeScale),
+  };
+}
+
+async function createTable(endpoint: string, region: string, table: string): Promise<DynamoDBDocument> {
+  const client = new DynamoDB({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  await client.createTable({
+    TableName: table,
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    BillingMode: "PAY_PER_REQUEST",
+  });
+  return DynamoDBDocument.from(client);
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const timeScale = options.timeScale ?? 200;
+  const sim = await startSimulator({ timeScale, latency: { meanMs: 40, jitterMs: 20 }, ...options.simulator });
+  const world = buildWorld(sim);
+  const table = `incidents-${randomUUID().slice(0, 8)}`;
+  const endpoint = await dynamoEndpoint();
+  const documents = await createTable(endpoint, sim.region, table);
+  const base = { ...settingsFor(sim, world, table, timeScale), ...options.settings };
+  return makeHarness(sim, world, documents, base, options.invocationMs ?? 120_000, endpoint);
+}
+
+function makeHarness(
+  sim: Simulator,
+  world: World,
+  documents: DynamoDBDocument,
+  env: Record<string, string>,
+  invocationMs: number,
+  dynamoUrl: string,
+): Harness {
+  // The handler reads its settings and endpoints from the environment, as in Lambda.
+  Object.assign(process.env, sim.env(), env, { AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl });
+  const handler = createResponder();
+  const inFlight = new Set<Promise<unknown>>();
+  const continuationOutcomes: (InvocationOutcome | Error)[] = [];
+
+  const context = (requestId: string, ms: number): LambdaContext => {
+    const deadline = Date.now() + ms;
+    return {
+      awsRequestId: requestId,
+      functionName: FUNCTION_NAME,
+      invokedFunctionArn: `arn:aws:lambda:${sim.region}:${sim.accountId}:function:${FUNCTION_NAME}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    };
+  };
+  const invoke: Harness["invoke"] = (event, invokeOptions) =>
+    handler(event, context(invokeOptions?.requestId ?? randomUUID(), invokeOptions?.invocationMs ?? invocationMs));
+
+  sim.lambda.register(FUNCTION_NAME, (payload) => {
+    const run = invoke(payload).then(
+      (outcome) => void continuationOutcomes.push(outcome),
+      (error: Error) => void continuationOutcomes.push(error),
+    );
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+    return run;
+  });
+
+  const harness: Harness = {
+    sim,
+    world,
+    env,
+    invoke,
+    async invokeWithRetries(event, retries = 2) {
+      const requestId = randomUUID();
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          return { outcome: await invoke(event, { requestId }), attempts: attempt };
+        } catch (error) {
+          if (attempt > retries) throw error;
+        }
+      }
+    },
+    async settle() {
+      for (let rounds = 0; rounds < 1000; rounds += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (inFlight.size === 0) return;
+        await Promise.allSettled([...inFlight]);
+      }
+    },
+    continuationOutcomes,
+    async record(instanceId) {
+      const pk = incidentKey(sim.accountId, sim.region, instanceId);
+      const dry = env.DRY_RUN === "true" ? `dry-run#${pk}` : pk;
+      const answer = await documents.get({ TableName: env.INCIDENT_TABLE, Key: { pk: dry }, ConsistentRead: true });
+      return answer.Item as IncidentRecord | undefined;
+    },
+    withSettings(settings) {
+      return Promise.resolve(makeHarness(sim, world, documents, { ...env, ...settings }, invocationMs, dynamoUrl));
+    },
+    async stop() {
+      await harness.settle();
+      await sim.stop();
+    },
+  };
+  return harness;
+}
