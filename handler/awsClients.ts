@@ -27,8 +27,10 @@ export interface AwsClients {
  */
 export function createAwsClients(region: string): AwsClients {
   const ec2Sdk = require("@aws-sdk/client-ec2") as typeof import("@aws-sdk/client-ec2");
-  const autoScalingSdk = require("@aws-sdk/client-auto-scaling") as typeof import("@aws-sdk/client-auto-scaling");
-  const elbSdk = require("@aws-sdk/client-elastic-load-balancing-v2") as typeof import("@aws-sdk/client-elastic-load-balancing-v2");
+  const autoScalingSdk =
+    require("@aws-sdk/client-auto-scaling") as typeof import("@aws-sdk/client-auto-scaling");
+  const elbSdk =
+    require("@aws-sdk/client-elastic-load-balancing-v2") as typeof import("@aws-sdk/client-elastic-load-balancing-v2");
   const iamSdk = require("@aws-sdk/client-iam") as typeof import("@aws-sdk/client-iam");
   const s3Sdk = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const snsSdk = require("@aws-sdk/client-sns") as typeof import("@aws-sdk/client-sns");

@@ -36,7 +36,9 @@ function findingSchemas() {
     networkInterfaceId: pattern(string(), /^eni-[0-9a-f]+$/),
     subnetId: optional(nullable(string())),
     vpcId: optional(nullable(string())),
-    securityGroups: optional(nullable(array(shape({ groupId: string(), groupName: optional(nullable(string())) })))),
+    securityGroups: optional(
+      nullable(array(shape({ groupId: string(), groupName: optional(nullable(string())) }))),
+    ),
   });
 
   const InstanceDetails = shape({
@@ -62,7 +64,9 @@ function findingSchemas() {
     updatedAt: optional(string()),
     resource: shape({ resourceType: string(), instanceDetails: optional(nullable(InstanceDetails)) }),
     service: optional(
-      nullable(shape({ additionalInfo: optional(nullable(shape({ sample: optional(nullable(boolean())) }))) })),
+      nullable(
+        shape({ additionalInfo: optional(nullable(shape({ sample: optional(nullable(boolean())) }))) }),
+      ),
     ),
   });
 
@@ -139,7 +143,10 @@ export function acceptFindingEvent(event: unknown, settings: Settings): Acceptan
   if (!looksLikeFindingEvent(event)) return reject("not-a-finding-event", "not a GuardDuty Finding event");
   const source = (event as { source: string }).source;
   if (source !== GUARDDUTY_SOURCE && source !== DRILL_SOURCE) {
-    return reject("not-a-finding-event", `source ${source} is neither ${GUARDDUTY_SOURCE} nor ${DRILL_SOURCE}`);
+    return reject(
+      "not-a-finding-event",
+      `source ${source} is neither ${GUARDDUTY_SOURCE} nor ${DRILL_SOURCE}`,
+    );
   }
   // Resource type first: other finding kinds (S3, IAM, EKS) legitimately lack instanceDetails.
   const resourceType = (event as { detail?: { resource?: { resourceType?: unknown } } }).detail?.resource
@@ -167,7 +174,10 @@ export function acceptFindingEvent(event: unknown, settings: Settings): Acceptan
     );
   }
   if (detail.accountId !== settings.accountId || valid.account !== settings.accountId) {
-    return reject("other-account", `finding account ${detail.accountId}, stack account ${settings.accountId}`);
+    return reject(
+      "other-account",
+      `finding account ${detail.accountId}, stack account ${settings.accountId}`,
+    );
   }
   if (detail.region !== settings.region || valid.region !== settings.region) {
     return reject("other-region", `finding region ${detail.region}, stack region ${settings.region}`);
@@ -213,7 +223,10 @@ function rejectByTags(
   }
   const madeBy = tags[TAG_RESPONDER_MADE];
   if (madeBy !== undefined && madeBy !== "") {
-    return reject("responder-made-instance", `instance ${instanceId} is the responder's own ${madeBy} instance`);
+    return reject(
+      "responder-made-instance",
+      `instance ${instanceId} is the responder's own ${madeBy} instance`,
+    );
   }
   return undefined;
 }
@@ -255,13 +268,13 @@ export function isContinuationEvent(event: unknown): event is ContinuationEvent 
  */
 function snapshotCompletionSchema() {
   return shape({
-  source: literal("aws.ec2"),
-  "detail-type": literal("EBS Multi-Volume Snapshots Completion Status"),
-  detail: shape({
-    event: literal("createSnapshots"),
-    result: string(),
-    snapshots: array(shape({ snapshot_id: string() })),
-  }),
+    source: literal("aws.ec2"),
+    "detail-type": literal("EBS Multi-Volume Snapshots Completion Status"),
+    detail: shape({
+      event: literal("createSnapshots"),
+      result: string(),
+      snapshots: array(shape({ snapshot_id: string() })),
+    }),
   });
 }
 export type SnapshotCompletionEvent = Infer<ReturnType<typeof snapshotCompletionSchema>>;

@@ -148,7 +148,10 @@ export function incidentKey(accountId: string, region: string, instanceId: strin
 
 /** Incident ids carry the instance id so a continuation event can find the record from the id alone. */
 export function newIncidentId(instanceId: string, at: Date): string {
-  const stamp = at.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "Z");
   return `inc-${stamp}-${instanceId}`;
 }
 

@@ -125,7 +125,11 @@ export class IncidentStore {
       if (awsErrorCode(error) !== CONDITION_FAILED) throw error;
       // Someone else took it between our read and our write: they respond, we do not.
       const current = (await this.load(record.pk)) ?? record;
-      return { kind: "appended", record: current, why: current.status === "completed" ? "completed" : "running" };
+      return {
+        kind: "appended",
+        record: current,
+        why: current.status === "completed" ? "completed" : "running",
+      };
     }
   }
 
@@ -158,7 +162,8 @@ export class IncidentStore {
       record.version += 1;
       record.leaseExpiresAt = holder.expiresAt;
     } catch (error) {
-      if (awsErrorCode(error) === CONDITION_FAILED) throw new IncidentLeaseLostError(record.incidentId, { cause: error });
+      if (awsErrorCode(error) === CONDITION_FAILED)
+        throw new IncidentLeaseLostError(record.incidentId, { cause: error });
       throw error;
     }
   }
@@ -181,7 +186,8 @@ export class IncidentStore {
       record.version += 1;
       record.leaseExpiresAt = 0;
     } catch (error) {
-      if (awsErrorCode(error) === CONDITION_FAILED) throw new IncidentLeaseLostError(record.incidentId, { cause: error });
+      if (awsErrorCode(error) === CONDITION_FAILED)
+        throw new IncidentLeaseLostError(record.incidentId, { cause: error });
       throw error;
     }
   }

@@ -15,8 +15,11 @@ export type { InvocationOutcome, LambdaContext } from "./invocation";
 export function createResponder(): (event: unknown, context: LambdaContext) => Promise<InvocationOutcome> {
   const settings = parseSettings(process.env);
   const aws = createAwsClients(settings.region);
-  const powertools = require("@aws-lambda-powertools/logger") as typeof import("@aws-lambda-powertools/logger");
-  const logger: PowertoolsLogger = new powertools.Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "ec2-incident-response" });
+  const powertools =
+    require("@aws-lambda-powertools/logger") as typeof import("@aws-lambda-powertools/logger");
+  const logger: PowertoolsLogger = new powertools.Logger({
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "ec2-incident-response",
+  });
   logger.appendPersistentKeys({ dryRun: settings.dryRun });
   const store = new IncidentStore(aws.documents, settings.incidentTable);
   return (event, context) => handleEvent(event, context, { settings, aws, logger, store });

@@ -24,7 +24,9 @@ export async function requireInstance(aws: AwsClients, instanceId: string): Prom
   return instance;
 }
 
-export function tagsOf(tags: readonly { Key?: string; Value?: string }[] | undefined): Record<string, string> {
+export function tagsOf(
+  tags: readonly { Key?: string; Value?: string }[] | undefined,
+): Record<string, string> {
   const map: Record<string, string> = {};
   for (const tag of tags ?? []) if (tag.Key !== undefined) map[tag.Key] = tag.Value ?? "";
   return map;
@@ -65,7 +67,9 @@ export function instanceFactsOf(instance: Instance): InstanceFacts {
                 networkInterfaceId: eni.NetworkInterfaceId,
                 vpcId: eni.VpcId ?? instance.VpcId ?? "unknown",
                 subnetId: eni.SubnetId,
-                originalGroupIds: (eni.Groups ?? []).flatMap((group) => (group.GroupId ? [group.GroupId] : [])),
+                originalGroupIds: (eni.Groups ?? []).flatMap((group) =>
+                  group.GroupId ? [group.GroupId] : [],
+                ),
               },
             ],
       ),

@@ -28,7 +28,11 @@ export interface LambdaContext {
 
 /** What one invocation did; the handler's return value (visible in tests, the drill and Lambda's logs). */
 export type InvocationOutcome =
-  | { readonly outcome: "rejected"; readonly reason: RejectionReason | "unknown-event" | "no-such-incident"; readonly detail: string }
+  | {
+      readonly outcome: "rejected";
+      readonly reason: RejectionReason | "unknown-event" | "no-such-incident";
+      readonly detail: string;
+    }
   | { readonly outcome: "appended"; readonly incidentId: string; readonly why: "running" | "completed" }
   | { readonly outcome: "completed" | "waiting-for-snapshots" | "continued"; readonly incidentId: string };
 
@@ -50,7 +54,11 @@ export function recordKey(settings: Settings, instanceId: string): string {
  * event for the snapshots a response waits for. Rejections return (no retry storm); an unfinished response
  * throws so Lambda's asynchronous retry resumes it.
  */
-export async function handleEvent(event: unknown, lambda: LambdaContext, deps: ResponderDependencies): Promise<InvocationOutcome> {
+export async function handleEvent(
+  event: unknown,
+  lambda: LambdaContext,
+  deps: ResponderDependencies,
+): Promise<InvocationOutcome> {
   const { logger } = deps;
   logger.resetKeys();
   logger.appendKeys({ requestId: lambda.awsRequestId });
@@ -70,37 +78,63 @@ export async function handleEvent(event: unknown, lambda: LambdaContext, deps: R
     const instance = await describeInstance(deps.aws, accepted.finding.instanceId);
     const live = acceptLiveInstance(
       accepted.finding,
-      instance === undefined ? undefined : { state: instance.State?.Name ?? "unknown", tags: tagsOf(instance.Tags) },
+      instance === undefined
+        ? undefined
+        : { state: instance.State?.Name ?? "unknown", tags: tagsOf(instance.Tags) },
       deps.settings.exclusionTag,
     );
-    if (!live.accepted || instance === undefined) return rejected(logger, live.accepted ? "instance-gone" : live.reason, live.accepted ? "" : live.detail);
+    if (!live.accepted || instance === undefined)
+      return rejected(
+        logger,
+        live.accepted ? "instance-gone" : live.reason,
+        live.accepted ? "" : live.detail,
+      );
     claim = await deps.store.claim(
       live.finding,
       recordKey(deps.settings, live.finding.instanceId),
-      { rawFinding: JSON.stringify(event), instance: instanceFactsOf(instance), dryRun: deps.settings.dryRun },
+      {
+        rawFinding: JSON.stringify(event),
+        instance: instanceFactsOf(instance),
+        dryRun: deps.settings.dryRun,
+      },
       holder(),
     );
   } else {
-    return rejected(logger, "unknown-event", "neither a GuardDuty finding, a continuation nor a snapshot completion");
+    return rejected(
+      logger,
+      "unknown-event",
+      "neither a GuardDuty finding, a continuation nor a snapshot completion",
+    );
   }
 
   if (claim === undefined) return rejected(logger, "no-such-incident", "no incident matches this event");
   const record = claim.record;
   logger.appendKeys({ incidentId: record.incidentId, instanceId: record.instanceId });
   if (claim.kind === "appended") {
-    logger.info("finding recorded on the running incident", { why: claim.why, findings: Object.keys(record.findings).length });
+    logger.info("finding recorded on the running incident", {
+      why: claim.why,
+      findings: Object.keys(record.findings).length,
+    });
     return { outcome: "appended", incidentId: record.incidentId, why: claim.why };
   }
   logger.info(claim.resumed ? "resuming the response" : "responding", { steps: Object.keys(record.steps) });
   return respond(deps, lambda, record, holder());
 }
 
-function rejected(logger: Logger, reason: RejectionReason | "unknown-event" | "no-such-incident", detail: string): InvocationOutcome {
+function rejected(
+  logger: Logger,
+  reason: RejectionReason | "unknown-event" | "no-such-incident",
+  detail: string,
+): InvocationOutcome {
   logger.info("event rejected", { reason, detail });
   return { outcome: "rejected", reason, detail };
 }
 
-async function resumeIncident(deps: ResponderDependencies, incidentId: string, holder: LeaseHolder): Promise<ClaimResult | undefined> {
+async function resumeIncident(
+  deps: ResponderDependencies,
+  incidentId: string,
+  holder: LeaseHolder,
+): Promise<ClaimResult | undefined> {
   const instanceId = instanceIdOfIncident(incidentId);
   if (instanceId === undefined) return undefined;
   const record = await deps.store.load(recordKey(deps.settings, instanceId));
@@ -111,7 +145,9 @@ async function resumeIncident(deps: ResponderDependencies, incidentId: string, h
 /** Snapshot-completion events name snapshots, not incidents: the incident tag on the snapshots says which. */
 async function incidentOfSnapshots(aws: AwsClients, snapshotIds: string[]): Promise<string | undefined> {
   if (snapshotIds.length === 0) return undefined;
-  const answer = await aws.ec2.describeSnapshots({ SnapshotIds: snapshotIds }).catch(() => ({ Snapshots: [] }));
+  const answer = await aws.ec2
+    .describeSnapshots({ SnapshotIds: snapshotIds })
+    .catch(() => ({ Snapshots: [] }));
   for (const snapshot of answer.Snapshots ?? []) {
     const incidentId = tagsOf(snapshot.Tags)[TAG_INCIDENT];
     if (incidentId !== undefined) return incidentId;
@@ -119,7 +155,12 @@ async function incidentOfSnapshots(aws: AwsClients, snapshotIds: string[]): Prom
   return undefined;
 }
 
-async function respond(deps: ResponderDependencies, lambda: LambdaContext, record: IncidentRecord, holder: LeaseHolder): Promise<InvocationOutcome> {
+async function respond(
+  deps: ResponderDependencies,
+  lambda: LambdaContext,
+  record: IncidentRecord,
+  holder: LeaseHolder,
+): Promise<InvocationOutcome> {
   const { settings, aws, logger, store } = deps;
   let saving: Promise<void> = Promise.resolve();
   // Saves are chained: parallel steps finish at any time, and each write must carry the version the last one set.
@@ -152,13 +193,19 @@ async function respond(deps: ResponderDependencies, lambda: LambdaContext, recor
       await aws.lambda.invoke({
         FunctionName: lambda.invokedFunctionArn ?? lambda.functionName,
         InvocationType: "Event",
-        Payload: new TextEncoder().encode(JSON.stringify({ "ir:continue": { incidentId: record.incidentId } })),
+        Payload: new TextEncoder().encode(
+          JSON.stringify({ "ir:continue": { incidentId: record.incidentId } }),
+        ),
       });
-      logger.info("time budget short: continuing in a fresh invocation", { continuations: record.continuations });
+      logger.info("time budget short: continuing in a fresh invocation", {
+        continuations: record.continuations,
+      });
       return { outcome: "continued", incidentId: record.incidentId };
     }
     case "failed":
-      logger.error("response interrupted; Lambda's retry resumes it", { error: describeError(outcome.error) });
+      logger.error("response interrupted; Lambda's retry resumes it", {
+        error: describeError(outcome.error),
+      });
       await store.release(record, holder.owner).catch(() => undefined);
       throw outcome.error;
   }

@@ -77,7 +77,11 @@ export type PipelineOutcome =
  * parallel, finished ones never again. The record is saved after every step, so a crash loses at most the step
  * in flight, and every step is written to be re-run safely (idempotent calls, recorded ids checked first).
  */
-export async function runPipeline(context: ResponseContext, save: () => Promise<void>, logger: Logger): Promise<PipelineOutcome> {
+export async function runPipeline(
+  context: ResponseContext,
+  save: () => Promise<void>,
+  logger: Logger,
+): Promise<PipelineOutcome> {
   const { record } = context;
   const started = new Map<StepName, Promise<void>>();
 
@@ -99,7 +103,8 @@ export async function runPipeline(context: ResponseContext, save: () => Promise<
     try {
       result = await body();
     } catch (error) {
-      const interrupted = error instanceof TimeBudgetExhaustedError ? "interrupted by the time budget" : describeError(error);
+      const interrupted =
+        error instanceof TimeBudgetExhaustedError ? "interrupted by the time budget" : describeError(error);
       record.steps[step] = { ...running, status: "running", outcome: `interrupted: ${interrupted}` };
       stepLogger.warn("step interrupted", { error: describeError(error) });
       throw error;
@@ -129,7 +134,9 @@ export async function runPipeline(context: ResponseContext, save: () => Promise<
   };
 
   const settled = await Promise.allSettled((Object.keys(STEP_DEPENDENCIES) as WorkStep[]).map(run));
-  const errors = [...new Set(settled.flatMap((result) => (result.status === "rejected" ? [result.reason as unknown] : [])))];
+  const errors = [
+    ...new Set(settled.flatMap((result) => (result.status === "rejected" ? [result.reason as unknown] : []))),
+  ];
   const fatal = errors.find((error) => !(error instanceof TimeBudgetExhaustedError));
   if (fatal !== undefined) {
     // Keep what the other branches achieved before giving the invocation up (unless the lease is gone).

@@ -41,7 +41,9 @@ export function desiredRules(role: SecurityGroupRole, forensicSourceCidrs: reado
 }
 
 function ruleKey(rule: FlatRule): string {
-  return rule.protocol === "-1" ? `-1|${rule.cidr}` : `${rule.protocol}|${rule.fromPort}|${rule.toPort}|${rule.cidr}`;
+  return rule.protocol === "-1"
+    ? `-1|${rule.cidr}`
+    : `${rule.protocol}|${rule.fromPort}|${rule.toPort}|${rule.cidr}`;
 }
 
 export function flattenPermissions(permissions: readonly IpPermission[] | undefined): FlatRule[] {
@@ -52,7 +54,9 @@ export function flattenPermissions(permissions: readonly IpPermission[] | undefi
       toPort: permission.ToPort,
     };
     return [
-      ...(permission.IpRanges ?? []).flatMap((range) => (range.CidrIp ? [{ ...base, cidr: range.CidrIp }] : [])),
+      ...(permission.IpRanges ?? []).flatMap((range) =>
+        range.CidrIp ? [{ ...base, cidr: range.CidrIp }] : [],
+      ),
       ...(permission.Ipv6Ranges ?? []).flatMap((range) =>
         range.CidrIpv6 ? [{ ...base, cidr: range.CidrIpv6 }] : [],
       ),
@@ -151,14 +155,21 @@ export async function ensureOnDemandGroup(
   const groupId = group.GroupId;
   if (groupId === undefined) throw new Error(`security group ${onDemandGroupName(role, vpcId)} has no id`);
   const changes = ruleChanges(
-    { ingress: flattenPermissions(group.IpPermissions), egress: flattenPermissions(group.IpPermissionsEgress) },
+    {
+      ingress: flattenPermissions(group.IpPermissions),
+      egress: flattenPermissions(group.IpPermissionsEgress),
+    },
     desiredRules(role, context.settings.forensicSourceCidrs),
   );
   // Revoke egress first: a new group comes with allow-all egress, which the isolation group must not keep.
   if (changes.revokeEgress.length > 0) {
     await ec2Mutation(context, `revoke egress of ${groupId}`, (DryRun) =>
       ec2
-        .revokeSecurityGroupEgress({ DryRun, GroupId: groupId, IpPermissions: changes.revokeEgress.map(toPermission) })
+        .revokeSecurityGroupEgress({
+          DryRun,
+          GroupId: groupId,
+          IpPermissions: changes.revokeEgress.map(toPermission),
+        })
         .catch(ignore(["InvalidPermission.NotFound"])),
     );
   }

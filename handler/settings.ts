@@ -114,7 +114,8 @@ export function parseSettings(env: Environment): Settings {
   for (const cidr of forensicSourceCidrs) {
     pattern("FORENSIC_SOURCE_CIDRS", cidr, /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/);
     // The isolation group must never be open to the world: that would undo the containment.
-    if (cidr.endsWith("/0")) throw new InvalidSettingError("FORENSIC_SOURCE_CIDRS", `${cidr} opens isolation`);
+    if (cidr.endsWith("/0"))
+      throw new InvalidSettingError("FORENSIC_SOURCE_CIDRS", `${cidr} opens isolation`);
   }
   const forensicSubnets = json<Record<string, string>>("FORENSIC_SUBNETS", {}, (value) =>
     assert(value, record(string(), string())),
@@ -125,7 +126,11 @@ export function parseSettings(env: Environment): Settings {
     region: required("AWS_REGION"),
     incidentTable: required("INCIDENT_TABLE"),
     evidenceBucket: required("EVIDENCE_BUCKET"),
-    notificationTopicArn: pattern("NOTIFICATION_TOPIC_ARN", required("NOTIFICATION_TOPIC_ARN"), /^arn:aws[\w-]*:sns:/),
+    notificationTopicArn: pattern(
+      "NOTIFICATION_TOPIC_ARN",
+      required("NOTIFICATION_TOPIC_ARN"),
+      /^arn:aws[\w-]*:sns:/,
+    ),
     severityThreshold: numberSetting("SEVERITY_THRESHOLD", 7, 0, 10),
     vpcSecurityGroups,
     forensicSourceCidrs,

@@ -55,7 +55,12 @@ export async function captureEvidence(context: ResponseContext): Promise<StepRes
   const InstanceId = record.instanceId;
   const text = (value: string) => new TextEncoder().encode(value);
   const sources: EvidenceSource[] = [
-    { kind: "finding", name: "finding.json", contentType: "application/json", read: () => Promise.resolve(text(record.rawFinding)) },
+    {
+      kind: "finding",
+      name: "finding.json",
+      contentType: "application/json",
+      read: () => Promise.resolve(text(record.rawFinding)),
+    },
     {
       kind: "instance-description",
       name: "instance-description.json",
@@ -70,11 +75,13 @@ export async function captureEvidence(context: ResponseContext): Promise<StepRes
       name: "console-output.txt",
       contentType: "text/plain",
       read: async () => {
-        const answer = await aws.ec2.getConsoleOutput({ InstanceId, Latest: true }).catch(async (error: unknown) => {
-          // Latest=true is Nitro-only; older types answer with the buffered output instead.
-          if (!NOT_SUPPORTED.includes(awsErrorCode(error) ?? "")) throw error;
-          return aws.ec2.getConsoleOutput({ InstanceId });
-        });
+        const answer = await aws.ec2
+          .getConsoleOutput({ InstanceId, Latest: true })
+          .catch(async (error: unknown) => {
+            // Latest=true is Nitro-only; older types answer with the buffered output instead.
+            if (!NOT_SUPPORTED.includes(awsErrorCode(error) ?? "")) throw error;
+            return aws.ec2.getConsoleOutput({ InstanceId });
+          });
         return answer.Output === undefined ? undefined : Buffer.from(answer.Output, "base64");
       },
     },
@@ -117,7 +124,10 @@ export async function captureEvidence(context: ResponseContext): Promise<StepRes
   record.facts.evidence = stored;
   const detail = { stored: stored.map((object) => object.kind), unavailable, problems };
   const failures = Object.keys(problems);
-  if (failures.length > 0 && stored.length === 0) return failed(`no evidence stored: ${failures.join(", ")} failed`, detail);
+  if (failures.length > 0 && stored.length === 0)
+    return failed(`no evidence stored: ${failures.join(", ")} failed`, detail);
   const summary = `${stored.length} evidence object${stored.length === 1 ? "" : "s"} stored with SHA-256`;
-  return failures.length > 0 ? failed(`${summary}; ${failures.join(", ")} failed`, detail) : done(summary, detail);
+  return failures.length > 0
+    ? failed(`${summary}; ${failures.join(", ")} failed`, detail)
+    : done(summary, detail);
 }

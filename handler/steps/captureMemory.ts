@@ -23,7 +23,10 @@ export type MemoryCapturePlan =
   | { readonly method: "none"; readonly reason: string };
 
 /** Grace for the kdump power-off: base + per GiB of memory (pure). Dump time grows with memory size. */
-export function memoryGraceMs(memoryMiB: number | undefined, settings: Pick<Settings, "memoryGraceBaseSeconds" | "memoryGraceSecondsPerGib">): number {
+export function memoryGraceMs(
+  memoryMiB: number | undefined,
+  settings: Pick<Settings, "memoryGraceBaseSeconds" | "memoryGraceSecondsPerGib">,
+): number {
   const gib = (memoryMiB ?? 0) / 1024;
   return Math.round((settings.memoryGraceBaseSeconds + settings.memoryGraceSecondsPerGib * gib) * 1000);
 }
@@ -34,13 +37,21 @@ export function memoryGraceMs(memoryMiB: number | undefined, settings: Pick<Sett
  * needs an EBS root (shutdown behaviour stop, set by cutAccess). Otherwise hibernation, where the instance was
  * launched with it, writes RAM to the root volume. Otherwise no memory capture, and the record says why.
  */
-export function planMemoryCapture(inputs: MemoryCaptureInputs, settings: Pick<Settings, "memoryGraceBaseSeconds" | "memoryGraceSecondsPerGib">): MemoryCapturePlan {
-  if (inputs.state !== "running") return { method: "none", reason: `instance is ${inputs.state}: no memory to capture` };
+export function planMemoryCapture(
+  inputs: MemoryCaptureInputs,
+  settings: Pick<Settings, "memoryGraceBaseSeconds" | "memoryGraceSecondsPerGib">,
+): MemoryCapturePlan {
+  if (inputs.state !== "running")
+    return { method: "none", reason: `instance is ${inputs.state}: no memory to capture` };
   const reasons: string[] = [];
-  if (!inputs.architectures.includes("x86_64")) reasons.push(`no NMI on ${inputs.architectures.join("/") || "unknown"} (Graviton)`);
-  else if (inputs.hypervisor !== "nitro") reasons.push(`no NMI on ${inputs.hypervisor ?? "unknown"} hypervisor`);
-  else if (!inputs.kdumpReady) reasons.push(`not kdump-ready (no ${TAG_KDUMP_READY}=true on the instance or its AMI)`);
-  else if (inputs.rootDeviceType !== "ebs") reasons.push("instance-store root: a kdump power-off would terminate it");
+  if (!inputs.architectures.includes("x86_64"))
+    reasons.push(`no NMI on ${inputs.architectures.join("/") || "unknown"} (Graviton)`);
+  else if (inputs.hypervisor !== "nitro")
+    reasons.push(`no NMI on ${inputs.hypervisor ?? "unknown"} hypervisor`);
+  else if (!inputs.kdumpReady)
+    reasons.push(`not kdump-ready (no ${TAG_KDUMP_READY}=true on the instance or its AMI)`);
+  else if (inputs.rootDeviceType !== "ebs")
+    reasons.push("instance-store root: a kdump power-off would terminate it");
   if (reasons.length === 0) {
     return { method: "nmi", graceMs: memoryGraceMs(inputs.memoryMiB, settings), reason: "NMI to kdump" };
   }
@@ -71,7 +82,11 @@ async function gatherInputs(context: ResponseContext, instance: InstanceFacts): 
     architectures: type?.ProcessorInfo?.SupportedArchitectures ?? [],
     hypervisor: type?.Hypervisor,
     memoryMiB: type?.MemoryInfo?.SizeInMiB,
-    kdumpReady: [instance.tags[TAG_KDUMP_READY], liveTags[TAG_KDUMP_READY], imageTags[TAG_KDUMP_READY]].includes(TRUE_VALUE),
+    kdumpReady: [
+      instance.tags[TAG_KDUMP_READY],
+      liveTags[TAG_KDUMP_READY],
+      imageTags[TAG_KDUMP_READY],
+    ].includes(TRUE_VALUE),
     hibernationConfigured: instance.hibernationConfigured,
     rootDeviceType: instance.rootDeviceType,
   };
@@ -113,7 +128,12 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
         record.facts.memory = { method: "nmi", reason: plan.reason };
         return done("would send NMI for a kdump", { graceMs: plan.graceMs });
       }
-      memory = { method: "nmi", reason: plan.reason, sentAt: new Date().toISOString(), graceMs: plan.graceMs };
+      memory = {
+        method: "nmi",
+        reason: plan.reason,
+        sentAt: new Date().toISOString(),
+        graceMs: plan.graceMs,
+      };
       record.facts.memory = memory;
       // Record the NMI before waiting: a resumed response must wait, not interrupt the dump again.
       await context.checkpoint();
@@ -128,10 +148,16 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
     record.facts.memory = { ...memory, poweredOff: finalState !== undefined };
     return finalState !== undefined
       ? done(`NMI sent; kdump powered the instance off (${finalState})`, { graceMs })
-      : done(`NMI sent; no power-off within the ${Math.round(graceMs / 1000)} s grace (dump may be partial)`, { graceMs });
+      : done(
+          `NMI sent; no power-off within the ${Math.round(graceMs / 1000)} s grace (dump may be partial)`,
+          { graceMs },
+        );
   } catch (error) {
     if (isControlFlow(error)) throw error;
-    record.facts.memory = { ...(record.facts.memory ?? { method: "none" }), reason: `capture failed: ${describeError(error)}` };
+    record.facts.memory = {
+      ...(record.facts.memory ?? { method: "none" }),
+      reason: `capture failed: ${describeError(error)}`,
+    };
     return failed(`memory capture failed: ${describeError(error)}`);
   }
 }

@@ -34,7 +34,10 @@ export function instanceProfileNameOf(arn: string): string {
 }
 
 /** Which instance attribute changes are possible (pure): instance-store roots cannot shut down to "stop". */
-export function attributeChanges(instance: InstanceFacts): { shutdownToStop: boolean; volumesToKeep: string[] } {
+export function attributeChanges(instance: InstanceFacts): {
+  shutdownToStop: boolean;
+  volumesToKeep: string[];
+} {
   return {
     shutdownToStop: instance.rootDeviceType === "ebs",
     volumesToKeep: instance.volumes.map((volume) => volume.deviceName),
@@ -71,9 +74,12 @@ export async function cutAccess(context: ResponseContext): Promise<StepResult> {
     }
   });
   // Every part is a containment measure: the response must not go on to stop the instance without them.
-  if (errors.length > 0) throw new StepFailedError("cutAccess", { cause: new AggregateError(errors, JSON.stringify(detail)) });
+  if (errors.length > 0)
+    throw new StepFailedError("cutAccess", { cause: new AggregateError(errors, JSON.stringify(detail)) });
   return done(
-    [detail.autoScaling, detail.targetGroups, detail.instanceProfile].filter((text) => text !== "").join("; "),
+    [detail.autoScaling, detail.targetGroups, detail.instanceProfile]
+      .filter((text) => text !== "")
+      .join("; "),
     detail,
   );
 }
@@ -99,7 +105,10 @@ async function detachFromAutoScaling(context: ResponseContext): Promise<string> 
   return detached.made ? `detached from ${groupName} (capacity kept)` : `would detach from ${groupName}`;
 }
 
-async function deregisterFromTargetGroups(context: ResponseContext, instance: InstanceFacts): Promise<string> {
+async function deregisterFromTargetGroups(
+  context: ResponseContext,
+  instance: InstanceFacts,
+): Promise<string> {
   const { record, aws } = context;
   const registrations: TargetRegistration[] = [...(record.facts.targetRegistrations ?? [])];
   let marker: string | undefined;
@@ -107,14 +116,17 @@ async function deregisterFromTargetGroups(context: ResponseContext, instance: In
     const page = await aws.loadBalancing.describeTargetGroups({ Marker: marker });
     marker = page.NextMarker;
     const candidates = (page.TargetGroups ?? []).filter(
-      (group) => group.TargetType === "instance" && (instance.vpcId === undefined || group.VpcId === instance.vpcId),
+      (group) =>
+        group.TargetType === "instance" && (instance.vpcId === undefined || group.VpcId === instance.vpcId),
     );
     await Promise.all(
       candidates.map(async (group) => {
         const arn = group.TargetGroupArn;
         if (arn === undefined) return;
         const health = await aws.loadBalancing.describeTargetHealth({ TargetGroupArn: arn });
-        const ours = (health.TargetHealthDescriptions ?? []).filter((d) => d.Target?.Id === record.instanceId);
+        const ours = (health.TargetHealthDescriptions ?? []).filter(
+          (d) => d.Target?.Id === record.instanceId,
+        );
         for (const description of ours) {
           const port = description.Target?.Port;
           if (!registrations.some((known) => known.targetGroupArn === arn && known.port === port)) {
@@ -147,7 +159,10 @@ async function replaceInstanceProfile(context: ResponseContext, instance: Instan
     (candidate) => candidate.State === "associated" || candidate.State === "associating",
   );
   const currentArn = association?.IamInstanceProfile?.Arn;
-  const original = record.facts.originalInstanceProfileArn ?? (currentArn !== quarantine ? currentArn : undefined) ?? instance.iamInstanceProfileArn;
+  const original =
+    record.facts.originalInstanceProfileArn ??
+    (currentArn !== quarantine ? currentArn : undefined) ??
+    instance.iamInstanceProfileArn;
   if (original !== undefined && original !== quarantine) record.facts.originalInstanceProfileArn = original;
 
   let profileOutcome: string;
@@ -155,14 +170,20 @@ async function replaceInstanceProfile(context: ResponseContext, instance: Instan
     const associationId = association.AssociationId;
     // ReplaceIamInstanceProfileAssociation and AssociateIamInstanceProfile have no DryRun parameter.
     await plainMutation(context, `replace instance profile with ${quarantine}`, () =>
-      aws.ec2.replaceIamInstanceProfileAssociation({ AssociationId: associationId, IamInstanceProfile: { Arn: quarantine } }),
+      aws.ec2.replaceIamInstanceProfileAssociation({
+        AssociationId: associationId,
+        IamInstanceProfile: { Arn: quarantine },
+      }),
     );
     profileOutcome = "instance profile quarantined";
   } else if (association === undefined) {
     // No profile: associate the deny-all one anyway, so nobody can attach a privileged profile to it later.
     await plainMutation(context, `associate ${quarantine}`, () =>
       aws.ec2
-        .associateIamInstanceProfile({ InstanceId: record.instanceId, IamInstanceProfile: { Arn: quarantine } })
+        .associateIamInstanceProfile({
+          InstanceId: record.instanceId,
+          IamInstanceProfile: { Arn: quarantine },
+        })
         .catch((error: unknown) => {
           if (isAlreadyDone(error, ["IncorrectState"])) return undefined;
           throw error;
@@ -175,7 +196,9 @@ async function replaceInstanceProfile(context: ResponseContext, instance: Instan
 
   if (!settings.revokeRoleSessions || original === undefined) return profileOutcome;
   const profile = await aws.iam.getInstanceProfile({ InstanceProfileName: instanceProfileNameOf(original) });
-  const roleNames = (profile.InstanceProfile?.Roles ?? []).flatMap((role) => (role.RoleName ? [role.RoleName] : []));
+  const roleNames = (profile.InstanceProfile?.Roles ?? []).flatMap((role) =>
+    role.RoleName ? [role.RoleName] : [],
+  );
   const cutOff = new Date();
   for (const roleName of roleNames) {
     await plainMutation(context, `revoke sessions of role ${roleName}`, () =>
@@ -187,7 +210,9 @@ async function replaceInstanceProfile(context: ResponseContext, instance: Instan
     );
   }
   record.facts.revokedRoleNames = roleNames;
-  return roleNames.length === 0 ? profileOutcome : `${profileOutcome}, sessions of ${roleNames.join(", ")} revoked`;
+  return roleNames.length === 0
+    ? profileOutcome
+    : `${profileOutcome}, sessions of ${roleNames.join(", ")} revoked`;
 }
 
 async function protectInstance(context: ResponseContext, instance: InstanceFacts): Promise<string> {
@@ -202,7 +227,11 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
     ),
     changes.shutdownToStop
       ? ec2Mutation(context, "set shutdown behaviour to stop", (DryRun) =>
-          ec2.modifyInstanceAttribute({ DryRun, InstanceId, InstanceInitiatedShutdownBehavior: { Value: "stop" } }),
+          ec2.modifyInstanceAttribute({
+            DryRun,
+            InstanceId,
+            InstanceInitiatedShutdownBehavior: { Value: "stop" },
+          }),
         )
       : Promise.resolve(),
     changes.volumesToKeep.length > 0
@@ -210,7 +239,10 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
           ec2.modifyInstanceAttribute({
             DryRun,
             InstanceId,
-            BlockDeviceMappings: changes.volumesToKeep.map((DeviceName) => ({ DeviceName, Ebs: { DeleteOnTermination: false } })),
+            BlockDeviceMappings: changes.volumesToKeep.map((DeviceName) => ({
+              DeviceName,
+              Ebs: { DeleteOnTermination: false },
+            })),
           }),
         )
       : Promise.resolve(),

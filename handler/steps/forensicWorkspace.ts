@@ -38,7 +38,10 @@ export function allocateDeviceNames(usedDeviceNames: readonly string[], count: n
 }
 
 /** Whether evidence goes to the workstation as the original volumes or as copies from the snapshots (pure). */
-export function evidenceSource(facts: IncidentFacts, settings: Pick<Settings, "attachSnapshotCopies">): "original" | "copy" {
+export function evidenceSource(
+  facts: IncidentFacts,
+  settings: Pick<Settings, "attachSnapshotCopies">,
+): "original" | "copy" {
   // An instance that could not be stopped keeps its volumes: the workstation gets copies of the snapshots.
   const stopped = facts.stop?.finalState === "stopped";
   return settings.attachSnapshotCopies || !stopped ? "copy" : "original";
@@ -61,7 +64,8 @@ export async function launchForensicInstance(context: ResponseContext): Promise<
       ? instance.vpcId
       : (await aws.ec2.describeSubnets({ SubnetIds: [subnetId] })).Subnets?.[0]?.VpcId;
   if (vpcId === undefined) return failed(`cannot tell the VPC of subnet ${subnetId}`);
-  const groupId = settings.vpcSecurityGroups[vpcId]?.forensic ?? (await ensureOnDemandGroup(context, vpcId, "forensic"));
+  const groupId =
+    settings.vpcSecurityGroups[vpcId]?.forensic ?? (await ensureOnDemandGroup(context, vpcId, "forensic"));
   const token = clientToken(record.incidentId, "forensic");
   const tags = [
     { Key: TAG_RESPONDER_MADE, Value: "forensic" },
@@ -69,29 +73,35 @@ export async function launchForensicInstance(context: ResponseContext): Promise<
     { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
     { Key: "Name", Value: `forensic ${record.instanceId}` },
   ];
-  const launched = await ec2Mutation(context, `launch a forensic instance in ${subnetId} (${availabilityZone})`, (DryRun) =>
-    aws.ec2.runInstances({
-      DryRun,
-      ClientToken: token,
-      ImageId: settings.forensicAmiId,
-      InstanceType: settings.forensicInstanceType as never,
-      MinCount: 1,
-      MaxCount: 1,
-      SubnetId: subnetId,
-      SecurityGroupIds: groupId === undefined ? undefined : [groupId],
-      IamInstanceProfile: { Arn: settings.forensicInstanceProfileArn },
-      MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled" },
-      TagSpecifications: [
-        { ResourceType: "instance", Tags: tags },
-        { ResourceType: "volume", Tags: tags },
-      ],
-    }),
+  const launched = await ec2Mutation(
+    context,
+    `launch a forensic instance in ${subnetId} (${availabilityZone})`,
+    (DryRun) =>
+      aws.ec2.runInstances({
+        DryRun,
+        ClientToken: token,
+        ImageId: settings.forensicAmiId,
+        InstanceType: settings.forensicInstanceType as never,
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: subnetId,
+        SecurityGroupIds: groupId === undefined ? undefined : [groupId],
+        IamInstanceProfile: { Arn: settings.forensicInstanceProfileArn },
+        MetadataOptions: { HttpTokens: "required", HttpEndpoint: "enabled" },
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: tags },
+          { ResourceType: "volume", Tags: tags },
+        ],
+      }),
   );
   if (!launched.made) return done(`would launch a forensic instance in ${availabilityZone}`, { subnetId });
   const forensicId = launched.value.Instances?.[0]?.InstanceId;
   if (forensicId === undefined) throw new Error("RunInstances answered without an instance id");
   record.facts.forensic = { instanceId: forensicId, subnetId, availabilityZone, clientToken: token };
-  return done(`forensic instance ${forensicId} launched in ${availabilityZone}`, { instanceId: forensicId, subnetId });
+  return done(`forensic instance ${forensicId} launched in ${availabilityZone}`, {
+    instanceId: forensicId,
+    subnetId,
+  });
 }
 
 const FORENSIC_BOOT_TIMEOUT_MS = 15 * 60 * 1000;
@@ -137,14 +147,23 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
     const complete = await pollUntil(context, waitDeadline, async () => {
       const states = (await aws.ec2.describeSnapshots({ SnapshotIds: snapshotIds })).Snapshots ?? [];
       if (states.some((snapshot) => snapshot.State === "error")) return "error";
-      return states.length === snapshotIds.length && states.every((snapshot) => snapshot.State === "completed") ? "completed" : undefined;
+      return states.length === snapshotIds.length &&
+        states.every((snapshot) => snapshot.State === "completed")
+        ? "completed"
+        : undefined;
     });
     if (complete === "error") return failed("a snapshot failed: no copies attached");
     if (complete === undefined) {
       record.status = "waiting-for-snapshots";
-      return waiting("snapshots still copying: volumes will be created from them when EBS reports completion");
+      return waiting(
+        "snapshots still copying: volumes will be created from them when EBS reports completion",
+      );
     }
-    volumeIds = await createCopies(context, snapshots, facts.forensic?.availabilityZone ?? instance.availabilityZone);
+    volumeIds = await createCopies(
+      context,
+      snapshots,
+      facts.forensic?.availabilityZone ?? instance.availabilityZone,
+    );
   } else {
     volumeIds = instance.volumes.map((volume) => volume.volumeId);
     await detachFromInstance(context, volumeIds, forensicId);
@@ -154,20 +173,30 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   const volumes = await pollUntil(context, Date.now() + settings.stopTimeoutSeconds * 1000, async () => {
     const states = await describeVolumes(context, volumeIds);
     const ready = states.every(
-      (volume) => volume.State === "available" || volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId),
+      (volume) =>
+        volume.State === "available" ||
+        volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId),
     );
     return ready && states.length === volumeIds.length ? states : undefined;
   });
   if (volumes === undefined) return failed("volumes did not become available in time");
 
   const forensic = await describeInstance(aws, forensicId);
-  const used = (forensic?.BlockDeviceMappings ?? []).flatMap((mapping) => (mapping.DeviceName ? [mapping.DeviceName] : []));
+  const used = (forensic?.BlockDeviceMappings ?? []).flatMap((mapping) =>
+    mapping.DeviceName ? [mapping.DeviceName] : [],
+  );
   const free = volumes.filter((volume) => volume.State === "available");
   const devices = allocateDeviceNames([...used, forensic?.RootDeviceName ?? "/dev/xvda"], free.length);
   await Promise.all(
-    free.slice(0, devices.length).map((volume, index) =>
-      aws.ec2.attachVolume({ VolumeId: volume.VolumeId ?? "", InstanceId: forensicId, Device: devices[index]! }),
-    ),
+    free
+      .slice(0, devices.length)
+      .map((volume, index) =>
+        aws.ec2.attachVolume({
+          VolumeId: volume.VolumeId ?? "",
+          InstanceId: forensicId,
+          Device: devices[index]!,
+        }),
+      ),
   );
   const attached = await describeVolumes(context, volumeIds);
   const fromSnapshot = new Map(snapshots.map((snapshot) => [snapshot.snapshotId, snapshot]));
@@ -178,7 +207,10 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
       {
         volumeId: volume.VolumeId,
         source,
-        fromSnapshotId: source === "copy" && volume.SnapshotId && fromSnapshot.has(volume.SnapshotId) ? volume.SnapshotId : undefined,
+        fromSnapshotId:
+          source === "copy" && volume.SnapshotId && fromSnapshot.has(volume.SnapshotId)
+            ? volume.SnapshotId
+            : undefined,
         device: attachment.Device ?? "",
       },
     ];
@@ -186,15 +218,23 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   record.status = "responding";
   const missing = volumeIds.length - facts.attachments.length;
   const summary = `${facts.attachments.length} ${source === "copy" ? "snapshot copies" : "volumes"} attached to ${forensicId}`;
-  return missing > 0 ? failed(`${summary}; ${missing} without a free device name`) : done(summary, { attachments: facts.attachments });
+  return missing > 0
+    ? failed(`${summary}; ${missing} without a free device name`)
+    : done(summary, { attachments: facts.attachments });
 }
 
-async function detachFromInstance(context: ResponseContext, volumeIds: string[], forensicId: string): Promise<void> {
+async function detachFromInstance(
+  context: ResponseContext,
+  volumeIds: string[],
+  forensicId: string,
+): Promise<void> {
   const { record, aws } = context;
   const volumes = await describeVolumes(context, volumeIds);
   await Promise.all(
     volumes
-      .filter((volume) => volume.Attachments?.some((attachment) => attachment.InstanceId === record.instanceId))
+      .filter((volume) =>
+        volume.Attachments?.some((attachment) => attachment.InstanceId === record.instanceId),
+      )
       .filter((volume) => !volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId))
       .map((volume) =>
         // Always with InstanceId: without it, a volume re-attached elsewhere meanwhile would be pulled from there.
@@ -226,7 +266,8 @@ async function createCopies(
           },
         ],
       });
-      if (answer.VolumeId === undefined) throw new Error(`CreateVolume from ${snapshot.snapshotId} returned no id`);
+      if (answer.VolumeId === undefined)
+        throw new Error(`CreateVolume from ${snapshot.snapshotId} returned no id`);
       return answer.VolumeId;
     }),
   );

@@ -25,7 +25,13 @@ export function interfacesToIsolate(
     return finding.networkInterfaces.flatMap((eni) =>
       eni.vpcId === undefined
         ? []
-        : [{ networkInterfaceId: eni.networkInterfaceId, vpcId: eni.vpcId, originalGroupIds: eni.securityGroupIds }],
+        : [
+            {
+              networkInterfaceId: eni.networkInterfaceId,
+              vpcId: eni.vpcId,
+              originalGroupIds: eni.securityGroupIds,
+            },
+          ],
     );
   }
   return [...described];
@@ -90,7 +96,11 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     }
     for (const groupId of [pair.untrack, pair.isolation]) {
       await ec2Mutation(context, `move ${networkInterfaceId} to ${groupId}`, (DryRun) =>
-        context.aws.ec2.modifyNetworkInterfaceAttribute({ DryRun, NetworkInterfaceId: networkInterfaceId, Groups: [groupId] }),
+        context.aws.ec2.modifyNetworkInterfaceAttribute({
+          DryRun,
+          NetworkInterfaceId: networkInterfaceId,
+          Groups: [groupId],
+        }),
       );
     }
   };
@@ -101,7 +111,9 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
 
   // Verify against the live instance and fix up what the finding did not list.
   const responderGroups = new Set(Object.values(pairs).flatMap((pair) => [pair.untrack, pair.isolation]));
-  const findingGroups = new Map(record.finding.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.securityGroupIds]));
+  const findingGroups = new Map(
+    record.finding.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.securityGroupIds]),
+  );
   let fixedUp: string[] = [];
   for (let round = 0; round < MAX_FIX_UP_ROUNDS && !settings.dryRun; round += 1) {
     const live = instanceFactsOf(await requireInstance(context.aws, record.instanceId));
@@ -118,7 +130,11 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
       .filter((eni) => pending.includes(eni.networkInterfaceId) && !known.has(eni.networkInterfaceId))
       .map((eni) => ({
         ...eni,
-        originalGroupIds: originalGroupsOf(eni.originalGroupIds, findingGroups.get(eni.networkInterfaceId), responderGroups),
+        originalGroupIds: originalGroupsOf(
+          eni.originalGroupIds,
+          findingGroups.get(eni.networkInterfaceId),
+          responderGroups,
+        ),
       }));
     record.facts.instance = { ...current, networkInterfaces: [...current.networkInterfaces, ...added] };
     const byId = new Map(live.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.vpcId]));
@@ -127,13 +143,18 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
   }
 
   const isolated = firstWave.map((eni) => eni.networkInterfaceId);
-  const onDemand = Object.entries(pairs).filter(([, pair]) => pair.createdOnDemand).map(([vpcId]) => vpcId);
+  const onDemand = Object.entries(pairs)
+    .filter(([, pair]) => pair.createdOnDemand)
+    .map(([vpcId]) => vpcId);
   const count = new Set([...isolated, ...fixedUp]).size;
   const verb = settings.dryRun ? "would isolate" : "isolated";
-  return done(`${count} ENI${count === 1 ? "" : "s"} ${verb}${onDemand.length > 0 ? " (groups created on demand)" : ""}`, {
-    networkInterfaces: isolated,
-    fixedUp,
-    groupsCreatedOnDemandIn: onDemand,
-    ...(wouldMove.length > 0 ? { wouldMoveToOnDemandGroups: wouldMove } : {}),
-  });
+  return done(
+    `${count} ENI${count === 1 ? "" : "s"} ${verb}${onDemand.length > 0 ? " (groups created on demand)" : ""}`,
+    {
+      networkInterfaces: isolated,
+      fixedUp,
+      groupsCreatedOnDemandIn: onDemand,
+      ...(wouldMove.length > 0 ? { wouldMoveToOnDemandGroups: wouldMove } : {}),
+    },
+  );
 }

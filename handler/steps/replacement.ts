@@ -19,7 +19,8 @@ export function planReplacement(
   mode: ReplacementMode,
   instance: Pick<InstanceFacts, "launchTemplate" | "imageId">,
 ): ReplacementPlan {
-  if (autoScalingGroupName !== undefined) return { by: "auto-scaling-group", groupName: autoScalingGroupName };
+  if (autoScalingGroupName !== undefined)
+    return { by: "auto-scaling-group", groupName: autoScalingGroupName };
   if (mode === "off") return { by: "none", reason: "not in an Auto Scaling group and REPLACEMENT=off" };
   if (instance.launchTemplate !== undefined) return { by: "launch", from: "launch-template" };
   if (instance.imageId !== undefined) return { by: "launch", from: "configuration" };
@@ -27,7 +28,9 @@ export function planReplacement(
 }
 
 /** Tags the replacement keeps from the original (pure): its own, minus AWS's and the incident's. */
-export function replacementTags(original: Readonly<Record<string, string>>): { Key: string; Value: string }[] {
+export function replacementTags(
+  original: Readonly<Record<string, string>>,
+): { Key: string; Value: string }[] {
   return Object.entries(original)
     .filter(([key]) => !key.startsWith("aws:") && key !== TAG_INCIDENT && key !== TAG_RESPONDER_MADE)
     .map(([Key, Value]) => ({ Key, Value }));
@@ -38,7 +41,11 @@ export function replacementTags(original: Readonly<Record<string, string>>): { K
  * otherwise its own configuration; in both cases the ORIGINAL security groups of its primary ENI (the compromised
  * instance now sits in the isolation group) and its subnet.
  */
-export function replacementRequest(instance: InstanceFacts, incidentId: string, originalProfileArn: string | undefined): RunInstancesCommandInput {
+export function replacementRequest(
+  instance: InstanceFacts,
+  incidentId: string,
+  originalProfileArn: string | undefined,
+): RunInstancesCommandInput {
   const primary = instance.networkInterfaces[0];
   const tags = [
     ...replacementTags(instance.tags),
@@ -57,7 +64,10 @@ export function replacementRequest(instance: InstanceFacts, incidentId: string, 
   if (instance.launchTemplate !== undefined) {
     return {
       ...common,
-      LaunchTemplate: { LaunchTemplateId: instance.launchTemplate.id, Version: instance.launchTemplate.version ?? "$Default" },
+      LaunchTemplate: {
+        LaunchTemplateId: instance.launchTemplate.id,
+        Version: instance.launchTemplate.version ?? "$Default",
+      },
     };
   }
   return {
@@ -83,7 +93,10 @@ export async function replacement(context: ResponseContext): Promise<StepResult>
   if (instance === undefined) throw new Error("incident has no instance facts");
   const plan = planReplacement(facts.autoScalingGroupName, settings.replacement, instance);
   if (plan.by === "auto-scaling-group") {
-    facts.replacement = { by: "auto-scaling-group", reason: `Auto Scaling group ${plan.groupName} launches the replacement` };
+    facts.replacement = {
+      by: "auto-scaling-group",
+      reason: `Auto Scaling group ${plan.groupName} launches the replacement`,
+    };
     return done(`replaced by Auto Scaling group ${plan.groupName} (capacity kept)`);
   }
   if (plan.by === "none") {
@@ -113,7 +126,8 @@ export async function replacement(context: ResponseContext): Promise<StepResult>
     const current = (await describeInstance(aws, newId))?.State?.Name ?? "terminated";
     return current === "pending" ? undefined : current;
   });
-  if (state !== "running") return failed(`replacement ${newId} is ${state ?? "still pending"}: not registered`);
+  if (state !== "running")
+    return failed(`replacement ${newId} is ${state ?? "still pending"}: not registered`);
   await Promise.all(
     registrations.map((registration) =>
       plainMutation(context, `register ${newId} in ${registration.targetGroupArn}`, () =>
@@ -124,5 +138,7 @@ export async function replacement(context: ResponseContext): Promise<StepResult>
       ),
     ),
   );
-  return done(`replacement ${newId} launched from its ${plan.from} and registered in ${registrations.length} target group(s)`);
+  return done(
+    `replacement ${newId} launched from its ${plan.from} and registered in ${registrations.length} target group(s)`,
+  );
 }

@@ -18,13 +18,26 @@ export function timelineOf(record: Pick<IncidentRecord, "steps">): TimelineEntry
     const entry = record.steps[step];
     if (entry === undefined) return [];
     const seconds =
-      entry.endedAt === undefined ? undefined : (Date.parse(entry.endedAt) - Date.parse(entry.startedAt)) / 1000;
-    return [{ step, status: entry.status, startedAt: entry.startedAt, endedAt: entry.endedAt, seconds, outcome: entry.outcome }];
+      entry.endedAt === undefined
+        ? undefined
+        : (Date.parse(entry.endedAt) - Date.parse(entry.startedAt)) / 1000;
+    return [
+      {
+        step,
+        status: entry.status,
+        startedAt: entry.startedAt,
+        endedAt: entry.endedAt,
+        seconds,
+        outcome: entry.outcome,
+      },
+    ];
   }).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
 /** Seconds from the incident's start to the end of a step, for the milestones a reader cares about (pure). */
-export function milestones(record: Pick<IncidentRecord, "steps" | "createdAt">): Record<string, number | undefined> {
+export function milestones(
+  record: Pick<IncidentRecord, "steps" | "createdAt">,
+): Record<string, number | undefined> {
   const since = (step: StepName) => {
     const entry = record.steps[step];
     if (entry?.endedAt === undefined || entry.status !== "done") return undefined;
@@ -44,7 +57,10 @@ export interface ReportKeys {
 }
 
 export function reportKeys(incidentId: string): ReportKeys {
-  return { jsonKey: `${evidencePrefix(incidentId)}report.json`, markdownKey: `${evidencePrefix(incidentId)}report.md` };
+  return {
+    jsonKey: `${evidencePrefix(incidentId)}report.json`,
+    markdownKey: `${evidencePrefix(incidentId)}report.md`,
+  };
 }
 
 function seconds(value: number | undefined): string {
@@ -100,11 +116,22 @@ export function markdownReport(record: IncidentRecord, bucket: string, final: bo
   const notification = notificationOf(record, bucket, final);
   const times = milestones(record);
   const timeline = timelineOf(record)
-    .map((entry) => `| ${entry.step} | ${entry.status} | ${entry.startedAt} | ${seconds(entry.seconds)} | ${entry.outcome.replace(/\|/g, "/")} |`)
+    .map(
+      (entry) =>
+        `| ${entry.step} | ${entry.status} | ${entry.startedAt} | ${seconds(entry.seconds)} | ${entry.outcome.replace(/\|/g, "/")} |`,
+    )
     .join("\n");
-  const evidence = (record.facts.evidence ?? []).map((object) => `| ${object.kind} | s3://${bucket}/${object.key} | ${object.sha256} |`).join("\n");
-  const snapshots = (record.facts.snapshots ?? []).map((snapshot) => `- ${snapshot.snapshotId} of ${snapshot.volumeId}${snapshot.locked ? " (locked)" : ""}`).join("\n");
-  const original = (record.facts.instance?.networkInterfaces ?? []).map((eni) => `- ${eni.networkInterfaceId}: ${eni.originalGroupIds.join(", ") || "(none)"}`).join("\n");
+  const evidence = (record.facts.evidence ?? [])
+    .map((object) => `| ${object.kind} | s3://${bucket}/${object.key} | ${object.sha256} |`)
+    .join("\n");
+  const snapshots = (record.facts.snapshots ?? [])
+    .map(
+      (snapshot) => `- ${snapshot.snapshotId} of ${snapshot.volumeId}${snapshot.locked ? " (locked)" : ""}`,
+    )
+    .join("\n");
+  const original = (record.facts.instance?.networkInterfaces ?? [])
+    .map((eni) => `- ${eni.networkInterfaceId}: ${eni.originalGroupIds.join(", ") || "(none)"}`)
+    .join("\n");
   const wouldHave = (record.facts.wouldHave ?? []).map((action) => `- ${action}`).join("\n");
   return [
     `# Incident ${record.incidentId}`,
@@ -170,7 +197,13 @@ export async function report(context: ResponseContext, final: boolean): Promise<
   const encode = (text: string) => new TextEncoder().encode(text);
   await Promise.all([
     putEvidenceObject(context, "report", keys.jsonKey, encode(json), "application/json"),
-    putEvidenceObject(context, "report", keys.markdownKey, encode(markdownReport(record, bucket, final)), "text/markdown"),
+    putEvidenceObject(
+      context,
+      "report",
+      keys.markdownKey,
+      encode(markdownReport(record, bucket, final)),
+      "text/markdown",
+    ),
   ]);
   const previous = record.facts.report;
   const notification = notificationOf(record, bucket, final);
@@ -178,7 +211,16 @@ export async function report(context: ResponseContext, final: boolean): Promise<
   const alreadySent = previous?.messageId !== undefined && previous.final === final;
   const messageId = alreadySent
     ? previous?.messageId
-    : (await aws.sns.publish({ TopicArn: settings.notificationTopicArn, Subject: notification.subject, Message: notification.message })).MessageId;
+    : (
+        await aws.sns.publish({
+          TopicArn: settings.notificationTopicArn,
+          Subject: notification.subject,
+          Message: notification.message,
+        })
+      ).MessageId;
   record.facts.report = { ...keys, messageId, final };
-  return done(final ? "report stored, notification sent" : "interim report stored, notification sent", { ...keys, messageId });
+  return done(final ? "report stored, notification sent" : "interim report stored, notification sent", {
+    ...keys,
+    messageId,
+  });
 }

@@ -38,25 +38,31 @@ export async function snapshotVolumes(context: ResponseContext): Promise<StepRes
   if (snapshots === undefined) {
     const existing = await snapshotsOfIncident(context);
     if (existing.length > 0) {
-      snapshots = existing.map((snapshot) => ({ volumeId: snapshot.VolumeId ?? "", snapshotId: snapshot.SnapshotId ?? "" }));
+      snapshots = existing.map((snapshot) => ({
+        volumeId: snapshot.VolumeId ?? "",
+        snapshotId: snapshot.SnapshotId ?? "",
+      }));
     } else {
-      const created = await ec2Mutation(context, `snapshot ${instance.volumes.length} volumes (multi-volume, crash-consistent)`, (DryRun) =>
-        aws.ec2.createSnapshots({
-          DryRun,
-          InstanceSpecification: { InstanceId: record.instanceId, ExcludeBootVolume: false },
-          Description: `Evidence of incident ${record.incidentId} (${record.finding.type})`,
-          CopyTagsFromSource: "volume",
-          TagSpecifications: [
-            {
-              ResourceType: "snapshot",
-              Tags: [
-                { Key: TAG_INCIDENT, Value: record.incidentId },
-                { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
-                { Key: "Name", Value: `evidence ${record.instanceId}` },
-              ],
-            },
-          ],
-        }),
+      const created = await ec2Mutation(
+        context,
+        `snapshot ${instance.volumes.length} volumes (multi-volume, crash-consistent)`,
+        (DryRun) =>
+          aws.ec2.createSnapshots({
+            DryRun,
+            InstanceSpecification: { InstanceId: record.instanceId, ExcludeBootVolume: false },
+            Description: `Evidence of incident ${record.incidentId} (${record.finding.type})`,
+            CopyTagsFromSource: "volume",
+            TagSpecifications: [
+              {
+                ResourceType: "snapshot",
+                Tags: [
+                  { Key: TAG_INCIDENT, Value: record.incidentId },
+                  { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
+                  { Key: "Name", Value: `evidence ${record.instanceId}` },
+                ],
+              },
+            ],
+          }),
       );
       if (!created.made) return done(`would snapshot ${instance.volumes.length} volumes`);
       snapshots = (created.value.Snapshots ?? []).map((snapshot) => ({
@@ -77,7 +83,10 @@ export async function snapshotVolumes(context: ResponseContext): Promise<StepRes
       snapshot.locked = true;
     }),
   );
-  const lock = settings.snapshotLock === "none" ? "" : `, locked (${settings.snapshotLock}, ${settings.snapshotLockDays} d)`;
+  const lock =
+    settings.snapshotLock === "none"
+      ? ""
+      : `, locked (${settings.snapshotLock}, ${settings.snapshotLockDays} d)`;
   return done(`${snapshots.length} snapshot${snapshots.length === 1 ? "" : "s"} taken together${lock}`, {
     snapshotIds: snapshots.map((snapshot) => snapshot.snapshotId),
   });

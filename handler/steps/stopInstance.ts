@@ -22,13 +22,20 @@ export function planStop(
   stopTimeoutMs: number,
 ): StopPlan {
   if (state === "stopped") return { action: "none", reason: "stopped", cannotStop: false };
-  if (state === "terminated" || state === "shutting-down") return { action: "none", reason: `instance is ${state}`, cannotStop: true };
+  if (state === "terminated" || state === "shutting-down")
+    return { action: "none", reason: `instance is ${state}`, cannotStop: true };
   if (instance.rootDeviceType === "instance-store") {
-    return { action: "none", reason: "instance-store root: cannot be stopped; stays running, isolated", cannotStop: true };
+    return {
+      action: "none",
+      reason: "instance-store root: cannot be stopped; stays running, isolated",
+      cannotStop: true,
+    };
   }
   if (sent.forcedAt !== undefined) {
     const deadline = Date.parse(sent.forcedAt) + stopTimeoutMs;
-    return now < deadline ? { action: "wait", deadline, force: true } : { action: "none", reason: `still ${state} after a forced stop`, cannotStop: false };
+    return now < deadline
+      ? { action: "wait", deadline, force: true }
+      : { action: "none", reason: `still ${state} after a forced stop`, cannotStop: false };
   }
   if (sent.requestedAt !== undefined) {
     const deadline = Date.parse(sent.requestedAt) + stopTimeoutMs;
@@ -52,7 +59,9 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
   const stop = (record.facts.stop ??= {});
   const timeoutMs = settings.stopTimeoutSeconds * 1000;
   if (settings.dryRun) {
-    await ec2Mutation(context, "stop the instance", (DryRun) => aws.ec2.stopInstances({ DryRun, InstanceIds: [InstanceId] }));
+    await ec2Mutation(context, "stop the instance", (DryRun) =>
+      aws.ec2.stopInstances({ DryRun, InstanceIds: [InstanceId] }),
+    );
     return done("would stop the instance");
   }
   for (;;) {
@@ -65,7 +74,8 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
           stop.reason = plan.reason;
           return skipped(plan.reason);
         }
-        if (state === "stopped") return done(stop.forcedAt !== undefined ? "stopped (forced)" : "stopped", { ...stop });
+        if (state === "stopped")
+          return done(stop.forcedAt !== undefined ? "stopped (forced)" : "stopped", { ...stop });
         stop.reason = plan.reason;
         return failed(plan.reason, { ...stop });
       case "wait":

@@ -50,6 +50,8 @@ export interface World {
   vpcId: string;
   subnetA: string;
   subnetB: string;
+  /** A second subnet in the first AZ (ENIs of one instance share its AZ). */
+  subnetA2: string;
   untrackGroup: string;
   isolationGroup: string;
   forensicGroup: string;
@@ -78,7 +80,10 @@ export interface Harness {
   /** One invocation, like Lambda's: a fresh request id and a deadline. */
   invoke(event: unknown, options?: { requestId?: string; invocationMs?: number }): Promise<InvocationOutcome>;
   /** Invoke, and on a throw retry with the same request id, as Lambda's async retry does (2 retries). */
-  invokeWithRetries(event: unknown, retries?: number): Promise<{ outcome: InvocationOutcome; attempts: number }>;
+  invokeWithRetries(
+    event: unknown,
+    retries?: number,
+  ): Promise<{ outcome: InvocationOutcome; attempts: number }>;
   /** Wait until every self-continuation the handler sent has finished (transitively). */
   settle(): Promise<void>;
   readonly continuationOutcomes: (InvocationOutcome | Error)[];
@@ -95,9 +100,14 @@ function buildWorld(sim: Simulator): World {
     subnets: [
       { availabilityZone: `${sim.region}a`, cidrBlock: "10.20.1.0/24" },
       { availabilityZone: `${sim.region}b`, cidrBlock: "10.20.2.0/24" },
+      { availabilityZone: `${sim.region}a`, cidrBlock: "10.20.3.0/24" },
     ],
   });
-  const [subnetA, subnetB] = vpc.subnets.map((subnet) => subnet.subnetId) as [string, string];
+  const [subnetA, subnetB, subnetA2] = vpc.subnets.map((subnet) => subnet.subnetId) as [
+    string,
+    string,
+    string,
+  ];
   const group = (groupName: string, tags: Record<string, string>, ingress: { cidr: string }[] = []) =>
     scenario.securityGroup({ vpcId: vpc.vpcId, groupName, tags, ingress });
   const appProfile = scenario.instanceProfile({ name: "web-app" });
@@ -105,6 +115,7 @@ function buildWorld(sim: Simulator): World {
     vpcId: vpc.vpcId,
     subnetA,
     subnetB,
+    subnetA2,
     untrackGroup: group("ir-untrack", { "ir:role": "untrack" }, [{ cidr: "0.0.0.0/0" }]),
     isolationGroup: group("ir-isolation", { "ir:role": "isolation" }),
     forensicGroup: group("ir-forensic", { "ir:role": "forensic" }, [{ cidr: "192.0.2.0/24" }]),
@@ -127,13 +138,20 @@ function settingsFor(sim: Simulator, world: World, table: string, timeScale: num
     NOTIFICATION_TOPIC_ARN: world.topicArn,
     SEVERITY_THRESHOLD: "7",
     VPC_SECURITY_GROUPS: JSON.stringify({
-      [world.vpcId]: { untrack: world.untrackGroup, isolation: world.isolationGroup, forensic: world.forensicGroup },
+      [world.vpcId]: {
+        untrack: world.untrackGroup,
+        isolation: world.isolationGroup,
+        forensic: world.forensicGroup,
+      },
     }),
     FORENSIC_SOURCE_CIDRS: JSON.stringify(["192.0.2.0/24"]),
     FORENSIC_AMI_ID: world.plainImage,
     FORENSIC_INSTANCE_TYPE: "m6i.large",
     FORENSIC_INSTANCE_PROFILE_ARN: world.forensicProfileArn,
-    FORENSIC_SUBNETS: JSON.stringify({ [`${sim.region}a`]: world.subnetA, [`${sim.region}b`]: world.subnetB }),
+    FORENSIC_SUBNETS: JSON.stringify({
+      [`${sim.region}a`]: world.subnetA,
+      [`${sim.region}b`]: world.subnetB,
+    }),
     QUARANTINE_INSTANCE_PROFILE_ARN: world.quarantineProfileArn,
     DRY_RUN: "false",
     SNAPSHOT_LOCK: "compliance",
@@ -148,7 +166,11 @@ function settingsFor(sim: Simulator, world: World, table: string, timeScale: num
 }
 
 async function createTable(endpoint: string, region: string, table: string): Promise<DynamoDBDocument> {
-  const client = new DynamoDB({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+  const client = new DynamoDB({
+    endpoint,
+    region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
   await client.createTable({
     TableName: table,
     AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
@@ -160,7 +182,11 @@ async function createTable(endpoint: string, region: string, table: string): Pro
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const timeScale = options.timeScale ?? 200;
-  const sim = await startSimulator({ timeScale, latency: { meanMs: 40, jitterMs: 20 }, ...options.simulator });
+  const sim = await startSimulator({
+    timeScale,
+    latency: { meanMs: 40, jitterMs: 20 },
+    ...options.simulator,
+  });
   const world = buildWorld(sim);
   const table = `incidents-${randomUUID().slice(0, 8)}`;
   const endpoint = await dynamoEndpoint();
@@ -193,7 +219,10 @@ function makeHarness(
     };
   };
   const invoke: Harness["invoke"] = (event, invokeOptions) =>
-    handler(event, context(invokeOptions?.requestId ?? randomUUID(), invokeOptions?.invocationMs ?? invocationMs));
+    handler(
+      event,
+      context(invokeOptions?.requestId ?? randomUUID(), invokeOptions?.invocationMs ?? invocationMs),
+    );
 
   sim.lambda.register(FUNCTION_NAME, (payload) => {
     const run = invoke(payload).then(
@@ -231,11 +260,17 @@ function makeHarness(
     async record(instanceId) {
       const pk = incidentKey(sim.accountId, sim.region, instanceId);
       const dry = env.DRY_RUN === "true" ? `dry-run#${pk}` : pk;
-      const answer = await documents.get({ TableName: env.INCIDENT_TABLE, Key: { pk: dry }, ConsistentRead: true });
+      const answer = await documents.get({
+        TableName: env.INCIDENT_TABLE,
+        Key: { pk: dry },
+        ConsistentRead: true,
+      });
       return answer.Item as IncidentRecord | undefined;
     },
     withSettings(settings) {
-      return Promise.resolve(makeHarness(sim, world, documents, { ...env, ...settings }, invocationMs, dynamoUrl));
+      return Promise.resolve(
+        makeHarness(sim, world, documents, { ...env, ...settings }, invocationMs, dynamoUrl),
+      );
     },
     async stop() {
       await harness.settle();

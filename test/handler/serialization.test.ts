@@ -18,6 +18,8 @@ describe("handler: closure serialization of createResponder", function () {
 
   it("contains no call that terminates instances or deletes volumes or snapshots", async () => {
     const serialized = await pulumi.runtime.serializeFunction(createResponder, { isFactoryFunction: true });
-    expect(serialized.text).to.not.match(/terminateInstances|deleteVolume|deleteSnapshot|TerminateInstances|DeleteVolume|DeleteSnapshot/);
+    expect(serialized.text).to.not.match(
+      /terminateInstances|deleteVolume|deleteSnapshot|TerminateInstances|DeleteVolume|DeleteSnapshot/,
+    );
   });
 });

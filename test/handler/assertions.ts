@@ -1,0 +1,153 @@
+// Final-state assertions shared by the scenarios: what the simulated account and the incident record must
+// show after a response. They read state (sim.state, the incident table), never log text.
+import { createHash } from "crypto";
+
+import { expect } from "chai";
+
+import type { IncidentRecord } from "../../handler/incidentRecord";
+import { STEP_NAMES } from "../../handler/incidentRecord";
+import type { Harness } from "./harness";
+
+export function callsNaming(harness: Harness, id: string, action?: string) {
+  return harness.sim.calls.filter(
+    (call) => (action === undefined || call.action === action) && JSON.stringify(call.params).includes(id),
+  );
+}
+
+/** The responder never terminates an instance and never deletes a volume or a snapshot. */
+export function expectNothingDestroyed(harness: Harness): void {
+  const destructive = harness.sim.calls.filter((call) =>
+    ["TerminateInstances", "DeleteVolume", "DeleteSnapshot"].includes(call.action),
+  );
+  expect(destructive, "destructive calls").to.deep.equal([]);
+}
+
+export async function completedRecord(harness: Harness, instanceId: string): Promise<IncidentRecord> {
+  const record = await harness.record(instanceId);
+  expect(record, "incident record").to.not.equal(undefined);
+  expect(record!.status).to.equal("completed");
+  for (const step of STEP_NAMES) {
+    expect(["done", "failed", "skipped"], `step ${step}: ${JSON.stringify(record!.steps[step])}`).to.include(
+      record!.steps[step]?.status,
+    );
+  }
+  return record!;
+}
+
+/** Every ENI of the instance sits in its VPC's isolation group and nothing else. */
+export function expectIsolated(harness: Harness, instanceId: string, isolationGroup: string): void {
+  const instance = harness.sim.state.instance(instanceId)!;
+  expect(instance.networkInterfaceIds.length).to.be.greaterThan(0);
+  for (const eniId of instance.networkInterfaceIds) {
+    expect(harness.sim.state.networkInterface(eniId)!.groupIds, eniId).to.deep.equal([isolationGroup]);
+  }
+}
+
+/** Every ENI went through the untrack group before the isolation group (tracked connections are cut). */
+export function expectUntrackHopFirst(
+  harness: Harness,
+  instanceId: string,
+  untrack: string,
+  isolation: string,
+): void {
+  const instance = harness.sim.state.instance(instanceId)!;
+  for (const eniId of instance.networkInterfaceIds) {
+    const moves = harness.sim.calls
+      .filter(
+        (call) =>
+          call.action === "ModifyNetworkInterfaceAttribute" && call.params.NetworkInterfaceId === eniId,
+      )
+      .filter((call) => call.status === 200)
+      .map((call) => JSON.stringify(call.params.Groups));
+    const firstIsolation = moves.findIndex((groups) => groups.includes(isolation));
+    expect(firstIsolation, `${eniId} moves ${moves.join(" ")}`).to.be.greaterThan(0);
+    expect(moves[firstIsolation - 1]).to.include(untrack);
+  }
+}
+
+export function expectAccessCut(
+  harness: Harness,
+  instanceId: string,
+  quarantineArn: string,
+  roleName?: string,
+): void {
+  const { state } = harness.sim;
+  const instance = state.instance(instanceId)!;
+  expect(instance.disableApiTermination, "termination protection").to.equal(true);
+  expect(instance.metadataOptions.httpEndpoint, "IMDS").to.equal("disabled");
+  expect(instance.tags.get("ir:incident"), "incident tag").to.match(/^inc-/);
+  if (instance.rootDeviceType === "ebs") expect(instance.shutdownBehavior).to.equal("stop");
+  const association = state
+    .iamInstanceProfileAssociations()
+    .find(
+      (candidate) =>
+        candidate.instanceId === instanceId && ["associated", "associating"].includes(candidate.state),
+    );
+  expect(association?.instanceProfileArn, "instance profile").to.equal(quarantineArn);
+  if (roleName !== undefined) {
+    const policy = state.rolePolicies(roleName)["ir-revoke-older-sessions"];
+    expect(policy, "session revocation policy").to.be.a("string");
+    expect(policy).to.include("aws:TokenIssueTime");
+  }
+}
+
+/** Evidence objects are in the bucket and their bytes hash to the SHA-256 recorded in the incident. */
+export function expectEvidenceIntact(harness: Harness, record: IncidentRecord, kinds: string[]): void {
+  const evidence = record.facts.evidence ?? [];
+  expect(evidence.map((object) => object.kind)).to.include.members(kinds);
+  for (const object of evidence) {
+    const stored = harness.sim.state.object(harness.world.bucket, object.key);
+    expect(stored, object.key).to.not.equal(undefined);
+    expect(createHash("sha256").update(stored!.body).digest("hex"), object.key).to.equal(object.sha256);
+  }
+}
+
+export function expectSnapshotsOf(
+  harness: Harness,
+  record: IncidentRecord,
+  volumeCount: number,
+  locked: boolean,
+): void {
+  const snapshots = harness.sim.state
+    .snapshots()
+    .filter((snapshot) => snapshot.tags.get("ir:incident") === record.incidentId);
+  expect(snapshots.length, "snapshots tagged with the incident").to.equal(volumeCount);
+  expect(record.facts.snapshots?.map((snapshot) => snapshot.snapshotId).sort()).to.deep.equal(
+    snapshots.map((snapshot) => snapshot.snapshotId).sort(),
+  );
+  for (const snapshot of snapshots)
+    expect(snapshot.lock !== undefined, `lock on ${snapshot.snapshotId}`).to.equal(locked);
+  // One CreateSnapshots call: one point in time for all volumes.
+  expect(new Set(snapshots.map((snapshot) => snapshot.startTime)).size).to.be.at.most(1);
+}
+
+/** The forensic instance: responder-made, same AZ as the evidence, every evidence volume attached. */
+export function expectForensicWorkspace(
+  harness: Harness,
+  record: IncidentRecord,
+  expectedVolumes: number,
+): string {
+  const { state } = harness.sim;
+  const forensicId = record.facts.forensic?.instanceId;
+  expect(forensicId, "forensic instance").to.be.a("string");
+  const forensic = state.instance(forensicId!)!;
+  expect(forensic.tags.get("ir:responder-made")).to.equal("forensic");
+  expect(forensic.tags.get("ir:incident")).to.equal(record.incidentId);
+  expect(forensic.availabilityZone).to.equal(record.facts.instance?.availabilityZone);
+  const attached = state
+    .volumes()
+    .filter(
+      (volume) =>
+        volume.attachment?.instanceId === forensicId && volume.attachment?.device !== forensic.rootDeviceName,
+    );
+  expect(attached.length, "evidence volumes on the workstation").to.equal(expectedVolumes);
+  expect(new Set(attached.map((volume) => volume.attachment?.device)).size).to.equal(expectedVolumes);
+  for (const volume of attached) expect(volume.availabilityZone).to.equal(forensic.availabilityZone);
+  return forensicId!;
+}
+
+export function notificationFor(harness: Harness, incidentId: string) {
+  return harness.sim.state
+    .messages(harness.world.topicArn)
+    .filter((message) => message.message.includes(incidentId));
+}
