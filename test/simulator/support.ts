@@ -173,3 +173,13 @@ export async function eventually(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** The SDK exception class name of a rejected call (e.g. NoSuchEntityException for IAM's NoSuchEntity). */
+export async function errorNameOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    return (error as { name?: string }).name ?? "Error";
+  }
+  throw new Error("expected the call to fail, it succeeded");
+}
