@@ -188,15 +188,13 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   const free = volumes.filter((volume) => volume.State === "available");
   const devices = allocateDeviceNames([...used, forensic?.RootDeviceName ?? "/dev/xvda"], free.length);
   await Promise.all(
-    free
-      .slice(0, devices.length)
-      .map((volume, index) =>
-        aws.ec2.attachVolume({
-          VolumeId: volume.VolumeId ?? "",
-          InstanceId: forensicId,
-          Device: devices[index]!,
-        }),
-      ),
+    free.slice(0, devices.length).map((volume, index) =>
+      aws.ec2.attachVolume({
+        VolumeId: volume.VolumeId ?? "",
+        InstanceId: forensicId,
+        Device: devices[index]!,
+      }),
+    ),
   );
   const attached = await describeVolumes(context, volumeIds);
   const fromSnapshot = new Map(snapshots.map((snapshot) => [snapshot.snapshotId, snapshot]));

@@ -79,6 +79,8 @@ export function replacementRequest(
   };
 }
 
+const SOURCE_LABEL = { "launch-template": "launch template", configuration: "configuration" } as const;
+
 const REPLACEMENT_BOOT_TIMEOUT_MS = 15 * 60 * 1000;
 
 /**
@@ -92,6 +94,7 @@ export async function replacement(context: ResponseContext): Promise<StepResult>
   const instance = facts.instance;
   if (instance === undefined) throw new Error("incident has no instance facts");
   const plan = planReplacement(facts.autoScalingGroupName, settings.replacement, instance);
+  const source = plan.by === "launch" ? SOURCE_LABEL[plan.from] : "";
   if (plan.by === "auto-scaling-group") {
     facts.replacement = {
       by: "auto-scaling-group",
@@ -107,18 +110,18 @@ export async function replacement(context: ResponseContext): Promise<StepResult>
   let replacementId = facts.replacement?.instanceId;
   if (replacementId === undefined) {
     const request = replacementRequest(instance, record.incidentId, facts.originalInstanceProfileArn);
-    const launched = await ec2Mutation(context, `launch a replacement from its ${plan.from}`, (DryRun) =>
+    const launched = await ec2Mutation(context, `launch a replacement from its ${source}`, (DryRun) =>
       aws.ec2.runInstances({ ...request, DryRun }),
     );
-    if (!launched.made) return done(`would launch a replacement from its ${plan.from}`);
+    if (!launched.made) return done(`would launch a replacement from its ${source}`);
     replacementId = launched.value.Instances?.[0]?.InstanceId;
     if (replacementId === undefined) throw new Error("RunInstances answered without an instance id");
-    facts.replacement = { by: "launch", instanceId: replacementId, reason: `launched from its ${plan.from}` };
+    facts.replacement = { by: "launch", instanceId: replacementId, reason: `launched from its ${source}` };
     await context.checkpoint();
   }
 
   const registrations: TargetRegistration[] = facts.targetRegistrations ?? [];
-  if (registrations.length === 0) return done(`replacement ${replacementId} launched from its ${plan.from}`);
+  if (registrations.length === 0) return done(`replacement ${replacementId} launched from its ${source}`);
   // Targets must be running to register.
   const launchedAt = Date.parse(record.steps.replacement?.startedAt ?? new Date().toISOString());
   const newId = replacementId;
@@ -139,6 +142,6 @@ export async function replacement(context: ResponseContext): Promise<StepResult>
     ),
   );
   return done(
-    `replacement ${newId} launched from its ${plan.from} and registered in ${registrations.length} target group(s)`,
+    `replacement ${newId} launched from its ${source} and registered in ${registrations.length} target group(s)`,
   );
 }

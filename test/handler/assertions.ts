@@ -15,10 +15,10 @@ export function callsNaming(harness: Harness, id: string, action?: string) {
 }
 
 /** The responder never terminates an instance and never deletes a volume or a snapshot. */
-export function expectNothingDestroyed(harness: Harness): void {
-  const destructive = harness.sim.calls.filter((call) =>
-    ["TerminateInstances", "DeleteVolume", "DeleteSnapshot"].includes(call.action),
-  );
+export function expectNothingDestroyed(harness: Harness, terminatedByTheTest: readonly string[] = []): void {
+  const destructive = harness.sim.calls
+    .filter((call) => ["TerminateInstances", "DeleteVolume", "DeleteSnapshot"].includes(call.action))
+    .filter((call) => !terminatedByTheTest.some((id) => JSON.stringify(call.params).includes(id)));
   expect(destructive, "destructive calls").to.deep.equal([]);
 }
 

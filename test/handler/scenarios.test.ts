@@ -20,12 +20,14 @@ import { startHarness, stopDynamo, type Harness } from "./harness";
 describe("handler scenarios (simulator + dynalite)", function () {
   this.timeout(60_000);
   let harness: Harness;
+  /** Instances the test itself terminated (the workload's doing), not the responder. */
+  const workloadTerminated: string[] = [];
 
   before(async () => {
     harness = await startHarness();
   });
   after(async () => {
-    expectNothingDestroyed(harness);
+    expectNothingDestroyed(harness, workloadTerminated);
     await harness.stop();
   });
 
@@ -118,6 +120,347 @@ describe("handler scenarios (simulator + dynalite)", function () {
       [created.networkInterfaceIds[0]!]: [world.appGroup],
       [created.networkInterfaceIds[1]!]: [backend, world.appGroup],
     });
+  });
+
+  it("instance in an Auto Scaling group behind a target group: detached with capacity kept, deregistered, the group replaces it", async () => {
+    const { sim, world } = harness;
+    const targetGroupArn = sim.scenario.targetGroup({ name: "web-tg", vpcId: world.vpcId, port: 80 });
+    const template = sim.scenario.launchTemplate({
+      name: "web-lt",
+      imageId: world.kdumpImage,
+      instanceType: "m6i.large",
+      securityGroupIds: [world.appGroup],
+    });
+    sim.scenario.autoScalingGroup({
+      name: "web-asg",
+      launchTemplate: template.name,
+      subnetIds: [world.subnetA],
+      targetGroupArns: [targetGroupArn],
+    });
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      securityGroupIds: [world.appGroup],
+      imageId: world.kdumpImage,
+      autoScalingGroup: "web-asg",
+      targetGroupArns: [targetGroupArn],
+    });
+    const desiredBefore = sim.state.autoScalingGroup("web-asg")!.desiredCapacity;
+
+    const record = await respond(created.instanceId);
+
+    const group = sim.state.autoScalingGroup("web-asg")!;
+    const membership = group.members.find((member) => member.instanceId === created.instanceId);
+    expect(
+      membership === undefined || ["Detaching", "Detached"].includes(membership.lifecycleState),
+    ).to.equal(true);
+    expect(group.desiredCapacity, "desired capacity kept").to.equal(desiredBefore);
+    const target = sim.state
+      .targetGroup(targetGroupArn)!
+      .targets.find((candidate) => candidate.id === created.instanceId);
+    expect(
+      target === undefined || ["draining", "unused"].includes(target.state),
+      JSON.stringify(target),
+    ).to.equal(true);
+    expect(record.facts.autoScalingGroupName).to.equal("web-asg");
+    expect(record.facts.targetRegistrations).to.deep.equal([{ targetGroupArn, port: 80 }]);
+    expect(record.facts.replacement?.by).to.equal("auto-scaling-group");
+    // The responder launched no replacement of its own: the group does it.
+    const launches = callsNaming(harness, record.incidentId, "RunInstances").filter((call) =>
+      JSON.stringify(call.params).includes('"replacement"'),
+    );
+    expect(launches).to.deep.equal([]);
+    expect(sim.state.instance(created.instanceId)!.state, "stopped, not terminated by the group").to.equal(
+      "stopped",
+    );
+  });
+
+  it("Graviton: no NMI is sent; the response records why and goes on", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      instanceType: "m7g.large",
+      kdumpReady: true,
+    });
+
+    const record = await respond(created.instanceId);
+
+    expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.deep.equal([]);
+    expect(record.facts.memory?.method).to.equal("none");
+    expect(record.facts.memory?.reason).to.match(/Graviton/);
+    expect(record.steps.captureMemory?.status).to.equal("skipped");
+    expect(sim.state.instance(created.instanceId)!.state).to.equal("stopped");
+  });
+
+  it("kdump-ready on the AMI: NMI, then the wait ends on the kdump power-off, well before the grace", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      imageId: world.kdumpImage,
+      instanceType: "r6i.2xlarge",
+    });
+
+    const record = await respond(created.instanceId);
+
+    expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.have.length(1);
+    expect(record.facts.memory?.poweredOff).to.equal(true);
+    expect(sim.state.instance(created.instanceId)!.memoryDumps).to.have.length(1);
+    // Grace for 64 GiB: 60 s + 64 x 15 s (simulated) — the power-off came first, by polling.
+    expect(record.facts.memory?.graceMs).to.equal(Math.round(((60 + 64 * 15) / 200) * 1000));
+  });
+
+  it("not kdump-ready: no NMI (it would only crash the kernel without a dump)", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.plainImage });
+
+    const record = await respond(created.instanceId);
+
+    expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.deep.equal([]);
+    expect(record.facts.memory?.reason).to.match(/not kdump-ready/);
+    expect(sim.state.instance(created.instanceId)!.state).to.equal("stopped");
+  });
+
+  it("hibernation configured and no NMI possible: hibernated (RAM to the root volume), then snapshotted", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      imageId: world.plainImage,
+      hibernation: true,
+    });
+
+    const record = await respond(created.instanceId);
+
+    const stops = callsNaming(harness, created.instanceId, "StopInstances");
+    expect(stops[0]?.params.Hibernate).to.equal(true);
+    expect(record.facts.memory?.method).to.equal("hibernate");
+    expect(sim.state.instance(created.instanceId)!.hibernated).to.equal(true);
+    expectSnapshotsOf(harness, record, 1, true);
+  });
+
+  it("instance-store root: cannot be stopped; stays running, isolated, and the record says why", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      instanceType: "m5d.large",
+      rootDeviceType: "instance-store",
+    });
+
+    const record = await respond(created.instanceId);
+
+    expect(sim.state.instance(created.instanceId)!.state).to.equal("running");
+    expectIsolated(harness, created.instanceId, world.isolationGroup);
+    expect(record.steps.stopInstance?.status).to.equal("skipped");
+    expect(record.facts.stop?.reason).to.match(/instance-store root/);
+    expect(callsNaming(harness, created.instanceId, "StopInstances")).to.deep.equal([]);
+    expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.deep.equal([]);
+  });
+
+  it("already stopped: no NMI, no stop call, snapshots and the workstation as usual", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      imageId: world.kdumpImage,
+      state: "stopped",
+      dataVolumes: [{ sizeGiB: 4 }],
+    });
+
+    const record = await respond(created.instanceId);
+
+    expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.deep.equal([]);
+    expect(callsNaming(harness, created.instanceId, "StopInstances")).to.deep.equal([]);
+    expect(record.facts.memory?.reason).to.match(/stopped/);
+    expectSnapshotsOf(harness, record, 2, true);
+    expectForensicWorkspace(harness, record, 2);
+  });
+
+  it("terminated before the response: rejected (instance gone), nothing changed, no incident", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({ subnetId: world.subnetA });
+    const event = sim.scenario.findingFor(created.instanceId, { severity: 8 });
+    const terminate = await import("@aws-sdk/client-ec2");
+    const ec2 = new terminate.EC2({
+      region: sim.region,
+      endpoint: sim.endpoint,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    await ec2.terminateInstances({ InstanceIds: [created.instanceId] }); // the workload's own doing, not ours
+    workloadTerminated.push(created.instanceId);
+    await sim.sleep(120_000);
+    const before = sim.calls.length;
+
+    const outcome = await harness.invoke(event);
+
+    expect(outcome).to.deep.include({ outcome: "rejected", reason: "instance-gone" });
+    expect(sim.calls.slice(before).map((call) => call.action)).to.deep.equal(["DescribeInstances"]);
+    expect(await harness.record(created.instanceId)).to.equal(undefined);
+  });
+
+  it("unknown VPC: a tagged untrack/isolation pair (and forensic group) is created on demand; isolation has no egress", async () => {
+    const { sim } = harness;
+    const vpc = sim.scenario.vpc({
+      cidrBlock: "10.99.0.0/16",
+      subnets: [{ availabilityZone: `${sim.region}a`, cidrBlock: "10.99.1.0/24" }],
+    });
+    const created = sim.scenario.instance({
+      subnetId: vpc.subnets[0]!.subnetId,
+      imageId: harness.world.kdumpImage,
+    });
+
+    const record = await respond(created.instanceId);
+
+    const pair = record.facts.isolationGroups?.[vpc.vpcId];
+    expect(pair?.createdOnDemand).to.equal(true);
+    const isolation = sim.state.securityGroup(pair!.isolation)!;
+    expect(isolation.tags.get("ir:role")).to.equal("isolation");
+    expect(isolation.tags.get("ir:managed-by")).to.equal("ec2-incident-response");
+    expect(isolation.egress, "isolation egress").to.deep.equal([]);
+    expect(isolation.ingress.map((rule) => rule.cidrIpv4)).to.deep.equal(["192.0.2.0/24"]);
+    expect(sim.state.securityGroup(pair!.untrack)!.tags.get("ir:role")).to.equal("untrack");
+    expectIsolated(harness, created.instanceId, pair!.isolation);
+    const forensic = sim.state.instance(record.facts.forensic!.instanceId!)!;
+    const forensicGroups = sim.state.networkInterface(forensic.networkInterfaceIds[0]!)!.groupIds;
+    expect(sim.state.securityGroup(forensicGroups[0]!)!.tags.get("ir:role")).to.equal("forensic");
+
+    // A second incident in the same VPC reuses the pair instead of creating another.
+    const neighbour = sim.scenario.instance({ subnetId: vpc.subnets[0]!.subnetId });
+    const second = await respond(neighbour.instanceId);
+    expect(second.facts.isolationGroups?.[vpc.vpcId]?.isolation).to.equal(pair!.isolation);
+    expect(
+      sim.state
+        .securityGroups()
+        .filter((group) => group.vpcId === vpc.vpcId && group.tags.get("ir:role") === "isolation"),
+    ).to.have.length(1);
+  });
+
+  it("exclusion tag, in the finding or added on the live instance since: rejected, nothing changed", async () => {
+    const { sim, world } = harness;
+    const tagged = sim.scenario.instance({ subnetId: world.subnetA, tags: { "ir:exclude": "true" } });
+    const before = sim.calls.length;
+    const fromFinding = await harness.invoke(sim.scenario.findingFor(tagged.instanceId, { severity: 8 }));
+    expect(fromFinding).to.deep.include({ outcome: "rejected", reason: "excluded-by-tag" });
+    expect(sim.calls.length, "no AWS call for a finding that names the tag").to.equal(before);
+
+    const later = sim.scenario.instance({ subnetId: world.subnetA });
+    const event = sim.scenario.findingFor(later.instanceId, { severity: 8 });
+    const { EC2 } = await import("@aws-sdk/client-ec2");
+    const ec2 = new EC2({
+      region: sim.region,
+      endpoint: sim.endpoint,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    await ec2.createTags({ Resources: [later.instanceId], Tags: [{ Key: "ir:exclude", Value: "true" }] });
+    const mark = sim.calls.length;
+    const fromLive = await harness.invoke(event);
+    expect(fromLive).to.deep.include({ outcome: "rejected", reason: "excluded-by-tag" });
+    expect(sim.calls.slice(mark).map((call) => call.action)).to.deep.equal(["DescribeInstances"]);
+    expect(sim.state.networkInterface(later.networkInterfaceIds[0]!)!.groupIds).to.not.include(
+      world.isolationGroup,
+    );
+  });
+
+  it("the responder's own forensic instance: rejected, never responded to", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
+    const record = await respond(created.instanceId);
+    const forensicId = record.facts.forensic!.instanceId!;
+    const before = sim.calls.length;
+
+    const outcome = await harness.invoke(sim.scenario.findingFor(forensicId, { severity: 9 }));
+
+    expect(outcome).to.deep.include({ outcome: "rejected", reason: "responder-made-instance" });
+    expect(sim.calls.length).to.equal(before);
+  });
+
+  it("AZ matching: an instance in the second AZ gets its workstation in that AZ's forensic subnet", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetB,
+      imageId: world.kdumpImage,
+      dataVolumes: [{ sizeGiB: 4 }],
+    });
+
+    const record = await respond(created.instanceId);
+
+    expect(record.facts.instance?.availabilityZone).to.equal(`${sim.region}b`);
+    expect(record.facts.forensic?.subnetId).to.equal(world.subnetB);
+    expectForensicWorkspace(harness, record, 2);
+  });
+
+  it("three or more volumes: all detached (with InstanceId) and all attached on distinct free device names", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      imageId: world.kdumpImage,
+      dataVolumes: [{ sizeGiB: 4 }, { sizeGiB: 4 }, { sizeGiB: 4 }, { sizeGiB: 2, deviceName: "/dev/sdk" }],
+    });
+
+    const record = await respond(created.instanceId);
+
+    expectSnapshotsOf(harness, record, 5, true);
+    expectForensicWorkspace(harness, record, 5);
+    for (const call of callsNaming(harness, created.instanceId, "DetachVolume"))
+      expect(call.params.InstanceId).to.equal(created.instanceId);
+    expect(record.facts.attachments?.map((attachment) => attachment.source)).to.deep.equal(
+      Array(5).fill("original"),
+    );
+  });
+
+  it("replacement without an Auto Scaling group: launched from its launch template with the ORIGINAL groups, registered in its target group", async () => {
+    const { sim, world } = harness;
+    const targetGroupArn = sim.scenario.targetGroup({ name: "api-tg", vpcId: world.vpcId, port: 8080 });
+    const template = sim.scenario.launchTemplate({
+      name: "api-lt",
+      imageId: world.kdumpImage,
+      instanceType: "m6i.large",
+      securityGroupIds: [world.appGroup],
+    });
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      imageId: world.kdumpImage,
+      securityGroupIds: [world.appGroup],
+      targetGroupArns: [targetGroupArn],
+      tags: { "aws:ec2launchtemplate:id": template.launchTemplateId, "aws:ec2launchtemplate:version": "1" },
+    });
+
+    const record = await respond(created.instanceId);
+
+    const replacementId = record.facts.replacement?.instanceId;
+    expect(record.facts.replacement?.reason).to.match(/launch template/);
+    const launch = callsNaming(harness, record.incidentId, "RunInstances").find((call) =>
+      JSON.stringify(call.params).includes('"replacement"'),
+    );
+    expect(JSON.stringify(launch?.params)).to.include(template.launchTemplateId);
+    const replacement = sim.state.instance(replacementId!)!;
+    expect(sim.state.networkInterface(replacement.networkInterfaceIds[0]!)!.groupIds).to.deep.equal([
+      world.appGroup,
+    ]);
+    const targets = sim.state.targetGroup(targetGroupArn)!.targets;
+    expect(
+      targets.some((target) => target.id === replacementId && target.port === 8080),
+      JSON.stringify(targets),
+    ).to.equal(true);
+  });
+
+  it("notification: a person reads what happened, which instance, where the evidence is and what failed", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      instanceType: "m7g.large",
+      tags: { Name: "payments-7" },
+    });
+
+    const record = await respond(created.instanceId);
+
+    const [message] = notificationFor(harness, record.incidentId);
+    expect(message?.subject).to.match(/^\[IR\] Contained i-[0-9a-f]+ \(payments-7\): /);
+    expect(message!.subject!.length).to.be.at.most(100);
+    const lines = message!.message.split("\n");
+    expect(lines.length, "short enough to read in ten seconds").to.be.at.most(10);
+    expect(lines[0]).to.match(/^CONTAINED: i-[0-9a-f]+ \(payments-7\) in eu-central-1a$/);
+    expect(message!.message).to.include(record.finding.type);
+    expect(message!.message).to.match(/Memory: .*Graviton/);
+    expect(message!.message).to.include(`s3://${world.bucket}/incidents/${record.incidentId}/report.md`);
+    expect(message!.message).to.match(/Forensic workstation: i-[0-9a-f]+, 1 volume\(s\) attached/);
+    expect(message!.message).to.include("Problems: none.");
   });
 });
 
