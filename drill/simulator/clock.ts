@@ -15,22 +15,36 @@ export class SimClock {
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
-  private draining = false;
+  /** While an event runs, "now" is its due time, so what it schedules counts from when it happened. */
+  private processingAt: number | undefined;
 
+  /**
+   * @param timeScale simulated ms per wall ms; 0 = a manual clock that moves only with advance()
+   *   (deterministic tests).
+   */
   constructor(
     private readonly simStart: number,
     readonly timeScale: number,
   ) {
-    if (!(timeScale > 0)) throw new Error(`timeScale must be > 0, got ${timeScale}`);
+    if (!(timeScale >= 0) || !Number.isFinite(timeScale))
+      throw new Error(`timeScale must be >= 0, got ${timeScale}`);
+  }
+
+  get manual(): boolean {
+    return this.timeScale === 0;
   }
 
   now(): number {
+    return this.processingAt ?? this.wallNow();
+  }
+
+  private wallNow(): number {
     return this.simStart + (Date.now() - this.wallStart) * this.timeScale + this.advancedMs;
   }
 
-  /** Wall-clock ms that `simMs` of simulated time takes. */
+  /** Wall-clock ms that `simMs` of simulated time takes (0 on a manual clock). */
   toWallMs(simMs: number): number {
-    return simMs / this.timeScale;
+    return this.manual ? 0 : simMs / this.timeScale;
   }
 
   /** Run `run` once simulated time reaches now + delayMs. Events run in due order, ties in scheduling order. */
@@ -39,22 +53,23 @@ export class SimClock {
     const index = this.queue.findIndex((e) => e.dueAt > event.dueAt);
     if (index === -1) this.queue.push(event);
     else this.queue.splice(index, 0, event);
-    this.arm();
+    if (this.processingAt === undefined) this.arm();
   }
 
-  /** Run every event that is due. Called before each request so state never lags simulated time. */
+  /** Run every event that is due, including those that due events schedule. Called before each request. */
   runDue(): void {
-    if (this.draining) return;
-    this.draining = true;
+    if (this.processingAt !== undefined) return;
+    const target = this.wallNow();
     try {
       for (;;) {
         const next = this.queue[0];
-        if (!next || next.dueAt > this.now()) break;
+        if (!next || next.dueAt > target) break;
         this.queue.shift();
+        this.processingAt = next.dueAt;
         next.run();
       }
     } finally {
-      this.draining = false;
+      this.processingAt = undefined;
     }
     this.arm();
   }
@@ -65,7 +80,12 @@ export class SimClock {
     this.runDue();
   }
 
+  /** Resolve after simMs of simulated time; on a manual clock, move the clock forward instead of waiting. */
   sleep(simMs: number): Promise<void> {
+    if (this.manual) {
+      this.advance(simMs);
+      return Promise.resolve();
+    }
     return new Promise((resolve) => setTimeout(resolve, this.toWallMs(simMs)));
   }
 
@@ -79,9 +99,9 @@ export class SimClock {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const next = this.queue[0];
-    if (!next || this.stopped) return;
+    if (!next || this.stopped || this.manual) return;
     // +1 ms so the wall timer never fires a hair before the event is due.
-    const wait = Math.max(0, this.toWallMs(next.dueAt - this.now())) + 1;
+    const wait = Math.max(0, this.toWallMs(next.dueAt - this.wallNow())) + 1;
     this.timer = setTimeout(() => this.runDue(), Math.min(wait, 2 ** 31 - 1));
     this.timer.unref();
   }

@@ -64,7 +64,7 @@ export interface ThrottlingOptions {
 export interface SimulatorOptions {
   region?: string;
   accountId?: string;
-  /** Simulated time runs this many times faster than wall time (default 1). */
+  /** Simulated time runs this many times faster than wall time (default 1); 0 = a manual clock moved only by advance(). */
   timeScale?: number;
   /** Simulated epoch ms at start (default: the wall clock). */
   startTime?: number;

@@ -43,7 +43,7 @@ export interface Target {
 
 /** Start a simulator (or connect to the external endpoint). Clients do not retry unless asked: tests see every answer. */
 export async function startTarget(options: SimulatorOptions = {}, maxAttempts = 1): Promise<Target> {
-  const sim = EXTERNAL_ENDPOINT ? undefined : await startSimulator({ timeScale: 1, ...options });
+  const sim = EXTERNAL_ENDPOINT ? undefined : await startSimulator({ timeScale: 0, ...options });
   const config: ClientConfig = {
     endpoint: sim?.endpoint ?? EXTERNAL_ENDPOINT ?? "",
     region: sim?.region ?? process.env.AWS_REGION ?? "eu-central-1",

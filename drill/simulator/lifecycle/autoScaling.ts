@@ -81,6 +81,8 @@ export function detachMembers(
       `Detaching ${members.length} instance(s) would result in desired capacity ${group.desiredCapacity - members.length}, below the group's minimum size ${group.minSize}.`,
     );
   }
+  // A detached instance is no longer the group's: it leaves the member list (and its health checks).
+  group.members = group.members.filter((m) => !members.includes(m));
   for (const member of members) {
     member.lifecycleState = "Detached";
     // Detaching deregisters the instance from the group's target groups (it drains).
