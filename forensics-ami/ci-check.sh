@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# forensics-ami/ci-check.sh: what CI runs for forensics-ami. Installs the Debian tools (packer 1.6.6, shellcheck,
+# qemu, debootstrap), then runs the static checks and the kdump VM proof.
+#
+#   bash forensics-ami/ci-check.sh            static checks + VM proof
+#   bash forensics-ami/ci-check.sh --static   static checks only (packer validate, shellcheck): seconds
+#
+# The mocha tests in test/forensics-ami run these same static checks too; this script is for a CI step of its
+# own, so a failure names forensics-ami. Needs root (apt-get, debootstrap, chroot).
+set -euo pipefail
+
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+readonly REPO_DIR
+readonly PACKAGES=(packer shellcheck qemu-system-x86 qemu-utils debootstrap e2fsprogs socat)
+
+phase() { printf '\n== forensics-ami: %s\n' "$*"; }
+
+install_tools() {
+  local missing=() package
+  for package in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  phase "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+static_checks() {
+  phase "shellcheck"
+  local scripts=()
+  mapfile -t scripts < <(grep -rl '^#!/usr/bin/env bash' "$REPO_DIR/forensics-ami" | sort)
+  shellcheck --severity=style "${scripts[@]}"
+  echo "shellcheck: ${#scripts[@]} scripts clean"
+
+  phase "packer validate (packer $(packer version | head -n1))"
+  local template
+  for template in "$REPO_DIR"/forensics-ami/packer/*.pkr.hcl; do
+    (cd "$(dirname "$template")" && CHECKPOINT_DISABLE=1 packer validate "$(basename "$template")")
+    (cd "$(dirname "$template")" && packer fmt -check "$(basename "$template")")
+    echo "valid: forensics-ami/packer/$(basename "$template")"
+  done
+}
+
+main() {
+  [[ $(id -u) -eq 0 ]] || {
+    echo "forensics-ami/ci-check.sh must run as root" >&2
+    exit 1
+  }
+  install_tools
+  static_checks
+  if [[ ${1:-} == --static ]]; then
+    return 0
+  fi
+  phase "kdump VM proof"
+  bash "$REPO_DIR/forensics-ami/vm-proof/kdump-vm-proof.sh"
+}
+
+main "$@"
