@@ -157,6 +157,7 @@ export async function runPipeline(
     await runStep("report", () => report(context, true));
   } catch (error) {
     if (error instanceof TimeBudgetExhaustedError) return { kind: "budget-exhausted" };
+    if (!(error instanceof IncidentLeaseLostError)) await save().catch(() => undefined);
     return { kind: "failed", error };
   }
   return { kind: "completed" };

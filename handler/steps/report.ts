@@ -176,12 +176,13 @@ export async function report(context: ResponseContext, final: boolean): Promise<
   const { record, aws, settings } = context;
   const keys = reportKeys(record.incidentId);
   const bucket = settings.evidenceBucket;
-  if (final) record.status = "completed";
+  // Completed only once the notification is out: a failed publish must leave the response resumable.
+  const status = final ? "completed" : record.status;
   const json = JSON.stringify(
     {
       incidentId: record.incidentId,
       instanceId: record.instanceId,
-      status: record.status,
+      status,
       dryRun: record.dryRun,
       createdAt: record.createdAt,
       milestones: milestones(record),
@@ -219,6 +220,7 @@ export async function report(context: ResponseContext, final: boolean): Promise<
         })
       ).MessageId;
   record.facts.report = { ...keys, messageId, final };
+  record.status = status;
   return done(final ? "report stored, notification sent" : "interim report stored, notification sent", {
     ...keys,
     messageId,
