@@ -1,0 +1,507 @@
+// The pure decisions of every step, tested without AWS: given the record and what AWS said, what to do.
+import { expect } from "chai";
+
+import { clientToken } from "../../handler/clientToken";
+import { InvalidSettingError } from "../../handler/errors";
+import {
+  incidentKey,
+  instanceIdOfIncident,
+  newIncidentId,
+  type IncidentRecord,
+  type InstanceFacts,
+} from "../../handler/incidentRecord";
+import { mayTakeOver } from "../../handler/incidentStore";
+import { remainingSteps, STEP_DEPENDENCIES } from "../../handler/pipeline";
+import { desiredRules, flattenPermissions, ruleChanges } from "../../handler/securityGroups";
+import { parseSettings } from "../../handler/settings";
+import {
+  memoryGraceMs,
+  planMemoryCapture,
+  type MemoryCaptureInputs,
+} from "../../handler/steps/captureMemory";
+import { attributeChanges, instanceProfileNameOf, revokeSessionsPolicy } from "../../handler/steps/cutAccess";
+import {
+  allocateDeviceNames,
+  evidenceSource,
+  forensicSubnetFor,
+} from "../../handler/steps/forensicWorkspace";
+import {
+  configuredPair,
+  interfacesNeedingIsolation,
+  originalGroupsOf,
+} from "../../handler/steps/isolateNetwork";
+import { planReplacement, replacementRequest, replacementTags } from "../../handler/steps/replacement";
+import { milestones, notificationOf, problemsOf, timelineOf } from "../../handler/steps/report";
+import { lockRequest } from "../../handler/steps/snapshotVolumes";
+import { planStop } from "../../handler/steps/stopInstance";
+import { TEST_ENV } from "./testSettings";
+
+const GRACE = { memoryGraceBaseSeconds: 60, memoryGraceSecondsPerGib: 4 };
+
+const instanceFacts = (overrides: Partial<InstanceFacts> = {}): InstanceFacts => ({
+  instanceType: "m6i.large",
+  state: "running",
+  availabilityZone: "eu-central-1a",
+  subnetId: "subnet-a",
+  vpcId: "vpc-1",
+  imageId: "ami-1",
+  rootDeviceType: "ebs",
+  rootDeviceName: "/dev/xvda",
+  hibernationConfigured: false,
+  tags: { Name: "web-1", "aws:autoscaling:groupName": "asg", "ir:incident": "old" },
+  networkInterfaces: [
+    {
+      networkInterfaceId: "eni-1",
+      vpcId: "vpc-1",
+      subnetId: "subnet-a",
+      originalGroupIds: ["sg-app", "sg-mon"],
+    },
+  ],
+  volumes: [{ volumeId: "vol-1", deviceName: "/dev/xvda", deleteOnTermination: true }],
+  ...overrides,
+});
+
+describe("handler: pure decisions", () => {
+  describe("device names on the forensic instance", () => {
+    it("hands out the recommended EBS range first, skipping used slots and the root slot", () => {
+      expect(allocateDeviceNames(["/dev/xvda"], 3)).to.deep.equal(["/dev/sdf", "/dev/sdg", "/dev/sdh"]);
+      expect(allocateDeviceNames(["/dev/xvda", "/dev/xvdf", "/dev/sdg"], 2)).to.deep.equal([
+        "/dev/sdh",
+        "/dev/sdi",
+      ]);
+    });
+    it("treats /dev/sdX and /dev/xvdX (and partitions) as the same slot", () => {
+      expect(allocateDeviceNames(["/dev/sda1", "/dev/xvdf1"], 1)).to.deep.equal(["/dev/sdg"]);
+    });
+    it("never hands out slot a and stops at the end of the range", () => {
+      const names = allocateDeviceNames([], 40);
+      expect(names).to.have.length(25);
+      expect(new Set(names).size).to.equal(25);
+      expect(names).to.not.include("/dev/sda");
+    });
+  });
+
+  describe("memory capture", () => {
+    const inputs = (overrides: Partial<MemoryCaptureInputs> = {}): MemoryCaptureInputs => ({
+      state: "running",
+      architectures: ["x86_64"],
+      hypervisor: "nitro",
+      memoryMiB: 8192,
+      kdumpReady: true,
+      hibernationConfigured: false,
+      rootDeviceType: "ebs",
+      ...overrides,
+    });
+    it("grace = base + per GiB of memory", () => {
+      expect(memoryGraceMs(8192, GRACE)).to.equal(92_000);
+      expect(memoryGraceMs(262_144, GRACE)).to.equal(1_084_000);
+      expect(memoryGraceMs(undefined, GRACE)).to.equal(60_000);
+    });
+    const table: [string, Partial<MemoryCaptureInputs>, string, RegExp?][] = [
+      ["x86_64 Nitro, kdump-ready", {}, "nmi"],
+      ["Graviton", { architectures: ["arm64"] }, "none", /Graviton/],
+      ["Xen", { hypervisor: "xen" }, "none", /xen hypervisor/],
+      ["not kdump-ready", { kdumpReady: false }, "none", /not kdump-ready/],
+      ["instance-store root", { rootDeviceType: "instance-store" }, "none", /instance-store/],
+      ["already stopped", { state: "stopped" }, "none", /stopped/],
+      [
+        "Graviton with hibernation",
+        { architectures: ["arm64"], hibernationConfigured: true },
+        "hibernate",
+        /Graviton.*hibernating/,
+      ],
+      ["not kdump-ready with hibernation", { kdumpReady: false, hibernationConfigured: true }, "hibernate"],
+      ["kdump-ready wins over hibernation", { hibernationConfigured: true }, "nmi"],
+    ];
+    for (const [name, overrides, method, reason] of table) {
+      it(`${name}: ${method}`, () => {
+        const plan = planMemoryCapture(inputs(overrides), GRACE);
+        expect(plan.method).to.equal(method);
+        if (reason) expect(plan.reason).to.match(reason);
+      });
+    }
+    it("the NMI plan carries the grace for the instance's memory", () => {
+      expect(planMemoryCapture(inputs({ memoryMiB: 65_536 }), GRACE)).to.deep.include({
+        method: "nmi",
+        graceMs: 316_000,
+      });
+    });
+  });
+
+  describe("stop", () => {
+    const ebs = { rootDeviceType: "ebs" };
+    const t0 = Date.parse("2026-11-20T08:00:00Z");
+    const at = (seconds: number) => new Date(t0 + seconds * 1000).toISOString();
+    it("stops a running instance", () =>
+      expect(planStop(ebs, "running", {}, t0, 300_000)).to.deep.equal({ action: "stop" }));
+    it("is done when stopped", () =>
+      expect(planStop(ebs, "stopped", {}, t0, 300_000)).to.deep.include({
+        action: "none",
+        cannotStop: false,
+      }));
+    it("waits within the timeout", () =>
+      expect(planStop(ebs, "stopping", { requestedAt: at(0) }, t0 + 100_000, 300_000)).to.deep.equal({
+        action: "wait",
+        deadline: t0 + 300_000,
+        force: false,
+      }));
+    it("forces after the timeout", () =>
+      expect(planStop(ebs, "stopping", { requestedAt: at(0) }, t0 + 300_000, 300_000)).to.deep.equal({
+        action: "force",
+      }));
+    it("gives up after a forced stop that also hangs", () =>
+      expect(
+        planStop(ebs, "stopping", { requestedAt: at(0), forcedAt: at(300) }, t0 + 600_000, 300_000),
+      ).to.deep.include({ action: "none", cannotStop: false }));
+    it("cannot stop an instance-store root", () =>
+      expect(planStop({ rootDeviceType: "instance-store" }, "running", {}, t0, 300_000)).to.deep.include({
+        action: "none",
+        cannotStop: true,
+      }));
+    it("stops an instance that powers itself off (kdump) without waiting for a request of its own", () =>
+      expect(planStop(ebs, "stopping", {}, t0, 300_000)).to.deep.equal({ action: "stop" }));
+  });
+
+  describe("step planning", () => {
+    it("runs containment first and every step after its dependencies", () => {
+      const order = remainingSteps({});
+      expect(order[0]).to.equal("isolateNetwork");
+      for (const [step, dependencies] of Object.entries(STEP_DEPENDENCIES)) {
+        for (const dependency of dependencies) {
+          expect(order.indexOf(dependency as never), `${dependency} before ${step}`).to.be.lessThan(
+            order.indexOf(step as never),
+          );
+        }
+      }
+    });
+    it("memory waits for the access cuts (shutdown behaviour stop, out of the Auto Scaling group)", () => {
+      expect(STEP_DEPENDENCIES.captureMemory).to.include("cutAccess");
+      expect(STEP_DEPENDENCIES.snapshotVolumes).to.include("stopInstance");
+      expect(STEP_DEPENDENCIES.launchForensicInstance).to.deep.equal(["isolateNetwork"]);
+    });
+    it("a resumed response skips finished steps but re-runs interrupted and waiting ones", () => {
+      const finished = { status: "done" as const, startedAt: "t", outcome: "", attempts: 1 };
+      const steps: IncidentRecord["steps"] = {
+        isolateNetwork: finished,
+        cutAccess: finished,
+        captureMemory: { ...finished, status: "failed" },
+        stopInstance: { ...finished, status: "running" },
+        attachEvidenceVolumes: { ...finished, status: "running" },
+      };
+      expect(remainingSteps(steps)).to.deep.equal([
+        "captureEvidence",
+        "launchForensicInstance",
+        "replacement",
+        "stopInstance",
+        "snapshotVolumes",
+        "attachEvidenceVolumes",
+      ]);
+    });
+  });
+
+  describe("network containment", () => {
+    const pairs = { "vpc-1": { untrack: "sg-u", isolation: "sg-i", createdOnDemand: false } };
+    it("a configured VPC has its pair; an unknown one gets none (made on demand)", () => {
+      expect(
+        configuredPair("vpc-1", { "vpc-1": { untrack: "sg-u", isolation: "sg-i", forensic: "sg-f" } }),
+      ).to.deep.equal({ untrack: "sg-u", isolation: "sg-i", createdOnDemand: false });
+      expect(configuredPair("vpc-2", { "vpc-1": { untrack: "sg-u", isolation: "sg-i" } })).to.equal(
+        undefined,
+      );
+      expect(configuredPair("vpc-1", { "vpc-1": { untrack: "sg-u" } })).to.equal(undefined);
+    });
+    it("fix-up: only ENIs that are not exactly in their isolation group", () => {
+      const live = [
+        { networkInterfaceId: "eni-done", vpcId: "vpc-1", groupIds: ["sg-i"] },
+        { networkInterfaceId: "eni-untrack", vpcId: "vpc-1", groupIds: ["sg-u"] },
+        { networkInterfaceId: "eni-new", vpcId: "vpc-1", groupIds: ["sg-app"] },
+        { networkInterfaceId: "eni-both", vpcId: "vpc-1", groupIds: ["sg-i", "sg-app"] },
+      ];
+      expect(interfacesNeedingIsolation(live, pairs)).to.deep.equal(["eni-untrack", "eni-new", "eni-both"]);
+    });
+    it("original groups: the live ones, unless the responder already moved the ENI (then the finding's)", () => {
+      const ours = new Set(["sg-u", "sg-i"]);
+      expect(originalGroupsOf(["sg-app"], ["sg-old"], ours)).to.deep.equal(["sg-app"]);
+      expect(originalGroupsOf(["sg-u"], ["sg-app"], ours)).to.deep.equal(["sg-app"]);
+      expect(originalGroupsOf(["sg-i"], undefined, ours)).to.deep.equal([]);
+    });
+    it("isolation group: no egress, SSH only from the forensic sources; untrack: all both ways", () => {
+      expect(desiredRules("isolation", ["192.0.2.0/24"])).to.deep.equal({
+        ingress: [{ protocol: "tcp", fromPort: 22, toPort: 22, cidr: "192.0.2.0/24" }],
+        egress: [],
+      });
+      const untrack = desiredRules("untrack", []);
+      expect(untrack.ingress.map((rule) => rule.cidr)).to.deep.equal(["0.0.0.0/0", "::/0"]);
+      expect(untrack.egress.map((rule) => rule.cidr)).to.deep.equal(["0.0.0.0/0", "::/0"]);
+    });
+    it("a fresh group's default egress is revoked for isolation", () => {
+      const fresh = {
+        ingress: [],
+        egress: flattenPermissions([{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }]),
+      };
+      const changes = ruleChanges(fresh, desiredRules("isolation", ["192.0.2.0/24", "198.51.100.7/32"]));
+      expect(changes.revokeEgress).to.deep.equal([
+        { protocol: "-1", fromPort: undefined, toPort: undefined, cidr: "0.0.0.0/0" },
+      ]);
+      expect(changes.authorizeIngress.map((rule) => rule.cidr)).to.deep.equal([
+        "192.0.2.0/24",
+        "198.51.100.7/32",
+      ]);
+      expect(changes.authorizeEgress).to.deep.equal([]);
+    });
+    it("a converged group needs no change", () => {
+      const desired = desiredRules("isolation", ["192.0.2.0/24"]);
+      expect(ruleChanges(desired, desired)).to.deep.equal({
+        authorizeIngress: [],
+        authorizeEgress: [],
+        revokeEgress: [],
+      });
+    });
+  });
+
+  describe("access cuts", () => {
+    it("revokes sessions issued before the cut-off, for every action", () => {
+      const policy = JSON.parse(revokeSessionsPolicy(new Date("2026-11-20T08:14:00Z"))) as {
+        Statement: Record<string, unknown>[];
+      };
+      expect(policy.Statement).to.deep.equal([
+        {
+          Effect: "Deny",
+          Action: "*",
+          Resource: "*",
+          Condition: { DateLessThan: { "aws:TokenIssueTime": "2026-11-20T08:14:00.000Z" } },
+        },
+      ]);
+    });
+    it("reads the profile name from its ARN, with or without a path", () => {
+      expect(instanceProfileNameOf("arn:aws:iam::111122223333:instance-profile/web-app")).to.equal("web-app");
+      expect(instanceProfileNameOf("arn:aws:iam::111122223333:instance-profile/team/a/web-app")).to.equal(
+        "web-app",
+      );
+    });
+    it("keeps every volume on termination; shutdown behaviour only where the root is EBS", () => {
+      expect(attributeChanges(instanceFacts())).to.deep.equal({
+        shutdownToStop: true,
+        volumesToKeep: ["/dev/xvda"],
+      });
+      expect(
+        attributeChanges(instanceFacts({ rootDeviceType: "instance-store", volumes: [] })),
+      ).to.deep.equal({ shutdownToStop: false, volumesToKeep: [] });
+    });
+  });
+
+  describe("snapshots, workspace and replacement", () => {
+    it("locks snapshots only when configured", () => {
+      expect(lockRequest("snap-1", { snapshotLock: "none", snapshotLockDays: 30 })).to.equal(undefined);
+      expect(lockRequest("snap-1", { snapshotLock: "compliance", snapshotLockDays: 7 })).to.deep.equal({
+        SnapshotId: "snap-1",
+        LockMode: "compliance",
+        LockDuration: 7,
+      });
+    });
+    it("the workstation goes to the configured subnet of the volumes' AZ, else the instance's subnet", () => {
+      expect(
+        forensicSubnetFor(
+          "eu-central-1b",
+          { "eu-central-1a": "subnet-fa", "eu-central-1b": "subnet-fb" },
+          "subnet-x",
+        ),
+      ).to.equal("subnet-fb");
+      expect(forensicSubnetFor("eu-central-1c", { "eu-central-1a": "subnet-fa" }, "subnet-x")).to.equal(
+        "subnet-x",
+      );
+    });
+    it("originals when the instance stopped; copies when configured or when it could not be stopped", () => {
+      expect(evidenceSource({ stop: { finalState: "stopped" } }, { attachSnapshotCopies: false })).to.equal(
+        "original",
+      );
+      expect(evidenceSource({ stop: { finalState: "stopped" } }, { attachSnapshotCopies: true })).to.equal(
+        "copy",
+      );
+      expect(
+        evidenceSource(
+          { stop: { finalState: "running", reason: "instance-store" } },
+          { attachSnapshotCopies: false },
+        ),
+      ).to.equal("copy");
+    });
+    it("who replaces the instance", () => {
+      expect(planReplacement("asg", "off", instanceFacts())).to.deep.equal({
+        by: "auto-scaling-group",
+        groupName: "asg",
+      });
+      expect(planReplacement(undefined, "off", instanceFacts())).to.deep.include({ by: "none" });
+      expect(
+        planReplacement(undefined, "launch", instanceFacts({ launchTemplate: { id: "lt-1" } })),
+      ).to.deep.equal({ by: "launch", from: "launch-template" });
+      expect(planReplacement(undefined, "launch", instanceFacts())).to.deep.equal({
+        by: "launch",
+        from: "configuration",
+      });
+      expect(planReplacement(undefined, "launch", instanceFacts({ imageId: undefined }))).to.deep.include({
+        by: "none",
+      });
+    });
+    it("a replacement gets the ORIGINAL groups, its subnet, an incident-derived token and the workload's own tags", () => {
+      const request = replacementRequest(
+        instanceFacts({ keyName: "ops" }),
+        "inc-1",
+        "arn:aws:iam::1:instance-profile/web-app",
+      );
+      expect(request.SecurityGroupIds).to.deep.equal(["sg-app", "sg-mon"]);
+      expect(request.SubnetId).to.equal("subnet-a");
+      expect(request.ClientToken).to.equal(clientToken("inc-1", "replacement"));
+      expect(request.IamInstanceProfile).to.deep.equal({ Arn: "arn:aws:iam::1:instance-profile/web-app" });
+      const fromTemplate = replacementRequest(
+        instanceFacts({ launchTemplate: { id: "lt-1", version: "3" } }),
+        "inc-1",
+        undefined,
+      );
+      expect(fromTemplate.LaunchTemplate).to.deep.equal({ LaunchTemplateId: "lt-1", Version: "3" });
+      expect(fromTemplate.ImageId).to.equal(undefined);
+      expect(
+        replacementTags({ Name: "web-1", "aws:autoscaling:groupName": "asg", "ir:incident": "old" }),
+      ).to.deep.equal([{ Key: "Name", Value: "web-1" }]);
+    });
+    it("client tokens are deterministic per incident and purpose, and within EC2's 64 characters", () => {
+      expect(clientToken("inc-1", "forensic")).to.equal(clientToken("inc-1", "forensic"));
+      expect(clientToken("inc-1", "forensic")).to.not.equal(clientToken("inc-2", "forensic"));
+      expect(clientToken("inc-1", "forensic").length).to.be.at.most(64);
+    });
+  });
+
+  describe("incident identity and the lease", () => {
+    it("the incident id carries the instance id, so a continuation finds the record", () => {
+      const id = newIncidentId("i-0123abcd4567ef890", new Date("2026-11-20T08:14:03.412Z"));
+      expect(id).to.equal("inc-20261120T081403Z-i-0123abcd4567ef890");
+      expect(instanceIdOfIncident(id)).to.equal("i-0123abcd4567ef890");
+      expect(incidentKey("111122223333", "eu-central-1", "i-1")).to.equal("111122223333#eu-central-1#i-1");
+    });
+    it("a lease can be taken over only when expired or by its own holder, never on a completed incident", () => {
+      const record = { status: "responding", leaseOwner: "req-1", leaseExpiresAt: 1000 } as IncidentRecord;
+      expect(mayTakeOver(record, { owner: "req-2", now: 999, expiresAt: 5000 })).to.equal(false);
+      expect(mayTakeOver(record, { owner: "req-2", now: 1000, expiresAt: 5000 })).to.equal(true);
+      expect(mayTakeOver(record, { owner: "req-1", now: 10, expiresAt: 5000 })).to.equal(true);
+      expect(
+        mayTakeOver({ ...record, status: "completed" } as IncidentRecord, {
+          owner: "req-1",
+          now: 5000,
+          expiresAt: 9000,
+        }),
+      ).to.equal(false);
+    });
+  });
+
+  describe("settings", () => {
+    it("parses the defaults", () => {
+      const settings = parseSettings(TEST_ENV);
+      expect(settings).to.deep.include({
+        severityThreshold: 7,
+        dryRun: false,
+        snapshotLock: "none",
+        replacement: "off",
+        revokeRoleSessions: true,
+        pollIntervalSeconds: 2,
+        stopTimeoutSeconds: 300,
+        timeBudgetReserveSeconds: 60,
+        exclusionTag: "ir:exclude",
+      });
+    });
+    const bad: [string, Record<string, string | undefined>, string][] = [
+      ["a missing table", { INCIDENT_TABLE: undefined }, "INCIDENT_TABLE"],
+      ["a missing account", { RESPONDER_ACCOUNT_ID: "" }, "RESPONDER_ACCOUNT_ID"],
+      ["a malformed account", { RESPONDER_ACCOUNT_ID: "12345" }, "RESPONDER_ACCOUNT_ID"],
+      ["a severity out of range", { SEVERITY_THRESHOLD: "11" }, "SEVERITY_THRESHOLD"],
+      ["a severity that is not a number", { SEVERITY_THRESHOLD: "high" }, "SEVERITY_THRESHOLD"],
+      ["a boolean that is not one", { DRY_RUN: "yes" }, "DRY_RUN"],
+      ["an unknown lock mode", { SNAPSHOT_LOCK: "strict" }, "SNAPSHOT_LOCK"],
+      ["an unknown replacement mode", { REPLACEMENT: "always" }, "REPLACEMENT"],
+      ["VPC groups that are not JSON", { VPC_SECURITY_GROUPS: "{vpc-1:" }, "VPC_SECURITY_GROUPS"],
+      ["VPC groups of the wrong shape", { VPC_SECURITY_GROUPS: '{"vpc-1":"sg-1"}' }, "VPC_SECURITY_GROUPS"],
+      [
+        "forensic sources open to the world",
+        { FORENSIC_SOURCE_CIDRS: '["0.0.0.0/0"]' },
+        "FORENSIC_SOURCE_CIDRS",
+      ],
+      ["a forensic source that is no CIDR", { FORENSIC_SOURCE_CIDRS: '["office"]' }, "FORENSIC_SOURCE_CIDRS"],
+      [
+        "a quarantine profile that is no profile ARN",
+        { QUARANTINE_INSTANCE_PROFILE_ARN: "arn:aws:iam::111122223333:role/x" },
+        "QUARANTINE_INSTANCE_PROFILE_ARN",
+      ],
+      ["a negative poll interval", { POLL_INTERVAL_SECONDS: "-1" }, "POLL_INTERVAL_SECONDS"],
+    ];
+    for (const [name, change, variable] of bad) {
+      it(`fails loudly on ${name}, naming ${variable}`, () => {
+        const env = { ...TEST_ENV, ...change };
+        expect(() => parseSettings(env)).to.throw(InvalidSettingError, variable);
+      });
+    }
+  });
+
+  describe("report", () => {
+    const record = {
+      incidentId: "inc-20261120T081403Z-i-0123abcd4567ef890",
+      instanceId: "i-0123abcd4567ef890",
+      createdAt: "2026-11-20T08:14:03.000Z",
+      dryRun: false,
+      finding: { type: "Backdoor:EC2/C&CActivity.B!DNS", severity: 8.9, title: "C&C" },
+      findings: {},
+      status: "completed",
+      steps: {
+        isolateNetwork: {
+          status: "done",
+          startedAt: "2026-11-20T08:14:03.100Z",
+          endedAt: "2026-11-20T08:14:04.200Z",
+          outcome: "2 ENIs isolated",
+          attempts: 1,
+        },
+        captureMemory: {
+          status: "failed",
+          startedAt: "2026-11-20T08:14:05.000Z",
+          endedAt: "2026-11-20T08:14:06.000Z",
+          outcome: "memory capture failed: boom",
+          attempts: 1,
+        },
+        snapshotVolumes: {
+          status: "done",
+          startedAt: "2026-11-20T08:14:30.000Z",
+          endedAt: "2026-11-20T08:14:33.000Z",
+          outcome: "2 snapshots",
+          attempts: 1,
+        },
+      },
+      facts: {
+        instance: instanceFacts(),
+        snapshots: [{ volumeId: "vol-1", snapshotId: "snap-1", locked: true }],
+        memory: { method: "nmi", reason: "capture failed: boom" },
+      },
+    } as unknown as IncidentRecord;
+    it("timeline in start order, with durations", () => {
+      expect(timelineOf(record).map((entry) => [entry.step, entry.seconds])).to.deep.equal([
+        ["isolateNetwork", 1.1],
+        ["captureMemory", 1],
+        ["snapshotVolumes", 3],
+      ]);
+    });
+    it("milestones from the handler receiving the finding", () => {
+      expect(milestones(record)).to.deep.include({ isolated: 1.2, evidenceSecured: 30 });
+    });
+    it("the notification names the instance, the finding, the problems and where the report is", () => {
+      const notification = notificationOf(record, "evidence", true);
+      expect(problemsOf(record)).to.deep.equal(["captureMemory: memory capture failed: boom"]);
+      expect(notification.subject).to.equal(
+        "[IR] Contained i-0123abcd4567ef890 (web-1): Backdoor:EC2/C&CActivity.B!DNS",
+      );
+      expect(notification.message).to.match(
+        /^CONTAINED WITH PROBLEMS: i-0123abcd4567ef890 \(web-1\) in eu-central-1a\n/,
+      );
+      expect(notification.message).to.include("Isolated after 1.2 s.");
+      expect(notification.message).to.include("1 snapshot(s) (locked)");
+      expect(notification.message).to.include("Problems: captureMemory: memory capture failed: boom.");
+      expect(notification.message).to.include(
+        "s3://evidence/incidents/inc-20261120T081403Z-i-0123abcd4567ef890/report.md",
+      );
+    });
+  });
+});
