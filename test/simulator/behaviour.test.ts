@@ -105,6 +105,10 @@ describe("simulator behaviour", function () {
         await errorCodeOf(t.ec2.send(new ec2.SendDiagnosticInterruptCommand({ InstanceId: instanceId }))),
       ).to.equal("UnsupportedOperation");
     }
+    // Console screenshots are not offered on Graviton either.
+    expect(
+      await errorCodeOf(t.ec2.send(new ec2.GetConsoleScreenshotCommand({ InstanceId: graviton.instanceId }))),
+    ).to.equal("UnsupportedOperation");
   });
 
   it("an OS power-off with shutdown behaviour 'terminate' terminates the instance and deletes DeleteOnTermination volumes", async function () {

@@ -3,6 +3,7 @@ import * as ec2 from "@aws-sdk/client-ec2";
 import * as sns from "@aws-sdk/client-sns";
 import { expect } from "chai";
 import type { Simulator } from "../../drill/simulator";
+import { categorize } from "../../drill/simulator/throttling";
 import { errorCodeOf, startTarget, type Target } from "./support";
 
 /** The HTTP status of a rejected SDK call. */
@@ -159,6 +160,16 @@ describe("simulator realism knobs", function () {
         await errorCodeOf(t.ec2.send(new ec2.StopInstancesCommand({ InstanceIds: [instanceId, ...more] }))),
       ).to.equal("RequestLimitExceeded");
       await t.ec2.send(new ec2.StopInstancesCommand({ InstanceIds: more }));
+    });
+
+    it("sorts actions into the documented categories", function () {
+      expect(categorize("DescribeInstances", false)).to.equal("unfiltered-non-mutating");
+      expect(categorize("DescribeInstances", true)).to.equal("non-mutating");
+      expect(categorize("DescribeSubnets", false)).to.equal("non-mutating");
+      expect(categorize("StopInstances", false)).to.equal("mutating");
+      expect(categorize("AuthorizeSecurityGroupIngress", false)).to.equal("resource-intensive");
+      expect(categorize("CreateTags", false)).to.equal("uncategorized");
+      expect(categorize("RunInstances", false)).to.equal("uncategorized");
     });
 
     it("can be switched off", async function () {
