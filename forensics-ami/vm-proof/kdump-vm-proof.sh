@@ -105,6 +105,8 @@ base_rootfs_tarball() {
 build_base_rootfs() {
   local tarball=$1 staging
   mkdir -p "$CACHE_DIR"
+  # Leftovers of an interrupted debootstrap are never reused (the tarball is only renamed into place whole).
+  rm -rf "$CACHE_DIR"/debootstrap.??????
   staging=$(mktemp -d "$CACHE_DIR/debootstrap.XXXXXX")
   local mirror
   mirror=$(debian_mirror)
