@@ -8,7 +8,8 @@ import { zipSync } from "fflate";
 /** Path inside the package -> content. */
 export type ArtifactFiles = Map<string, Uint8Array>;
 
-interface AssetLike {
+/** The shape of a Pulumi asset or archive as the mocks hand it over (its fields are promises). */
+export interface AssetLike {
   text?: Promise<string>;
   path?: Promise<string>;
   assets?: Promise<Record<string, AssetLike>>;

@@ -1,0 +1,80 @@
+// `npm run drill`: a full drill against the built-in AWS simulator, with a live line per step and the timeline.
+import { parseArgs } from "util";
+import { DEFAULT_DRILL_OPTIONS, DrillResult, Milestones, ProgressEvent, runDrill } from "./runDrill";
+
+const MILESTONE_LABELS: Record<keyof Milestones, string> = {
+  isolated: "isolated (network contained)",
+  evidenceSecured: "evidence secured (snapshots taken)",
+  forensicWorkstationReady: "forensic workstation ready",
+  serviceRestored: "service restored (replacement healthy)",
+  reported: "report delivered",
+};
+
+const seconds = (s: number | undefined) => (s === undefined ? "—" : `${s.toFixed(1)} s`);
+
+function printProgress(event: ProgressEvent): void {
+  if (event.kind === "phase") console.log(`• ${event.message}`);
+  if (event.kind === "step") {
+    const mark = { done: "✔", failed: "✘", skipped: "–", running: "…" }[event.record.status];
+    const span = `${seconds(event.atSeconds)} → ${seconds(event.endSeconds)}`.padEnd(20);
+    console.log(`  ${mark} ${event.name.padEnd(22)} ${span} ${event.record.outcome}`);
+  }
+  if (event.kind === "milestone")
+    console.log(`  ★ ${MILESTONE_LABELS[event.name]} at ${seconds(event.atSeconds)}`);
+}
+
+function printSummary(result: DrillResult): void {
+  console.log(`\nIncident ${result.incidentId} (${result.instanceId}): ${result.status}`);
+  console.log("Timeline, in simulated time from the moment the responder received the finding:");
+  for (const [name, label] of Object.entries(MILESTONE_LABELS) as [keyof Milestones, string][]) {
+    console.log(`  ${label.padEnd(42)} ${seconds(result.milestones[name]).padStart(9)}`);
+  }
+  const retried = result.steps.filter((s) => s.attempts > 1).map((s) => s.name);
+  console.log(
+    `Invocations: ${result.invocations} (dead-lettered ${result.deadLettered}); AWS calls: ${result.awsCalls}; ` +
+      `cold start on this machine (wall clock, not scaled) ${result.coldStartsMs.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}` +
+      (retried.length ? `; steps resumed: ${retried.join(", ")}` : ""),
+  );
+  if (result.notification) {
+    console.log("\nNotification sent:\n" + result.notification.replace(/^/gm, "  | "));
+  }
+  console.log(`\nReport, timeline, AWS call log and responder log: ${result.outputDir}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      stack: { type: "string", default: DEFAULT_DRILL_OPTIONS.stackFile },
+      "time-scale": { type: "string", default: String(DEFAULT_DRILL_OPTIONS.timeScale) },
+      latency: { type: "string", default: String(DEFAULT_DRILL_OPTIONS.latencyMs) },
+      output: { type: "string", default: DEFAULT_DRILL_OPTIONS.outputRoot },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(`Usage: npm run drill -- [--stack Pulumi.dev.yaml] [--time-scale 20] [--latency 50] [--output drill-output]
+Runs the responder's deployment package against the built-in AWS simulator and prints the response timeline.`);
+    return;
+  }
+  const timeScale = Number(values["time-scale"]);
+  const latencyMs = Number(values.latency);
+  if (!(timeScale >= 1 && timeScale <= 200)) throw new Error("--time-scale must be a number from 1 to 200");
+  if (!(latencyMs >= 0 && latencyMs <= 5000))
+    throw new Error("--latency must be a number of ms from 0 to 5000");
+  console.log(`Drill against the built-in AWS simulator (time x${timeScale}, ${latencyMs} ms per AWS call)`);
+  const result = await runDrill({
+    ...DEFAULT_DRILL_OPTIONS,
+    stackFile: values.stack,
+    timeScale,
+    latencyMs,
+    outputRoot: values.output,
+    onProgress: printProgress,
+  });
+  printSummary(result);
+  if (result.status !== "completed" || result.deadLettered > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(`drill failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,116 @@
+// `pulumi up` against the simulator: recreates what the mock run of index.ts would create, with the simulator's
+// ids, and gives back the responder's environment exactly as the stack sets it (ids swapped for the simulator's).
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Simulator } from "./simulator";
+import type { ProgramRun, RegisteredResource } from "./stackMockRun";
+
+export interface DeployedStack {
+  functionName: string;
+  functionArn: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  environment: Record<string, string>;
+  eventPattern: Record<string, unknown>;
+  tableName: string;
+  bucketName: string;
+  topicArn: string;
+}
+
+interface Rule {
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidrBlocks?: string[];
+  ipv6CidrBlocks?: string[];
+}
+
+export async function deployToSimulator(
+  run: ProgramRun,
+  sim: Simulator,
+  dynamoEndpoint: string,
+): Promise<DeployedStack> {
+  // Mock value (id, ARN, name) -> the simulator's value for the same resource.
+  const replacements = new Map<string, string>();
+
+  for (const group of run.ofType("aws:ec2/securityGroup:SecurityGroup")) {
+    const ingress = (group.inputs.ingress as Rule[]).flatMap((rule) =>
+      [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].map((cidr) => ({
+        protocol: rule.protocol,
+        fromPort: rule.fromPort,
+        toPort: rule.toPort,
+        cidr,
+      })),
+    );
+    const groupId = sim.scenario.securityGroup({
+      vpcId: group.inputs.vpcId as string,
+      groupName: group.state.name as string,
+      description: group.inputs.description as string,
+      tags: group.inputs.tags as Record<string, string>,
+      ingress,
+    });
+    replacements.set(group.state.id as string, groupId);
+  }
+
+  for (const profile of run.ofType("aws:iam/instanceProfile:InstanceProfile")) {
+    const role = roleNamed(run, profile.inputs.role as string);
+    const created = sim.scenario.instanceProfile({ name: profile.state.name as string, roleName: role });
+    replacements.set(profile.state.arn as string, created.arn);
+  }
+
+  const bucket = run.one("aws:s3/bucket:Bucket");
+  const bucketName = sim.scenario.bucket(bucket.state.bucket as string);
+  const topic = run.one("aws:sns/topic:Topic");
+  const topicArn = sim.scenario.topic(topic.state.name as string);
+  replacements.set(topic.state.arn as string, topicArn);
+
+  const table = run.one("aws:dynamodb/table:Table");
+  await createTable(table, sim, dynamoEndpoint);
+
+  const fn = run.one("aws:lambda/function:Function");
+  const environment = Object.fromEntries(
+    Object.entries((fn.inputs.environment as { variables: Record<string, string> }).variables).map(
+      ([name, value]) => [
+        name,
+        [...replacements].reduce((text, [mock, real]) => text.split(mock).join(real), value),
+      ],
+    ),
+  );
+  return {
+    functionName: fn.state.name as string,
+    functionArn: `arn:aws:lambda:${sim.region}:${sim.accountId}:function:${fn.state.name as string}`,
+    timeoutSeconds: fn.inputs.timeout as number,
+    memoryMb: fn.inputs.memorySize as number,
+    environment,
+    eventPattern: JSON.parse(
+      run.one("aws:cloudwatch/eventRule:EventRule").inputs.eventPattern as string,
+    ) as Record<string, unknown>,
+    tableName: table.state.name as string,
+    bucketName,
+    topicArn,
+  };
+}
+
+function roleNamed(run: ProgramRun, roleName: string): string {
+  const role = run.ofType("aws:iam/role:Role").find((r) => r.state.name === roleName);
+  if (!role)
+    throw new Error(`the stack's instance profile names role ${roleName}, which the stack does not create`);
+  return roleName;
+}
+
+async function createTable(table: RegisteredResource, sim: Simulator, endpoint: string): Promise<void> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: sim.region,
+    credentials: { accessKeyId: "drill", secretAccessKey: "drill" },
+  });
+  const attributes = table.inputs.attributes as { name: string; type: "S" | "N" | "B" }[];
+  await client.send(
+    new CreateTableCommand({
+      TableName: table.state.name as string,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+      KeySchema: [{ AttributeName: table.inputs.hashKey as string, KeyType: "HASH" }],
+    }),
+  );
+  client.destroy();
+}
