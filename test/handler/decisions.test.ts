@@ -383,11 +383,14 @@ describe("handler: pure decisions", () => {
       expect(mayTakeOver(record, { owner: "req-2", now: 1000, expiresAt: 5000 })).to.equal(true);
       expect(mayTakeOver(record, { owner: "req-1", now: 10, expiresAt: 5000 })).to.equal(true);
       expect(
-        mayTakeOver({ ...record, status: "completed" } as IncidentRecord, {
-          owner: "req-1",
-          now: 5000,
-          expiresAt: 9000,
-        }),
+        mayTakeOver(
+          { ...record, status: "completed" },
+          {
+            owner: "req-1",
+            now: 5000,
+            expiresAt: 9000,
+          },
+        ),
       ).to.equal(false);
     });
   });
