@@ -385,6 +385,8 @@ function drillEnvironment(
     ...sim.env(),
     AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
     POWERTOOLS_LOG_LEVEL: "INFO",
+    // Lambda runs nodejs22.x; this machine's Node 20 would only add the SDK's upgrade notice to the log.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   const effective = parseSettings(environment);
   for (const [variable, field] of TIMING_SETTINGS) {

@@ -1,0 +1,104 @@
+// The deployment package Pulumi would upload, run unchanged in a separate process against the simulator.
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalLambda } from "../../drill/localLambda";
+import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "../../drill/runDrill";
+
+const REPO_NODE_MODULES = path.join(__dirname, "..", "..", "node_modules");
+
+describe("drill: the serialized responder artifact end to end", function () {
+  this.timeout(240_000);
+  let result: DrillResult;
+  let outputRoot: string;
+
+  before(async () => {
+    outputRoot = fs.mkdtempSync(path.join(os.tmpdir(), "ir-drill-test-"));
+    result = await runDrill({ ...DEFAULT_DRILL_OPTIONS, timeScale: 25, outputRoot });
+  });
+  after(() => fs.rmSync(outputRoot, { recursive: true, force: true }));
+
+  it("completes the response in one delivery, with nothing dead-lettered", () => {
+    expect(result.status).to.equal("completed");
+    expect(result.deadLettered).to.equal(0);
+    expect(result.steps.filter((s) => s.status === "failed")).to.deep.equal([]);
+  });
+
+  it("reaches every milestone, isolation first and within seconds", () => {
+    const { isolated, evidenceSecured, forensicWorkstationReady, serviceRestored, reported } =
+      result.milestones;
+    for (const at of [isolated, evidenceSecured, forensicWorkstationReady, serviceRestored, reported]) {
+      expect(at).to.be.a("number");
+    }
+    expect(isolated).to.be.below(evidenceSecured as number);
+    expect(isolated).to.be.below(serviceRestored as number);
+    expect(evidenceSecured).to.be.at.most(forensicWorkstationReady as number);
+    // Simulated seconds; local CPU is scaled too, so this bound is generous, not a benchmark.
+    expect(isolated).to.be.below(30);
+  });
+
+  it("writes the report, the incident record, the call log and the notification", () => {
+    for (const file of [
+      "report.json",
+      "report.md",
+      "incident-record.json",
+      "aws-calls.json",
+      "notification.txt",
+    ]) {
+      expect(fs.existsSync(path.join(result.outputDir, file)), file).to.equal(true);
+    }
+    const report = JSON.parse(fs.readFileSync(path.join(result.outputDir, "report.json"), "utf8")) as object;
+    expect(JSON.stringify(report)).to.contain(result.instanceId);
+    expect(result.notification).to.contain(result.instanceId);
+  });
+
+  it("was answered by the deployment package in its own process (a cold start was measured)", () => {
+    expect(result.coldStartsMs.length).to.be.at.least(1);
+    expect(result.coldStartsMs[0]).to.be.above(0);
+  });
+});
+
+describe("local Lambda runtime: module resolution as in Lambda", function () {
+  this.timeout(60_000);
+  let taskRoot: string;
+  let lambda: LocalLambda;
+
+  before(() => {
+    // A package outside the repository, like /var/task: only the runtime's and the layer's packages resolve.
+    taskRoot = fs.mkdtempSync(path.join(os.tmpdir(), "ir-task-"));
+    fs.writeFileSync(
+      path.join(taskRoot, "__index.js"),
+      `exports.handler = async (name) => { require(name); return require.resolve(name); };`,
+    );
+    lambda = new LocalLambda({
+      artifactDir: taskRoot,
+      environment: {},
+      functionName: "probe",
+      functionArn: "arn:aws:lambda:eu-central-1:111122223333:function:probe",
+      timeoutMs: 20_000,
+      memoryMb: 128,
+      retryDelaysMs: [1, 1],
+      sourceNodeModules: REPO_NODE_MODULES,
+    });
+  });
+  after(() => {
+    lambda.stop();
+    fs.rmSync(taskRoot, { recursive: true, force: true });
+  });
+
+  it("provides the AWS SDK v3 and the Powertools logger", async () => {
+    for (const name of ["@aws-sdk/client-ec2", "@aws-lambda-powertools/logger"]) {
+      const result = await lambda.invoke(name);
+      expect(result.ok, name).to.equal(true);
+    }
+  });
+
+  it("does not provide packages the deployment package would have to carry", async () => {
+    for (const name of ["superstruct", "fflate", "@pulumi/pulumi"]) {
+      const result = await lambda.invoke(name);
+      expect(result.ok, name).to.equal(false);
+      expect(!result.ok && result.error.message).to.match(/Cannot find module/);
+    }
+  });
+});
