@@ -157,7 +157,7 @@ export function parseSettings(env: Environment): Settings {
     pollIntervalSeconds: numberSetting("POLL_INTERVAL_SECONDS", 2, 0.001, 60),
     stopTimeoutSeconds: numberSetting("STOP_TIMEOUT_SECONDS", 300, 0.001, 3600),
     memoryGraceBaseSeconds: numberSetting("MEMORY_GRACE_BASE_SECONDS", 60, 0, 3600),
-    memoryGraceSecondsPerGib: numberSetting("MEMORY_GRACE_SECONDS_PER_GIB", 4, 0, 600),
+    memoryGraceSecondsPerGib: numberSetting("MEMORY_GRACE_SECONDS_PER_GIB", 10, 0, 600),
     timeBudgetReserveSeconds: numberSetting("TIME_BUDGET_RESERVE_SECONDS", 60, 0, 600),
     snapshotWaitSeconds: numberSetting("SNAPSHOT_WAIT_SECONDS", 120, 0, 3600),
   };
