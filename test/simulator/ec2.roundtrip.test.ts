@@ -88,6 +88,28 @@ describe("simulator EC2 round trips (real EC2Client)", function () {
     );
   });
 
+  it("CreateVpc (with its default security group) and CreateSubnet in an AZ of the region", async function () {
+    const vpc = await t.ec2.send(new ec2.CreateVpcCommand({ CidrBlock: "10.99.0.0/16" }));
+    const vpcId = vpc.Vpc?.VpcId ?? "";
+    expect(vpc.Vpc?.CidrBlock).to.equal("10.99.0.0/16");
+    const subnet = await t.ec2.send(
+      new ec2.CreateSubnetCommand({
+        VpcId: vpcId,
+        CidrBlock: "10.99.1.0/24",
+        AvailabilityZone: `${t.config.region}b`,
+      }),
+    );
+    expect(subnet.Subnet?.AvailabilityZone).to.equal(`${t.config.region}b`);
+    expect(subnet.Subnet?.VpcId).to.equal(vpcId);
+    const groups = await t.ec2.send(
+      new ec2.DescribeSecurityGroupsCommand({ Filters: [{ Name: "vpc-id", Values: [vpcId] }] }),
+    );
+    expect(groups.SecurityGroups?.map((g) => g.GroupName)).to.include("default");
+    expect(await errorCodeOf(t.ec2.send(new ec2.CreateVpcCommand({ CidrBlock: "10.0.0.0/8" })))).to.equal(
+      "InvalidVpc.Range",
+    );
+  });
+
   it("CreateSecurityGroup gets AWS's default allow-all egress; Authorize/Revoke ingress and egress", async function () {
     const created = await t.ec2.send(
       new ec2.CreateSecurityGroupCommand({

@@ -191,6 +191,13 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
     ).to.equal("MalformedPolicyDocument");
   });
 
+  it("SNS: CreateTopic is idempotent (same name, same ARN)", async function () {
+    const first = await t.sns.send(new sns.CreateTopicCommand({ Name: "ir-test-topic" }));
+    const second = await t.sns.send(new sns.CreateTopicCommand({ Name: "ir-test-topic" }));
+    expect(first.TopicArn).to.match(/^arn:aws:sns:[^:]+:\d{12}:ir-test-topic$/);
+    expect(second.TopicArn).to.equal(first.TopicArn);
+  });
+
   it("SNS: Publish returns a MessageId; the message is kept", async function () {
     const published = await t.sns.send(
       new sns.PublishCommand({ TopicArn: env.topicArn, Subject: "Incident inc-1", Message: "contained" }),

@@ -9,6 +9,7 @@ import {
   DescribeImagesCommand,
   EC2Client,
   RunInstancesCommand,
+  waitUntilInstanceRunning,
 } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2Client } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { IAMClient } from "@aws-sdk/client-iam";
@@ -131,6 +132,12 @@ export async function basicEnvironment(target: Target): Promise<BasicEnvironment
       SecurityGroupIds: [group.GroupId ?? ""],
     }),
   );
+  const instanceId = run.Instances?.[0]?.InstanceId ?? "";
+  // Tests start from a running instance, as the simulator's scenario does.
+  await waitUntilInstanceRunning(
+    { client: ec2, maxWaitTime: 300, minDelay: 1, maxDelay: 5 },
+    { InstanceIds: [instanceId] },
+  );
   const bucket = `evidence-${Date.now()}`;
   await target.s3.send(
     new CreateBucketCommand({
@@ -144,7 +151,7 @@ export async function basicEnvironment(target: Target): Promise<BasicEnvironment
     subnetId,
     availabilityZone,
     groupId: group.GroupId ?? "",
-    instanceId: run.Instances?.[0]?.InstanceId ?? "",
+    instanceId,
     volumeIds: [],
     bucket,
     topicArn: topic.TopicArn ?? "",

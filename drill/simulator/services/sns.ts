@@ -1,5 +1,12 @@
 // SNS (awsQuery): Publish to a topic; messages are kept for the test to read.
-import { Publish$, type PublishInput, type PublishResponse } from "@aws-sdk/client-sns";
+import {
+  CreateTopic$,
+  Publish$,
+  type CreateTopicInput,
+  type CreateTopicResponse,
+  type PublishInput,
+  type PublishResponse,
+} from "@aws-sdk/client-sns";
 import { randomUUID } from "node:crypto";
 import { AwsError } from "../errors";
 import type { World } from "../state/world";
@@ -15,6 +22,21 @@ export function snsEndpoint(world: World): QueryEndpoint {
     missingParameter: (memberName) => new AwsError("InvalidParameter", `Invalid parameter: ${memberName}`),
     throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
     operations: {
+      // CreateTopic is idempotent in SNS: the same name answers the same ARN.
+      CreateTopic: defineOperation<CreateTopicInput, CreateTopicResponse>(
+        CreateTopic$,
+        { mutating: true },
+        (input) => {
+          const name = input.Name ?? "";
+          if (!/^[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(name)) {
+            throw new AwsError("InvalidParameter", "Invalid parameter: Topic Name");
+          }
+          const topicArn = `arn:aws:sns:${world.region}:${world.accountId}:${name}`;
+          if (!world.topics.has(topicArn)) world.topics.set(topicArn, { topicArn, messages: [] });
+          return { TopicArn: topicArn };
+        },
+      ),
+
       Publish: defineOperation<PublishInput, PublishResponse>(Publish$, { mutating: true }, (input) => {
         const arn = input.TopicArn ?? input.TargetArn;
         if (!arn)

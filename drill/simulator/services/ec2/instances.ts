@@ -309,8 +309,12 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
             `The image id '[${missing.join(", ")}]' does not exist`,
           );
         }
+        // Every simulated image belongs to this account: Owners=self (or the account id) finds them, amazon does not.
+        const owners = input.Owners ?? [];
+        const ownedHere = owners.length === 0 || owners.includes("self") || owners.includes(world.accountId);
         const images = [...world.images.values()].filter(
           (image) =>
+            ownedHere &&
             (ids.length === 0 || ids.includes(image.imageId)) &&
             matchesFilters(input.Filters, (name) => {
               if (name === "image-id") return [image.imageId];

@@ -3,6 +3,8 @@ import {
   AuthorizeSecurityGroupEgress$,
   AuthorizeSecurityGroupIngress$,
   CreateSecurityGroup$,
+  CreateSubnet$,
+  CreateVpc$,
   DescribeNetworkInterfaces$,
   DescribeSecurityGroups$,
   DescribeSubnets$,
@@ -16,6 +18,10 @@ import {
   type AuthorizeSecurityGroupIngressResult,
   type CreateSecurityGroupRequest,
   type CreateSecurityGroupResult,
+  type CreateSubnetRequest,
+  type CreateSubnetResult,
+  type CreateVpcRequest,
+  type CreateVpcResult,
   type DescribeNetworkInterfacesRequest,
   type DescribeNetworkInterfacesResult,
   type DescribeSecurityGroupsRequest,
@@ -203,8 +209,95 @@ function revoke(
   };
 }
 
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** A VPC or subnet CIDR: AWS allows netmasks /16 to /28. */
+function checkBlock(cidr: string | undefined, code: string): string {
+  const match = CIDR.exec(cidr ?? "");
+  const prefix = Number(match?.[5]);
+  if (!match || prefix < 16 || prefix > 28 || match.slice(1, 5).some((octet) => Number(octet) > 255)) {
+    throw new AwsError(code, `The CIDR '${cidr ?? ""}' is invalid.`);
+  }
+  return cidr ?? "";
+}
+
 export function networkOperations(world: World): Record<string, QueryOperation> {
   return {
+    CreateVpc: defineOperation<CreateVpcRequest, CreateVpcResult>(
+      CreateVpc$,
+      { mutating: true },
+      (input, ctx) => {
+        const cidrBlock = checkBlock(input.CidrBlock, "InvalidVpc.Range");
+        checkTagSpecifications(input.TagSpecifications, ["vpc"]);
+        ctx.dryRunGate();
+        const vpc = {
+          vpcId: world.newId("vpc"),
+          cidrBlock,
+          tags: tagsFor(input.TagSpecifications, "vpc"),
+          visibleAt: world.visibleFrom(),
+        };
+        world.vpcs.set(vpc.vpcId, vpc);
+        // Every VPC comes with its "default" security group.
+        const group: SecurityGroup = {
+          groupId: world.newId("sg"),
+          groupName: "default",
+          description: "default VPC security group",
+          vpcId: vpc.vpcId,
+          ingress: [],
+          egress: [defaultEgressRule(world)],
+          tags: new Map(),
+          visibleAt: vpc.visibleAt,
+        };
+        group.ingress.push({
+          ruleId: world.newId("sgr"),
+          ipProtocol: "-1",
+          referencedGroupId: group.groupId,
+        });
+        world.securityGroups.set(group.groupId, group);
+        return { Vpc: { ...renderVpc(world, vpc), State: "pending" } };
+      },
+    ),
+
+    CreateSubnet: defineOperation<CreateSubnetRequest, CreateSubnetResult>(
+      CreateSubnet$,
+      { mutating: true },
+      (input, ctx) => {
+        const vpc = find(world, world.vpcs, input.VpcId ?? "");
+        const cidrBlock = checkBlock(input.CidrBlock, "InvalidSubnet.Range");
+        if ([...world.subnets.values()].some((s) => s.vpcId === vpc.vpcId && s.cidrBlock === cidrBlock)) {
+          throw new AwsError(
+            "InvalidSubnet.Conflict",
+            `The CIDR '${cidrBlock}' conflicts with another subnet`,
+          );
+        }
+        const availabilityZone = input.AvailabilityZone ?? `${world.region}a`;
+        if (
+          !/^[a-z]{2}-[a-z]+-\d[a-z]$/.test(availabilityZone) ||
+          !availabilityZone.startsWith(world.region)
+        ) {
+          throw new AwsError(
+            "InvalidParameterValue",
+            `Value (${availabilityZone}) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: ${world.region}a, ${world.region}b, ${world.region}c.`,
+          );
+        }
+        checkTagSpecifications(input.TagSpecifications, ["subnet"]);
+        ctx.dryRunGate();
+        const zoneLetter = availabilityZone.slice(-1);
+        const subnet = {
+          subnetId: world.newId("subnet"),
+          vpcId: vpc.vpcId,
+          availabilityZone,
+          availabilityZoneId: `${world.region.slice(0, 3)}${"abcdef".indexOf(zoneLetter) + 1}-az`,
+          cidrBlock,
+          tags: tagsFor(input.TagSpecifications, "subnet"),
+          nextHost: 0,
+          visibleAt: world.visibleFrom(),
+        };
+        world.subnets.set(subnet.subnetId, subnet);
+        return { Subnet: renderSubnet(world, subnet) };
+      },
+    ),
+
     DescribeVpcs: defineOperation<DescribeVpcsRequest, DescribeVpcsResult>(
       DescribeVpcs$,
       { mutating: false },
