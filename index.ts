@@ -7,6 +7,7 @@ import { Detection } from "./infra/detection";
 import { EvidenceStore } from "./infra/evidenceStore";
 import { ForensicAccess } from "./infra/forensicAccess";
 import { IsolationGroups } from "./infra/isolation";
+import { KdumpPreparation } from "./infra/kdumpPreparation";
 import { Responder, ResponderSettings } from "./infra/responder";
 
 const config = parseStackConfig(pulumi.runtime.allConfig());
@@ -106,6 +107,14 @@ const detection = new Detection(
   { dependsOn: [responder] },
 );
 
+// Memory capture needs instances prepared for it: running ones through SSM, new ones through the AMI pipeline.
+const kdump = new KdumpPreparation("ir-kdump", {
+  prepareTagKey: config.kdumpPrepareTagKey,
+  imagePipeline: config.kdumpImagePipeline,
+  region: config.region,
+  parentImage: config.workloadBaseAmiId,
+});
+
 export const guardDutyDetectorId = detection.detectorId;
 export const findingRuleArn = detection.ruleArn;
 export const responderFunctionName = responder.functionName;
@@ -120,3 +129,6 @@ export const evidenceBucket = evidence.bucketName;
 export const incidentTable = evidence.tableName;
 export const notificationTopicArn = evidence.topicArn;
 export const forensicAmiId = config.forensicAmiId;
+export const kdumpPreparationDocument = kdump.documentName;
+export const kdumpSelfTagPolicyArn = kdump.selfTagPolicyArn;
+export const kdumpImagePipelineArn = kdump.imagePipelineArn;

@@ -333,6 +333,13 @@ describe("responder stack (Pulumi mock mode)", function () {
     });
   });
 
+  it("prepares instances tagged for kdump through SSM, and builds no image pipeline unless asked", () => {
+    const association = run.one("aws:ssm/association:Association");
+    expect(association.inputs.targets).to.deep.equal([{ key: "tag:ir:prepare-kdump", values: ["true"] }]);
+    expect(association.inputs.name).to.equal(run.one("aws:ssm/document:Document").state.name);
+    expect(run.ofType("aws:imagebuilder/imagePipeline:ImagePipeline")).to.deep.equal([]);
+  });
+
   it("exports everything an operator needs", () => {
     expect(Object.keys(run.outputs)).to.include.members([
       "guardDutyDetectorId",
@@ -391,6 +398,17 @@ describe("responder stack variants (Pulumi mock mode)", function () {
     });
     const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
     expect(doc.Statement.find((s) => s.Sid === "EncryptEvidence")?.Resource).to.deep.equal([key]);
+  });
+
+  it("an image pipeline for kdump-ready AMIs is built from the configured base AMI when asked", async () => {
+    const run = await runProgram({
+      ...BASE_CONFIG,
+      ...stackConfig({ kdumpImagePipeline: "true", workloadBaseAmiId: "ami-0fedcba9876543210" }),
+    });
+    expect(run.ofType("aws:imagebuilder/imagePipeline:ImagePipeline")).to.have.length(1);
+    expect(run.one("aws:imagebuilder/imageRecipe:ImageRecipe").inputs.parentImage).to.equal(
+      "ami-0fedcba9876543210",
+    );
   });
 
   it("a stack without revocation cannot write role policies", async () => {
