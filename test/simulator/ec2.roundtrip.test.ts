@@ -1,7 +1,15 @@
 // Every simulated EC2 action through the real EC2Client, asserting the parsed fields the responder relies on.
 import * as ec2 from "@aws-sdk/client-ec2";
 import { expect } from "chai";
-import { basicEnvironment, errorCodeOf, startTarget, type BasicEnvironment, type Target } from "./support";
+import {
+  basicEnvironment,
+  errorCodeOf,
+  settle,
+  startTarget,
+  WAIT,
+  type BasicEnvironment,
+  type Target,
+} from "./support";
 
 describe("simulator EC2 round trips (real EC2Client)", function () {
   let t: Target;
@@ -420,88 +428,121 @@ describe("simulator EC2 round trips (real EC2Client)", function () {
   });
 
   it("DetachVolume, CreateVolume from a completed snapshot, AttachVolume in the same AZ, DescribeVolumes", async function () {
-    if (!t.sim) this.skip();
-    const dataVolume = env.volumeIds[1] ?? "";
-    const snapshot = (
-      await t.ec2.send(
-        new ec2.CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: env.instanceId } }),
-      )
-    ).Snapshots?.[1];
-    expect(
-      await errorCodeOf(
-        t.ec2.send(
-          new ec2.CreateVolumeCommand({
-            AvailabilityZone: env.availabilityZone,
-            SnapshotId: snapshot?.SnapshotId,
-          }),
+    const { ec2: client } = t;
+    const durations = t.sim?.durations;
+    let dataVolume = env.volumeIds[1];
+    if (!dataVolume) {
+      // External endpoint: give the instance a data volume first.
+      const created = await client.send(
+        new ec2.CreateVolumeCommand({ AvailabilityZone: env.availabilityZone, Size: 8 }),
+      );
+      dataVolume = created.VolumeId ?? "";
+      await ec2.waitUntilVolumeAvailable({ client, ...WAIT }, { VolumeIds: [dataVolume] });
+      await client.send(
+        new ec2.AttachVolumeCommand({ VolumeId: dataVolume, InstanceId: env.instanceId, Device: "/dev/sdf" }),
+      );
+      await ec2.waitUntilVolumeInUse({ client, ...WAIT }, { VolumeIds: [dataVolume] });
+    }
+    const snapshots = await client.send(
+      new ec2.CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: env.instanceId } }),
+    );
+    const snapshot = snapshots.Snapshots?.find((s) => s.VolumeId === dataVolume);
+    const snapshotId = snapshot?.SnapshotId ?? "";
+    if (t.sim) {
+      expect(
+        await errorCodeOf(
+          client.send(
+            new ec2.CreateVolumeCommand({ AvailabilityZone: env.availabilityZone, SnapshotId: snapshotId }),
+          ),
         ),
-      ),
-    ).to.equal("IncorrectState");
-    t.sim.advance(t.sim.durations.snapshotBaseMs + 20 * t.sim.durations.snapshotPerGiBMs);
-    const copy = await t.ec2.send(
+      ).to.equal("IncorrectState");
+    }
+    await settle(
+      t,
+      (durations?.snapshotBaseMs ?? 0) + (snapshot?.VolumeSize ?? 0) * (durations?.snapshotPerGiBMs ?? 0),
+      () => ec2.waitUntilSnapshotCompleted({ client, ...WAIT }, { SnapshotIds: [snapshotId] }),
+    );
+    const copy = await client.send(
       new ec2.CreateVolumeCommand({
         AvailabilityZone: env.availabilityZone,
-        SnapshotId: snapshot?.SnapshotId,
+        SnapshotId: snapshotId,
         TagSpecifications: [{ ResourceType: "volume", Tags: [{ Key: "ir:incident", Value: "inc-1" }] }],
       }),
     );
     expect(copy.State).to.equal("creating");
-    expect(copy.Size).to.equal(20);
-    const detach = await t.ec2.send(
+    expect(copy.Size).to.equal(snapshot?.VolumeSize);
+    const detach = await client.send(
       new ec2.DetachVolumeCommand({ VolumeId: dataVolume, InstanceId: env.instanceId }),
     );
     expect(detach.State).to.equal("detaching");
-    t.sim.advance(Math.max(t.sim.durations.volumeDetachMs, t.sim.durations.volumeCreateMs));
-    const forensic = t.sim.scenario.instance({ subnetId: env.subnetId });
-    const attach = await t.ec2.send(
-      new ec2.AttachVolumeCommand({
-        VolumeId: dataVolume,
-        InstanceId: forensic.instanceId,
-        Device: "/dev/sdg",
+    const forensic = await client.send(
+      new ec2.RunInstancesCommand({
+        ImageId: env.imageId,
+        InstanceType: "t3.micro",
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: env.subnetId,
       }),
+    );
+    const forensicId = forensic.Instances?.[0]?.InstanceId ?? "";
+    expect(forensic.Instances?.[0]?.Placement?.AvailabilityZone).to.equal(env.availabilityZone);
+    await settle(
+      t,
+      Math.max(
+        durations?.volumeDetachMs ?? 0,
+        durations?.volumeCreateMs ?? 0,
+        durations?.instancePendingMs ?? 0,
+      ),
+      () =>
+        Promise.all([
+          ec2.waitUntilVolumeAvailable(
+            { client, ...WAIT },
+            { VolumeIds: [dataVolume ?? "", copy.VolumeId ?? ""] },
+          ),
+          ec2.waitUntilInstanceRunning({ client, ...WAIT }, { InstanceIds: [forensicId] }),
+        ]),
+    );
+    const attach = await client.send(
+      new ec2.AttachVolumeCommand({ VolumeId: dataVolume, InstanceId: forensicId, Device: "/dev/sdg" }),
     );
     expect(attach.State).to.equal("attaching");
     expect(
       await errorCodeOf(
-        t.ec2.send(
+        client.send(
           new ec2.AttachVolumeCommand({
             VolumeId: copy.VolumeId,
-            InstanceId: forensic.instanceId,
+            InstanceId: forensicId,
             Device: "/dev/sdg",
           }),
         ),
       ),
     ).to.equal("InvalidParameterValue");
-    t.sim.advance(t.sim.durations.volumeAttachMs);
-    const volumes = await t.ec2.send(
-      new ec2.DescribeVolumesCommand({
-        Filters: [{ Name: "attachment.instance-id", Values: [forensic.instanceId] }],
-      }),
+    await settle(t, durations?.volumeAttachMs ?? 0, () =>
+      ec2.waitUntilVolumeInUse({ client, ...WAIT }, { VolumeIds: [dataVolume ?? ""] }),
+    );
+    const volumes = await client.send(
+      new ec2.DescribeVolumesCommand({ Filters: [{ Name: "attachment.instance-id", Values: [forensicId] }] }),
     );
     const attached = volumes.Volumes?.find((v) => v.VolumeId === dataVolume);
-    expect(attached?.Attachments?.[0]).to.include({
-      State: "attached",
-      Device: "/dev/sdg",
-      InstanceId: forensic.instanceId,
-    });
-    expect(await errorCodeOf(t.ec2.send(new ec2.DeleteVolumeCommand({ VolumeId: dataVolume })))).to.equal(
+    expect(attached?.Attachments?.[0]).to.include({ Device: "/dev/sdg", InstanceId: forensicId });
+    if (t.sim) expect(attached?.Attachments?.[0]?.State).to.equal("attached");
+    expect(await errorCodeOf(client.send(new ec2.DeleteVolumeCommand({ VolumeId: dataVolume })))).to.equal(
       "VolumeInUse",
     );
   });
 
-  it("RunInstances with TagSpecifications, ClientToken and a LaunchTemplate; TerminateInstances", async function () {
-    if (!t.sim) this.skip();
-    const imageId = t.sim.scenario.image({ name: "forensic" });
-    const profile = t.sim.scenario.instanceProfile({ name: "forensic" });
+  it("RunInstances with TagSpecifications, ClientToken and a LaunchTemplate (CreateLaunchTemplate); TerminateInstances", async function () {
+    const profile = t.sim?.scenario.instanceProfile({ name: "forensic" });
+    const token = `incident-forensic-${Date.now()}`;
     const request = {
-      ImageId: imageId,
-      InstanceType: "m6i.xlarge" as const,
+      ImageId: env.imageId,
+      InstanceType: "t3.micro" as const,
       MinCount: 1,
       MaxCount: 1,
       SubnetId: env.subnetId,
       SecurityGroupIds: [env.groupId],
-      IamInstanceProfile: { Arn: profile.arn },
-      ClientToken: "incident-1-forensic",
+      IamInstanceProfile: profile ? { Arn: profile.arn } : undefined,
+      ClientToken: token,
       TagSpecifications: [
         { ResourceType: "instance" as const, Tags: [{ Key: "ir:responder-made", Value: "forensic" }] },
         { ResourceType: "volume" as const, Tags: [{ Key: "ir:incident", Value: "inc-1" }] },
@@ -512,35 +553,48 @@ describe("simulator EC2 round trips (real EC2Client)", function () {
     expect(launched?.State?.Name).to.equal("pending");
     expect(launched?.Tags).to.deep.include({ Key: "ir:responder-made", Value: "forensic" });
     expect(launched?.Placement?.AvailabilityZone).to.equal(env.availabilityZone);
-    expect(launched?.IamInstanceProfile?.Arn).to.equal(profile.arn);
     const again = await t.ec2.send(new ec2.RunInstancesCommand(request));
     expect(again.Instances?.[0]?.InstanceId).to.equal(launched?.InstanceId);
-    expect(t.sim.state.instances().filter((i) => i.clientToken === "incident-1-forensic")).to.have.length(1);
-    const rootVolume = t.sim.state.instance(launched?.InstanceId ?? "")?.blockDevices[0]?.volumeId ?? "";
-    expect(t.sim.state.volume(rootVolume)?.tags.get("ir:incident")).to.equal("inc-1");
     expect(
-      await errorCodeOf(t.ec2.send(new ec2.RunInstancesCommand({ ...request, InstanceType: "m6i.large" }))),
+      await errorCodeOf(t.ec2.send(new ec2.RunInstancesCommand({ ...request, InstanceType: "t3.small" }))),
     ).to.equal("IdempotentParameterMismatch");
+    if (t.sim) {
+      expect(launched?.IamInstanceProfile?.Arn).to.equal(profile?.arn);
+      expect(t.sim.state.instances().filter((i) => i.clientToken === token)).to.have.length(1);
+      const rootVolume = t.sim.state.instance(launched?.InstanceId ?? "")?.blockDevices[0]?.volumeId ?? "";
+      expect(t.sim.state.volume(rootVolume)?.tags.get("ir:incident")).to.equal("inc-1");
+    }
 
-    const template = t.sim.scenario.launchTemplate({
-      name: "web-lt",
-      imageId,
-      instanceType: "m6i.large",
-      securityGroupIds: [env.groupId],
-    });
+    const templateName = `web-lt-${Date.now()}`;
+    const template = await t.ec2.send(
+      new ec2.CreateLaunchTemplateCommand({
+        LaunchTemplateName: templateName,
+        LaunchTemplateData: {
+          ImageId: env.imageId,
+          InstanceType: "t3.small",
+          SecurityGroupIds: [env.groupId],
+        },
+      }),
+    );
+    expect(template.LaunchTemplate?.LaunchTemplateId).to.match(/^lt-/);
     const fromTemplate = await t.ec2.send(
       new ec2.RunInstancesCommand({
-        LaunchTemplate: { LaunchTemplateName: template.name, Version: "$Latest" },
+        LaunchTemplate: { LaunchTemplateName: templateName, Version: "$Latest" },
         MinCount: 1,
         MaxCount: 1,
         SubnetId: env.subnetId,
       }),
     );
-    expect(fromTemplate.Instances?.[0]?.InstanceType).to.equal("m6i.large");
+    expect(fromTemplate.Instances?.[0]?.InstanceType).to.equal("t3.small");
     expect(fromTemplate.Instances?.[0]?.SecurityGroups?.[0]?.GroupId).to.equal(env.groupId);
     const terminated = await t.ec2.send(
-      new ec2.TerminateInstancesCommand({ InstanceIds: [fromTemplate.Instances?.[0]?.InstanceId ?? ""] }),
+      new ec2.TerminateInstancesCommand({
+        InstanceIds: [fromTemplate.Instances?.[0]?.InstanceId ?? "", launched?.InstanceId ?? ""],
+      }),
     );
-    expect(terminated.TerminatingInstances?.[0]?.CurrentState?.Name).to.equal("shutting-down");
+    expect(terminated.TerminatingInstances?.map((i) => i.CurrentState?.Name)).to.deep.equal([
+      "shutting-down",
+      "shutting-down",
+    ]);
   });
 });

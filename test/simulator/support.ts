@@ -75,6 +75,8 @@ export interface BasicEnvironment {
   subnetId: string;
   availabilityZone: string;
   groupId: string;
+  /** The AMI the instance runs (kdump-ready in the simulator), for further launches. */
+  imageId: string;
   instanceId: string;
   /** Root first, then one 20 GiB data volume (simulator only: external instances get what their AMI gives). */
   volumeIds: string[];
@@ -92,7 +94,9 @@ export async function basicEnvironment(target: Target): Promise<BasicEnvironment
     });
     const subnetId = vpc.subnets[0]?.subnetId ?? "";
     const groupId = sim.scenario.securityGroup({ vpcId: vpc.vpcId, groupName: "web" });
+    const imageId = sim.scenario.image({ kdumpReady: true, name: "workload" });
     const instance = sim.scenario.instance({
+      imageId,
       subnetId,
       securityGroupIds: [groupId],
       dataVolumes: [{ sizeGiB: 20 }],
@@ -103,6 +107,7 @@ export async function basicEnvironment(target: Target): Promise<BasicEnvironment
       subnetId,
       availabilityZone: az,
       groupId,
+      imageId,
       instanceId: instance.instanceId,
       volumeIds: instance.volumeIds,
       bucket: sim.scenario.bucket("evidence"),
@@ -151,6 +156,7 @@ export async function basicEnvironment(target: Target): Promise<BasicEnvironment
     subnetId,
     availabilityZone,
     groupId: group.GroupId ?? "",
+    imageId,
     instanceId,
     volumeIds: [],
     bucket,
@@ -190,3 +196,16 @@ export async function errorNameOf(promise: Promise<unknown>): Promise<string> {
   }
   throw new Error("expected the call to fail, it succeeded");
 }
+
+/** Let time pass: on the simulator jump its clock; on an external endpoint wait with the SDK's waiter. */
+export async function settle(
+  target: Target,
+  simMs: number,
+  externalWait: () => Promise<unknown>,
+): Promise<void> {
+  if (target.sim) target.sim.advance(simMs);
+  else await externalWait();
+}
+
+/** Waiter settings for external endpoints: patient enough for real AWS, quick against LocalStack. */
+export const WAIT = { maxWaitTime: 900, minDelay: 2, maxDelay: 15 } as const;

@@ -36,6 +36,7 @@ const t = (
 
 export const INSTANCE_TYPES: readonly InstanceTypeInfo[] = [
   t("t3.micro", 2, 1, "x86_64", "nitro"),
+  t("t3.small", 2, 2, "x86_64", "nitro"),
   t("t3.medium", 2, 4, "x86_64", "nitro"),
   t("t3.large", 2, 8, "x86_64", "nitro"),
   t("m5.large", 2, 8, "x86_64", "nitro"),

@@ -1,5 +1,6 @@
 // EC2 instance actions: describe, run, stop, terminate, attributes, metadata options, NMI, console.
 import {
+  CreateLaunchTemplate$,
   DescribeImages$,
   DescribeInstanceTypes$,
   DescribeInstances$,
@@ -11,6 +12,8 @@ import {
   SendDiagnosticInterrupt$,
   StopInstances$,
   TerminateInstances$,
+  type CreateLaunchTemplateRequest,
+  type CreateLaunchTemplateResult,
   type DescribeImagesRequest,
   type DescribeImagesResult,
   type DescribeInstanceTypesRequest,
@@ -324,6 +327,56 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
             }),
         );
         return { Images: images.map((image) => renderImage(world, image)) };
+      },
+    ),
+
+    CreateLaunchTemplate: defineOperation<CreateLaunchTemplateRequest, CreateLaunchTemplateResult>(
+      CreateLaunchTemplate$,
+      { mutating: true },
+      (input, ctx) => {
+        const name = input.LaunchTemplateName ?? "";
+        if (!/^[a-zA-Z0-9().\-/_]{3,128}$/.test(name)) {
+          throw new AwsError(
+            "InvalidLaunchTemplateName.MalformedException",
+            `Launch template name '${name}' is malformed.`,
+          );
+        }
+        if ([...world.launchTemplates.values()].some((t) => t.launchTemplateName === name)) {
+          throw new AwsError(
+            "InvalidLaunchTemplateName.AlreadyExistsException",
+            `Launch template name already in use.`,
+          );
+        }
+        const data = input.LaunchTemplateData ?? {};
+        if (data.ImageId && !world.images.has(data.ImageId)) throw notFoundError(data.ImageId);
+        for (const groupId of data.SecurityGroupIds ?? []) find(world, world.securityGroups, groupId);
+        ctx.dryRunGate();
+        const launchTemplateId = world.newId("lt");
+        const tags = new Map<string, string>();
+        for (const spec of data.TagSpecifications ?? []) {
+          if (spec.ResourceType !== "instance") continue;
+          for (const tag of spec.Tags ?? []) if (tag.Key) tags.set(tag.Key, tag.Value ?? "");
+        }
+        world.launchTemplates.set(launchTemplateId, {
+          launchTemplateId,
+          launchTemplateName: name,
+          imageId: data.ImageId ?? "",
+          instanceType: data.InstanceType ?? "m1.small",
+          securityGroupIds: data.SecurityGroupIds ?? [],
+          instanceProfileArn: data.IamInstanceProfile?.Arn ?? data.IamInstanceProfile?.Name,
+          tags,
+          createTime: world.now(),
+        });
+        return {
+          LaunchTemplate: {
+            LaunchTemplateId: launchTemplateId,
+            LaunchTemplateName: name,
+            CreateTime: new Date(world.now()),
+            CreatedBy: `arn:aws:iam::${world.accountId}:root`,
+            DefaultVersionNumber: 1,
+            LatestVersionNumber: 1,
+          },
+        };
       },
     ),
 
