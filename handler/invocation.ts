@@ -14,6 +14,7 @@ import { incidentKey, instanceIdOfIncident, type IncidentRecord } from "./incide
 import type { ClaimResult, IncidentStore, LeaseHolder } from "./incidentStore";
 import { describeInstance, instanceFactsOf, tagsOf } from "./instanceDescription";
 import { runPipeline } from "./pipeline";
+import { interruptionNotification } from "./steps/report";
 import { TimeBudget, type ResponseContext } from "./responseContext";
 import type { Settings } from "./settings";
 import { TAG_INCIDENT } from "./tags";
@@ -202,11 +203,29 @@ async function respond(
       });
       return { outcome: "continued", incidentId: record.incidentId };
     }
-    case "failed":
-      logger.error("response interrupted; Lambda's retry resumes it", {
-        error: describeError(outcome.error),
-      });
-      await store.release(record, holder.owner).catch(() => undefined);
+    case "failed": {
+      const error = describeError(outcome.error);
+      logger.error("response interrupted; Lambda's retry resumes it", { error });
+      const notice = interruptionNotification(record, error);
+      await Promise.all([
+        store
+          .release(record, holder.owner)
+          .catch((releaseError: unknown) =>
+            logger.warn("lease not released: the next attempt waits for it to expire", {
+              error: describeError(releaseError),
+            }),
+          ),
+        aws.sns
+          .publish({
+            TopicArn: settings.notificationTopicArn,
+            Subject: notice.subject,
+            Message: notice.message,
+          })
+          .catch((publishError: unknown) =>
+            logger.error("interruption notice not sent", { error: describeError(publishError) }),
+          ),
+      ]);
       throw outcome.error;
+    }
   }
 }

@@ -102,3 +102,18 @@ export function isAlreadyDone(error: unknown, codes: readonly string[]): boolean
   const code = awsErrorCode(error);
   return code !== undefined && codes.includes(code);
 }
+
+/**
+ * Retries a call that names a resource created moments ago: EC2 is eventually consistent, and a new security
+ * group or instance may answer "NotFound" for a few seconds. Other errors propagate at once.
+ */
+export async function whileNotYetVisible<T>(codes: readonly string[], call: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await call();
+    } catch (error) {
+      if (attempt >= 5 || !isAlreadyDone(error, codes)) throw error;
+      await sleep(250 * 2 ** attempt);
+    }
+  }
+}

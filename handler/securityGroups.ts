@@ -150,7 +150,12 @@ export async function ensureOnDemandGroup(
         }),
     );
     if (!created.made) return undefined;
-    group = (await findGroup(context, vpcId, role)) ?? { GroupId: created.value.GroupId };
+    // A group just created may not be visible to a describe yet (eventual consistency): assume what AWS gives
+    // every new group, the allow-all IPv4 egress rule, so the isolation group never keeps it by accident.
+    group = (await findGroup(context, vpcId, role)) ?? {
+      GroupId: created.value.GroupId,
+      IpPermissionsEgress: [{ IpProtocol: "-1", IpRanges: [{ CidrIp: "0.0.0.0/0" }] }],
+    };
   }
   const groupId = group.GroupId;
   if (groupId === undefined) throw new Error(`security group ${onDemandGroupName(role, vpcId)} has no id`);

@@ -3,7 +3,7 @@ import type { Volume } from "@aws-sdk/client-ec2";
 import { clientToken } from "../clientToken";
 import type { IncidentFacts } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
-import { ec2Mutation, pollUntil, type ResponseContext } from "../responseContext";
+import { ec2Mutation, pollUntil, whileNotYetVisible, type ResponseContext } from "../responseContext";
 import { ensureOnDemandGroup } from "../securityGroups";
 import type { Settings } from "../settings";
 import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY, TAG_RESPONDER_MADE } from "../tags";
@@ -108,7 +108,11 @@ const FORENSIC_BOOT_TIMEOUT_MS = 15 * 60 * 1000;
 
 async function describeVolumes(context: ResponseContext, volumeIds: string[]): Promise<Volume[]> {
   if (volumeIds.length === 0) return [];
-  return (await context.aws.ec2.describeVolumes({ VolumeIds: volumeIds })).Volumes ?? [];
+  // Copies just created may not be visible yet (eventual consistency).
+  const answer = await whileNotYetVisible(["InvalidVolume.NotFound"], () =>
+    context.aws.ec2.describeVolumes({ VolumeIds: volumeIds }),
+  );
+  return answer.Volumes ?? [];
 }
 
 /**
@@ -133,7 +137,8 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   // The workstation must be running (or stopped) before volumes can attach.
   const launchedAt = Date.parse(record.steps.launchForensicInstance?.startedAt ?? new Date().toISOString());
   const forensicState = await pollUntil(context, launchedAt + FORENSIC_BOOT_TIMEOUT_MS, async () => {
-    const state = (await describeInstance(aws, forensicId))?.State?.Name ?? "terminated";
+    // Just launched: not visible yet (eventual consistency) reads as still pending.
+    const state = (await describeInstance(aws, forensicId))?.State?.Name ?? "pending";
     return state === "pending" ? undefined : state;
   });
   if (forensicState !== "running" && forensicState !== "stopped") {

@@ -1,7 +1,7 @@
 import type { InstanceFinding } from "../findingEvent";
 import type { NetworkInterfaceFacts, SecurityGroupPair } from "../incidentRecord";
 import { instanceFactsOf, requireInstance } from "../instanceDescription";
-import { ec2Mutation, type ResponseContext } from "../responseContext";
+import { ec2Mutation, whileNotYetVisible, type ResponseContext } from "../responseContext";
 import { ensureOnDemandGroup } from "../securityGroups";
 import type { VpcSecurityGroups } from "../settings";
 import { done, type StepResult } from "./stepResult";
@@ -96,11 +96,14 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     }
     for (const groupId of [pair.untrack, pair.isolation]) {
       await ec2Mutation(context, `move ${networkInterfaceId} to ${groupId}`, (DryRun) =>
-        context.aws.ec2.modifyNetworkInterfaceAttribute({
-          DryRun,
-          NetworkInterfaceId: networkInterfaceId,
-          Groups: [groupId],
-        }),
+        // An on-demand group may not be visible yet right after its creation.
+        whileNotYetVisible(["InvalidGroup.NotFound"], () =>
+          context.aws.ec2.modifyNetworkInterfaceAttribute({
+            DryRun,
+            NetworkInterfaceId: networkInterfaceId,
+            Groups: [groupId],
+          }),
+        ),
       );
     }
   };

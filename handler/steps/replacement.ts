@@ -126,7 +126,8 @@ export async function replacement(context: ResponseContext): Promise<StepResult>
   const launchedAt = Date.parse(record.steps.replacement?.startedAt ?? new Date().toISOString());
   const newId = replacementId;
   const state = await pollUntil(context, launchedAt + REPLACEMENT_BOOT_TIMEOUT_MS, async () => {
-    const current = (await describeInstance(aws, newId))?.State?.Name ?? "terminated";
+    // Just launched: not visible yet (eventual consistency) reads as still pending.
+    const current = (await describeInstance(aws, newId))?.State?.Name ?? "pending";
     return current === "pending" ? undefined : current;
   });
   if (state !== "running")

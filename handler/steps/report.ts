@@ -111,6 +111,25 @@ export function notificationOf(record: IncidentRecord, bucket: string, final: bo
   return { subject, message: lines.join("\n") };
 }
 
+/**
+ * The message sent when an invocation gives up on a step and throws (pure): people learn at once that the
+ * response is stuck, and where, while Lambda retries it (and finally dead-letters it).
+ */
+export function interruptionNotification(record: IncidentRecord, error: string): Notification {
+  const isolated = record.steps.isolateNetwork?.status === "done";
+  const running = STEP_NAMES.filter((step) => record.steps[step]?.status === "running");
+  return {
+    subject: `[IR] Response interrupted for ${record.instanceId}: retrying`.slice(0, 100),
+    message: [
+      `RESPONSE INTERRUPTED: ${record.instanceId} (${record.finding.type}, severity ${record.finding.severity})`,
+      `Network: ${isolated ? "isolated" : "NOT YET ISOLATED"}.`,
+      `Stopped at: ${running.join(", ") || "between steps"}. Error: ${error}`,
+      "Lambda retries the invocation; after the last retry the event goes to the dead-letter queue.",
+      `Incident: ${record.incidentId}`,
+    ].join("\n"),
+  };
+}
+
 /** The report as Markdown (pure). */
 export function markdownReport(record: IncidentRecord, bucket: string, final: boolean): string {
   const notification = notificationOf(record, bucket, final);

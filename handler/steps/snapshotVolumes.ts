@@ -1,6 +1,6 @@
 import type { Snapshot } from "@aws-sdk/client-ec2";
 
-import { ec2Mutation, type ResponseContext } from "../responseContext";
+import { ec2Mutation, whileNotYetVisible, type ResponseContext } from "../responseContext";
 import type { Settings } from "../settings";
 import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY } from "../tags";
 import { done, skipped, type StepResult } from "./stepResult";
@@ -79,7 +79,8 @@ export async function snapshotVolumes(context: ResponseContext): Promise<StepRes
     toLock.map(async (snapshot) => {
       const request = lockRequest(snapshot.snapshotId, settings);
       if (request === undefined) return;
-      await aws.ec2.lockSnapshot(request);
+      // Snapshots created moments ago may not be visible yet (eventual consistency).
+      await whileNotYetVisible(["InvalidSnapshot.NotFound"], () => aws.ec2.lockSnapshot(request));
       snapshot.locked = true;
     }),
   );

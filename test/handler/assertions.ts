@@ -146,8 +146,20 @@ export function expectForensicWorkspace(
   return forensicId!;
 }
 
+/** The report notifications of an incident (interruption notices excluded). */
 export function notificationFor(harness: Harness, incidentId: string) {
   return harness.sim.state
     .messages(harness.world.topicArn)
-    .filter((message) => message.message.includes(incidentId));
+    .filter((message) => message.message.includes(incidentId) && !isInterruption(message.message));
+}
+
+/** The notices sent when an invocation gave up and threw (Lambda retries it). */
+export function interruptionsOf(harness: Harness, incidentId: string) {
+  return harness.sim.state
+    .messages(harness.world.topicArn)
+    .filter((message) => message.message.includes(incidentId) && isInterruption(message.message));
+}
+
+function isInterruption(message: string): boolean {
+  return message.startsWith("RESPONSE INTERRUPTED");
 }

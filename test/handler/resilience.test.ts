@@ -11,6 +11,7 @@ import {
   expectIsolated,
   expectNothingDestroyed,
   expectSnapshotsOf,
+  interruptionsOf,
   notificationFor,
 } from "./assertions";
 import { startHarness, stopDynamo, type Harness } from "./harness";
@@ -175,6 +176,12 @@ describe("handler resilience", function () {
         expect(launchesOf(harness, record, "replacement"), "one replacement").to.have.length(1);
         expectForensicWorkspace(harness, record, 3);
         expect(notificationFor(harness, record.incidentId), "one notification").to.have.length(1);
+        const [interruption] = interruptionsOf(harness, record.incidentId);
+        expect(interruptionsOf(harness, record.incidentId), "one interruption notice").to.have.length(1);
+        expect(interruption?.message).to.include("injected crash");
+        expect(interruption?.message).to.match(
+          step === "isolateNetwork" ? /NOT YET ISOLATED/ : /Network: isolated/,
+        );
       });
     }
 
@@ -238,6 +245,42 @@ describe("handler resilience", function () {
           expectIsolated(harness, created.instanceId, world.isolationGroup);
           await completedRecord(harness, created.instanceId);
         }
+        expectNothingDestroyed(harness);
+      } finally {
+        await harness.stop();
+      }
+    });
+
+    it("eventual consistency and a race: two incidents at once in an unknown VPC share one on-demand pair", async () => {
+      const harness = await startHarness({ simulator: { consistencyDelayMs: 3_000 } });
+      try {
+        const { sim } = harness;
+        const vpc = sim.scenario.vpc({
+          cidrBlock: "10.77.0.0/16",
+          subnets: [{ availabilityZone: `${sim.region}a`, cidrBlock: "10.77.1.0/24" }],
+        });
+        const instances = [0, 1].map(() =>
+          sim.scenario.instance({ subnetId: vpc.subnets[0]!.subnetId, imageId: harness.world.kdumpImage }),
+        );
+        const containers = await Promise.all(instances.map(() => harness.withSettings({})));
+
+        const outcomes = await Promise.all(
+          instances.map((created, index) =>
+            containers[index]!.invokeWithRetries(
+              sim.scenario.findingFor(created.instanceId, { severity: 8 }),
+            ),
+          ),
+        );
+
+        expect(outcomes.map((result) => result.outcome.outcome)).to.deep.equal(["completed", "completed"]);
+        const isolation = sim.state
+          .securityGroups()
+          .filter((group) => group.vpcId === vpc.vpcId && group.tags.get("ir:role") === "isolation");
+        expect(isolation).to.have.length(1);
+        expect(isolation[0]!.egress, "no egress even when the new group was not yet visible").to.deep.equal(
+          [],
+        );
+        for (const created of instances) expectIsolated(harness, created.instanceId, isolation[0]!.groupId);
         expectNothingDestroyed(harness);
       } finally {
         await harness.stop();
