@@ -13,7 +13,7 @@ import {
 import { incidentKey, instanceIdOfIncident, type IncidentRecord } from "./incidentRecord";
 import type { ClaimResult, IncidentStore, LeaseHolder } from "./incidentStore";
 import { describeInstance, instanceFactsOf, tagsOf } from "./instanceDescription";
-import { runPipeline } from "./pipeline";
+import { remainingSteps, runPipeline } from "./pipeline";
 import { interruptionNotification } from "./steps/report";
 import { TimeBudget, type ResponseContext } from "./responseContext";
 import type { Settings } from "./settings";
@@ -118,7 +118,9 @@ export async function handleEvent(
     });
     return { outcome: "appended", incidentId: record.incidentId, why: claim.why };
   }
-  logger.info(claim.resumed ? "resuming the response" : "responding", { steps: Object.keys(record.steps) });
+  logger.info(claim.resumed ? "resuming the response" : "responding", {
+    steps: remainingSteps(record.steps),
+  });
   return respond(deps, lambda, record, holder());
 }
 
@@ -208,13 +210,11 @@ async function respond(
       logger.error("response interrupted; Lambda's retry resumes it", { error });
       const notice = interruptionNotification(record, error);
       await Promise.all([
-        store
-          .release(record, holder.owner)
-          .catch((releaseError: unknown) =>
-            logger.warn("lease not released: the next attempt waits for it to expire", {
-              error: describeError(releaseError),
-            }),
-          ),
+        store.release(record, holder.owner).catch((releaseError: unknown) =>
+          logger.warn("lease not released: the next attempt waits for it to expire", {
+            error: describeError(releaseError),
+          }),
+        ),
         aws.sns
           .publish({
             TopicArn: settings.notificationTopicArn,

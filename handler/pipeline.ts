@@ -1,6 +1,12 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 
-import { describeError, IncidentLeaseLostError, TimeBudgetExhaustedError } from "./errors";
+import {
+  awsErrorCode,
+  describeError,
+  IncidentLeaseLostError,
+  InstanceGoneError,
+  TimeBudgetExhaustedError,
+} from "./errors";
 import type { IncidentRecord, StepName, StepRecord, StepStatus } from "./incidentRecord";
 import type { ResponseContext } from "./responseContext";
 import { attachEvidenceVolumes, launchForensicInstance } from "./steps/forensicWorkspace";
@@ -47,6 +53,16 @@ const STEP_FUNCTIONS: Readonly<Record<WorkStep, (context: ResponseContext) => Pr
   snapshotVolumes,
   attachEvidenceVolumes,
 };
+
+/** Maps EC2's "no such instance" about the instance under response to the domain error (pure). */
+export function instanceGoneError(error: unknown, instanceId: string): unknown {
+  if (error instanceof InstanceGoneError) return error;
+  const aboutThisInstance = error instanceof Error && error.message.includes(instanceId);
+  if (awsErrorCode(error) === "InvalidInstanceID.NotFound" && aboutThisInstance) {
+    return new InstanceGoneError(instanceId, { cause: error });
+  }
+  return error;
+}
 
 const TERMINAL: readonly StepStatus[] = ["done", "failed", "skipped"];
 
@@ -102,7 +118,21 @@ export async function runPipeline(
     let result: StepResult;
     try {
       result = await body();
-    } catch (error) {
+    } catch (caught) {
+      // An instance that vanished mid-response (terminated by someone else) is a recorded failure, not a retry:
+      // retrying could never succeed, and what was already secured still deserves its report.
+      const error = instanceGoneError(caught, record.instanceId);
+      if (error instanceof InstanceGoneError) {
+        record.steps[step] = {
+          ...running,
+          status: "failed",
+          endedAt: new Date().toISOString(),
+          outcome: error.message,
+        };
+        stepLogger.warn("step failed: instance gone", { error: describeError(caught) });
+        await save();
+        return;
+      }
       const interrupted =
         error instanceof TimeBudgetExhaustedError ? "interrupted by the time budget" : describeError(error);
       record.steps[step] = { ...running, status: "running", outcome: `interrupted: ${interrupted}` };

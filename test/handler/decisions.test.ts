@@ -11,7 +11,8 @@ import {
   type InstanceFacts,
 } from "../../handler/incidentRecord";
 import { mayTakeOver } from "../../handler/incidentStore";
-import { remainingSteps, STEP_DEPENDENCIES } from "../../handler/pipeline";
+import { instanceGoneError, remainingSteps, STEP_DEPENDENCIES } from "../../handler/pipeline";
+import { InstanceGoneError } from "../../handler/errors";
 import { desiredRules, flattenPermissions, ruleChanges } from "../../handler/securityGroups";
 import { parseSettings } from "../../handler/settings";
 import {
@@ -179,6 +180,22 @@ describe("handler: pure decisions", () => {
       expect(STEP_DEPENDENCIES.snapshotVolumes).to.include("stopInstance");
       expect(STEP_DEPENDENCIES.launchForensicInstance).to.deep.equal(["isolateNetwork"]);
     });
+    it("EC2's NotFound about the instance under response maps to InstanceGoneError; about another id it does not", () => {
+      const notFound = (id: string) =>
+        Object.assign(new Error(`The instance ID '${id}' does not exist`), {
+          name: "InvalidInstanceID.NotFound",
+          $metadata: {},
+        });
+      expect(instanceGoneError(notFound("i-0abc"), "i-0abc")).to.be.instanceOf(InstanceGoneError);
+      const other = notFound("i-0forensic");
+      expect(instanceGoneError(other, "i-0abc")).to.equal(other);
+      const throttled = Object.assign(new Error("slow down"), {
+        name: "RequestLimitExceeded",
+        $metadata: {},
+      });
+      expect(instanceGoneError(throttled, "i-0abc")).to.equal(throttled);
+    });
+
     it("a resumed response skips finished steps but re-runs interrupted and waiting ones", () => {
       const finished = { status: "done" as const, startedAt: "t", outcome: "", attempts: 1 };
       const steps: IncidentRecord["steps"] = {

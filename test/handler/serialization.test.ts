@@ -1,3 +1,6 @@
+import * as fs from "fs";
+import * as path from "path";
+
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -21,5 +24,19 @@ describe("handler: closure serialization of createResponder", function () {
     expect(serialized.text).to.not.match(
       /terminateInstances|deleteVolume|deleteSnapshot|TerminateInstances|DeleteVolume|DeleteSnapshot/,
     );
+  });
+
+  it("no source file in handler/ names a terminate or delete call", () => {
+    const root = path.join(__dirname, "..", "..", "handler");
+    const files = (fs.readdirSync(root, { recursive: true }) as string[]).filter((file) =>
+      file.endsWith(".ts"),
+    );
+    expect(files.length).to.be.greaterThan(10);
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(root, file), "utf8");
+      expect(text, file).to.not.match(
+        /terminateInstances|deleteVolume|deleteSnapshot|deleteSecurityGroup|Terminate|DeleteVolume|DeleteSnapshot/,
+      );
+    }
   });
 });
