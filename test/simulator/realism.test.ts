@@ -71,6 +71,23 @@ describe("simulator realism knobs", function () {
       ).to.equal("InvalidGroup.NotFound");
     });
 
+    it("ModifyInstanceAttribute changes one attribute per call", async function () {
+      expect(
+        await errorCodeOf(
+          t.ec2.send(
+            new ec2.ModifyInstanceAttributeCommand({
+              InstanceId: instanceId,
+              DisableApiTermination: { Value: true },
+              InstanceInitiatedShutdownBehavior: { Value: "stop" },
+            }),
+          ),
+        ),
+      ).to.equal("InvalidParameterCombination");
+      expect(
+        await errorCodeOf(t.ec2.send(new ec2.ModifyInstanceAttributeCommand({ InstanceId: instanceId }))),
+      ).to.equal("MissingParameter");
+    });
+
     it("VolumeInUse, InvalidVolume.ZoneMismatch, a device name already in use", async function () {
       const volumeId = sim.state.instance(instanceId)?.blockDevices[1]?.volumeId ?? "";
       const other = sim.scenario.instance({ subnetId });

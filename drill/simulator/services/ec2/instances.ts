@@ -539,6 +539,18 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
         if (changes.length === 0) {
           throw new AwsError("MissingParameter", "The request must contain exactly one attribute to modify");
         }
+        // EC2 modifies one attribute per call (all block-device mappings count as one).
+        const attributes = [
+          input.DisableApiTermination,
+          input.DisableApiStop,
+          input.InstanceInitiatedShutdownBehavior,
+          input.BlockDeviceMappings?.length ? input.BlockDeviceMappings : undefined,
+          input.Groups?.length ? input.Groups : undefined,
+          input.InstanceType,
+        ].filter((attribute) => attribute !== undefined);
+        if (attributes.length > 1) {
+          throw new AwsError("InvalidParameterCombination", "Only one attribute may be modified at a time.");
+        }
         ctx.dryRunGate();
         for (const change of changes) change();
       },

@@ -483,6 +483,13 @@ export function networkOperations(world: World): Record<string, QueryOperation> 
         if (groups.length === 0 && !otherChange) {
           throw new AwsError("MissingParameter", "The request must contain exactly one attribute to modify");
         }
+        // Default quota: 5 security groups per network interface.
+        if (new Set(groups).size > 5) {
+          throw new AwsError(
+            "SecurityGroupsPerInterfaceLimitExceeded",
+            "The maximum number of security groups per interface has been reached.",
+          );
+        }
         for (const groupId of groups) {
           const group = find(world, world.securityGroups, groupId);
           if (group.vpcId !== eni.vpcId) {
