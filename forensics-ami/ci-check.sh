@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # forensics-ami/ci-check.sh: what CI runs for forensics-ami. Installs the Debian tools (packer 1.6.6, shellcheck,
-# qemu, debootstrap), then runs the static checks and the kdump VM proof.
+# qemu, debootstrap), then runs the static checks and the VM proofs (kdump, then the evidence guard).
 #
-#   bash forensics-ami/ci-check.sh            static checks + VM proof
+#   bash forensics-ami/ci-check.sh            static checks + both VM proofs (about 4-6 min here)
 #   bash forensics-ami/ci-check.sh --static   static checks only (packer validate, shellcheck): seconds
 #
 # The mocha tests in test/forensics-ami run these same static checks too; this script is for a CI step of its
@@ -55,6 +55,8 @@ main() {
   fi
   phase "kdump VM proof"
   bash "$REPO_DIR/forensics-ami/vm-proof/kdump-vm-proof.sh"
+  phase "evidence VM proof"
+  bash "$REPO_DIR/forensics-ami/vm-proof/evidence-vm-proof.sh"
 }
 
 main "$@"

@@ -140,6 +140,8 @@ prepare_work_root() {
   # kernel into the HOST kernel).
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
   chmod 0755 "$root/usr/sbin/policy-rc.d"
+  # No login prompt on the serial console: agetty's vhangup() would cut off the harness units' output there.
+  ln -sfn /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
 }
 
 # run_in_chroot LOG COMMAND... : runs COMMAND in WORK_DIR/rootfs with /proc and the cached apt archives.

@@ -50,6 +50,8 @@ describe("forensics-ami static checks", () => {
         "scripts/ir-evidence-mount",
         "scripts/forensic-workstation-setup",
         "vm-proof/kdump-vm-proof.sh",
+        "vm-proof/evidence-vm-proof.sh",
+        "vm-proof/vm-common.sh",
         "ci-check.sh",
       ]);
     });
