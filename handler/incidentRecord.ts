@@ -174,3 +174,10 @@ export function summarizeFinding(finding: InstanceFinding, receivedAt: string): 
     receivedAt,
   };
 }
+
+/** The instance facts the claim stored; every step after the claim relies on them. */
+export function recordedInstance(record: Pick<IncidentRecord, "facts" | "incidentId">): InstanceFacts {
+  const instance = record.facts.instance;
+  if (instance === undefined) throw new Error(`incident ${record.incidentId} has no instance facts`);
+  return instance;
+}

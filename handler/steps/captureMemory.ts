@@ -1,5 +1,5 @@
 import { awsErrorCode, describeError, isControlFlow } from "../errors";
-import type { InstanceFacts } from "../incidentRecord";
+import { type InstanceFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance, tagsOf } from "../instanceDescription";
 import { ec2Mutation, pollUntil, type ResponseContext } from "../responseContext";
 import type { Settings } from "../settings";
@@ -100,8 +100,7 @@ const POWERED_OFF = ["stopping", "stopped", "shutting-down", "terminated"];
  */
 export async function captureMemory(context: ResponseContext): Promise<StepResult> {
   const { record, aws } = context;
-  const instance = record.facts.instance;
-  if (instance === undefined) throw new Error("incident has no instance facts");
+  const instance = recordedInstance(record);
   const InstanceId = record.instanceId;
   try {
     let memory = record.facts.memory;

@@ -1,7 +1,7 @@
 import type { TargetDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 
 import { StepFailedError, describeError } from "../errors";
-import type { InstanceFacts, TargetRegistration } from "../incidentRecord";
+import { type InstanceFacts, type TargetRegistration, recordedInstance } from "../incidentRecord";
 import { ec2Mutation, isAlreadyDone, plainMutation, type ResponseContext } from "../responseContext";
 import { TAG_INCIDENT } from "../tags";
 import { done, type StepResult } from "./stepResult";
@@ -52,8 +52,7 @@ export function attributeChanges(instance: InstanceFacts): {
  */
 export async function cutAccess(context: ResponseContext): Promise<StepResult> {
   const { record } = context;
-  const instance = record.facts.instance;
-  if (instance === undefined) throw new Error("incident has no instance facts");
+  const instance = recordedInstance(record);
   const parts: Record<string, () => Promise<string>> = {
     autoScaling: () => detachFromAutoScaling(context),
     targetGroups: () => deregisterFromTargetGroups(context, instance),

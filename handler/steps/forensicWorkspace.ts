@@ -1,7 +1,7 @@
 import type { Volume } from "@aws-sdk/client-ec2";
 
 import { clientToken } from "../clientToken";
-import type { IncidentFacts } from "../incidentRecord";
+import { type IncidentFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
 import { ec2Mutation, pollUntil, whileNotYetVisible, type ResponseContext } from "../responseContext";
 import { ensureOnDemandGroup } from "../securityGroups";
@@ -54,8 +54,7 @@ export function evidenceSource(
  */
 export async function launchForensicInstance(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
-  const instance = record.facts.instance;
-  if (instance === undefined) throw new Error("incident has no instance facts");
+  const instance = recordedInstance(record);
   const availabilityZone = instance.availabilityZone;
   const subnetId = forensicSubnetFor(availabilityZone, settings.forensicSubnets, instance.subnetId);
   if (subnetId === undefined) return failed(`no subnet for a forensic instance in ${availabilityZone}`);
@@ -124,8 +123,7 @@ async function describeVolumes(context: ResponseContext, volumeIds: string[]): P
 export async function attachEvidenceVolumes(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
   const facts = record.facts;
-  const instance = facts.instance;
-  if (instance === undefined) throw new Error("incident has no instance facts");
+  const instance = recordedInstance(record);
   if (settings.dryRun) return done("would detach the volumes and attach them to the forensic instance");
   const forensicId = facts.forensic?.instanceId;
   if (forensicId === undefined) return failed("no forensic instance to attach the evidence to");

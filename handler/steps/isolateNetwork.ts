@@ -1,5 +1,6 @@
+import { StepFailedError } from "../errors";
 import type { InstanceFinding } from "../findingEvent";
-import type { NetworkInterfaceFacts, SecurityGroupPair } from "../incidentRecord";
+import { type NetworkInterfaceFacts, type SecurityGroupPair, recordedInstance } from "../incidentRecord";
 import { instanceFactsOf, requireInstance } from "../instanceDescription";
 import { ec2Mutation, whileNotYetVisible, type ResponseContext } from "../responseContext";
 import { ensureOnDemandGroup } from "../securityGroups";
@@ -72,20 +73,28 @@ const MAX_FIX_UP_ROUNDS = 3;
  */
 export async function isolateNetwork(context: ResponseContext): Promise<StepResult> {
   const { record, settings } = context;
-  const instance = record.facts.instance;
-  if (instance === undefined) throw new Error("incident has no instance facts: the claim stores them");
+  const instance = recordedInstance(record);
   const pairs: Record<string, SecurityGroupPair> = { ...(record.facts.isolationGroups ?? {}) };
   const wouldMove: string[] = [];
 
-  const pairFor = async (vpcId: string): Promise<SecurityGroupPair | undefined> => {
-    const known = pairs[vpcId] ?? configuredPair(vpcId, settings.vpcSecurityGroups);
-    if (known !== undefined) return (pairs[vpcId] = known);
-    const [untrack, isolation] = await Promise.all([
-      ensureOnDemandGroup(context, vpcId, "untrack"),
-      ensureOnDemandGroup(context, vpcId, "isolation"),
-    ]);
-    if (untrack === undefined || isolation === undefined) return undefined; // dry run: groups not made
-    return (pairs[vpcId] = { untrack, isolation, createdOnDemand: true });
+  // One lookup per VPC, shared by that VPC's ENIs (they are isolated in parallel).
+  const pairLookups = new Map<string, Promise<SecurityGroupPair | undefined>>();
+  const pairFor = (vpcId: string): Promise<SecurityGroupPair | undefined> => {
+    let lookup = pairLookups.get(vpcId);
+    if (lookup === undefined) {
+      lookup = (async () => {
+        const known = pairs[vpcId] ?? configuredPair(vpcId, settings.vpcSecurityGroups);
+        if (known !== undefined) return (pairs[vpcId] = known);
+        const [untrack, isolation] = await Promise.all([
+          ensureOnDemandGroup(context, vpcId, "untrack"),
+          ensureOnDemandGroup(context, vpcId, "isolation"),
+        ]);
+        if (untrack === undefined || isolation === undefined) return undefined; // dry run: groups not made
+        return (pairs[vpcId] = { untrack, isolation, createdOnDemand: true });
+      })();
+      pairLookups.set(vpcId, lookup);
+    }
+    return lookup;
   };
 
   const isolate = async (networkInterfaceId: string, vpcId: string): Promise<void> => {
@@ -118,7 +127,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     record.finding.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.securityGroupIds]),
   );
   let fixedUp: string[] = [];
-  for (let round = 0; round < MAX_FIX_UP_ROUNDS && !settings.dryRun; round += 1) {
+  for (let round = 0; !settings.dryRun; round += 1) {
     const live = instanceFactsOf(await requireInstance(context.aws, record.instanceId));
     const liveViews = live.networkInterfaces.map((eni) => ({
       networkInterfaceId: eni.networkInterfaceId,
@@ -127,6 +136,11 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     }));
     const pending = interfacesNeedingIsolation(liveViews, pairs);
     if (pending.length === 0) break;
+    if (round === MAX_FIX_UP_ROUNDS) {
+      throw new StepFailedError("isolateNetwork", {
+        cause: new Error(`still not isolated: ${pending.join(", ")}`),
+      });
+    }
     const current = record.facts.instance ?? instance;
     const known = new Set(current.networkInterfaces.map((eni) => eni.networkInterfaceId));
     const added = live.networkInterfaces

@@ -1,7 +1,7 @@
 import type { RunInstancesCommandInput } from "@aws-sdk/client-ec2";
 
 import { clientToken } from "../clientToken";
-import type { InstanceFacts, TargetRegistration } from "../incidentRecord";
+import { type InstanceFacts, type TargetRegistration, recordedInstance } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
 import { ec2Mutation, plainMutation, pollUntil, type ResponseContext } from "../responseContext";
 import type { ReplacementMode } from "../settings";
@@ -91,8 +91,7 @@ const REPLACEMENT_BOOT_TIMEOUT_MS = 15 * 60 * 1000;
 export async function replacement(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
   const facts = record.facts;
-  const instance = facts.instance;
-  if (instance === undefined) throw new Error("incident has no instance facts");
+  const instance = recordedInstance(record);
   const plan = planReplacement(facts.autoScalingGroupName, settings.replacement, instance);
   const source = plan.by === "launch" ? SOURCE_LABEL[plan.from] : "";
   if (plan.by === "auto-scaling-group") {

@@ -1,3 +1,4 @@
+import { recordedInstance } from "../incidentRecord";
 import type { Snapshot } from "@aws-sdk/client-ec2";
 
 import { ec2Mutation, whileNotYetVisible, type ResponseContext } from "../responseContext";
@@ -30,8 +31,7 @@ async function snapshotsOfIncident(context: ResponseContext): Promise<Snapshot[]
  */
 export async function snapshotVolumes(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
-  const instance = record.facts.instance;
-  if (instance === undefined) throw new Error("incident has no instance facts");
+  const instance = recordedInstance(record);
   if (instance.volumes.length === 0) return skipped("no EBS volumes to snapshot");
 
   let snapshots = record.facts.snapshots;

@@ -1,5 +1,5 @@
 import { awsErrorCode, describeError, isControlFlow } from "../errors";
-import type { InstanceFacts } from "../incidentRecord";
+import { type InstanceFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
 import { ec2Mutation, pollUntil, type ResponseContext } from "../responseContext";
 import { done, failed, skipped, type StepResult } from "./stepResult";
@@ -53,8 +53,7 @@ const CANNOT_STOP = ["UnsupportedOperation", "IncorrectSpotRequestState", "Unsup
  */
 export async function stopInstance(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
-  const instance = record.facts.instance;
-  if (instance === undefined) throw new Error("incident has no instance facts");
+  const instance = recordedInstance(record);
   const InstanceId = record.instanceId;
   const stop = (record.facts.stop ??= {});
   const timeoutMs = settings.stopTimeoutSeconds * 1000;
