@@ -14,6 +14,7 @@ import { beginStop, KDUMP_READY_TAG, launchInstance } from "./lifecycle/instance
 import { registerTarget } from "./lifecycle/targets";
 import { defaultEgressRule } from "./services/ec2/network";
 import type { SecurityGroup, Subnet } from "./state/model";
+import { createAutoScalingGroup, createInstanceProfile, createRole, createTargetGroup } from "./state/create";
 import { tagsFrom, type World } from "./state/world";
 
 const azId = (az: string): string =>
@@ -90,43 +91,21 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
     },
 
     instanceProfile(spec) {
-      const profileArn = `arn:aws:iam::${world.accountId}:instance-profile/${spec.name}`;
       const roleName = spec.roleName === null ? undefined : (spec.roleName ?? `${spec.name}-role`);
-      const profile = {
-        instanceProfileName: spec.name,
-        instanceProfileId: spec.instanceProfileId ?? `AIPA${world.random.hex(16).toUpperCase()}`,
-        arn: profileArn,
-        path: "/",
-        createDate: world.now(),
-        roleNames: roleName ? [roleName] : [],
-      };
-      world.instanceProfiles.set(spec.name, profile);
-      let roleArn: string | undefined;
-      if (roleName) {
-        roleArn = `arn:aws:iam::${world.accountId}:role/${roleName}`;
-        if (!world.roles.has(roleName)) {
-          world.roles.set(roleName, {
-            roleName,
-            roleId: spec.roleId ?? `AROA${world.random.hex(16).toUpperCase()}`,
-            arn: roleArn,
-            path: "/",
-            createDate: world.now(),
-            assumeRolePolicyDocument: JSON.stringify({
-              Version: "2012-10-17",
-              Statement: [
-                { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-              ],
-            }),
-            inlinePolicies: new Map(),
-          });
-        }
-      }
+      const role = roleName
+        ? (world.roles.get(roleName) ?? createRole(world, { roleName, roleId: spec.roleId }))
+        : undefined;
+      const profile = createInstanceProfile(world, {
+        name: spec.name,
+        instanceProfileId: spec.instanceProfileId,
+        roleNames: role ? [role.roleName] : [],
+      });
       return {
         name: spec.name,
-        arn: profileArn,
+        arn: profile.arn,
         instanceProfileId: profile.instanceProfileId,
-        roleName,
-        roleArn,
+        roleName: role?.roleName,
+        roleArn: role?.arn,
       };
     },
 
@@ -165,24 +144,15 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
     },
 
     targetGroup(spec) {
-      const arn =
-        spec.arn ??
-        `arn:aws:elasticloadbalancing:${world.region}:${world.accountId}:targetgroup/${spec.name}/${world.random.hex(16)}`;
-      world.targetGroups.set(arn, {
-        targetGroupArn: arn,
-        targetGroupName: spec.name,
-        protocol: spec.protocol ?? "HTTP",
-        port: spec.port ?? 80,
+      return createTargetGroup(world, {
+        name: spec.name,
         vpcId: spec.vpcId,
-        targetType: "instance",
+        arn: spec.arn,
+        port: spec.port,
+        protocol: spec.protocol,
         deregistrationDelayMs:
-          spec.deregistrationDelaySeconds !== undefined
-            ? spec.deregistrationDelaySeconds * 1000
-            : world.durations.defaultDeregistrationDelayMs,
-        loadBalancerArns: [],
-        targets: [],
-      });
-      return arn;
+          spec.deregistrationDelaySeconds !== undefined ? spec.deregistrationDelaySeconds * 1000 : undefined,
+      }).targetGroupArn;
     },
 
     autoScalingGroup(spec) {
@@ -190,23 +160,17 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
         (t) => t.launchTemplateName === spec.launchTemplate || t.launchTemplateId === spec.launchTemplate,
       );
       if (!template) throw new Error(`scenario: launch template ${spec.launchTemplate} does not exist`);
-      world.autoScalingGroups.set(spec.name, {
-        autoScalingGroupName: spec.name,
-        arn: `arn:aws:autoscaling:${world.region}:${world.accountId}:autoScalingGroup:${randomUUID()}:autoScalingGroupName/${spec.name}`,
+      return createAutoScalingGroup(world, {
+        name: spec.name,
         launchTemplateId: template.launchTemplateId,
+        subnetIds: spec.subnetIds,
         minSize: spec.minSize ?? 1,
         maxSize: spec.maxSize ?? 10,
         desiredCapacity: spec.desiredCapacity ?? 0,
-        subnetIds: spec.subnetIds,
-        targetGroupArns: spec.targetGroupArns ?? [],
-        healthCheckType: spec.healthCheckType ?? "EC2",
-        healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodSeconds ?? 300,
-        members: [],
-        createdTime: world.now(),
-        tags: new Map(),
-        activities: [],
-      });
-      return spec.name;
+        targetGroupArns: spec.targetGroupArns,
+        healthCheckType: spec.healthCheckType,
+        healthCheckGracePeriodSeconds: spec.healthCheckGracePeriodSeconds,
+      }).autoScalingGroupName;
     },
 
     instance(spec: InstanceSpec): CreatedInstance {

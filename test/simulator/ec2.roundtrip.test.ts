@@ -1,5 +1,6 @@
 // Every simulated EC2 action through the real EC2Client, asserting the parsed fields the responder relies on.
 import * as ec2 from "@aws-sdk/client-ec2";
+import * as iam from "@aws-sdk/client-iam";
 import { expect } from "chai";
 import {
   basicEnvironment,
@@ -282,45 +283,58 @@ describe("simulator EC2 round trips (real EC2Client)", function () {
     }
   });
 
-  it("instance profile associations: Describe, Replace, Associate", async function () {
-    if (!t.sim) this.skip();
-    const web = t.sim.scenario.instanceProfile({ name: "web-app" });
-    const quarantine = t.sim.scenario.instanceProfile({ name: "quarantine", roleName: null });
-    const { instanceId } = t.sim.scenario.instance({ subnetId: env.subnetId, instanceProfile: web.arn });
-    const described = await t.ec2.send(
-      new ec2.DescribeIamInstanceProfileAssociationsCommand({
-        Filters: [{ Name: "instance-id", Values: [instanceId] }],
-      }),
-    );
-    const association = described.IamInstanceProfileAssociations?.[0];
-    expect(association?.IamInstanceProfile?.Arn).to.equal(web.arn);
-    expect(association?.State).to.equal("associated");
-    const replaced = await t.ec2.send(
-      new ec2.ReplaceIamInstanceProfileAssociationCommand({
-        AssociationId: association?.AssociationId,
-        IamInstanceProfile: { Arn: quarantine.arn },
-      }),
-    );
-    expect(replaced.IamInstanceProfileAssociation?.IamInstanceProfile?.Arn).to.equal(quarantine.arn);
-    expect(replaced.IamInstanceProfileAssociation?.State).to.equal("associating");
-    // The instance without a profile gets one associated; a second association is refused as AWS does.
+  it("instance profile associations: Associate, Describe, Replace (profiles made with IAM's API)", async function () {
+    const suffix = Date.now().toString(36);
+    const arns: string[] = [];
+    for (const name of [`web-app-${suffix}`, `quarantine-${suffix}`]) {
+      const created = await t.iam.send(new iam.CreateInstanceProfileCommand({ InstanceProfileName: name }));
+      arns.push(created.InstanceProfile?.Arn ?? "");
+    }
+    const [webArn = "", quarantineArn = ""] = arns;
     const associated = await t.ec2.send(
       new ec2.AssociateIamInstanceProfileCommand({
         InstanceId: env.instanceId,
-        IamInstanceProfile: { Name: "quarantine" },
+        IamInstanceProfile: { Arn: webArn },
       }),
     );
     expect(associated.IamInstanceProfileAssociation?.InstanceId).to.equal(env.instanceId);
+    await settle(t, t.sim?.durations.iamAssociationMs ?? 0, () => Promise.resolve());
+    const described = await t.ec2.send(
+      new ec2.DescribeIamInstanceProfileAssociationsCommand({
+        Filters: [{ Name: "instance-id", Values: [env.instanceId] }],
+      }),
+    );
+    const association = described.IamInstanceProfileAssociations?.[0];
+    expect(association?.IamInstanceProfile?.Arn).to.equal(webArn);
+    if (t.sim) expect(association?.State).to.equal("associated");
     expect(
       await errorCodeOf(
         t.ec2.send(
           new ec2.AssociateIamInstanceProfileCommand({
             InstanceId: env.instanceId,
-            IamInstanceProfile: { Name: "web-app" },
+            IamInstanceProfile: { Arn: quarantineArn },
           }),
         ),
       ),
     ).to.equal("IncorrectState");
+    const replaced = await t.ec2.send(
+      new ec2.ReplaceIamInstanceProfileAssociationCommand({
+        AssociationId: association?.AssociationId,
+        IamInstanceProfile: { Arn: quarantineArn },
+      }),
+    );
+    expect(replaced.IamInstanceProfileAssociation?.IamInstanceProfile?.Arn).to.equal(quarantineArn);
+    expect(replaced.IamInstanceProfileAssociation?.State).to.equal("associating");
+    expect(
+      await errorCodeOf(
+        t.ec2.send(
+          new ec2.ReplaceIamInstanceProfileAssociationCommand({
+            AssociationId: "iip-assoc-0000000000000000",
+            IamInstanceProfile: { Arn: quarantineArn },
+          }),
+        ),
+      ),
+    ).to.equal("InvalidAssociationID.NotFound");
   });
 
   it("GetConsoleOutput (base64) and GetConsoleScreenshot (base64 JPEG)", async function () {

@@ -1,5 +1,6 @@
 // Auto Scaling, ELBv2, IAM, SNS, S3 and Lambda through their real SDK clients.
 import * as asg from "@aws-sdk/client-auto-scaling";
+import * as ec2 from "@aws-sdk/client-ec2";
 import * as elb from "@aws-sdk/client-elastic-load-balancing-v2";
 import * as iam from "@aws-sdk/client-iam";
 import * as lambda from "@aws-sdk/client-lambda";
@@ -11,10 +12,14 @@ import {
   errorCodeOf,
   errorNameOf,
   eventually,
+  settle,
   startTarget,
   type BasicEnvironment,
   type Target,
 } from "./support";
+
+/** How long to wait for an external endpoint's asynchronous work (wall time). */
+const WAIT_MS = 600_000;
 
 describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real clients)", function () {
   let t: Target;
@@ -28,41 +33,60 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
     await t.stop();
   });
 
-  /** An instance in an Auto Scaling group behind a target group (simulator scenario). */
-  function groupedInstance(): { instanceId: string; groupName: string; targetGroupArn: string } {
-    const sim = t.sim;
-    if (!sim) throw new Error("simulator only");
-    const imageId = sim.scenario.image();
-    sim.scenario.launchTemplate({
-      name: "web-lt",
-      imageId,
-      instanceType: "m6i.large",
-      securityGroupIds: [env.groupId],
-    });
-    const targetGroupArn = sim.scenario.targetGroup({
-      name: "web-tg",
-      vpcId: env.vpcId,
-      deregistrationDelaySeconds: 60,
-    });
-    const groupName = sim.scenario.autoScalingGroup({
-      name: "web-asg",
-      launchTemplate: "web-lt",
-      subnetIds: [env.subnetId],
-      targetGroupArns: [targetGroupArn],
-    });
-    const { instanceId } = sim.scenario.instance({
-      subnetId: env.subnetId,
-      imageId,
-      securityGroupIds: [env.groupId],
-      autoScalingGroup: groupName,
-      targetGroupArns: [targetGroupArn],
-    });
-    return { instanceId, groupName, targetGroupArn };
+  /** An instance launched by an Auto Scaling group behind a target group, built with the services' own APIs. */
+  async function groupedInstance(): Promise<{
+    instanceId: string;
+    groupName: string;
+    targetGroupArn: string;
+  }> {
+    const suffix = Date.now().toString(36);
+    const template = await t.ec2.send(
+      new ec2.CreateLaunchTemplateCommand({
+        LaunchTemplateName: `web-lt-${suffix}`,
+        LaunchTemplateData: {
+          ImageId: env.imageId,
+          InstanceType: "t3.micro",
+          SecurityGroupIds: [env.groupId],
+        },
+      }),
+    );
+    const created = await t.elbv2.send(
+      new elb.CreateTargetGroupCommand({
+        Name: `web-${suffix}`,
+        Protocol: "HTTP",
+        Port: 80,
+        VpcId: env.vpcId,
+        TargetType: "instance",
+      }),
+    );
+    const targetGroupArn = created.TargetGroups?.[0]?.TargetGroupArn ?? "";
+    const groupName = `web-asg-${suffix}`;
+    await t.autoScaling.send(
+      new asg.CreateAutoScalingGroupCommand({
+        AutoScalingGroupName: groupName,
+        LaunchTemplate: { LaunchTemplateId: template.LaunchTemplate?.LaunchTemplateId, Version: "$Default" },
+        MinSize: 1,
+        MaxSize: 2,
+        DesiredCapacity: 1,
+        VPCZoneIdentifier: env.subnetId,
+        TargetGroupARNs: [targetGroupArn],
+      }),
+    );
+    const inService = async (): Promise<string | undefined> => {
+      const groups = await t.autoScaling.send(
+        new asg.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }),
+      );
+      return groups.AutoScalingGroups?.[0]?.Instances?.find((i) => i.LifecycleState === "InService")
+        ?.InstanceId;
+    };
+    await settle(t, t.sim?.durations.instancePendingMs ?? 0, () =>
+      eventually(async () => (await inService()) !== undefined, WAIT_MS),
+    );
+    return { instanceId: (await inService()) ?? "", groupName, targetGroupArn };
   }
 
-  it("Auto Scaling: DescribeAutoScalingInstances, DescribeAutoScalingGroups, DetachInstances", async function () {
-    if (!t.sim) this.skip();
-    const { instanceId, groupName } = groupedInstance();
+  it("Auto Scaling: CreateAutoScalingGroup, DescribeAutoScalingInstances, DescribeAutoScalingGroups, DetachInstances", async function () {
+    const { instanceId, groupName } = await groupedInstance();
     const membership = await t.autoScaling.send(
       new asg.DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
     );
@@ -76,6 +100,17 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
     );
     expect(groups.AutoScalingGroups?.[0]?.DesiredCapacity).to.equal(1);
     expect(groups.AutoScalingGroups?.[0]?.Instances?.[0]?.InstanceId).to.equal(instanceId);
+    expect(
+      await errorCodeOf(
+        t.autoScaling.send(
+          new asg.DetachInstancesCommand({
+            AutoScalingGroupName: groupName,
+            InstanceIds: [instanceId],
+            ShouldDecrementDesiredCapacity: true,
+          }),
+        ),
+      ),
+    ).to.equal("ValidationError");
     const detached = await t.autoScaling.send(
       new asg.DetachInstancesCommand({
         AutoScalingGroupName: groupName,
@@ -88,31 +123,20 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
       new asg.DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
     );
     expect(after.AutoScalingInstances ?? []).to.have.length(0);
-    expect(
-      await errorCodeOf(
-        t.autoScaling.send(
-          new asg.DetachInstancesCommand({
-            AutoScalingGroupName: groupName,
-            InstanceIds: [instanceId],
-            ShouldDecrementDesiredCapacity: true,
-          }),
-        ),
-      ),
-    ).to.equal("ValidationError");
   });
 
-  it("ELBv2: DescribeTargetGroups, DescribeTargetHealth, DeregisterTargets (draining), RegisterTargets", async function () {
-    if (!t.sim) this.skip();
-    const { instanceId, targetGroupArn } = groupedInstance();
+  it("ELBv2: CreateTargetGroup, DescribeTargetGroups, DescribeTargetHealth, DeregisterTargets (draining), RegisterTargets", async function () {
+    const { instanceId, targetGroupArn } = await groupedInstance();
     const groups = await t.elbv2.send(
       new elb.DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] }),
     );
-    expect(groups.TargetGroups?.[0]?.TargetGroupName).to.equal("web-tg");
+    expect(groups.TargetGroups?.[0]?.VpcId).to.equal(env.vpcId);
+    await settle(t, t.sim?.durations.targetHealthyMs ?? 0, () => Promise.resolve());
     const health = await t.elbv2.send(
       new elb.DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }),
     );
     expect(health.TargetHealthDescriptions?.[0]?.Target?.Id).to.equal(instanceId);
-    expect(health.TargetHealthDescriptions?.[0]?.TargetHealth?.State).to.equal("healthy");
+    if (t.sim) expect(health.TargetHealthDescriptions?.[0]?.TargetHealth?.State).to.equal("healthy");
     await t.elbv2.send(
       new elb.DeregisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId }] }),
     );
@@ -120,11 +144,16 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
       new elb.DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId }] }),
     );
     expect(draining.TargetHealthDescriptions?.[0]?.TargetHealth?.State).to.equal("draining");
-    t.sim.advance(60_000);
-    const gone = await t.elbv2.send(
-      new elb.DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: instanceId }] }),
-    );
-    expect(gone.TargetHealthDescriptions?.[0]?.TargetHealth?.Reason).to.equal("Target.NotRegistered");
+    if (t.sim) {
+      t.sim.advance(t.sim.durations.defaultDeregistrationDelayMs);
+      const gone = await t.elbv2.send(
+        new elb.DescribeTargetHealthCommand({
+          TargetGroupArn: targetGroupArn,
+          Targets: [{ Id: instanceId }],
+        }),
+      );
+      expect(gone.TargetHealthDescriptions?.[0]?.TargetHealth?.Reason).to.equal("Target.NotRegistered");
+    }
     await t.elbv2.send(
       new elb.RegisterTargetsCommand({ TargetGroupArn: targetGroupArn, Targets: [{ Id: env.instanceId }] }),
     );
@@ -135,24 +164,37 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
       }),
     );
     expect(registered.TargetHealthDescriptions?.[0]?.TargetHealth?.State).to.equal("initial");
+    const missingArn = targetGroupArn.replace(/\/[0-9a-f]+$/, "/0000000000000000");
     expect(
-      await errorCodeOf(
-        t.elbv2.send(new elb.DescribeTargetHealthCommand({ TargetGroupArn: `${targetGroupArn}x` })),
-      ),
+      await errorCodeOf(t.elbv2.send(new elb.DescribeTargetHealthCommand({ TargetGroupArn: missingArn }))),
     ).to.equal("TargetGroupNotFound");
     // The SDK maps the wire code to its modelled exception class, as it does for AWS.
     expect(
-      await errorNameOf(
-        t.elbv2.send(new elb.DescribeTargetHealthCommand({ TargetGroupArn: `${targetGroupArn}x` })),
-      ),
+      await errorNameOf(t.elbv2.send(new elb.DescribeTargetHealthCommand({ TargetGroupArn: missingArn }))),
     ).to.equal("TargetGroupNotFoundException");
   });
 
-  it("IAM: GetInstanceProfile lists the role; PutRolePolicy is stored and readable (GetRolePolicy, state)", async function () {
-    if (!t.sim) this.skip();
-    t.sim.scenario.instanceProfile({ name: "web-app", roleName: "web-app-role" });
-    const profile = await t.iam.send(new iam.GetInstanceProfileCommand({ InstanceProfileName: "web-app" }));
-    expect(profile.InstanceProfile?.Roles?.[0]?.RoleName).to.equal("web-app-role");
+  it("IAM: CreateRole, CreateInstanceProfile, AddRoleToInstanceProfile, GetInstanceProfile, PutRolePolicy, GetRolePolicy", async function () {
+    const suffix = Date.now().toString(36);
+    const roleName = `web-app-role-${suffix}`;
+    const profileName = `web-app-${suffix}`;
+    await t.iam.send(
+      new iam.CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+          ],
+        }),
+      }),
+    );
+    await t.iam.send(new iam.CreateInstanceProfileCommand({ InstanceProfileName: profileName }));
+    await t.iam.send(
+      new iam.AddRoleToInstanceProfileCommand({ InstanceProfileName: profileName, RoleName: roleName }),
+    );
+    const profile = await t.iam.send(new iam.GetInstanceProfileCommand({ InstanceProfileName: profileName }));
+    expect(profile.InstanceProfile?.Roles?.[0]?.RoleName).to.equal(roleName);
     const policy = JSON.stringify({
       Version: "2012-10-17",
       Statement: [
@@ -166,26 +208,30 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
     });
     await t.iam.send(
       new iam.PutRolePolicyCommand({
-        RoleName: "web-app-role",
+        RoleName: roleName,
         PolicyName: "AWSRevokeOlderSessions",
         PolicyDocument: policy,
       }),
     );
-    expect(t.sim.state.rolePolicies("web-app-role")).to.deep.equal({ AWSRevokeOlderSessions: policy });
+    if (t.sim) expect(t.sim.state.rolePolicies(roleName)).to.deep.equal({ AWSRevokeOlderSessions: policy });
     const read = await t.iam.send(
-      new iam.GetRolePolicyCommand({ RoleName: "web-app-role", PolicyName: "AWSRevokeOlderSessions" }),
+      new iam.GetRolePolicyCommand({ RoleName: roleName, PolicyName: "AWSRevokeOlderSessions" }),
     );
-    expect(decodeURIComponent(read.PolicyDocument ?? "")).to.equal(policy);
+    expect(JSON.parse(decodeURIComponent(read.PolicyDocument ?? ""))).to.deep.equal(JSON.parse(policy));
     expect(
-      await errorCodeOf(t.iam.send(new iam.GetInstanceProfileCommand({ InstanceProfileName: "nope" }))),
+      await errorCodeOf(
+        t.iam.send(new iam.GetInstanceProfileCommand({ InstanceProfileName: `nope-${suffix}` })),
+      ),
     ).to.equal("NoSuchEntity");
     expect(
-      await errorNameOf(t.iam.send(new iam.GetInstanceProfileCommand({ InstanceProfileName: "nope" }))),
+      await errorNameOf(
+        t.iam.send(new iam.GetInstanceProfileCommand({ InstanceProfileName: `nope-${suffix}` })),
+      ),
     ).to.equal("NoSuchEntityException");
     expect(
       await errorCodeOf(
         t.iam.send(
-          new iam.PutRolePolicyCommand({ RoleName: "web-app-role", PolicyName: "x", PolicyDocument: "{" }),
+          new iam.PutRolePolicyCommand({ RoleName: roleName, PolicyName: "x", PolicyDocument: "{" }),
         ),
       ),
     ).to.equal("MalformedPolicyDocument");

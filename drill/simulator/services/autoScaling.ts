@@ -1,18 +1,21 @@
 // Auto Scaling (awsQuery): the group and instance describes and DetachInstances.
 import {
+  CreateAutoScalingGroup$,
   DescribeAutoScalingGroups$,
   DescribeAutoScalingInstances$,
   DetachInstances$,
   type AutoScalingGroupNamesType,
   type AutoScalingGroupsType,
   type AutoScalingInstancesType,
+  type CreateAutoScalingGroupType,
   type DescribeAutoScalingInstancesType,
   type DetachInstancesAnswer,
   type DetachInstancesQuery,
 } from "@aws-sdk/client-auto-scaling";
 import { randomUUID } from "node:crypto";
 import { AwsError } from "../errors";
-import { detachMembers } from "../lifecycle/autoScaling";
+import { detachMembers, launchReplacement } from "../lifecycle/autoScaling";
+import { createAutoScalingGroup } from "../state/create";
 import type { AsgMember, AutoScalingGroup } from "../state/model";
 import { tagList, type World } from "../state/world";
 import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
@@ -42,6 +45,72 @@ export function autoScalingEndpoint(world: World): QueryEndpoint {
       ),
     throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
     operations: {
+      CreateAutoScalingGroup: defineOperation<CreateAutoScalingGroupType, void>(
+        CreateAutoScalingGroup$,
+        { mutating: true },
+        (input) => {
+          const name = input.AutoScalingGroupName ?? "";
+          if (world.autoScalingGroups.has(name)) {
+            throw new AwsError(
+              "AlreadyExists",
+              `AutoScalingGroup by this name already exists - A group with the name ${name} already exists`,
+            );
+          }
+          const spec = input.LaunchTemplate;
+          const template = [...world.launchTemplates.values()].find(
+            (t) =>
+              (spec?.LaunchTemplateId !== undefined && t.launchTemplateId === spec.LaunchTemplateId) ||
+              (spec?.LaunchTemplateName !== undefined && t.launchTemplateName === spec.LaunchTemplateName),
+          );
+          if (!template) {
+            throw new AwsError(
+              "ValidationError",
+              "You must use a valid fully-formed launch template. The specified launch template does not exist.",
+            );
+          }
+          const subnetIds = (input.VPCZoneIdentifier ?? "")
+            .split(",")
+            .map((id) => id.trim())
+            .filter(Boolean);
+          if (subnetIds.length === 0) throw new AwsError("ValidationError", "No default VPC for this user");
+          for (const subnetId of subnetIds) {
+            if (!world.subnets.has(subnetId))
+              throw new AwsError("ValidationError", `The subnet ID '${subnetId}' does not exist`);
+          }
+          const minSize = input.MinSize ?? 0;
+          const maxSize = input.MaxSize ?? 0;
+          const desired = input.DesiredCapacity ?? minSize;
+          if (minSize > maxSize || desired < minSize || desired > maxSize) {
+            throw new AwsError(
+              "ValidationError",
+              `Desired capacity:${desired} must be between the specified min size:${minSize} and max size:${maxSize}`,
+            );
+          }
+          for (const arn of input.TargetGroupARNs ?? []) {
+            if (!world.targetGroups.has(arn))
+              throw new AwsError("ValidationError", `Target group ${arn} does not exist`);
+          }
+          const group = createAutoScalingGroup(world, {
+            name,
+            launchTemplateId: template.launchTemplateId,
+            subnetIds,
+            minSize,
+            maxSize,
+            desiredCapacity: desired,
+            targetGroupArns: input.TargetGroupARNs,
+            healthCheckType: input.HealthCheckType === "ELB" ? "ELB" : "EC2",
+            healthCheckGracePeriodSeconds: input.HealthCheckGracePeriod,
+          });
+          for (let i = 0; i < desired; i++) {
+            launchReplacement(
+              world,
+              group,
+              "An instance was started in response to a difference between desired and actual capacity.",
+            );
+          }
+        },
+      ),
+
       DescribeAutoScalingGroups: defineOperation<AutoScalingGroupNamesType, AutoScalingGroupsType>(
         DescribeAutoScalingGroups$,
         { mutating: false },

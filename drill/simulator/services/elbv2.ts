@@ -1,9 +1,12 @@
 // Elastic Load Balancing v2 (awsQuery): target groups, target health, register and deregister (with draining).
 import {
+  CreateTargetGroup$,
   DeregisterTargets$,
   DescribeTargetGroups$,
   DescribeTargetHealth$,
   RegisterTargets$,
+  type CreateTargetGroupInput,
+  type CreateTargetGroupOutput,
   type DeregisterTargetsInput,
   type DeregisterTargetsOutput,
   type DescribeTargetGroupsInput,
@@ -12,13 +15,38 @@ import {
   type DescribeTargetHealthOutput,
   type RegisterTargetsInput,
   type RegisterTargetsOutput,
+  type TargetGroup as ElbTargetGroup,
   type TargetHealthReasonEnum,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { AwsError } from "../errors";
 import { deregisterTarget, registerTarget, targetHealth } from "../lifecycle/targets";
+import { createTargetGroup } from "../state/create";
 import type { TargetGroup } from "../state/model";
 import type { World } from "../state/world";
 import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
+
+/** A target group as DescribeTargetGroups shows it (the health-check settings are ELBv2's defaults). */
+function renderTargetGroup(g: TargetGroup): ElbTargetGroup {
+  return {
+    TargetGroupArn: g.targetGroupArn,
+    TargetGroupName: g.targetGroupName,
+    Protocol: g.protocol as ElbTargetGroup["Protocol"],
+    Port: g.port,
+    VpcId: g.vpcId,
+    TargetType: g.targetType,
+    HealthCheckProtocol: "HTTP",
+    HealthCheckPort: "traffic-port",
+    HealthCheckEnabled: true,
+    HealthCheckIntervalSeconds: 30,
+    HealthCheckTimeoutSeconds: 5,
+    HealthyThresholdCount: 5,
+    UnhealthyThresholdCount: 2,
+    HealthCheckPath: "/",
+    Matcher: { HttpCode: "200" },
+    LoadBalancerArns: g.loadBalancerArns,
+    IpAddressType: "ipv4",
+  };
+}
 
 export function elbv2Endpoint(world: World): QueryEndpoint {
   const groupByArn = (arn: string | undefined): TargetGroup => {
@@ -56,27 +84,40 @@ export function elbv2Endpoint(world: World): QueryEndpoint {
               (names.length === 0 || names.includes(g.targetGroupName)) &&
               (input.LoadBalancerArn === undefined || g.loadBalancerArns.includes(input.LoadBalancerArn)),
           );
-          return {
-            TargetGroups: groups.map((g) => ({
-              TargetGroupArn: g.targetGroupArn,
-              TargetGroupName: g.targetGroupName,
-              Protocol: g.protocol as never,
-              Port: g.port,
-              VpcId: g.vpcId,
-              TargetType: g.targetType,
-              HealthCheckProtocol: "HTTP",
-              HealthCheckPort: "traffic-port",
-              HealthCheckEnabled: true,
-              HealthCheckIntervalSeconds: 30,
-              HealthCheckTimeoutSeconds: 5,
-              HealthyThresholdCount: 5,
-              UnhealthyThresholdCount: 2,
-              HealthCheckPath: "/",
-              Matcher: { HttpCode: "200" },
-              LoadBalancerArns: g.loadBalancerArns,
-              IpAddressType: "ipv4",
-            })),
-          };
+          return { TargetGroups: groups.map(renderTargetGroup) };
+        },
+      ),
+
+      CreateTargetGroup: defineOperation<CreateTargetGroupInput, CreateTargetGroupOutput>(
+        CreateTargetGroup$,
+        { mutating: true },
+        (input) => {
+          const name = input.Name ?? "";
+          if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(name)) {
+            throw new AwsError("ValidationError", `Target group name '${name}' is not valid`);
+          }
+          if ([...world.targetGroups.values()].some((g) => g.targetGroupName === name)) {
+            throw new AwsError(
+              "DuplicateTargetGroupName",
+              "A target group with the same name exists, but with different settings",
+            );
+          }
+          if ((input.TargetType ?? "instance") !== "instance") {
+            throw new AwsError(
+              "ValidationError",
+              "The simulator models target groups of target type 'instance' only",
+            );
+          }
+          if (!input.VpcId || !world.vpcs.has(input.VpcId)) {
+            throw new AwsError("ValidationError", `The VPC ID '${input.VpcId ?? ""}' is not found`);
+          }
+          const group = createTargetGroup(world, {
+            name,
+            vpcId: input.VpcId,
+            port: input.Port,
+            protocol: input.Protocol,
+          });
+          return { TargetGroups: [renderTargetGroup(group)] };
         },
       ),
 

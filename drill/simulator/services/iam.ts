@@ -1,8 +1,16 @@
 // IAM (awsQuery): GetInstanceProfile, PutRolePolicy, and GetRolePolicy to read a policy back.
 import {
+  AddRoleToInstanceProfile$,
+  CreateInstanceProfile$,
+  CreateRole$,
   GetInstanceProfile$,
   GetRolePolicy$,
   PutRolePolicy$,
+  type AddRoleToInstanceProfileRequest,
+  type CreateInstanceProfileRequest,
+  type CreateInstanceProfileResponse,
+  type CreateRoleRequest,
+  type CreateRoleResponse,
   type GetInstanceProfileRequest,
   type GetInstanceProfileResponse,
   type GetRolePolicyRequest,
@@ -10,6 +18,7 @@ import {
   type PutRolePolicyRequest,
 } from "@aws-sdk/client-iam";
 import { AwsError } from "../errors";
+import { createInstanceProfile, createRole } from "../state/create";
 import type { Role } from "../state/model";
 import type { World } from "../state/world";
 import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
@@ -34,6 +43,79 @@ export function iamEndpoint(world: World): QueryEndpoint {
       ),
     throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
     operations: {
+      CreateRole: defineOperation<CreateRoleRequest, CreateRoleResponse>(
+        CreateRole$,
+        { mutating: true },
+        (input) => {
+          const roleName = input.RoleName ?? "";
+          if (world.roles.has(roleName)) {
+            throw new AwsError("EntityAlreadyExists", `Role with name ${roleName} already exists.`, 409);
+          }
+          try {
+            JSON.parse(input.AssumeRolePolicyDocument ?? "");
+          } catch {
+            throw new AwsError("MalformedPolicyDocument", "This policy contains invalid Json");
+          }
+          const role = createRole(world, {
+            roleName,
+            path: input.Path,
+            assumeRolePolicyDocument: input.AssumeRolePolicyDocument,
+          });
+          return {
+            Role: {
+              RoleName: role.roleName,
+              RoleId: role.roleId,
+              Arn: role.arn,
+              Path: role.path,
+              CreateDate: new Date(role.createDate),
+              AssumeRolePolicyDocument: encodeURIComponent(role.assumeRolePolicyDocument),
+            },
+          };
+        },
+      ),
+
+      CreateInstanceProfile: defineOperation<CreateInstanceProfileRequest, CreateInstanceProfileResponse>(
+        CreateInstanceProfile$,
+        { mutating: true },
+        (input) => {
+          const name = input.InstanceProfileName ?? "";
+          if (world.instanceProfiles.has(name)) {
+            throw new AwsError("EntityAlreadyExists", `Instance Profile ${name} already exists.`, 409);
+          }
+          const profile = createInstanceProfile(world, { name, path: input.Path });
+          return {
+            InstanceProfile: {
+              InstanceProfileName: profile.instanceProfileName,
+              InstanceProfileId: profile.instanceProfileId,
+              Arn: profile.arn,
+              Path: profile.path,
+              CreateDate: new Date(profile.createDate),
+              Roles: [],
+            },
+          };
+        },
+      ),
+
+      AddRoleToInstanceProfile: defineOperation<AddRoleToInstanceProfileRequest, void>(
+        AddRoleToInstanceProfile$,
+        { mutating: true },
+        (input) => {
+          const name = input.InstanceProfileName ?? "";
+          const profile = world.instanceProfiles.get(name);
+          if (!profile) throw new AwsError("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404);
+          const target = role(input.RoleName ?? "");
+          // An instance profile holds at most one role.
+          if (profile.roleNames.length > 0) {
+            throw new AwsError(
+              "LimitExceeded",
+              "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1",
+              409,
+            );
+          }
+          profile.roleNames.push(target.roleName);
+        },
+      ),
+
       GetInstanceProfile: defineOperation<GetInstanceProfileRequest, GetInstanceProfileResponse>(
         GetInstanceProfile$,
         { mutating: false },
