@@ -99,7 +99,24 @@ export function onDemandGroupName(role: SecurityGroupRole, vpcId: string): strin
   return `ir-${role}-${vpcId}`;
 }
 
+/** The responder's group of `role` in a VPC: by its tags first (made by the stack or the handler), else by name. */
 async function findGroup(
+  context: ResponseContext,
+  vpcId: string,
+  role: SecurityGroupRole,
+): Promise<SecurityGroup | undefined> {
+  const byTags = await context.aws.ec2.describeSecurityGroups({
+    Filters: [
+      { Name: "vpc-id", Values: [vpcId] },
+      { Name: `tag:${TAG_ROLE}`, Values: [role] },
+      { Name: `tag:${TAG_MANAGED_BY}`, Values: [MANAGED_BY_VALUE] },
+    ],
+  });
+  if (byTags.SecurityGroups?.[0] !== undefined) return byTags.SecurityGroups[0];
+  return findGroupByName(context, vpcId, role);
+}
+
+async function findGroupByName(
   context: ResponseContext,
   vpcId: string,
   role: SecurityGroupRole,
@@ -146,7 +163,7 @@ export async function ensureOnDemandGroup(
         })
         .catch(async (error: unknown) => {
           if (awsErrorCode(error) !== "InvalidGroup.Duplicate") throw error;
-          return { GroupId: (await findGroup(context, vpcId, role))?.GroupId };
+          return { GroupId: (await findGroupByName(context, vpcId, role))?.GroupId };
         }),
     );
     if (!created.made) return undefined;

@@ -192,7 +192,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const endpoint = await dynamoEndpoint();
   const documents = await createTable(endpoint, sim.region, table);
   const base = { ...settingsFor(sim, world, table, timeScale), ...options.settings };
-  return makeHarness(sim, world, documents, base, options.invocationMs ?? 120_000, endpoint);
+  // The handler reads the process environment, as in Lambda; other test files must get theirs back.
+  const savedEnvironment = { ...process.env };
+  const harness = makeHarness(sim, world, documents, base, options.invocationMs ?? 120_000, endpoint);
+  const stop = harness.stop.bind(harness);
+  return {
+    ...harness,
+    async stop() {
+      await stop();
+      for (const key of Object.keys(process.env)) if (!(key in savedEnvironment)) delete process.env[key];
+      Object.assign(process.env, savedEnvironment);
+    },
+  };
 }
 
 function makeHarness(
