@@ -543,6 +543,13 @@ describe("simulator EC2 round trips (real EC2Client)", function () {
     expect(await errorCodeOf(client.send(new ec2.DeleteVolumeCommand({ VolumeId: dataVolume })))).to.equal(
       "VolumeInUse",
     );
+    await client.send(new ec2.DeleteVolumeCommand({ VolumeId: copy.VolumeId }));
+    await settle(t, 0, () =>
+      ec2.waitUntilVolumeDeleted({ client, ...WAIT }, { VolumeIds: [copy.VolumeId ?? ""] }),
+    );
+    expect(
+      await errorCodeOf(client.send(new ec2.DescribeVolumesCommand({ VolumeIds: [copy.VolumeId ?? ""] }))),
+    ).to.equal("InvalidVolume.NotFound");
   });
 
   it("RunInstances with TagSpecifications, ClientToken and a LaunchTemplate (CreateLaunchTemplate); TerminateInstances", async function () {

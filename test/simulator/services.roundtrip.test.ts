@@ -302,6 +302,55 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
     expect(await streamed.Body?.transformToString()).to.equal("abcdef");
   });
 
+  it("S3: CreateBucket, HeadBucket, ListObjectsV2; a wrong checksum is refused (BadDigest)", async function () {
+    const bucket = `ir-evidence-${Date.now().toString(36)}`;
+    await t.s3.send(
+      new s3.CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: { LocationConstraint: t.config.region as never },
+      }),
+    );
+    await t.s3.send(new s3.HeadBucketCommand({ Bucket: bucket }));
+    await t.s3.send(new s3.PutObjectCommand({ Bucket: bucket, Key: "inc-1/a.json", Body: "{}" }));
+    await t.s3.send(new s3.PutObjectCommand({ Bucket: bucket, Key: "inc-2/b.json", Body: "{}" }));
+    const listed = await t.s3.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: "inc-1/" }));
+    expect(listed.Contents?.map((o) => o.Key)).to.deep.equal(["inc-1/a.json"]);
+    expect(
+      await errorCodeOf(
+        t.s3.send(
+          new s3.PutObjectCommand({
+            Bucket: bucket,
+            Key: "bad",
+            Body: "hello",
+            ChecksumSHA256: Buffer.alloc(32).toString("base64"),
+          }),
+        ),
+      ),
+    ).to.be.oneOf(["BadDigest", "InvalidRequest"]);
+  });
+
+  it("Lambda: a function error comes back as X-Amz-Function-Error; DryRun invokes nothing", async function () {
+    if (!t.sim) this.skip();
+    let calls = 0;
+    t.sim.lambda.register("failing", () => {
+      calls++;
+      return Promise.reject(new Error("boom"));
+    });
+    const failed = await t.lambda.send(
+      new lambda.InvokeCommand({ FunctionName: "failing", Payload: Buffer.from("{}") }),
+    );
+    expect(failed.FunctionError).to.equal("Unhandled");
+    expect(JSON.parse(Buffer.from(failed.Payload ?? new Uint8Array()).toString("utf8"))).to.include({
+      errorMessage: "boom",
+    });
+    const dry = await t.lambda.send(
+      new lambda.InvokeCommand({ FunctionName: "failing", InvocationType: "DryRun" }),
+    );
+    expect(dry.StatusCode).to.equal(204);
+    expect(calls).to.equal(1);
+    expect(t.sim.state.invocations().map((i) => i.outcome)).to.deep.equal(["failed"]);
+  });
+
   it("Lambda: Invoke Event (202, delivered in the background) and RequestResponse", async function () {
     if (!t.sim) this.skip();
     const received: unknown[] = [];
