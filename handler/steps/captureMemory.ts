@@ -120,13 +120,15 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
         record.facts.stop = { requestedAt: new Date().toISOString() };
         return done(sent.made ? "hibernation started" : "would hibernate", { reason: plan.reason });
       }
-      const sent = await ec2Mutation(context, "send the diagnostic interrupt (NMI)", (DryRun) =>
-        aws.ec2.sendDiagnosticInterrupt({ DryRun, InstanceId }),
-      );
-      if (!sent.made) {
+      if (context.settings.dryRun) {
+        await ec2Mutation(context, "send the diagnostic interrupt (NMI)", (DryRun) =>
+          aws.ec2.sendDiagnosticInterrupt({ DryRun, InstanceId }),
+        );
         record.facts.memory = { method: "nmi", reason: plan.reason };
         return done("would send NMI for a kdump", { graceMs: plan.graceMs });
       }
+      // Recorded before it is sent: a response resumed after a crash must wait for the dump, never interrupt
+      // it with a second NMI (at most once: a crash right before the call costs the memory, not the dump).
       memory = {
         method: "nmi",
         reason: plan.reason,
@@ -134,8 +136,8 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
         graceMs: plan.graceMs,
       };
       record.facts.memory = memory;
-      // Record the NMI before waiting: a resumed response must wait, not interrupt the dump again.
       await context.checkpoint();
+      await aws.ec2.sendDiagnosticInterrupt({ InstanceId });
     }
     if (memory.method !== "nmi") return done(`memory: ${memory.method}`);
     const graceMs = memory.graceMs ?? 0;

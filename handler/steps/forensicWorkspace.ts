@@ -233,8 +233,11 @@ async function detachFromInstance(
   const volumes = await describeVolumes(context, volumeIds);
   await Promise.all(
     volumes
+      // A volume already detaching (a resumed response) needs no second call.
       .filter((volume) =>
-        volume.Attachments?.some((attachment) => attachment.InstanceId === record.instanceId),
+        volume.Attachments?.some(
+          (attachment) => attachment.InstanceId === record.instanceId && attachment.State !== "detaching",
+        ),
       )
       .filter((volume) => !volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId))
       .map((volume) =>

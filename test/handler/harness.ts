@@ -3,6 +3,9 @@
 // settings, exactly as Lambda would build it. Timings are simulated: settings are scaled to the time scale.
 import { randomUUID } from "crypto";
 import type { AddressInfo, Server } from "net";
+import * as fs from "fs";
+import * as path from "path";
+import { Worker } from "worker_threads";
 
 import { DynamoDB } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
@@ -13,6 +16,42 @@ import type { IncidentRecord } from "../../handler/incidentRecord";
 import { incidentKey } from "../../handler/incidentRecord";
 
 export const FUNCTION_NAME = "ir-responder";
+
+/**
+ * One Lambda invocation of the SERIALIZED responder (what Pulumi uploads) in a worker thread, so a test can end
+ * it abruptly (worker.terminate()) the way Lambda ends a crashed or timed-out invocation: no finally blocks, no
+ * lease release, requests cut mid-flight.
+ */
+const INVOCATION_WORKER = `
+const { parentPort, workerData } = require("worker_threads");
+Object.assign(process.env, workerData.env);
+const { handler } = require(workerData.artifact);
+const deadline = Date.now() + workerData.invocationMs;
+handler(workerData.event, {
+  awsRequestId: workerData.requestId,
+  functionName: "${"ir-responder"}",
+  getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+}).then(
+  (outcome) => parentPort.postMessage({ outcome }),
+  (error) => parentPort.postMessage({ error: String(error) }),
+);
+`;
+
+let artifact: Promise<string> | undefined;
+
+/** createResponder as Pulumi serializes it, written where Node resolves the repository's node_modules. */
+function serializedResponder(): Promise<string> {
+  artifact ??= (async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const serialized = await pulumi.runtime.serializeFunction(createResponder, { isFactoryFunction: true });
+    const directory = path.join(__dirname, "..", "..", "node_modules", ".cache", "ir-handler-tests");
+    fs.mkdirSync(directory, { recursive: true });
+    const file = path.join(directory, `responder-${process.pid}.js`);
+    fs.writeFileSync(file, serialized.text);
+    return file;
+  })();
+  return artifact;
+}
 
 let dynamo: { server: Server; endpoint: string } | undefined;
 
@@ -84,6 +123,16 @@ export interface Harness {
     event: unknown,
     retries?: number,
   ): Promise<{ outcome: InvocationOutcome; attempts: number }>;
+  /**
+   * Runs one invocation in a worker thread and terminates it abruptly as soon as `crashWhen` holds for the
+   * incident record (polled): a crash at an arbitrary point after a given step was saved.
+   */
+  invokeAndCrash(
+    event: unknown,
+    requestId: string,
+    crashWhen: (record: IncidentRecord | undefined) => boolean,
+    instanceId: string,
+  ): Promise<"crashed" | "finished">;
   /** Wait until every self-continuation the handler sent has finished (transitively). */
   settle(): Promise<void>;
   readonly continuationOutcomes: (InvocationOutcome | Error)[];
@@ -258,6 +307,39 @@ function makeHarness(
         } catch (error) {
           if (attempt > retries) throw error;
         }
+      }
+    },
+    async invokeAndCrash(event, requestId, crashWhen, instanceId) {
+      const worker = new Worker(INVOCATION_WORKER, {
+        eval: true,
+        workerData: {
+          artifact: await serializedResponder(),
+          env: { ...process.env },
+          event,
+          requestId,
+          invocationMs,
+        },
+      });
+      let finished = false;
+      const ended = new Promise<void>((resolve) => {
+        worker.once("message", () => {
+          finished = true;
+          resolve();
+        });
+        worker.once("error", () => resolve());
+        worker.once("exit", () => resolve());
+      });
+      for (;;) {
+        if (finished) {
+          await worker.terminate();
+          return "finished";
+        }
+        if (crashWhen(await harness.record(instanceId))) {
+          await worker.terminate();
+          await ended;
+          return "crashed";
+        }
+        await new Promise((resolve) => setTimeout(resolve, 2));
       }
     },
     async settle() {

@@ -1,9 +1,11 @@
 // Resilience of the response: duplicates, repeats, crashes with retries, throttling, the time budget, dry run
 // and the snapshot-copies wait. Final state and the incident record are asserted; never log text.
+import { randomUUID } from "crypto";
+
 import { expect } from "chai";
 
 import type { FaultRule } from "../../drill/simulator";
-import type { IncidentRecord } from "../../handler/incidentRecord";
+import { STEP_NAMES, type IncidentRecord } from "../../handler/incidentRecord";
 import {
   callsNaming,
   completedRecord,
@@ -182,6 +184,46 @@ describe("handler resilience", function () {
         expect(interruption?.message).to.match(
           step === "isolateNetwork" ? /NOT YET ISOLATED/ : /Network: isolated/,
         );
+      });
+    }
+
+    for (const step of STEP_NAMES) {
+      it(`hard crash (invocation ended abruptly) right after ${step} is saved: the retry resumes, nothing twice`, async () => {
+        const { sim, world } = harness;
+        const created = sim.scenario.instance({
+          subnetId: world.subnetA,
+          imageId: world.kdumpImage,
+          instanceProfile: world.appProfile.arn,
+          dataVolumes: [{ sizeGiB: 4 }],
+        });
+        const event = sim.scenario.findingFor(created.instanceId, { severity: 8 });
+        const requestId = randomUUID();
+
+        const first = await harness.invokeAndCrash(
+          event,
+          requestId,
+          (record) => ["done", "failed", "skipped"].includes(record?.steps[step]?.status ?? ""),
+          created.instanceId,
+        );
+        // Lambda's retry of a crashed invocation carries the same request id.
+        const retry = await harness.invoke(event, { requestId });
+
+        // After the last step the worker may finish before the poll sees it; every other step is cut short.
+        if (step !== "report")
+          expect(first, "the invocation was ended before it finished").to.equal("crashed");
+        expect(["completed", "appended"]).to.include(retry.outcome);
+        const record = await completedRecord(harness, created.instanceId);
+        expectIsolated(harness, created.instanceId, world.isolationGroup);
+        expect(
+          callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt").length,
+          "NMI at most once",
+        ).to.be.at.most(1);
+        expectSnapshotsOf(harness, record, 2, true);
+        expect(launchesOf(harness, record, "forensic"), "one forensic instance").to.have.length(1);
+        expect(launchesOf(harness, record, "replacement"), "one replacement").to.have.length(1);
+        expectForensicWorkspace(harness, record, 2);
+        // Notifications are at-least-once: a crash between the publish and its record sends a second.
+        expect(notificationFor(harness, record.incidentId).length).to.be.within(1, 2);
       });
     }
 
