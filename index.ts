@@ -110,6 +110,8 @@ const detection = new Detection(
 // Memory capture needs instances prepared for it: running ones through SSM, new ones through the AMI pipeline.
 const kdump = new KdumpPreparation("ir-kdump", {
   prepareTagKey: config.kdumpPrepareTagKey,
+  rebootIfNeeded: config.kdumpRebootIfNeeded,
+  tagInstanceWhenReady: config.kdumpTagInstanceWhenReady,
   imagePipeline: config.kdumpImagePipeline,
   region: config.region,
   parentImage: config.workloadBaseAmiId,

@@ -52,6 +52,8 @@ export interface StackConfig {
   workloadBaseAmiId?: string;
   kdumpImagePipeline: boolean;
   kdumpPrepareTagKey: string;
+  kdumpRebootIfNeeded: boolean;
+  kdumpTagInstanceWhenReady: boolean;
   notificationEmail?: string;
   evidenceRetention: EvidenceRetention;
   evidenceKmsKeyArn?: string;
@@ -186,6 +188,8 @@ const KEYS = {
   workloadBaseAmiId: key(amiId),
   kdumpImagePipeline: key(flag, { default: false }),
   kdumpPrepareTagKey: key(tagKey, { default: "ir:prepare-kdump" }),
+  kdumpRebootIfNeeded: key(flag, { default: false }),
+  kdumpTagInstanceWhenReady: key(flag, { default: true }),
   notificationEmail: key(email),
   evidenceRetention: key(enums(["retain", "destroy"]), {
     default: "retain",
