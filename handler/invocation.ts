@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AwsClients } from "./awsClients";
-import { describeError } from "./errors";
+import { awsErrorCode, describeError } from "./errors";
 import {
   acceptFindingEvent,
   acceptLiveInstance,
@@ -148,9 +148,11 @@ async function resumeIncident(
 /** Snapshot-completion events name snapshots, not incidents: the incident tag on the snapshots says which. */
 async function incidentOfSnapshots(aws: AwsClients, snapshotIds: string[]): Promise<string | undefined> {
   if (snapshotIds.length === 0) return undefined;
-  const answer = await aws.ec2
-    .describeSnapshots({ SnapshotIds: snapshotIds })
-    .catch(() => ({ Snapshots: [] }));
+  const answer = await aws.ec2.describeSnapshots({ SnapshotIds: snapshotIds }).catch((error: unknown) => {
+    // Snapshots deleted since (not ours: ours are locked) mean "no incident"; anything else is a real error.
+    if (awsErrorCode(error) === "InvalidSnapshot.NotFound") return { Snapshots: [] };
+    throw error;
+  });
   for (const snapshot of answer.Snapshots ?? []) {
     const incidentId = tagsOf(snapshot.Tags)[TAG_INCIDENT];
     if (incidentId !== undefined) return incidentId;
@@ -167,6 +169,7 @@ async function respond(
   const { settings, aws, logger, store } = deps;
   let saving: Promise<void> = Promise.resolve();
   // Saves are chained: parallel steps finish at any time, and each write must carry the version the last one set.
+  // A failed save was already reported to the step that asked for it; the chain itself goes on.
   const save = (): Promise<void> => {
     saving = saving.catch(() => undefined).then(() => store.save(record, holder));
     return saving;

@@ -100,6 +100,15 @@ export async function runPipeline(
 ): Promise<PipelineOutcome> {
   const { record } = context;
   const started = new Map<StepName, Promise<void>>();
+  // Before giving an invocation up: keep what the other branches achieved (unless the lease is gone).
+  const saveBeforeGivingUp = async (error: unknown): Promise<void> => {
+    if (error instanceof IncidentLeaseLostError) return;
+    await save().catch((saveError: unknown) =>
+      logger.warn("progress not saved; the retry redoes the unsaved steps", {
+        error: describeError(saveError),
+      }),
+    );
+  };
 
   const runStep = async (step: WorkStep | "report", body: () => Promise<StepResult>): Promise<void> => {
     const previous = record.steps[step];
@@ -169,8 +178,7 @@ export async function runPipeline(
   ];
   const fatal = errors.find((error) => !(error instanceof TimeBudgetExhaustedError));
   if (fatal !== undefined) {
-    // Keep what the other branches achieved before giving the invocation up (unless the lease is gone).
-    if (!(fatal instanceof IncidentLeaseLostError)) await save().catch(() => undefined);
+    await saveBeforeGivingUp(fatal);
     return { kind: "failed", error: fatal };
   }
   if (errors.length > 0) return { kind: "budget-exhausted" };
@@ -187,7 +195,7 @@ export async function runPipeline(
     await runStep("report", () => report(context, true));
   } catch (error) {
     if (error instanceof TimeBudgetExhaustedError) return { kind: "budget-exhausted" };
-    if (!(error instanceof IncidentLeaseLostError)) await save().catch(() => undefined);
+    await saveBeforeGivingUp(error);
     return { kind: "failed", error };
   }
   return { kind: "completed" };
