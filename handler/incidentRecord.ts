@@ -102,6 +102,8 @@ export interface IncidentFacts {
   instance?: InstanceFacts;
   isolationGroups?: Record<string, SecurityGroupPair>;
   autoScalingGroupName?: string;
+  /** False when the instance cannot shut down to "stop" (instance-store root, one-time Spot). */
+  shutdownBehaviorStop?: boolean;
   targetRegistrations?: TargetRegistration[];
   originalInstanceProfileArn?: string;
   revokedRoleNames?: string[];
@@ -113,7 +115,14 @@ export interface IncidentFacts {
     graceMs?: number;
     poweredOff?: boolean;
   };
-  stop?: { requestedAt?: string; forcedAt?: string; finalState?: string; reason?: string };
+  stop?: {
+    requestedAt?: string;
+    forcedAt?: string;
+    finalState?: string;
+    reason?: string;
+    /** Stop protection (DisableApiStop) found on and turned off, to stop the instance for the evidence. */
+    stopProtectionRemoved?: boolean;
+  };
   snapshots?: { volumeId: string; snapshotId: string; locked?: boolean }[];
   forensic?: { instanceId?: string; subnetId: string; availabilityZone: string; clientToken: string };
   attachments?: { volumeId: string; source: "original" | "copy"; fromSnapshotId?: string; device: string }[];

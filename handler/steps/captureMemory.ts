@@ -15,6 +15,8 @@ export interface MemoryCaptureInputs {
   readonly kdumpReady: boolean;
   readonly hibernationConfigured: boolean;
   readonly rootDeviceType: string;
+  /** False when an OS power-off would terminate the instance (shutdown behaviour not "stop"). */
+  readonly powerOffStops: boolean;
 }
 
 export type MemoryCapturePlan =
@@ -52,6 +54,8 @@ export function planMemoryCapture(
     reasons.push(`not kdump-ready (no ${TAG_KDUMP_READY}=true on the instance or its AMI)`);
   else if (inputs.rootDeviceType !== "ebs")
     reasons.push("instance-store root: a kdump power-off would terminate it");
+  else if (!inputs.powerOffStops)
+    reasons.push("shutdown behaviour is not stop (one-time Spot): a kdump power-off would terminate it");
   if (reasons.length === 0) {
     return { method: "nmi", graceMs: memoryGraceMs(inputs.memoryMiB, settings), reason: "NMI to kdump" };
   }
@@ -89,6 +93,7 @@ async function gatherInputs(context: ResponseContext, instance: InstanceFacts): 
     ].includes(TRUE_VALUE),
     hibernationConfigured: instance.hibernationConfigured,
     rootDeviceType: instance.rootDeviceType,
+    powerOffStops: context.record.facts.shutdownBehaviorStop !== false,
   };
 }
 

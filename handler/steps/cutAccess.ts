@@ -33,6 +33,12 @@ export function instanceProfileNameOf(arn: string): string {
   return arn.split("/").pop() ?? arn;
 }
 
+const SPOT_SHUTDOWN_REFUSALS = [
+  "UnsupportedOperation",
+  "InvalidParameterCombination",
+  "UnsupportedInstanceAttribute",
+];
+
 /** Which instance attribute changes are possible (pure): instance-store roots cannot shut down to "stop". */
 export function attributeChanges(instance: InstanceFacts): {
   shutdownToStop: boolean;
@@ -231,8 +237,17 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
             InstanceId,
             InstanceInitiatedShutdownBehavior: { Value: "stop" },
           }),
+        ).then(
+          () => (record.facts.shutdownBehaviorStop = true),
+          (error: unknown) => {
+            // One-time Spot instances cannot shut down to "stop": recorded, so no NMI makes kdump's power-off
+            // terminate the instance (the memory capture step reads this).
+            if (instance.instanceLifecycle !== "spot" || !isAlreadyDone(error, SPOT_SHUTDOWN_REFUSALS))
+              throw error;
+            record.facts.shutdownBehaviorStop = false;
+          },
         )
-      : Promise.resolve(),
+      : Promise.resolve((record.facts.shutdownBehaviorStop = false)),
     changes.volumesToKeep.length > 0
       ? ec2Mutation(context, "keep volumes on termination", (DryRun) =>
           ec2.modifyInstanceAttribute({
@@ -250,7 +265,9 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
       ec2.modifyInstanceMetadataOptions({ DryRun, InstanceId, HttpEndpoint: "disabled" }),
     ),
   ]);
-  return `protected${changes.shutdownToStop ? "" : " (instance-store root: shutdown behaviour unchanged)"}`;
+  return record.facts.shutdownBehaviorStop === false
+    ? "protected (shutdown behaviour stays terminate)"
+    : "protected";
 }
 
 async function tagInstance(context: ResponseContext): Promise<string> {

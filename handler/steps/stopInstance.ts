@@ -87,6 +87,12 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
         try {
           await aws.ec2.stopInstances({ InstanceIds: [InstanceId] });
         } catch (error) {
+          if (awsErrorCode(error) === "OperationNotPermitted" && stop.stopProtectionRemoved !== true) {
+            // Stop protection (DisableApiStop), possibly set by the intruder: evidence needs a quiet disk.
+            await aws.ec2.modifyInstanceAttribute({ InstanceId, DisableApiStop: { Value: false } });
+            stop.stopProtectionRemoved = true;
+            break; // plan again: the next round sends the stop
+          }
           if (isControlFlow(error) || !CANNOT_STOP.includes(awsErrorCode(error) ?? "")) throw error;
           stop.reason = `cannot be stopped (${describeError(error)}); stays running, isolated`;
           stop.finalState = state;

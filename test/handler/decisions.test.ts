@@ -91,6 +91,7 @@ describe("handler: pure decisions", () => {
       kdumpReady: true,
       hibernationConfigured: false,
       rootDeviceType: "ebs",
+      powerOffStops: true,
       ...overrides,
     });
     it("grace = base + per GiB of memory", () => {
@@ -105,6 +106,7 @@ describe("handler: pure decisions", () => {
       ["not kdump-ready", { kdumpReady: false }, "none", /not kdump-ready/],
       ["instance-store root", { rootDeviceType: "instance-store" }, "none", /instance-store/],
       ["already stopped", { state: "stopped" }, "none", /stopped/],
+      ["one-time Spot (power-off would terminate)", { powerOffStops: false }, "none", /one-time Spot/],
       [
         "Graviton with hibernation",
         { architectures: ["arm64"], hibernationConfigured: true },

@@ -254,6 +254,46 @@ describe("handler scenarios (simulator + dynalite)", function () {
     expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.deep.equal([]);
   });
 
+  it("one-time Spot: AWS refuses the stop; it stays running, isolated; the workstation gets snapshot copies", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      imageId: world.plainImage,
+      market: "spot-one-time",
+    });
+
+    const record = await respond(created.instanceId);
+
+    expect(sim.state.instance(created.instanceId)!.state).to.equal("running");
+    expectIsolated(harness, created.instanceId, world.isolationGroup);
+    expect(record.steps.stopInstance?.status).to.equal("skipped");
+    expect(record.facts.stop?.reason).to.match(/cannot be stopped/);
+    expectSnapshotsOf(harness, record, 1, true);
+    expectForensicWorkspace(harness, record, 1);
+    expect(record.facts.attachments?.[0]?.source).to.equal("copy");
+    expect(
+      sim.state.volume(created.volumeIds[0]!)!.attachment?.instanceId,
+      "the root stays on the running instance",
+    ).to.equal(created.instanceId);
+  });
+
+  it("stop protection (DisableApiStop) on the instance: turned off, then stopped", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.plainImage });
+    const { EC2 } = await import("@aws-sdk/client-ec2");
+    const ec2 = new EC2({
+      region: sim.region,
+      endpoint: sim.endpoint,
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    await ec2.modifyInstanceAttribute({ InstanceId: created.instanceId, DisableApiStop: { Value: true } });
+
+    const record = await respond(created.instanceId);
+
+    expect(record.facts.stop?.stopProtectionRemoved).to.equal(true);
+    expect(sim.state.instance(created.instanceId)!.state).to.equal("stopped");
+  });
+
   it("already stopped: no NMI, no stop call, snapshots and the workstation as usual", async () => {
     const { sim, world } = harness;
     const created = sim.scenario.instance({
