@@ -2,6 +2,8 @@ import type { InstanceFinding } from "./findingEvent";
 
 /** The steps of a response, in the order a reader meets them in DESIGN.md. */
 export const STEP_NAMES = [
+  "acceptEvent",
+  "claimIncident",
   "isolateNetwork",
   "cutAccess",
   "captureEvidence",

@@ -44,7 +44,7 @@ export class IncidentStore {
   async claim(
     finding: InstanceFinding,
     pk: string,
-    start: { rawFinding: string; instance: InstanceFacts; dryRun: boolean },
+    start: { rawFinding: string; instance: InstanceFacts; dryRun: boolean; steps: IncidentRecord["steps"] },
     holder: LeaseHolder,
   ): Promise<ClaimResult> {
     const now = new Date(holder.now);
@@ -63,7 +63,7 @@ export class IncidentStore {
       leaseOwner: holder.owner,
       leaseExpiresAt: holder.expiresAt,
       continuations: 0,
-      steps: {},
+      steps: start.steps,
       // The description taken at acceptance, before any change: it holds the ENIs' original groups.
       facts: { instance: start.instance },
     };

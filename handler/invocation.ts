@@ -2,8 +2,6 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AwsClients } from "./awsClients";
 import { awsErrorCode, describeError } from "./errors";
 import {
-  acceptFindingEvent,
-  acceptLiveInstance,
   isContinuationEvent,
   isSnapshotCompletionEvent,
   looksLikeFindingEvent,
@@ -12,8 +10,10 @@ import {
 } from "./findingEvent";
 import { incidentKey, instanceIdOfIncident, type IncidentRecord } from "./incidentRecord";
 import type { ClaimResult, IncidentStore, LeaseHolder } from "./incidentStore";
-import { describeInstance, instanceFactsOf, tagsOf } from "./instanceDescription";
+import { tagsOf } from "./instanceDescription";
 import { remainingSteps, runPipeline } from "./pipeline";
+import { acceptEvent } from "./steps/acceptEvent";
+import { claimIncident } from "./steps/claimIncident";
 import { interruptionNotification } from "./steps/report";
 import { TimeBudget, type ResponseContext } from "./responseContext";
 import type { Settings } from "./settings";
@@ -73,31 +73,16 @@ export async function handleEvent(
     const incidentId = await incidentOfSnapshots(deps.aws, snapshotIdsOf(event));
     claim = incidentId === undefined ? undefined : await resumeIncident(deps, incidentId, holder());
   } else if (looksLikeFindingEvent(event)) {
-    const accepted = acceptFindingEvent(event, deps.settings);
+    const accepted = await acceptEvent(event, deps.settings, deps.aws);
     if (!accepted.accepted) return rejected(logger, accepted.reason, accepted.detail);
     logger.appendKeys({ instanceId: accepted.finding.instanceId, findingId: accepted.finding.findingId });
-    const instance = await describeInstance(deps.aws, accepted.finding.instanceId);
-    const live = acceptLiveInstance(
-      accepted.finding,
-      instance === undefined
-        ? undefined
-        : { state: instance.State?.Name ?? "unknown", tags: tagsOf(instance.Tags) },
-      deps.settings.exclusionTag,
-    );
-    if (!live.accepted || instance === undefined)
-      return rejected(
-        logger,
-        live.accepted ? "instance-gone" : live.reason,
-        live.accepted ? "" : live.detail,
-      );
-    claim = await deps.store.claim(
-      live.finding,
-      recordKey(deps.settings, live.finding.instanceId),
-      {
-        rawFinding: JSON.stringify(event),
-        instance: instanceFactsOf(instance),
-        dryRun: deps.settings.dryRun,
-      },
+    const pk = recordKey(deps.settings, accepted.finding.instanceId);
+    claim = await claimIncident(
+      deps.store,
+      pk,
+      accepted,
+      JSON.stringify(event),
+      deps.settings.dryRun,
       holder(),
     );
   } else {

@@ -20,7 +20,8 @@ import { snapshotVolumes } from "./steps/snapshotVolumes";
 import { stopInstance } from "./steps/stopInstance";
 import type { StepResult } from "./steps/stepResult";
 
-type WorkStep = Exclude<StepName, "report">;
+/** The steps the pipeline runs; acceptance and claim happen before the record exists (invocation.ts). */
+type WorkStep = Exclude<StepName, "acceptEvent" | "claimIncident" | "report">;
 
 /**
  * What each step waits for. Containment comes first and alone: nothing may compete with it for EC2's request
@@ -30,7 +31,7 @@ type WorkStep = Exclude<StepName, "report">;
  * Auto Scaling group (a stopped member would be terminated); stop waits for memory (a stop would end the dump);
  * snapshots wait for the stop (a quiet disk); the attach needs both the snapshots and the workstation.
  */
-export const STEP_DEPENDENCIES: Readonly<Record<WorkStep, readonly StepName[]>> = {
+export const STEP_DEPENDENCIES: Readonly<Record<WorkStep, readonly WorkStep[]>> = {
   isolateNetwork: [],
   cutAccess: ["isolateNetwork"],
   captureEvidence: ["isolateNetwork"],
@@ -75,7 +76,7 @@ export function remainingSteps(steps: IncidentRecord["steps"]): WorkStep[] {
   const order: WorkStep[] = [];
   const visit = (step: WorkStep) => {
     if (order.includes(step)) return;
-    for (const dependency of STEP_DEPENDENCIES[step]) if (dependency !== "report") visit(dependency);
+    STEP_DEPENDENCIES[step].forEach(visit);
     order.push(step);
   };
   (Object.keys(STEP_DEPENDENCIES) as WorkStep[]).forEach(visit);
@@ -164,7 +165,7 @@ export async function runPipeline(
     let promise = started.get(step);
     if (promise === undefined) {
       promise = (async () => {
-        await Promise.all(STEP_DEPENDENCIES[step].map((dependency) => run(dependency as WorkStep)));
+        await Promise.all(STEP_DEPENDENCIES[step].map(run));
         await runStep(step, () => STEP_FUNCTIONS[step](context));
       })();
       started.set(step, promise);

@@ -38,10 +38,12 @@ export function timelineOf(record: Pick<IncidentRecord, "steps">): TimelineEntry
 export function milestones(
   record: Pick<IncidentRecord, "steps" | "createdAt">,
 ): Record<string, number | undefined> {
+  // From the moment the handler received the finding (the claim time for records made before acceptance was timed).
+  const origin = Date.parse(record.steps.acceptEvent?.startedAt ?? record.createdAt);
   const since = (step: StepName) => {
     const entry = record.steps[step];
     if (entry?.endedAt === undefined || entry.status !== "done") return undefined;
-    return (Date.parse(entry.endedAt) - Date.parse(record.createdAt)) / 1000;
+    return (Date.parse(entry.endedAt) - origin) / 1000;
   };
   return {
     isolated: since("isolateNetwork"),

@@ -171,7 +171,7 @@ describe("handler: pure decisions", () => {
       expect(order[0]).to.equal("isolateNetwork");
       for (const [step, dependencies] of Object.entries(STEP_DEPENDENCIES)) {
         for (const dependency of dependencies) {
-          expect(order.indexOf(dependency as never), `${dependency} before ${step}`).to.be.lessThan(
+          expect(order.indexOf(dependency), `${dependency} before ${step}`).to.be.lessThan(
             order.indexOf(step as never),
           );
         }
