@@ -18,7 +18,7 @@ import { detachMembers, launchReplacement } from "../lifecycle/autoScaling";
 import { createAutoScalingGroup } from "../state/create";
 import type { AsgMember, AutoScalingGroup } from "../state/model";
 import { tagList, type World } from "../state/world";
-import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
+import { defineOperation, memberMustNotBeNull, QueryEndpoint, rateExceeded } from "../wire/queryProtocol";
 
 function launchTemplateOf(world: World, group: AutoScalingGroup) {
   const template = world.launchTemplates.get(group.launchTemplateId);
@@ -38,12 +38,8 @@ export function autoScalingEndpoint(world: World): QueryEndpoint {
     signingName: "autoscaling",
     flavor: "query",
     xmlNamespace: "http://autoscaling.amazonaws.com/doc/2011-01-01/",
-    missingParameter: (memberName) =>
-      new AwsError(
-        "ValidationError",
-        `1 validation error detected: Value null at '${memberName.charAt(0).toLowerCase()}${memberName.slice(1)}' failed to satisfy constraint: Member must not be null`,
-      ),
-    throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
+    missingParameter: memberMustNotBeNull,
+    throttlingError: rateExceeded,
     operations: {
       CreateAutoScalingGroup: defineOperation<CreateAutoScalingGroupType, void>(
         CreateAutoScalingGroup$,

@@ -23,7 +23,7 @@ import { deregisterTarget, registerTarget, targetHealth } from "../lifecycle/tar
 import { createTargetGroup } from "../state/create";
 import type { TargetGroup } from "../state/model";
 import type { World } from "../state/world";
-import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
+import { defineOperation, memberMustNotBeNull, QueryEndpoint, rateExceeded } from "../wire/queryProtocol";
 
 /** A target group as DescribeTargetGroups shows it (the health-check settings are ELBv2's defaults). */
 function renderTargetGroup(g: TargetGroup): ElbTargetGroup {
@@ -58,12 +58,8 @@ export function elbv2Endpoint(world: World): QueryEndpoint {
     signingName: "elasticloadbalancing",
     flavor: "query",
     xmlNamespace: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
-    missingParameter: (memberName) =>
-      new AwsError(
-        "ValidationError",
-        `1 validation error detected: Value null at '${memberName.charAt(0).toLowerCase()}${memberName.slice(1)}' failed to satisfy constraint: Member must not be null`,
-      ),
-    throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
+    missingParameter: memberMustNotBeNull,
+    throttlingError: rateExceeded,
     operations: {
       DescribeTargetGroups: defineOperation<DescribeTargetGroupsInput, DescribeTargetGroupsOutput>(
         DescribeTargetGroups$,

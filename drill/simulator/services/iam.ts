@@ -15,16 +15,41 @@ import {
   type GetInstanceProfileResponse,
   type GetRolePolicyRequest,
   type GetRolePolicyResponse,
+  type InstanceProfile as IamInstanceProfile,
+  type Role as IamRole,
   type PutRolePolicyRequest,
 } from "@aws-sdk/client-iam";
 import { AwsError } from "../errors";
 import { createInstanceProfile, createRole } from "../state/create";
-import type { Role } from "../state/model";
+import type { InstanceProfile, Role } from "../state/model";
 import type { World } from "../state/world";
-import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
+import { defineOperation, memberMustNotBeNull, QueryEndpoint, rateExceeded } from "../wire/queryProtocol";
 
 const noSuchRole = (name: string): AwsError =>
   new AwsError("NoSuchEntity", `The role with name ${name} cannot be found.`, 404);
+
+function renderRole(role: Role): IamRole {
+  return {
+    RoleName: role.roleName,
+    RoleId: role.roleId,
+    Arn: role.arn,
+    Path: role.path,
+    CreateDate: new Date(role.createDate),
+    // IAM returns policy documents URL-encoded (RFC 3986).
+    AssumeRolePolicyDocument: encodeURIComponent(role.assumeRolePolicyDocument),
+  };
+}
+
+function renderInstanceProfile(profile: InstanceProfile, roles: Role[]): IamInstanceProfile {
+  return {
+    InstanceProfileName: profile.instanceProfileName,
+    InstanceProfileId: profile.instanceProfileId,
+    Arn: profile.arn,
+    Path: profile.path,
+    CreateDate: new Date(profile.createDate),
+    Roles: roles.map(renderRole),
+  };
+}
 
 export function iamEndpoint(world: World): QueryEndpoint {
   const role = (name: string): Role => {
@@ -36,12 +61,8 @@ export function iamEndpoint(world: World): QueryEndpoint {
     signingName: "iam",
     flavor: "query",
     xmlNamespace: "https://iam.amazonaws.com/doc/2010-05-08/",
-    missingParameter: (memberName) =>
-      new AwsError(
-        "ValidationError",
-        `1 validation error detected: Value null at '${memberName.charAt(0).toLowerCase()}${memberName.slice(1)}' failed to satisfy constraint: Member must not be null`,
-      ),
-    throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
+    missingParameter: memberMustNotBeNull,
+    throttlingError: rateExceeded,
     operations: {
       CreateRole: defineOperation<CreateRoleRequest, CreateRoleResponse>(
         CreateRole$,
@@ -61,16 +82,7 @@ export function iamEndpoint(world: World): QueryEndpoint {
             path: input.Path,
             assumeRolePolicyDocument: input.AssumeRolePolicyDocument,
           });
-          return {
-            Role: {
-              RoleName: role.roleName,
-              RoleId: role.roleId,
-              Arn: role.arn,
-              Path: role.path,
-              CreateDate: new Date(role.createDate),
-              AssumeRolePolicyDocument: encodeURIComponent(role.assumeRolePolicyDocument),
-            },
-          };
+          return { Role: renderRole(role) };
         },
       ),
 
@@ -83,16 +95,7 @@ export function iamEndpoint(world: World): QueryEndpoint {
             throw new AwsError("EntityAlreadyExists", `Instance Profile ${name} already exists.`, 409);
           }
           const profile = createInstanceProfile(world, { name, path: input.Path });
-          return {
-            InstanceProfile: {
-              InstanceProfileName: profile.instanceProfileName,
-              InstanceProfileId: profile.instanceProfileId,
-              Arn: profile.arn,
-              Path: profile.path,
-              CreateDate: new Date(profile.createDate),
-              Roles: [],
-            },
-          };
+          return { InstanceProfile: renderInstanceProfile(profile, []) };
         },
       ),
 
@@ -123,26 +126,7 @@ export function iamEndpoint(world: World): QueryEndpoint {
           const name = input.InstanceProfileName ?? "";
           const profile = world.instanceProfiles.get(name);
           if (!profile) throw new AwsError("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404);
-          return {
-            InstanceProfile: {
-              InstanceProfileName: profile.instanceProfileName,
-              InstanceProfileId: profile.instanceProfileId,
-              Arn: profile.arn,
-              Path: profile.path,
-              CreateDate: new Date(profile.createDate),
-              Roles: profile.roleNames.map((roleName) => {
-                const r = role(roleName);
-                return {
-                  RoleName: r.roleName,
-                  RoleId: r.roleId,
-                  Arn: r.arn,
-                  Path: r.path,
-                  CreateDate: new Date(r.createDate),
-                  AssumeRolePolicyDocument: encodeURIComponent(r.assumeRolePolicyDocument),
-                };
-              }),
-            },
-          };
+          return { InstanceProfile: renderInstanceProfile(profile, profile.roleNames.map(role)) };
         },
       ),
 

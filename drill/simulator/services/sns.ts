@@ -10,7 +10,7 @@ import {
 import { randomUUID } from "node:crypto";
 import { AwsError } from "../errors";
 import type { World } from "../state/world";
-import { defineOperation, QueryEndpoint } from "../wire/queryProtocol";
+import { defineOperation, QueryEndpoint, rateExceeded } from "../wire/queryProtocol";
 
 const MAX_MESSAGE_BYTES = 262_144;
 
@@ -20,7 +20,7 @@ export function snsEndpoint(world: World): QueryEndpoint {
     flavor: "query",
     xmlNamespace: "http://sns.amazonaws.com/doc/2010-03-31/",
     missingParameter: (memberName) => new AwsError("InvalidParameter", `Invalid parameter: ${memberName}`),
-    throttlingError: () => new AwsError("Throttling", "Rate exceeded", 400),
+    throttlingError: rateExceeded,
     operations: {
       // CreateTopic is idempotent in SNS: the same name answers the same ARN.
       CreateTopic: defineOperation<CreateTopicInput, CreateTopicResponse>(

@@ -54,6 +54,18 @@ export interface QueryServiceConfig {
   throttlingError(): AwsError;
 }
 
+/** How Auto Scaling, ELBv2 and IAM answer a missing required member (Smithy/Coral validation). */
+export function memberMustNotBeNull(memberName: string): AwsError {
+  const wireName = `${memberName.charAt(0).toLowerCase()}${memberName.slice(1)}`;
+  return new AwsError(
+    "ValidationError",
+    `1 validation error detected: Value null at '${wireName}' failed to satisfy constraint: Member must not be null`,
+  );
+}
+
+/** The awsQuery services' throttling answer. */
+export const rateExceeded = (): AwsError => new AwsError("Throttling", "Rate exceeded", 400);
+
 export class DryRunSucceeded extends AwsError {
   constructor() {
     super("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
