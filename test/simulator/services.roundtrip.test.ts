@@ -349,6 +349,24 @@ describe("simulator Auto Scaling, ELBv2, IAM, SNS, S3, Lambda round trips (real 
     expect(dry.StatusCode).to.equal(204);
     expect(calls).to.equal(1);
     expect(t.sim.state.invocations().map((i) => i.outcome)).to.deep.equal(["failed"]);
+    // Faults reach Lambda like any service: restJson1 error, nothing invoked.
+    t.sim.faults.add({
+      service: "lambda",
+      action: "Invoke",
+      fault: { type: "error", code: "ServiceException", httpStatus: 500 },
+      count: 1,
+    });
+    expect(
+      await errorCodeOf(
+        t.lambda.send(new lambda.InvokeCommand({ FunctionName: "failing", InvocationType: "Event" })),
+      ),
+    ).to.equal("ServiceException");
+    expect(calls).to.equal(1);
+    expect(t.sim.calls.at(-1)).to.include({
+      service: "lambda",
+      action: "Invoke",
+      errorCode: "ServiceException",
+    });
   });
 
   it("Lambda: Invoke Event (202, delivered in the background) and RequestResponse", async function () {
