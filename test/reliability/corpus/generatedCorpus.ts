@@ -1,0 +1,240 @@
+// Hostile inputs that cannot live in JSON files: megabyte strings, nesting tens of thousands deep, and values JSON
+// cannot carry (undefined, functions, symbols, BigInt, NaN, circular references, class instances). Lambda only
+// ever hands the handler parsed JSON, so the non-JSON values test robustness beyond what Lambda can deliver.
+import type { CaseExpectation, KnownDefect } from "./corpusCase";
+
+export interface GeneratedCase {
+  readonly name: string;
+  /** Builds the event from a JSON copy of the live finding (mutable). */
+  readonly build: (liveFinding: () => Record<string, unknown>) => unknown;
+  readonly expect: CaseExpectation;
+  readonly knownDefect?: KnownDefect;
+}
+
+/** One mebibyte of text: four times what EventBridge accepts as a whole event. */
+const MEBIBYTE = 1 << 20;
+
+const ECHOES_INPUT: KnownDefect = {
+  defect: "the rejection detail repeats the hostile value in full (a 1 MiB log line per event)",
+  currently: { outcome: "rejected", detailEchoesInput: true },
+};
+
+const RAW_FINDING_SERIALIZED: KnownDefect = {
+  defect: "the claim stores JSON.stringify(event): a value it cannot serialize makes the handler throw",
+  currently: { outcome: "threw" },
+};
+
+/** `depth` arrays nested in one another. */
+export function nestedArrays(depth: number): unknown {
+  let value: unknown = [];
+  for (let level = 0; level < depth; level += 1) value = [value];
+  return value;
+}
+
+/** `depth` objects nested under "a". */
+export function nestedObjects(depth: number): unknown {
+  let value: unknown = {};
+  for (let level = 0; level < depth; level += 1) value = { a: value };
+  return value;
+}
+
+type Finding = Record<string, unknown> & {
+  detail: Record<string, unknown> & {
+    resource: Record<string, unknown> & { instanceDetails: Record<string, unknown> };
+    service: Record<string, unknown>;
+  };
+};
+
+function patched(liveFinding: () => Record<string, unknown>, change: (finding: Finding) => void): unknown {
+  const finding = liveFinding() as Finding;
+  change(finding);
+  return finding;
+}
+
+export const GENERATED_CASES: readonly GeneratedCase[] = [
+  // Huge strings.
+  {
+    name: "a 1 MiB instance id",
+    build: (live) =>
+      patched(live, (f) => (f.detail.resource.instanceDetails.instanceId = `i-${"0".repeat(MEBIBYTE)}`)),
+    expect: { reason: "malformed-finding" },
+    knownDefect: ECHOES_INPUT,
+  },
+  {
+    name: "a 1 MiB source",
+    build: (live) => patched(live, (f) => (f.source = `aws.guardduty${"x".repeat(MEBIBYTE)}`)),
+    expect: { reason: "not-a-finding-event" },
+    knownDefect: ECHOES_INPUT,
+  },
+  {
+    name: "a 1 MiB detail-type",
+    build: (live) => patched(live, (f) => (f["detail-type"] = "GuardDuty Finding".repeat(MEBIBYTE / 16))),
+    expect: { reason: "unknown-event" },
+  },
+  {
+    name: "a 1 MiB region",
+    build: (live) => patched(live, (f) => (f.detail.region = "eu-central-1".repeat(MEBIBYTE / 12))),
+    expect: { reason: "other-region" },
+    knownDefect: ECHOES_INPUT,
+  },
+  {
+    name: "a 1 MiB account id of digits",
+    build: (live) => patched(live, (f) => (f.detail.accountId = "1".repeat(MEBIBYTE))),
+    expect: { reason: "malformed-finding" },
+    knownDefect: ECHOES_INPUT,
+  },
+  {
+    name: "a 1 MiB resource type",
+    build: (live) =>
+      patched(live, (f) => (f.detail.resource.resourceType = `Instance${" ".repeat(MEBIBYTE)}`)),
+    expect: { reason: "not-an-instance-finding" },
+    knownDefect: ECHOES_INPUT,
+  },
+  {
+    name: "100 000 tags, the exclusion tag last",
+    build: (live) =>
+      patched(live, (f) => {
+        const tags = Array.from({ length: 100_000 }, (_, index) => ({ key: `k${index}`, value: "v" }));
+        f.detail.resource.instanceDetails.tags = [...tags, { key: "ir:exclude", value: "true" }];
+      }),
+    expect: { reason: "excluded-by-tag" },
+  },
+  {
+    name: "10 000 network interfaces in another account's finding",
+    build: (live) =>
+      patched(live, (f) => {
+        f.detail.accountId = "444455556666";
+        f.detail.resource.instanceDetails.networkInterfaces = Array.from({ length: 10_000 }, (_, index) => ({
+          networkInterfaceId: `eni-${index.toString(16).padStart(17, "0")}`,
+          securityGroups: [],
+        }));
+      }),
+    expect: { reason: "other-account" },
+  },
+  // Deep nesting.
+  {
+    name: "detail nested 100 000 arrays deep",
+    build: (live) => patched(live, (f) => (f.detail = nestedArrays(100_000) as Finding["detail"])),
+    expect: { reason: "not-an-instance-finding" },
+  },
+  {
+    name: "instanceDetails nested 100 000 objects deep",
+    build: (live) =>
+      patched(
+        live,
+        (f) => (f.detail.resource.instanceDetails = nestedObjects(100_000) as Record<string, unknown>),
+      ),
+    expect: { reason: "malformed-finding" },
+  },
+  {
+    name: "an unknown field nested 100 000 deep in another region's finding",
+    build: (live) =>
+      patched(live, (f) => {
+        f.detail.region = "ap-southeast-7";
+        f.detail.junk = nestedArrays(100_000);
+      }),
+    expect: { reason: "other-region" },
+  },
+  // Values JSON cannot carry.
+  {
+    name: "undefined source",
+    build: (live) => patched(live, (f) => (f.source = undefined)),
+    expect: { reason: "unknown-event" },
+  },
+  {
+    name: "a function as the detail",
+    build: (live) => patched(live, (f) => ((f as Record<string, unknown>).detail = () => "Instance")),
+    expect: { reason: "not-an-instance-finding" },
+  },
+  {
+    name: "a symbol as the instance id",
+    build: (live) =>
+      patched(live, (f) => (f.detail.resource.instanceDetails.instanceId = Symbol("i-0123456789abcdef0"))),
+    expect: { reason: "malformed-finding" },
+  },
+  {
+    name: "a BigInt severity",
+    build: (live) => patched(live, (f) => (f.detail.severity = 8n)),
+    expect: { reason: "malformed-finding" },
+  },
+  {
+    name: "a NaN severity",
+    build: (live) => patched(live, (f) => (f.detail.severity = Number.NaN)),
+    expect: { reason: "malformed-finding" },
+  },
+  {
+    name: "a -Infinity severity",
+    build: (live) => patched(live, (f) => (f.detail.severity = Number.NEGATIVE_INFINITY)),
+    expect: { reason: "below-severity-threshold" },
+  },
+  {
+    name: "a Date as the account id",
+    build: (live) => patched(live, (f) => (f.detail.accountId = new Date())),
+    expect: { reason: "malformed-finding" },
+  },
+  {
+    name: "a Map as the detail",
+    build: (live) =>
+      patched(
+        live,
+        (f) =>
+          ((f as Record<string, unknown>).detail = new Map([["resource", { resourceType: "Instance" }]])),
+      ),
+    expect: { reason: "not-an-instance-finding" },
+  },
+  {
+    name: "a Buffer holding a finding",
+    build: (live) => Buffer.from(JSON.stringify(live())),
+    expect: { reason: "unknown-event" },
+  },
+  {
+    name: "a circular reference in place of instanceDetails' network interfaces, in a sample finding",
+    build: (live) =>
+      patched(live, (f) => {
+        const details = f.detail.resource.instanceDetails;
+        details.networkInterfaces = [details];
+        f.detail.service.additionalInfo = { sample: true };
+      }),
+    expect: { reason: "malformed-finding" },
+  },
+];
+
+/**
+ * Hostile payloads around an otherwise valid finding about a live instance: answering it or rejecting it are
+ * both acceptable, throwing is not (Lambda would retry it, then dead-letter it, and the instance would never be
+ * contained).
+ */
+export const VALID_BUT_HOSTILE_CASES: readonly GeneratedCase[] = [
+  {
+    name: "an unknown field nested 100 000 arrays deep",
+    build: (live) => patched(live, (f) => (f.detail.junk = nestedArrays(100_000))),
+    expect: {},
+    knownDefect: RAW_FINDING_SERIALIZED,
+  },
+  {
+    name: "a circular reference in an unknown field",
+    build: (live) =>
+      patched(live, (f) => {
+        f.detail.junk = f.detail;
+      }),
+    expect: {},
+    knownDefect: RAW_FINDING_SERIALIZED,
+  },
+  {
+    name: "a BigInt in an unknown field",
+    build: (live) => patched(live, (f) => (f.detail.junk = 1n)),
+    expect: {},
+    knownDefect: RAW_FINDING_SERIALIZED,
+  },
+  {
+    name: "a 200 KiB title (EventBridge's 256 KB event limit allows it)",
+    build: (live) => patched(live, (f) => (f.detail.title = "T".repeat(200 * 1024))),
+    expect: {},
+    knownDefect: {
+      defect:
+        "the incident record holds the title twice (rawFinding and finding.title): over DynamoDB's 400 KB item " +
+        "limit the claim fails with ValidationException, the handler throws and the instance is never contained",
+      currently: { outcome: "threw" },
+    },
+  },
+];

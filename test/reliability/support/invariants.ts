@@ -1,0 +1,101 @@
+// What must hold after any response, however many faults it met: read from the simulated account's final
+// state and the incident record, never from logs.
+import { expect } from "chai";
+
+import type { CreatedInstance } from "../../../drill/simulator";
+import type { IncidentRecord } from "../../../handler/incidentRecord";
+import { completedRecord, expectForensicWorkspace, expectNothingDestroyed } from "../../handler/assertions";
+import type { Harness } from "../../handler/harness";
+
+/** Actions that change nothing (by AWS's naming rule), so anything else counts as a mutation. */
+export function isReadOnlyAction(action: string): boolean {
+  return /^(Describe|Get|List|Head|Search)/.test(action);
+}
+
+export function instancesOfIncident(harness: Harness, incidentId: string, kind: "forensic" | "replacement") {
+  return harness.sim.state
+    .instances()
+    .filter(
+      (instance) =>
+        instance.tags.get("ir:incident") === incidentId && instance.tags.get("ir:responder-made") === kind,
+    );
+}
+
+export function snapshotsOfIncident(harness: Harness, incidentId: string) {
+  return harness.sim.state.snapshots().filter((snapshot) => snapshot.tags.get("ir:incident") === incidentId);
+}
+
+export interface ResponseChecks {
+  /** The quarantine profile the stack configured. */
+  readonly quarantineProfileArn: string;
+  /** Evidence reaches the workstation as the originals (default) or as copies made from the snapshots. */
+  readonly evidence?: "original" | "copy";
+  /** Snapshots of each volume: 1, unless a test pins a known defect's current behaviour. */
+  readonly snapshotsPerVolume?: number;
+}
+
+/**
+ * The response's end state: completed; every ENI in its VPC's isolation group; access cut; no evidence lost
+ * (every volume still exists and has exactly one snapshot of the incident); one forensic workstation with every
+ * volume; at most one replacement; the instance never terminated, nothing deleted.
+ */
+export async function expectCorrectResponse(
+  harness: Harness,
+  created: CreatedInstance,
+  checks: ResponseChecks,
+): Promise<IncidentRecord> {
+  const { sim } = harness;
+  const record = await completedRecord(harness, created.instanceId);
+
+  // Contained: each ENI sits in exactly its VPC's isolation group.
+  const pairs = record.facts.isolationGroups ?? {};
+  for (const eniId of created.networkInterfaceIds) {
+    const eni = sim.state.networkInterface(eniId);
+    expect(eni, eniId).to.not.equal(undefined);
+    expect(eni!.groupIds, `${eniId} groups`).to.deep.equal([pairs[eni!.vpcId]?.isolation]);
+  }
+
+  // Access cut.
+  const instance = sim.state.instance(created.instanceId)!;
+  expect(instance.disableApiTermination, "termination protection").to.equal(true);
+  expect(instance.metadataOptions.httpEndpoint, "instance metadata service").to.equal("disabled");
+  const association = sim.state
+    .iamInstanceProfileAssociations()
+    .find((candidate) => candidate.instanceId === created.instanceId && candidate.state !== "disassociated");
+  expect(association?.instanceProfileArn, "instance profile").to.equal(checks.quarantineProfileArn);
+
+  // Never terminated, nothing deleted.
+  expect(["running", "stopping", "stopped"], "instance state").to.include(instance.state);
+  expectNothingDestroyed(harness);
+
+  // No evidence lost, none duplicated: every volume exists and has exactly one snapshot of the incident.
+  const perVolume = checks.snapshotsPerVolume ?? 1;
+  const snapshots = snapshotsOfIncident(harness, record.incidentId);
+  for (const volumeId of created.volumeIds) {
+    const volume = sim.state.volume(volumeId);
+    expect(volume?.state, `volume ${volumeId}`).to.be.oneOf(["available", "in-use"]);
+    expect(
+      snapshots.filter((snapshot) => snapshot.volumeId === volumeId).length,
+      `snapshots of ${volumeId}`,
+    ).to.equal(perVolume);
+  }
+  expect(snapshots.length, "snapshots of the incident").to.equal(perVolume * created.volumeIds.length);
+  const recorded = record.facts.snapshots?.map((snapshot) => snapshot.snapshotId) ?? [];
+  expect(recorded.length, "recorded snapshots").to.equal(created.volumeIds.length);
+  const taken = new Set(snapshots.map((snapshot) => snapshot.snapshotId));
+  for (const snapshotId of recorded) expect(taken.has(snapshotId), `recorded ${snapshotId}`).to.equal(true);
+
+  // One workstation with every volume; at most one replacement.
+  expect(instancesOfIncident(harness, record.incidentId, "forensic"), "forensic instances").to.have.length(1);
+  expect(instancesOfIncident(harness, record.incidentId, "replacement").length, "replacements").to.be.at.most(
+    1,
+  );
+  expectForensicWorkspace(harness, record, created.volumeIds.length);
+  if ((checks.evidence ?? "original") === "original") {
+    for (const volumeId of created.volumeIds)
+      expect(sim.state.volume(volumeId)!.attachment?.instanceId, `${volumeId} on the workstation`).to.equal(
+        record.facts.forensic?.instanceId,
+      );
+  }
+  return record;
+}

@@ -1,0 +1,70 @@
+// Lambda's asynchronous invocation as EventBridge uses it: the event is delivered, and when the function throws
+// it is delivered again with the same request id after about one and then two minutes (simulated here), then
+// dead-lettered. The harness's own retry helper retries at once; these waits let AWS state move on between
+// attempts as it would (a kdump finishes, an instance stops), which is what a real retry meets.
+import { randomUUID } from "crypto";
+
+import type { InvocationOutcome } from "../../../handler";
+import type { Harness } from "../../handler/harness";
+
+/** Lambda's documented retry policy for asynchronous invocations: two retries, about 1 and 2 minutes apart. */
+export const LAMBDA_RETRY_DELAYS_MS: readonly number[] = [60_000, 120_000];
+
+export interface Delivery {
+  /** The last attempt's outcome, or undefined when every attempt threw (the event went to the DLQ). */
+  readonly outcome?: InvocationOutcome;
+  readonly attempts: number;
+  readonly errors: readonly Error[];
+  readonly deadLettered: boolean;
+}
+
+export interface DeliveryOptions {
+  /** Simulated ms before each retry (default: Lambda's). */
+  readonly retryDelaysMs?: readonly number[];
+  /** Wall ms each attempt gets (Lambda's remaining time); default: the harness's. */
+  readonly invocationMs?: number;
+}
+
+export async function deliverLikeLambda(
+  harness: Harness,
+  event: unknown,
+  options: DeliveryOptions = {},
+): Promise<Delivery> {
+  const retryDelaysMs = options.retryDelaysMs ?? LAMBDA_RETRY_DELAYS_MS;
+  const requestId = randomUUID();
+  const errors: Error[] = [];
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const outcome = await harness.invoke(event, { requestId, invocationMs: options.invocationMs });
+      return { outcome, attempts: attempt + 1, errors, deadLettered: false };
+    } catch (error) {
+      errors.push(error instanceof Error ? error : new Error(String(error)));
+      const delay = retryDelaysMs[attempt];
+      if (delay === undefined) return { attempts: attempt + 1, errors, deadLettered: true };
+      await harness.sim.sleep(delay);
+    }
+  }
+}
+
+/**
+ * Makes the simulator's Lambda deliver the responder's asynchronous self-invocations (continuations) the way
+ * Lambda does, retries included (the harness's own target runs them once). `settled()` waits for all of them,
+ * including continuations started by continuations.
+ */
+export function deliverContinuationsLikeLambda(
+  harness: Harness,
+  functionName: string,
+): { settled(): Promise<void> } {
+  const running = new Set<Promise<Delivery>>();
+  harness.sim.lambda.register(functionName, (payload) => {
+    const delivery = deliverLikeLambda(harness, payload);
+    running.add(delivery);
+    void delivery.finally(() => running.delete(delivery));
+    return Promise.resolve({ accepted: true });
+  });
+  return {
+    async settled() {
+      while (running.size > 0) await Promise.allSettled([...running]);
+    },
+  };
+}
