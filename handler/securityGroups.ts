@@ -183,38 +183,36 @@ export async function ensureOnDemandGroup(
     },
     desiredRules(role, context.settings.forensicSourceCidrs),
   );
+  type RuleCall = (input: {
+    DryRun?: boolean;
+    GroupId: string;
+    IpPermissions: IpPermission[];
+  }) => Promise<unknown>;
   // Revoke egress first: a new group comes with allow-all egress, which the isolation group must not keep.
-  if (changes.revokeEgress.length > 0) {
-    await ec2Mutation(context, `revoke egress of ${groupId}`, (DryRun) =>
-      ec2
-        .revokeSecurityGroupEgress({
-          DryRun,
-          GroupId: groupId,
-          IpPermissions: changes.revokeEgress.map(toPermission),
-        })
-        .catch(ignore(["InvalidPermission.NotFound"])),
-    );
-  }
-  if (changes.authorizeIngress.length > 0) {
-    await ec2Mutation(context, `authorize ingress of ${groupId}`, (DryRun) =>
-      ec2
-        .authorizeSecurityGroupIngress({
-          DryRun,
-          GroupId: groupId,
-          IpPermissions: changes.authorizeIngress.map(toPermission),
-        })
-        .catch(ignore(["InvalidPermission.Duplicate"])),
-    );
-  }
-  if (changes.authorizeEgress.length > 0) {
-    await ec2Mutation(context, `authorize egress of ${groupId}`, (DryRun) =>
-      ec2
-        .authorizeSecurityGroupEgress({
-          DryRun,
-          GroupId: groupId,
-          IpPermissions: changes.authorizeEgress.map(toPermission),
-        })
-        .catch(ignore(["InvalidPermission.Duplicate"])),
+  const operations: { what: string; rules: FlatRule[]; call: RuleCall; alreadySo: string }[] = [
+    {
+      what: "revoke egress",
+      rules: changes.revokeEgress,
+      call: (input) => ec2.revokeSecurityGroupEgress(input),
+      alreadySo: "InvalidPermission.NotFound",
+    },
+    {
+      what: "authorize ingress",
+      rules: changes.authorizeIngress,
+      call: (input) => ec2.authorizeSecurityGroupIngress(input),
+      alreadySo: "InvalidPermission.Duplicate",
+    },
+    {
+      what: "authorize egress",
+      rules: changes.authorizeEgress,
+      call: (input) => ec2.authorizeSecurityGroupEgress(input),
+      alreadySo: "InvalidPermission.Duplicate",
+    },
+  ];
+  for (const { what, rules, call, alreadySo } of operations) {
+    if (rules.length === 0) continue;
+    await ec2Mutation(context, `${what} of ${groupId}`, (DryRun) =>
+      call({ DryRun, GroupId: groupId, IpPermissions: rules.map(toPermission) }).catch(ignore([alreadySo])),
     );
   }
   return groupId;

@@ -8,6 +8,7 @@ import * as path from "path";
 import { Worker } from "worker_threads";
 
 import { DynamoDB } from "@aws-sdk/client-dynamodb";
+import { EC2 } from "@aws-sdk/client-ec2";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
 import { startSimulator, type SimulatorOptions, type Simulator } from "../../drill/simulator";
@@ -64,6 +65,15 @@ async function dynamoEndpoint(): Promise<string> {
   const port = (server.address() as AddressInfo).port;
   dynamo = { server, endpoint: `http://127.0.0.1:${port}` };
   return dynamo.endpoint;
+}
+
+/** An EC2 client acting as the account's own people or workload (not the responder): to set a scene. */
+export function workloadOwnerEc2(sim: Simulator): EC2 {
+  return new EC2({
+    region: sim.region,
+    endpoint: sim.endpoint,
+    credentials: { accessKeyId: "workload", secretAccessKey: "workload" },
+  });
 }
 
 export async function stopDynamo(): Promise<void> {

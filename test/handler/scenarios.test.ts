@@ -15,7 +15,7 @@ import {
   expectUntrackHopFirst,
   notificationFor,
 } from "./assertions";
-import { startHarness, stopDynamo, type Harness } from "./harness";
+import { startHarness, stopDynamo, workloadOwnerEc2, type Harness } from "./harness";
 
 describe("handler scenarios (simulator + dynalite)", function () {
   this.timeout(60_000);
@@ -280,12 +280,7 @@ describe("handler scenarios (simulator + dynalite)", function () {
   it("stop protection (DisableApiStop) on the instance: turned off, then stopped", async () => {
     const { sim, world } = harness;
     const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.plainImage });
-    const { EC2 } = await import("@aws-sdk/client-ec2");
-    const ec2 = new EC2({
-      region: sim.region,
-      endpoint: sim.endpoint,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    const ec2 = workloadOwnerEc2(sim);
     await ec2.modifyInstanceAttribute({ InstanceId: created.instanceId, DisableApiStop: { Value: true } });
 
     const record = await respond(created.instanceId);
@@ -316,12 +311,7 @@ describe("handler scenarios (simulator + dynalite)", function () {
     const { sim, world } = harness;
     const created = sim.scenario.instance({ subnetId: world.subnetA });
     const event = sim.scenario.findingFor(created.instanceId, { severity: 8 });
-    const terminate = await import("@aws-sdk/client-ec2");
-    const ec2 = new terminate.EC2({
-      region: sim.region,
-      endpoint: sim.endpoint,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    const ec2 = workloadOwnerEc2(sim);
     await ec2.terminateInstances({ InstanceIds: [created.instanceId] }); // the workload's own doing, not ours
     workloadTerminated.push(created.instanceId);
     await sim.sleep(120_000);
@@ -381,12 +371,7 @@ describe("handler scenarios (simulator + dynalite)", function () {
 
     const later = sim.scenario.instance({ subnetId: world.subnetA });
     const event = sim.scenario.findingFor(later.instanceId, { severity: 8 });
-    const { EC2 } = await import("@aws-sdk/client-ec2");
-    const ec2 = new EC2({
-      region: sim.region,
-      endpoint: sim.endpoint,
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    });
+    const ec2 = workloadOwnerEc2(sim);
     await ec2.createTags({ Resources: [later.instanceId], Tags: [{ Key: "ir:exclude", Value: "true" }] });
     const mark = sim.calls.length;
     const fromLive = await harness.invoke(event);
