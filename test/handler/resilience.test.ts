@@ -450,6 +450,33 @@ describe("handler resilience", function () {
       expectIsolated(harness, created.instanceId, world.isolationGroup);
     });
 
+    it("dry run in an unknown VPC: the on-demand groups are only checked (DryRun), never created", async () => {
+      const dry = await harness.withSettings({ DRY_RUN: "true" });
+      const { sim } = dry;
+      const vpc = sim.scenario.vpc({
+        cidrBlock: "10.55.0.0/16",
+        subnets: [{ availabilityZone: `${sim.region}a`, cidrBlock: "10.55.1.0/24" }],
+      });
+      const created = sim.scenario.instance({
+        subnetId: vpc.subnets[0]!.subnetId,
+        imageId: dry.world.kdumpImage,
+      });
+      const groupsBefore = sim.state.securityGroups().length;
+
+      const outcome = await dry.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+
+      expect(outcome.outcome).to.equal("completed");
+      expect(sim.state.securityGroups().length, "no group created").to.equal(groupsBefore);
+      const creates = callsNaming(dry, vpc.vpcId, "CreateSecurityGroup");
+      expect(creates.length).to.be.greaterThan(0);
+      for (const call of creates) expect(call.params.DryRun).to.equal(true);
+      const record = await completedRecord(dry, created.instanceId);
+      expect(record.facts.wouldHave).to.include(`create isolation security group in ${vpc.vpcId}`);
+      expect(record.steps.isolateNetwork?.detail?.wouldMoveToOnDemandGroups).to.deep.equal(
+        created.networkInterfaceIds,
+      );
+    });
+
     it("snapshot copies: the response rests while EBS copies, resumes on the completion event, attaches copies, leaves originals", async () => {
       const copies = await harness.withSettings({
         ATTACH_SNAPSHOT_COPIES: "true",
