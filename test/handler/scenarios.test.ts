@@ -1,5 +1,8 @@
 // The whole response against the simulator, one scenario per kind of instance. Each asserts the final state of
 // the simulated account and of the incident record (prepare / act / assess).
+import * as fs from "fs";
+import * as path from "path";
+
 import { expect } from "chai";
 
 import type { IncidentRecord } from "../../handler/incidentRecord";
@@ -76,6 +79,34 @@ describe("handler scenarios (simulator + dynalite)", function () {
     expect(notificationFor(harness, record.incidentId)).to.have.length(1);
     expect(sim.state.object(world.bucket, record.facts.report!.markdownKey)).to.not.equal(undefined);
     expect(sim.state.object(world.bucket, record.facts.report!.jsonKey)).to.not.equal(undefined);
+  });
+
+  it("the shared fixture event, verbatim (two ENIs, a VPC the stack does not know): contained end to end", async () => {
+    const { sim } = harness;
+    const event = JSON.parse(
+      fs.readFileSync(path.join(__dirname, "fixtures", "guardduty-ec2-backdoor-two-enis.json"), "utf8"),
+    ) as Parameters<typeof sim.scenario.fromFinding>[0];
+    const created = sim.scenario.fromFinding(event, { kdumpReady: true });
+
+    const outcome = await harness.invoke(event);
+
+    expect(outcome.outcome).to.equal("completed");
+    const record = await completedRecord(harness, created.instanceId);
+    const pair = record.facts.isolationGroups?.["vpc-0123456789abcdef0"];
+    expect(pair?.createdOnDemand).to.equal(true);
+    expectIsolated(harness, created.instanceId, pair!.isolation);
+    expectUntrackHopFirst(harness, created.instanceId, pair!.untrack, pair!.isolation);
+    expect(
+      Object.fromEntries(
+        record.facts.instance!.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.originalGroupIds]),
+      ),
+    ).to.deep.equal({
+      "eni-0f1e2d3c4b5a69788": ["sg-0a1a2a3a4a5a6a7a8"],
+      "eni-0c0c0c0c0c0c0c0c1": ["sg-0b1b2b3b4b5b6b7b8", "sg-0c1c2c3c4c5c6c7c8"],
+    });
+    expect(record.facts.memory?.method).to.equal("nmi");
+    expectSnapshotsOf(harness, record, 2, true);
+    expectForensicWorkspace(harness, record, 2);
   });
 
   it("the first network change comes before any other mutation, and no ENI describe precedes it", async () => {
