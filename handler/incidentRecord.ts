@@ -143,6 +143,8 @@ export interface IncidentRecord {
   readonly finding: InstanceFinding;
   /** The EventBridge event of the first finding, verbatim (JSON): saved as evidence. */
   readonly rawFinding: string;
+  /** DescribeInstances at acceptance, verbatim (JSON): the instance as found, before any change. */
+  readonly rawInstance: string;
   readonly findings: Readonly<Record<string, FindingSummary>>;
   status: IncidentStatus;
   version: number;

@@ -44,7 +44,13 @@ export class IncidentStore {
   async claim(
     finding: InstanceFinding,
     pk: string,
-    start: { rawFinding: string; instance: InstanceFacts; dryRun: boolean; steps: IncidentRecord["steps"] },
+    start: {
+      rawFinding: string;
+      rawInstance: string;
+      instance: InstanceFacts;
+      dryRun: boolean;
+      steps: IncidentRecord["steps"];
+    },
     holder: LeaseHolder,
   ): Promise<ClaimResult> {
     const now = new Date(holder.now);
@@ -57,6 +63,7 @@ export class IncidentStore {
       dryRun: start.dryRun,
       finding,
       rawFinding: start.rawFinding,
+      rawInstance: start.rawInstance,
       findings: { [findingKey(finding)]: summary },
       status: "responding",
       version: 1,

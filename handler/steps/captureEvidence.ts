@@ -46,9 +46,10 @@ export async function putEvidenceObject(
 }
 
 /**
- * Step 4a: the volatile metadata. The finding, the instance as it is now, its console output and (where the
- * instance type supports it) a screenshot, each in the evidence bucket with its SHA-256 in the record.
- * Best effort per object: a missing screenshot must not cost the console output.
+ * Step 4a: the volatile metadata. The finding, the instance as found (described at acceptance, before any
+ * change) and as it is now, its console output and (where the instance type supports it) a screenshot, each
+ * in the evidence bucket with its SHA-256 in the record. Best effort per object: a missing screenshot must
+ * not cost the console output.
  */
 export async function captureEvidence(context: ResponseContext): Promise<StepResult> {
   const { record, aws } = context;
@@ -60,6 +61,12 @@ export async function captureEvidence(context: ResponseContext): Promise<StepRes
       name: "finding.json",
       contentType: "application/json",
       read: () => Promise.resolve(text(record.rawFinding)),
+    },
+    {
+      kind: "instance-as-found",
+      name: "instance-as-found.json",
+      contentType: "application/json",
+      read: () => Promise.resolve(text(record.rawInstance)),
     },
     {
       kind: "instance-description",

@@ -44,6 +44,7 @@ export function claimIncident(
     pk,
     {
       rawFinding,
+      rawInstance: JSON.stringify(accepted.instance, null, 2),
       instance: instanceFactsOf(accepted.instance),
       dryRun,
       steps: openingSteps(accepted, new Date(holder.now).toISOString()),
