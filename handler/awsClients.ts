@@ -6,6 +6,7 @@ import type { Lambda } from "@aws-sdk/client-lambda";
 import type { S3 } from "@aws-sdk/client-s3";
 import type { SNS } from "@aws-sdk/client-sns";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+import type { MiddlewareStack } from "@smithy/types";
 
 /** The SDK clients the response uses. Only types are imported here: values come from `createAwsClients`. */
 export interface AwsClients {
@@ -25,7 +26,7 @@ export interface AwsClients {
  * simulator or any other endpoint. Called inside the responder factory: the SDK is `require`d here, at run
  * time, because SDK classes captured as values do not survive closure serialization (TOOLCHAIN.md).
  */
-export function createAwsClients(region: string): AwsClients {
+export function createAwsClients(region: string, beforeEachAttempt: () => void): AwsClients {
   const ec2Sdk = require("@aws-sdk/client-ec2") as typeof import("@aws-sdk/client-ec2");
   const autoScalingSdk =
     require("@aws-sdk/client-auto-scaling") as typeof import("@aws-sdk/client-auto-scaling");
@@ -46,18 +47,36 @@ export function createAwsClients(region: string): AwsClients {
     maxAttempts: 10,
     requestHandler: { requestTimeout: 15_000, connectionTimeout: 5_000 },
   } as const;
+  // Every attempt of a workload-facing call (retries included) first asks the time budget: a call that keeps
+  // hanging or failing must not carry the invocation past Lambda's limit. The response's own bookkeeping
+  // (DynamoDB, the continuation Invoke) is not gated: it is what the reserve is kept for.
+  const gated = <Client extends { middlewareStack: unknown }>(client: Client): Client => {
+    gateEachAttempt(client.middlewareStack as MiddlewareStack<object, object>, beforeEachAttempt);
+    return client;
+  };
   return {
-    ec2: new ec2Sdk.EC2(common),
-    autoScaling: new autoScalingSdk.AutoScaling(common),
-    loadBalancing: new elbSdk.ElasticLoadBalancingV2(common),
+    ec2: gated(new ec2Sdk.EC2(common)),
+    autoScaling: gated(new autoScalingSdk.AutoScaling(common)),
+    loadBalancing: gated(new elbSdk.ElasticLoadBalancingV2(common)),
     // IAM is a global service with one endpoint; the region only picks the partition.
-    iam: new iamSdk.IAM(common),
+    iam: gated(new iamSdk.IAM(common)),
     // Path-style addressing works against any S3-compatible endpoint as well as AWS.
-    s3: new s3Sdk.S3({ ...common, forcePathStyle: true }),
-    sns: new snsSdk.SNS(common),
+    s3: gated(new s3Sdk.S3({ ...common, forcePathStyle: true })),
+    sns: gated(new snsSdk.SNS(common)),
     lambda: new lambdaSdk.Lambda(common),
     documents: documentSdk.DynamoDBDocument.from(new dynamoSdk.DynamoDB(common), {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
     }),
   };
+}
+
+/** Runs `check` before every attempt of every call of a client (after the retry middleware: per attempt). */
+function gateEachAttempt(stack: MiddlewareStack<object, object>, check: () => void): void {
+  stack.add(
+    (next) => (args) => {
+      check();
+      return next(args);
+    },
+    { step: "finalizeRequest", priority: "low", name: "timeBudgetGate" },
+  );
 }

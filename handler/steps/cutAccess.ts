@@ -1,6 +1,6 @@
 import type { TargetDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 
-import { StepFailedError, describeError } from "../errors";
+import { StepFailedError, describeError, isControlFlow } from "../errors";
 import { type InstanceFacts, type TargetRegistration, recordedInstance } from "../incidentRecord";
 import { ec2Mutation, isAlreadyDone, plainMutation, type ResponseContext } from "../responseContext";
 import { TAG_INCIDENT } from "../tags";
@@ -78,6 +78,8 @@ export async function cutAccess(context: ResponseContext): Promise<StepResult> {
       errors.push(result.reason);
     }
   });
+  const controlFlow = errors.find((error): error is Error => isControlFlow(error));
+  if (controlFlow !== undefined) throw controlFlow; // out of time or lease: continue, do not fail
   // Every part is a containment measure: the response must not go on to stop the instance without them.
   if (errors.length > 0)
     throw new StepFailedError("cutAccess", { cause: new AggregateError(errors, JSON.stringify(detail)) });

@@ -368,6 +368,31 @@ describe("handler resilience", function () {
       }
     });
 
+    it("a call that keeps hanging (connection held, then reset) cannot carry the invocation past its budget", async () => {
+      const harness = await startHarness({ invocationMs: 1_000 });
+      try {
+        const { sim, world } = harness;
+        const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
+        sim.faults.add({
+          service: "ec2",
+          action: "DescribeInstanceTypes",
+          count: 4,
+          fault: { type: "timeout", holdMs: 400 },
+        });
+
+        const first = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+        await harness.settle();
+
+        expect(first.outcome, "the SDK's retries were cut short by the budget gate").to.equal("continued");
+        const record = await completedRecord(harness, created.instanceId);
+        expect(record.continuations).to.be.greaterThan(0);
+        expect(record.steps.captureMemory?.status, "the hang is not a failed capture").to.equal("done");
+        expect(record.facts.memory?.method).to.equal("nmi");
+      } finally {
+        await harness.stop();
+      }
+    });
+
     it("a stop that hangs is forced after STOP_TIMEOUT_SECONDS", async () => {
       const harness = await startHarness({ simulator: { durations: { instanceStoppingMs: 3_600_000 } } });
       try {
