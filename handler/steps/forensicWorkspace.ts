@@ -55,6 +55,8 @@ export function evidenceSource(
 export async function launchForensicInstance(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
   const instance = recordedInstance(record);
+  // An instance with nothing on EBS (instance-store only) leaves no volume to examine: no workstation to pay for.
+  if (instance.volumes.length === 0) return skipped("no EBS volumes to examine: no workstation launched");
   const availabilityZone = instance.availabilityZone;
   const subnetId = forensicSubnetFor(availabilityZone, settings.forensicSubnets, instance.subnetId);
   if (subnetId === undefined) return failed(`no subnet for a forensic instance in ${availabilityZone}`);
@@ -125,12 +127,12 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   const facts = record.facts;
   const instance = recordedInstance(record);
   if (settings.dryRun) return done("would detach the volumes and attach them to the forensic instance");
-  const forensicId = facts.forensic?.instanceId;
-  if (forensicId === undefined) return failed("no forensic instance to attach the evidence to");
+  if (instance.volumes.length === 0) return skipped("no EBS volumes: nothing to attach");
   const snapshots = facts.snapshots ?? [];
   const source = evidenceSource(facts, settings);
   if (source === "copy" && snapshots.length === 0) return skipped("no snapshots to make copies from");
-  if (source === "original" && instance.volumes.length === 0) return skipped("no EBS volumes");
+  const forensicId = facts.forensic?.instanceId;
+  if (forensicId === undefined) return failed("no forensic instance to attach the evidence to");
 
   // The workstation must be running (or stopped) before volumes can attach.
   const launchedAt = Date.parse(record.steps.launchForensicInstance?.startedAt ?? new Date().toISOString());

@@ -283,6 +283,8 @@ describe("handler scenarios (simulator + dynalite)", function () {
     expect(record.facts.stop?.reason).to.match(/instance-store root/);
     expect(callsNaming(harness, created.instanceId, "StopInstances")).to.deep.equal([]);
     expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.deep.equal([]);
+    expect(record.steps.launchForensicInstance?.status, "nothing on EBS: no workstation").to.equal("skipped");
+    expect(record.facts.forensic).to.equal(undefined);
   });
 
   it("one-time Spot: AWS refuses the stop; it stays running, isolated; the workstation gets snapshot copies", async () => {
