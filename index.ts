@@ -99,6 +99,7 @@ const detection = new Detection(
     findingPublishingFrequency: config.findingPublishingFrequency,
     severityThreshold: config.severityThreshold,
     acceptDrillEvents: config.acceptDrillEvents,
+    resumeOnSnapshotCompletion: config.attachSnapshotCopies,
     responderFunctionArn: responder.functionArn,
     responderFunctionName: responder.functionName,
     deadLetterQueueArn: responder.deadLetterQueueArn,

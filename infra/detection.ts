@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { findingEventPattern } from "./eventPattern";
+import { findingEventPattern, snapshotsCompletionPattern } from "./eventPattern";
 import { deadLetterQueuePolicy } from "./policies";
 import { managedTags } from "./tagging";
 
@@ -10,6 +10,8 @@ export interface DetectionArgs {
   findingPublishingFrequency: string;
   severityThreshold: number;
   acceptDrillEvents: boolean;
+  /** Route EBS's snapshot-completion events too (needed when the responder attaches snapshot copies). */
+  resumeOnSnapshotCompletion: boolean;
   responderFunctionArn: pulumi.Input<string>;
   responderFunctionName: pulumi.Input<string>;
   deadLetterQueueArn: pulumi.Input<string>;
@@ -38,45 +40,54 @@ export class Detection extends pulumi.ComponentResource {
           child,
         ).id;
 
-    const rule = new aws.cloudwatch.EventRule(
-      `${name}-findings`,
-      {
-        description: `GuardDuty EC2 findings at severity ${args.severityThreshold} or above, and drills`,
-        eventPattern: JSON.stringify(findingEventPattern(args.severityThreshold, args.acceptDrillEvents)),
-        tags: managedTags(`${name}-findings`),
-      },
-      child,
+    const route = (ruleName: string, description: string, pattern: object) => {
+      const rule = new aws.cloudwatch.EventRule(
+        `${name}-${ruleName}`,
+        { description, eventPattern: JSON.stringify(pattern), tags: managedTags(`${name}-${ruleName}`) },
+        child,
+      );
+      const permission = new aws.lambda.Permission(
+        `${name}-${ruleName}-invoke`,
+        {
+          action: "lambda:InvokeFunction",
+          function: args.responderFunctionName,
+          principal: "events.amazonaws.com",
+          sourceArn: rule.arn,
+        },
+        child,
+      );
+      new aws.cloudwatch.EventTarget(
+        `${name}-${ruleName}-responder`,
+        {
+          rule: rule.name,
+          arn: args.responderFunctionArn,
+          // EventBridge retries delivery for an hour, then parks the event where a person will see it.
+          retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 185 },
+          deadLetterConfig: { arn: args.deadLetterQueueArn },
+        },
+        { parent: this, dependsOn: [permission] },
+      );
+      return rule;
+    };
+
+    const rule = route(
+      "findings",
+      `GuardDuty EC2 findings at severity ${args.severityThreshold} or above, and drills`,
+      findingEventPattern(args.severityThreshold, args.acceptDrillEvents),
     );
-    const permission = new aws.lambda.Permission(
-      `${name}-invoke`,
-      {
-        action: "lambda:InvokeFunction",
-        function: args.responderFunctionName,
-        principal: "events.amazonaws.com",
-        sourceArn: rule.arn,
-      },
-      child,
-    );
+    const rules = [rule];
+    if (args.resumeOnSnapshotCompletion) {
+      rules.push(route("snapshots", "EBS snapshot completion: resumes responses that attach copies", snapshotsCompletionPattern()));
+    }
     new aws.sqs.QueuePolicy(
       `${name}-dead-letters`,
       {
         queueUrl: args.deadLetterQueueUrl,
         policy: pulumi
-          .all([args.deadLetterQueueArn, rule.arn])
-          .apply(([queueArn, ruleArn]) => JSON.stringify(deadLetterQueuePolicy(queueArn, ruleArn))),
+          .all([args.deadLetterQueueArn, ...rules.map((r) => r.arn)])
+          .apply(([queueArn, ...ruleArns]) => JSON.stringify(deadLetterQueuePolicy(queueArn as string, ruleArns))),
       },
       child,
-    );
-    new aws.cloudwatch.EventTarget(
-      `${name}-responder`,
-      {
-        rule: rule.name,
-        arn: args.responderFunctionArn,
-        // EventBridge retries delivery for an hour, then parks the finding where a person will see it.
-        retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 185 },
-        deadLetterConfig: { arn: args.deadLetterQueueArn },
-      },
-      { parent: this, dependsOn: [permission] },
     );
 
     this.ruleArn = rule.arn;

@@ -142,9 +142,11 @@ export class EvidenceStore extends pulumi.ComponentResource {
       keep,
     );
 
+    // CloudWatch alarms cannot publish to a topic under the AWS-managed alias/aws/sns key, so the topic is
+    // encrypted only with the stack's own key (whose policy must then let CloudWatch use it).
     const topic = new aws.sns.Topic(
       `${name}-notifications`,
-      { kmsMasterKeyId: args.kmsKeyArn ?? "alias/aws/sns", tags: managedTags(`${name}-notifications`) },
+      { kmsMasterKeyId: args.kmsKeyArn, tags: managedTags(`${name}-notifications`) },
       child,
     );
     if (args.notificationEmail) {

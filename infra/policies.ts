@@ -59,7 +59,6 @@ export const EC2_DESCRIBE_ACTIONS = [
   "ec2:DescribeInstances",
   "ec2:DescribeInstanceTypes",
   "ec2:DescribeImages",
-  "ec2:DescribeNetworkInterfaces",
   "ec2:DescribeSecurityGroups",
   "ec2:DescribeSubnets",
   "ec2:DescribeVolumes",
@@ -208,7 +207,7 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
     {
       Sid: "FindAutoScalingMembership",
       Effect: "Allow",
-      Action: ["autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeAutoScalingGroups"],
+      Action: ["autoscaling:DescribeAutoScalingInstances"],
       Resource: ["*"],
     },
     {
@@ -234,8 +233,8 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
     {
       Sid: "IncidentRecords",
       Effect: "Allow",
-      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"],
-      Resource: [a.incidentTableArn, `${a.incidentTableArn}/index/*`],
+      Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+      Resource: [a.incidentTableArn],
     },
     {
       Sid: "WriteEvidence",
@@ -333,14 +332,14 @@ export function evidenceBucketPolicy(bucketArn: string, retainEvidence: boolean)
   return doc(...statements);
 }
 
-/** EventBridge may put undeliverable findings on the dead-letter queue, for this rule only. */
-export function deadLetterQueuePolicy(queueArn: string, ruleArn: string): PolicyDocument {
+/** EventBridge may put undeliverable events on the dead-letter queue, for the stack's rules only. */
+export function deadLetterQueuePolicy(queueArn: string, ruleArns: string[]): PolicyDocument {
   return doc({
     Sid: "EventBridgeDeadLetters",
     Effect: "Allow",
     Principal: { Service: "events.amazonaws.com" },
     Action: ["sqs:SendMessage"],
     Resource: [queueArn],
-    Condition: { ArnEquals: { "aws:SourceArn": ruleArn } },
+    Condition: { ArnEquals: { "aws:SourceArn": ruleArns } },
   });
 }

@@ -237,6 +237,26 @@ export class Responder extends pulumi.ComponentResource {
       { parent: this, dependsOn: [policy] },
     );
 
+    // Nothing may die silently: a finding or a response that ends on the dead-letter queue pages a person.
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-dead-letters`,
+      {
+        alarmDescription: "A GuardDuty finding or a response could not be completed: read the dead-letter queue",
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        dimensions: { QueueName: deadLetters.name },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+        treatMissingData: "notBreaching",
+        alarmActions: [pulumi.output(args.settings).apply((s) => s.notificationTopicArn)],
+        tags: managedTags(`${name}-dead-letters`),
+      },
+      child,
+    );
+
     this.functionName = fn.name;
     this.functionArn = fn.arn;
     this.roleArn = role.arn;

@@ -2,6 +2,7 @@
 import { expect } from "chai";
 import { matchesEventPattern } from "../../drill/eventPattern";
 import { artifactFiles, bundledPackages, zipArtifact } from "../../drill/lambdaArtifact";
+import { isSnapshotCompletionEvent } from "../../handler/findingEvent";
 import { parseSettings } from "../../handler/settings";
 import { FORBIDDEN_ACTIONS, PolicyDocument, PolicyStatement } from "../../infra/policies";
 import { loadEvent } from "../support/fixtures";
@@ -275,17 +276,31 @@ describe("responder stack (Pulumi mock mode)", function () {
 
       const target = run.one("aws:cloudwatch/eventTarget:EventTarget");
       expect(target.inputs.arn).to.equal(run.one(FUNCTION).state.arn);
-      expect(target.inputs.retryPolicy).to.deep.equal({
-        maximumEventAgeInSeconds: 3600,
-        maximumRetryAttempts: 185,
-      });
+      expect(target.inputs.retryPolicy).to.deep.equal({ maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 185 });
       expect(target.inputs.deadLetterConfig.arn).to.equal(run.one("aws:sqs/queue:Queue").state.arn);
 
       const permission = run.one("aws:lambda/permission:Permission");
-      expect(permission.inputs).to.deep.include({
-        principal: "events.amazonaws.com",
-        sourceArn: rule.state.arn,
+      expect(permission.inputs).to.deep.include({ principal: "events.amazonaws.com", sourceArn: rule.state.arn });
+      const queuePolicy = policyOf(run.one("aws:sqs/queuePolicy:QueuePolicy"));
+      expect(queuePolicy.Statement[0]?.Condition).to.deep.equal({ ArnEquals: { "aws:SourceArn": [rule.state.arn] } });
+    });
+
+    it("does not route snapshot events unless the responder attaches copies", () => {
+      expect(run.ofType("aws:cloudwatch/eventRule:EventRule")).to.have.length(1);
+    });
+
+    it("pages the notification topic when anything reaches the dead-letter queue", () => {
+      const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm");
+      expect(alarm.inputs).to.deep.include({
+        namespace: "AWS/SQS",
+        metricName: "ApproximateNumberOfMessagesVisible",
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
       });
+      expect(alarm.inputs.dimensions).to.deep.equal({ QueueName: run.one("aws:sqs/queue:Queue").state.name });
+      expect(alarm.inputs.alarmActions).to.deep.equal([run.one("aws:sns/topic:Topic").state.arn]);
+      // An alarm cannot publish to a topic under the AWS-managed SNS key.
+      expect(run.one("aws:sns/topic:Topic").inputs.kmsMasterKeyId).to.equal(undefined);
     });
   });
 
@@ -409,6 +424,29 @@ describe("responder stack variants (Pulumi mock mode)", function () {
     expect(run.one("aws:imagebuilder/imageRecipe:ImageRecipe").inputs.parentImage).to.equal(
       "ami-0fedcba9876543210",
     );
+  });
+
+  it("with snapshot copies on, EBS's completion events reach the responder in a form it accepts", async () => {
+    const run = await runProgram({ ...BASE_CONFIG, ...stackConfig({ attachSnapshotCopies: "true" }) });
+    const rule = run.one("aws:cloudwatch/eventRule:EventRule", "snapshots");
+    const completion = {
+      source: "aws.ec2",
+      "detail-type": "EBS Multi-Volume Snapshots Completion Status",
+      account: ACCOUNT_ID,
+      region: REGION,
+      resources: [`arn:aws:ec2:${REGION}::instance/i-0a1b2c3d4e5f60718`],
+      detail: {
+        event: "createSnapshots",
+        result: "succeeded",
+        snapshots: [{ snapshot_id: `arn:aws:ec2:${REGION}::snapshot/snap-01234567`, source: "vol-1", status: "completed" }],
+      },
+    };
+    expect(matchesEventPattern(JSON.parse(rule.inputs.eventPattern as string), completion)).to.equal(true);
+    expect(isSnapshotCompletionEvent(completion)).to.equal(true);
+    expect(matchesEventPattern(JSON.parse(rule.inputs.eventPattern as string), loadEvent("guardduty-ec2-cryptomining"))).to.equal(false);
+    const target = run.one("aws:cloudwatch/eventTarget:EventTarget", "snapshots");
+    expect(target.inputs.arn).to.equal(run.one(FUNCTION).state.arn);
+    expect(run.one("aws:lambda/permission:Permission", "snapshots").inputs.sourceArn).to.equal(rule.state.arn);
   });
 
   it("a stack without revocation cannot write role policies", async () => {
