@@ -82,7 +82,7 @@ export async function deployToSimulator(
     memoryMb: fn.inputs.memorySize as number,
     environment,
     eventPattern: JSON.parse(
-      run.one("aws:cloudwatch/eventRule:EventRule").inputs.eventPattern as string,
+      run.one("aws:cloudwatch/eventRule:EventRule", "findings").inputs.eventPattern as string,
     ) as Record<string, unknown>,
     tableName: table.state.name as string,
     bucketName,
