@@ -66,6 +66,21 @@ export function originalGroupsOf(
 
 const MAX_FIX_UP_ROUNDS = 3;
 
+/** ENIs of the instance that sit exactly in their VPC's isolation group now (for a resumed attempt). */
+async function isolatedInterfaces(
+  context: ResponseContext,
+  pairs: Readonly<Record<string, SecurityGroupPair>>,
+): Promise<Set<string>> {
+  const live = instanceFactsOf(await requireInstance(context.aws, context.record.instanceId));
+  const views = live.networkInterfaces.map((eni) => ({
+    networkInterfaceId: eni.networkInterfaceId,
+    vpcId: eni.vpcId,
+    groupIds: eni.originalGroupIds,
+  }));
+  const pending = new Set(interfacesNeedingIsolation(views, pairs));
+  return new Set(views.map((eni) => eni.networkInterfaceId).filter((id) => !pending.has(id)));
+}
+
 /**
  * Step 2: network containment, the critical path. Every ENI goes untrack -> isolation, all ENIs in parallel,
  * with no describe call before the first change (the ENIs come from the finding, confirmed at acceptance).
@@ -97,27 +112,44 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     return lookup;
   };
 
+  const move = (networkInterfaceId: string, groupId: string) =>
+    ec2Mutation(context, `move ${networkInterfaceId} to ${groupId}`, (DryRun) =>
+      // An on-demand group may not be visible yet right after its creation.
+      whileNotYetVisible(["InvalidGroup.NotFound"], () =>
+        context.aws.ec2.modifyNetworkInterfaceAttribute({
+          DryRun,
+          NetworkInterfaceId: networkInterfaceId,
+          Groups: [groupId],
+        }),
+      ),
+    );
+  // ENIs that went through the untrack hop in this invocation: a later pass (a stale describe) only re-applies
+  // the isolation group, never the untrack group again, which would re-open the ENI for a moment.
+  const hopped = new Set<string>();
   const isolate = async (networkInterfaceId: string, vpcId: string): Promise<void> => {
     const pair = await pairFor(vpcId);
     if (pair === undefined) {
       wouldMove.push(networkInterfaceId);
       return;
     }
-    for (const groupId of [pair.untrack, pair.isolation]) {
-      await ec2Mutation(context, `move ${networkInterfaceId} to ${groupId}`, (DryRun) =>
-        // An on-demand group may not be visible yet right after its creation.
-        whileNotYetVisible(["InvalidGroup.NotFound"], () =>
-          context.aws.ec2.modifyNetworkInterfaceAttribute({
-            DryRun,
-            NetworkInterfaceId: networkInterfaceId,
-            Groups: [groupId],
-          }),
-        ),
-      );
+    if (!hopped.has(networkInterfaceId)) {
+      await move(networkInterfaceId, pair.untrack);
+      hopped.add(networkInterfaceId);
     }
+    await move(networkInterfaceId, pair.isolation);
   };
 
-  const firstWave = interfacesToIsolate(record.finding, instance.networkInterfaces);
+  // First attempt: no describe before the first change (the critical path). A resumed attempt looks first, so
+  // ENIs already isolated by the crashed attempt are not moved through the untrack group again.
+  for (const eni of instance.networkInterfaces) {
+    const configured = configuredPair(eni.vpcId, settings.vpcSecurityGroups);
+    if (pairs[eni.vpcId] === undefined && configured !== undefined) pairs[eni.vpcId] = configured;
+  }
+  const resumed = (record.steps.isolateNetwork?.attempts ?? 1) > 1;
+  const alreadyIsolated = resumed ? await isolatedInterfaces(context, pairs) : new Set<string>();
+  const firstWave = interfacesToIsolate(record.finding, instance.networkInterfaces).filter(
+    (eni) => !alreadyIsolated.has(eni.networkInterfaceId),
+  );
   await Promise.all(firstWave.map((eni) => isolate(eni.networkInterfaceId, eni.vpcId)));
   record.facts.isolationGroups = pairs;
 
@@ -159,7 +191,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     fixedUp = [...fixedUp, ...pending];
   }
 
-  const isolated = firstWave.map((eni) => eni.networkInterfaceId);
+  const isolated = [...alreadyIsolated, ...firstWave.map((eni) => eni.networkInterfaceId)];
   const onDemand = Object.entries(pairs)
     .filter(([, pair]) => pair.createdOnDemand)
     .map(([vpcId]) => vpcId);

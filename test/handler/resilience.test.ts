@@ -227,6 +227,37 @@ describe("handler resilience", function () {
       });
     }
 
+    it("a crash between two ENIs' hops: the retry never moves an isolated ENI through the untrack group again", async () => {
+      const { sim, world } = harness;
+      const created = sim.scenario.instance({
+        subnetId: world.subnetA,
+        imageId: world.kdumpImage,
+        extraNetworkInterfaces: [{ subnetId: world.subnetA2 }],
+      });
+      sim.faults.clear();
+      // Calls 1-2: both untrack hops (in parallel); call 3: the first isolation hop; call 4 fails.
+      sim.faults.add(denied("ec2", "ModifyNetworkInterfaceAttribute", 3));
+
+      const { outcome, attempts } = await harness.invokeWithRetries(
+        sim.scenario.findingFor(created.instanceId, { severity: 8 }),
+      );
+      sim.faults.clear();
+
+      expect(outcome.outcome).to.equal("completed");
+      expect(attempts).to.equal(2);
+      expectIsolated(harness, created.instanceId, world.isolationGroup);
+      const untrackMoves = created.networkInterfaceIds.map(
+        (eniId) =>
+          callsNaming(harness, eniId, "ModifyNetworkInterfaceAttribute").filter(
+            (call) => call.status === 200 && JSON.stringify(call.params.Groups).includes(world.untrackGroup),
+          ).length,
+      );
+      expect(
+        untrackMoves.sort(),
+        "one ENI re-hopped (it was never isolated), the isolated one not",
+      ).to.deep.equal([1, 2]);
+    });
+
     it("a crash that leaves the lease held: the next attempt waits for the lease to expire, then takes over", async () => {
       const { sim, world } = harness;
       const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
