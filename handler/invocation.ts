@@ -106,7 +106,7 @@ export async function handleEvent(
   logger.info(claim.resumed ? "resuming the response" : "responding", {
     steps: remainingSteps(record.steps),
   });
-  return respond(deps, lambda, record, holder());
+  return respond(deps, lambda, record, holder(), claim.resumed);
 }
 
 function rejected(
@@ -150,6 +150,7 @@ async function respond(
   lambda: LambdaContext,
   record: IncidentRecord,
   holder: LeaseHolder,
+  resumed: boolean,
 ): Promise<InvocationOutcome> {
   const { settings, aws, logger, store } = deps;
   let saving: Promise<void> = Promise.resolve();
@@ -164,6 +165,7 @@ async function respond(
     aws,
     logger,
     record,
+    resumed,
     budget: new TimeBudget(() => lambda.getRemainingTimeInMillis(), settings.timeBudgetReserveSeconds * 1000),
     checkpoint: save,
   };

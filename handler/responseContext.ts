@@ -11,6 +11,8 @@ export interface ResponseContext {
   readonly aws: AwsClients;
   readonly logger: Logger;
   readonly record: IncidentRecord;
+  /** True when this invocation took the incident over (a retry, a continuation): earlier work may be half done. */
+  readonly resumed: boolean;
   readonly budget: TimeBudget;
   /** Persists the record now (a step calls it before a long wait, so a resumed response knows what was sent). */
   readonly checkpoint: () => Promise<void>;

@@ -145,8 +145,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     const configured = configuredPair(eni.vpcId, settings.vpcSecurityGroups);
     if (pairs[eni.vpcId] === undefined && configured !== undefined) pairs[eni.vpcId] = configured;
   }
-  const resumed = (record.steps.isolateNetwork?.attempts ?? 1) > 1;
-  const alreadyIsolated = resumed ? await isolatedInterfaces(context, pairs) : new Set<string>();
+  const alreadyIsolated = context.resumed ? await isolatedInterfaces(context, pairs) : new Set<string>();
   const firstWave = interfacesToIsolate(record.finding, instance.networkInterfaces).filter(
     (eni) => !alreadyIsolated.has(eni.networkInterfaceId),
   );
