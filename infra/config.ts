@@ -37,6 +37,8 @@ export interface StackConfig {
   findingPublishingFrequency: "FIFTEEN_MINUTES" | "ONE_HOUR" | "SIX_HOURS";
   /** Let `ir.drill` events through the rule (drills act only on instances tagged ir:drill=true). */
   acceptDrillEvents: boolean;
+  /** Instances with this tag set to `true` are never responded to. */
+  exclusionTagKey: string;
   /** VPCs that get a provisioned untrack/isolation/forensic group set; other VPCs get one on demand. */
   vpcIds: string[];
   /** Availability Zone -> subnet for the forensic workstation; the compromised instance's subnet otherwise. */
@@ -175,6 +177,7 @@ const KEYS = {
     default: "FIFTEEN_MINUTES",
   }),
   acceptDrillEvents: key(flag, { default: true }),
+  exclusionTagKey: key(tagKey, { default: "ir:exclude" }),
   vpcIds: key(json(array(vpcId)), { default: [], hint: 'a JSON list such as ["vpc-0123456789abcdef0"]' }),
   forensicSubnets: key(json(record(availabilityZone, subnetId)), {
     default: {},

@@ -10,8 +10,6 @@ export interface DetectionArgs {
   findingPublishingFrequency: string;
   severityThreshold: number;
   acceptDrillEvents: boolean;
-  /** Route EBS's snapshot-completion events too (needed when the responder attaches snapshot copies). */
-  resumeOnSnapshotCompletion: boolean;
   responderFunctionArn: pulumi.Input<string>;
   responderFunctionName: pulumi.Input<string>;
   deadLetterQueueArn: pulumi.Input<string>;
@@ -75,17 +73,26 @@ export class Detection extends pulumi.ComponentResource {
       `GuardDuty EC2 findings at severity ${args.severityThreshold} or above, and drills`,
       findingEventPattern(args.severityThreshold, args.acceptDrillEvents),
     );
-    const rules = [rule];
-    if (args.resumeOnSnapshotCompletion) {
-      rules.push(route("snapshots", "EBS snapshot completion: resumes responses that attach copies", snapshotsCompletionPattern()));
-    }
+    // A response that attaches snapshot copies (configured, or forced by an instance that cannot be stopped)
+    // waits without a running invocation; EBS's completion event resumes it. Unrelated snapshots cost one
+    // DescribeSnapshots each.
+    const rules = [
+      rule,
+      route(
+        "snapshots",
+        "EBS snapshot completion: resumes responses that attach copies",
+        snapshotsCompletionPattern(),
+      ),
+    ];
     new aws.sqs.QueuePolicy(
       `${name}-dead-letters`,
       {
         queueUrl: args.deadLetterQueueUrl,
         policy: pulumi
           .all([args.deadLetterQueueArn, ...rules.map((r) => r.arn)])
-          .apply(([queueArn, ...ruleArns]) => JSON.stringify(deadLetterQueuePolicy(queueArn as string, ruleArns))),
+          .apply(([queueArn, ...ruleArns]) =>
+            JSON.stringify(deadLetterQueuePolicy(queueArn as string, ruleArns)),
+          ),
       },
       child,
     );

@@ -26,6 +26,7 @@ export interface ResponderSettings {
   forensicInstanceType: string;
   forensicInstanceProfileArn: string;
   forensicSubnets: Record<string, string>;
+  exclusionTagKey: string;
   quarantineInstanceProfileArn: string;
   dryRun: boolean;
   snapshotLock: { mode: string; days: number };
@@ -52,6 +53,7 @@ export function responderEnvironment(s: ResponderSettings): Record<string, strin
     FORENSIC_INSTANCE_TYPE: s.forensicInstanceType,
     FORENSIC_INSTANCE_PROFILE_ARN: s.forensicInstanceProfileArn,
     FORENSIC_SUBNETS: JSON.stringify(s.forensicSubnets),
+    EXCLUSION_TAG: s.exclusionTagKey,
     QUARANTINE_INSTANCE_PROFILE_ARN: s.quarantineInstanceProfileArn,
     DRY_RUN: String(s.dryRun),
     SNAPSHOT_LOCK: s.snapshotLock.mode,
@@ -241,7 +243,8 @@ export class Responder extends pulumi.ComponentResource {
     new aws.cloudwatch.MetricAlarm(
       `${name}-dead-letters`,
       {
-        alarmDescription: "A GuardDuty finding or a response could not be completed: read the dead-letter queue",
+        alarmDescription:
+          "A GuardDuty finding or a response could not be completed: read the dead-letter queue",
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: deadLetters.name },

@@ -34,7 +34,12 @@ const NOT_OPERATIONS = new Set(["send", "destroy", "middlewareStack", "config", 
 export function actionsCalledByHandler(): string[] {
   const program = ts.createProgram({
     rootNames: ts.sys.readDirectory(HANDLER, [".ts"]),
-    options: { strict: true, module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, skipLibCheck: true },
+    options: {
+      strict: true,
+      module: ts.ModuleKind.CommonJS,
+      target: ts.ScriptTarget.ES2022,
+      skipLibCheck: true,
+    },
   });
   const checker = program.getTypeChecker();
   const actions = new Set<string>();
@@ -66,12 +71,18 @@ describe("responder IAM policy vs. the calls handler/ makes", function () {
   before(async () => {
     called = actionsCalledByHandler();
     const run = await runProgram(BASE_CONFIG);
-    const policy = JSON.parse(run.one("aws:iam/rolePolicy:RolePolicy", "ir-policy").inputs.policy as string) as PolicyDocument;
+    const policy = JSON.parse(
+      run.one("aws:iam/rolePolicy:RolePolicy", "ir-policy").inputs.policy as string,
+    ) as PolicyDocument;
     allowed = new Set(policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action));
   });
 
   it("finds the handler's calls (the analysis itself works)", () => {
-    expect(called).to.include.members(["ec2:ModifyNetworkInterfaceAttribute", "ec2:CreateSnapshots", "dynamodb:PutItem"]);
+    expect(called).to.include.members([
+      "ec2:ModifyNetworkInterfaceAttribute",
+      "ec2:CreateSnapshots",
+      "dynamodb:PutItem",
+    ]);
     expect(called.length).to.be.above(30);
   });
 
@@ -82,7 +93,14 @@ describe("responder IAM policy vs. the calls handler/ makes", function () {
   it("allows nothing the handler never calls (besides logs, dead letters, and roles handed to EC2)", () => {
     // Lambda writes logs and dead letters with the function's role; EC2 checks iam:PassRole when RunInstances or
     // an instance-profile association hands over a role.
-    const platform = new Set(["logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage", "iam:PassRole"]);
-    expect([...allowed].filter((action) => !called.includes(action) && !platform.has(action))).to.deep.equal([]);
+    const platform = new Set([
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "sqs:SendMessage",
+      "iam:PassRole",
+    ]);
+    expect([...allowed].filter((action) => !called.includes(action) && !platform.has(action))).to.deep.equal(
+      [],
+    );
   });
 });

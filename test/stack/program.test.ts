@@ -268,25 +268,30 @@ describe("responder stack (Pulumi mock mode)", function () {
     });
 
     it("routes EC2 findings at or above the threshold to the responder, with retries and a dead-letter queue", () => {
-      const rule = run.one("aws:cloudwatch/eventRule:EventRule");
+      const rule = run.one("aws:cloudwatch/eventRule:EventRule", "findings");
       const pattern = JSON.parse(rule.inputs.eventPattern as string) as Record<string, unknown>;
       expect(matchesEventPattern(pattern, loadEvent("guardduty-ec2-cryptomining"))).to.equal(true);
       expect(matchesEventPattern(pattern, loadEvent("guardduty-s3-not-an-instance"))).to.equal(false);
       expect(matchesEventPattern(pattern, loadEvent("guardduty-sample-finding"))).to.equal(false);
 
-      const target = run.one("aws:cloudwatch/eventTarget:EventTarget");
+      const target = run.one("aws:cloudwatch/eventTarget:EventTarget", "findings");
       expect(target.inputs.arn).to.equal(run.one(FUNCTION).state.arn);
-      expect(target.inputs.retryPolicy).to.deep.equal({ maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 185 });
+      expect(target.inputs.retryPolicy).to.deep.equal({
+        maximumEventAgeInSeconds: 3600,
+        maximumRetryAttempts: 185,
+      });
       expect(target.inputs.deadLetterConfig.arn).to.equal(run.one("aws:sqs/queue:Queue").state.arn);
 
-      const permission = run.one("aws:lambda/permission:Permission");
-      expect(permission.inputs).to.deep.include({ principal: "events.amazonaws.com", sourceArn: rule.state.arn });
+      const permission = run.one("aws:lambda/permission:Permission", "findings");
+      expect(permission.inputs).to.deep.include({
+        principal: "events.amazonaws.com",
+        sourceArn: rule.state.arn,
+      });
+      const snapshots = run.one("aws:cloudwatch/eventRule:EventRule", "snapshots");
       const queuePolicy = policyOf(run.one("aws:sqs/queuePolicy:QueuePolicy"));
-      expect(queuePolicy.Statement[0]?.Condition).to.deep.equal({ ArnEquals: { "aws:SourceArn": [rule.state.arn] } });
-    });
-
-    it("does not route snapshot events unless the responder attaches copies", () => {
-      expect(run.ofType("aws:cloudwatch/eventRule:EventRule")).to.have.length(1);
+      expect(queuePolicy.Statement[0]?.Condition).to.deep.equal({
+        ArnEquals: { "aws:SourceArn": [rule.state.arn, snapshots.state.arn] },
+      });
     });
 
     it("pages the notification topic when anything reaches the dead-letter queue", () => {
@@ -426,8 +431,8 @@ describe("responder stack variants (Pulumi mock mode)", function () {
     );
   });
 
-  it("with snapshot copies on, EBS's completion events reach the responder in a form it accepts", async () => {
-    const run = await runProgram({ ...BASE_CONFIG, ...stackConfig({ attachSnapshotCopies: "true" }) });
+  it("EBS's snapshot-completion events reach the responder in a form it accepts", async () => {
+    const run = await runProgram(BASE_CONFIG);
     const rule = run.one("aws:cloudwatch/eventRule:EventRule", "snapshots");
     const completion = {
       source: "aws.ec2",
@@ -438,15 +443,28 @@ describe("responder stack variants (Pulumi mock mode)", function () {
       detail: {
         event: "createSnapshots",
         result: "succeeded",
-        snapshots: [{ snapshot_id: `arn:aws:ec2:${REGION}::snapshot/snap-01234567`, source: "vol-1", status: "completed" }],
+        snapshots: [
+          {
+            snapshot_id: `arn:aws:ec2:${REGION}::snapshot/snap-01234567`,
+            source: "vol-1",
+            status: "completed",
+          },
+        ],
       },
     };
     expect(matchesEventPattern(JSON.parse(rule.inputs.eventPattern as string), completion)).to.equal(true);
     expect(isSnapshotCompletionEvent(completion)).to.equal(true);
-    expect(matchesEventPattern(JSON.parse(rule.inputs.eventPattern as string), loadEvent("guardduty-ec2-cryptomining"))).to.equal(false);
+    expect(
+      matchesEventPattern(
+        JSON.parse(rule.inputs.eventPattern as string),
+        loadEvent("guardduty-ec2-cryptomining"),
+      ),
+    ).to.equal(false);
     const target = run.one("aws:cloudwatch/eventTarget:EventTarget", "snapshots");
     expect(target.inputs.arn).to.equal(run.one(FUNCTION).state.arn);
-    expect(run.one("aws:lambda/permission:Permission", "snapshots").inputs.sourceArn).to.equal(rule.state.arn);
+    expect(run.one("aws:lambda/permission:Permission", "snapshots").inputs.sourceArn).to.equal(
+      rule.state.arn,
+    );
   });
 
   it("a stack without revocation cannot write role policies", async () => {
