@@ -1,0 +1,331 @@
+// Burst: N instances flagged at once, each finding answered by its own Lambda environment (a responder of its
+// own, as concurrent Lambda invocations are), under EC2's documented request throttling.
+//
+// The simulator and the incident table run in this process; the responders run in worker processes
+// (bench/burstWorker.ts), so a hundred responders' CPU does not starve the simulator's event loop (in AWS every
+// invocation has a CPU of its own; here two cores are shared). The load is measured and printed beside each figure.
+//
+// Two runs per size. Isolation at time scale 1 (at 1 local CPU counts as what it is instead of being multiplied):
+// every invocation's Lambda deadline ends at the observation window, so the responses stop there. Completion at a
+// higher time scale with AWS-typical durations and Lambda's delivery (900 s per invocation, two retries about one
+// and two minutes apart, then the dead-letter queue), within a cap of simulated time.
+import { fork, type ChildProcess } from "child_process";
+import * as path from "path";
+
+import type { Simulator } from "../drill/simulator";
+import { FUNCTION_NAME, type Harness } from "../test/handler/harness";
+import { deliverLikeLambda, LAMBDA_RETRY_DELAYS_MS } from "../test/reliability/support/lambdaDelivery";
+import type { OrderMessage, WorkerDelivery, WorkerMessage, WorkerOrder } from "./burstWorker";
+import { movesIntoIsolation } from "./callLog";
+import { observingLoad, type LoadObservation } from "./machineLoad";
+import { AWS_TYPICAL_DURATIONS, CONTAINMENT_BUCKETS, TIME_SCALES } from "./model";
+import { LAMBDA_TIMEOUT_MS, referenceWorkload, startBench, type ReferenceWorkload } from "./scenario";
+import { median } from "./stats";
+
+/** Worker processes the responders are spread over. */
+const WORKERS = 2;
+
+let pool: ChildProcess[] | undefined;
+
+/** The worker processes, started once for all burst runs (each loads the handler and the SDK once). */
+function workerPool(): ChildProcess[] {
+  pool ??= Array.from({ length: WORKERS }, () =>
+    fork(path.join(__dirname, "burstWorker.ts"), [], {
+      execArgv: ["-r", "ts-node/register/transpile-only"],
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    }),
+  );
+  return pool;
+}
+
+export function stopBurstWorkers(): void {
+  for (const worker of pool ?? []) worker.disconnect();
+  pool = undefined;
+}
+
+export interface BurstIsolation {
+  readonly timeScale: number;
+  /** Simulated ms the run watched (each invocation's Lambda deadline). */
+  readonly windowMs: number;
+  /** When the last instance was isolated, if all were within the window. */
+  readonly allIsolatedMs?: number;
+  readonly medianIsolatedMs?: number;
+  readonly isolatedWithinWindow: number;
+  /** The documented buckets allow no faster containment than this (two ENI moves and one describe each). */
+  readonly bucketLowerBoundMs: number;
+  readonly throttledCalls: number;
+  /** Invocations that threw within the window (Lambda would retry them a minute later). */
+  readonly failedInvocations: number;
+  readonly errorSamples: readonly string[];
+  /** Simulator process (this one). */
+  readonly load: LoadObservation;
+  /** CPU the responders used in the worker processes, ms. */
+  readonly respondersCpuMs: number;
+}
+
+export interface BurstCompletion {
+  readonly timeScale: number;
+  /** Simulated ms the run was allowed (a cap, so the benchmark ends). */
+  readonly capMs: number;
+  /** When the last response completed (its notification was answered), if all did within the cap. */
+  readonly allDoneMs?: number;
+  readonly medianDoneMs?: number;
+  readonly completed: number;
+  /** Responses that did not complete within the cap: dead-lettered after Lambda's two retries, or unfinished. */
+  readonly failures: number;
+  readonly deadLettered: number;
+  readonly lambdaRetries: number;
+  readonly throttledCalls: number;
+  readonly errorSamples: readonly string[];
+  /** Simulator process (this one). */
+  readonly load: LoadObservation;
+  /** CPU the responders used in the worker processes, ms. */
+  readonly respondersCpuMs: number;
+}
+
+export interface BurstResult {
+  readonly size: number;
+  readonly isolation: BurstIsolation;
+  readonly completion?: BurstCompletion;
+}
+
+/**
+ * The least time the documented buckets allow for containing `size` instances of one ENI each: every instance
+ * needs two ModifyNetworkInterfaceAttribute calls (untrack, isolation) and one DescribeInstances first.
+ */
+export function bucketLowerBoundMs(size: number): number {
+  const modify = CONTAINMENT_BUCKETS.ModifyNetworkInterfaceAttribute;
+  const describe = CONTAINMENT_BUCKETS.DescribeInstancesUnfiltered;
+  const modifyWait = Math.max(0, 2 * size - modify.capacity) / modify.refillPerSecond;
+  const describeWait = Math.max(0, size - describe.capacity) / describe.refillPerSecond;
+  return Math.max(modifyWait, describeWait) * 1000;
+}
+
+function throttled(sim: Simulator, from: number): number {
+  return sim.calls.slice(from).filter((call) => call.errorCode === "RequestLimitExceeded").length;
+}
+
+/** When each instance had every ENI in the isolation group (simulated ms since start), by instance. */
+function isolationTimes(
+  harness: Harness,
+  workloads: readonly ReferenceWorkload[],
+  start: number,
+): Map<string, number> {
+  const isolating = movesIntoIsolation(new Set([harness.world.isolationGroup]));
+  const doneAt = new Map<string, number>();
+  for (const call of harness.sim.calls) {
+    if (call.simStart < start || call.status !== 200 || !isolating(call)) continue;
+    const eni = String(call.params.NetworkInterfaceId);
+    doneAt.set(eni, Math.max(doneAt.get(eni) ?? 0, call.simEnd - start));
+  }
+  const times = new Map<string, number>();
+  for (const { created } of workloads) {
+    const enis = created.networkInterfaceIds.map((eni) => doneAt.get(eni));
+    if (enis.every((at) => at !== undefined)) times.set(created.instanceId, Math.max(...enis));
+  }
+  return times;
+}
+
+function awaitMessage(worker: ChildProcess, kind: WorkerMessage["kind"]): Promise<WorkerMessage> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: WorkerMessage) => {
+      if (message.kind !== kind) return;
+      worker.off("exit", onExit);
+      worker.off("message", onMessage);
+      resolve(message);
+    };
+    const onExit = (code: number | null) =>
+      reject(new Error(`burst worker exited (code ${code}) before "${kind}"`));
+    worker.on("message", onMessage);
+    worker.once("exit", onExit);
+  });
+}
+
+/**
+ * Delivers every event to its own responder in the worker processes, all at the same moment, and resolves with
+ * each delivery's result (in event order). `onStart` runs when the findings go out.
+ */
+async function deliverFromWorkers(
+  harness: Harness,
+  events: readonly unknown[],
+  timing: { invocationMs: number; retryDelaysMs: readonly number[]; capMs: number },
+  onStart: () => void,
+): Promise<{ deliveries: WorkerDelivery[]; workerCpuMs: number }> {
+  const environment: Record<string, string> = {
+    ...harness.env,
+    ...harness.sim.env(),
+    AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "",
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+  const shares = Array.from({ length: WORKERS }, (_, worker) =>
+    events.map((event, index) => ({ event, index })).filter(({ index }) => index % WORKERS === worker),
+  );
+  const workers = workerPool();
+  await Promise.all(
+    workers.map((worker, index) => {
+      const order: WorkerOrder = {
+        environment,
+        events: shares[index]!.map(({ event }) => event),
+        functionName: FUNCTION_NAME,
+        functionArn: `arn:aws:lambda:${harness.sim.region}:${harness.sim.accountId}:function:${FUNCTION_NAME}`,
+        invocationMs: timing.invocationMs,
+        retryDelaysMs: timing.retryDelaysMs,
+        capMs: timing.capMs,
+      };
+      const prepared = awaitMessage(worker, "prepared");
+      worker.send({ kind: "prepare", order } satisfies OrderMessage);
+      return prepared;
+    }),
+  );
+  const finished = workers.map((worker) => awaitMessage(worker, "done"));
+  onStart();
+  for (const worker of workers) worker.send({ kind: "go" } satisfies OrderMessage);
+  const results = await Promise.all(finished);
+  const deliveries: WorkerDelivery[] = new Array<WorkerDelivery>(events.length);
+  let workerCpuMs = 0;
+  results.forEach((message, worker) => {
+    if (message.kind !== "done") return;
+    workerCpuMs += message.cpuMs;
+    message.deliveries.forEach(
+      (delivery, position) => (deliveries[shares[worker]![position]!.index] = delivery),
+    );
+  });
+  return { deliveries, workerCpuMs };
+}
+
+export async function measureBurstIsolation(size: number, windowMs: number): Promise<BurstIsolation> {
+  const timeScale = TIME_SCALES.burstIsolation;
+  const harness = await startBench({
+    timeScale,
+    durations: AWS_TYPICAL_DURATIONS,
+    // The invocation ends with the window; keep only a sliver of it in reserve.
+    timingOverrides: { TIME_BUDGET_RESERVE_SECONDS: 1 },
+  });
+  try {
+    const { sim } = harness;
+    const workloads = Array.from({ length: size }, () => referenceWorkload(harness, { kdumpReady: true }));
+    // The window ends the observation: continuations past it are not run.
+    sim.lambda.register(FUNCTION_NAME, () => Promise.resolve({ dropped: true }));
+    const events = workloads.map(({ created }) =>
+      sim.scenario.findingFor(created.instanceId, { severity: 8 }),
+    );
+    let from = sim.calls.length;
+    let start = sim.now();
+    const { value: delivered, load } = await observingLoad(() =>
+      deliverFromWorkers(
+        harness,
+        events,
+        { invocationMs: windowMs / timeScale, retryDelaysMs: [], capMs: windowMs / timeScale },
+        () => {
+          from = sim.calls.length;
+          start = sim.now();
+        },
+      ),
+    );
+    const { deliveries, workerCpuMs } = delivered;
+    const times = isolationTimes(harness, workloads, start);
+    const within = [...times.values()].filter((at) => at <= windowMs);
+    return {
+      timeScale,
+      windowMs,
+      allIsolatedMs: within.length === size ? Math.max(...within) : undefined,
+      medianIsolatedMs: within.length > 0 ? median(within) : undefined,
+      isolatedWithinWindow: within.length,
+      bucketLowerBoundMs: bucketLowerBoundMs(size),
+      throttledCalls: throttled(sim, from),
+      failedInvocations: deliveries.filter((delivery) => delivery.deadLettered).length,
+      errorSamples: distinctErrors(deliveries),
+      load,
+      respondersCpuMs: workerCpuMs,
+    };
+  } finally {
+    await harness.stop();
+  }
+}
+
+export async function measureBurstCompletion(
+  size: number,
+  timeScale: number,
+  capMs: number,
+): Promise<BurstCompletion> {
+  const harness = await startBench({ timeScale, durations: AWS_TYPICAL_DURATIONS });
+  try {
+    const { sim } = harness;
+    const workloads = Array.from({ length: size }, () => referenceWorkload(harness, { kdumpReady: true }));
+    const events = workloads.map(({ created }) =>
+      sim.scenario.findingFor(created.instanceId, { severity: 8 }),
+    );
+    let from = sim.calls.length;
+    let start = sim.now();
+    // Continuations run here, delivered as Lambda delivers them, but none starts past the cap.
+    const continuations = new Set<Promise<unknown>>();
+    sim.lambda.register(FUNCTION_NAME, (payload) => {
+      const remainingMs = capMs - (sim.now() - start);
+      if (remainingMs <= 0) return Promise.resolve({ dropped: true });
+      const delivery = deliverLikeLambda(harness, payload, {
+        invocationMs: Math.min(LAMBDA_TIMEOUT_MS, remainingMs) / timeScale,
+      });
+      continuations.add(delivery);
+      void delivery.finally(() => continuations.delete(delivery));
+      return Promise.resolve({ accepted: true });
+    });
+    const { value: delivered, load } = await observingLoad(async () => {
+      const fromWorkers = await deliverFromWorkers(
+        harness,
+        events,
+        {
+          // Lambda's 900 s, but never past the cap: the time budget then stops each response.
+          invocationMs: Math.min(LAMBDA_TIMEOUT_MS, capMs) / timeScale,
+          retryDelaysMs: LAMBDA_RETRY_DELAYS_MS.map((ms) => ms / timeScale),
+          capMs: capMs / timeScale,
+        },
+        () => {
+          from = sim.calls.length;
+          start = sim.now();
+        },
+      );
+      while (continuations.size > 0) await Promise.allSettled([...continuations]);
+      return fromWorkers;
+    });
+    const { deliveries, workerCpuMs } = delivered;
+    const doneTimes: number[] = [];
+    for (const { created } of workloads) {
+      const record = await harness.record(created.instanceId);
+      if (record?.status !== "completed") continue;
+      const notified = sim.calls.filter(
+        (call) =>
+          call.simStart >= start &&
+          call.action === "Publish" &&
+          call.status === 200 &&
+          typeof call.params.Subject === "string" &&
+          call.params.Subject.startsWith("[IR] Contained") &&
+          JSON.stringify(call.params).includes(created.instanceId),
+      );
+      const doneAt = Math.max(...notified.map((call) => call.simEnd)) - start;
+      if (notified.length > 0 && doneAt <= capMs) doneTimes.push(doneAt);
+    }
+    return {
+      timeScale,
+      capMs,
+      allDoneMs: doneTimes.length === size ? Math.max(...doneTimes) : undefined,
+      medianDoneMs: doneTimes.length > 0 ? median(doneTimes) : undefined,
+      completed: doneTimes.length,
+      failures: size - doneTimes.length,
+      deadLettered: deliveries.filter((delivery) => delivery.deadLettered).length,
+      lambdaRetries: deliveries.reduce((sum, delivery) => sum + delivery.attempts - 1, 0),
+      throttledCalls: throttled(sim, from),
+      errorSamples: distinctErrors(deliveries),
+      load,
+      respondersCpuMs: workerCpuMs,
+    };
+  } finally {
+    await harness.stop();
+  }
+}
+
+/** A few distinct errors the invocations threw (what made Lambda retry), for the report. */
+function distinctErrors(deliveries: readonly WorkerDelivery[]): string[] {
+  return [
+    ...new Set(deliveries.flatMap((delivery) => delivery.errors).map((error) => error.slice(0, 160))),
+  ].slice(0, 5);
+}

@@ -1,0 +1,105 @@
+// Reading figures out of the simulator's call log: every figure the benchmark prints about AWS calls is derived
+// here from what the responder actually sent, never from what it is supposed to send.
+import type { CallRecord } from "../drill/simulator";
+
+export interface PathCall {
+  readonly action: string;
+  /** What the call did, for a person (e.g. "eni-0a... -> sg-untrack"). */
+  readonly what: string;
+  /** Simulated ms since the handler started. */
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+export interface ContainmentPath {
+  /** Simulated ms from handler start until the last isolating call was answered. */
+  readonly isolatedMs: number;
+  /** The chain of calls, each waiting for the one before: the critical path to isolation. */
+  readonly path: readonly PathCall[];
+  /** Part of `isolatedMs` spent inside those calls (AWS latency). */
+  readonly awsMs: number;
+  /** The rest: the handler's own work between calls (CPU, the incident-table claim on local dynalite). */
+  readonly localMs: number;
+  /** Every call answered before isolation, on the path or not. */
+  readonly callsBeforeIsolated: number;
+}
+
+function describeCall(call: CallRecord): string {
+  const params = call.params;
+  const groups = Array.isArray(params.Groups) ? (params.Groups as unknown[]).join(",") : undefined;
+  const target = [
+    params.NetworkInterfaceId,
+    params.InstanceId,
+    (params.InstanceIds as unknown[] | undefined)?.[0],
+  ].find((value): value is string => typeof value === "string");
+  return [call.action, target ?? "", groups === undefined ? "" : `-> ${groups}`]
+    .filter((part) => part !== "")
+    .join(" ");
+}
+
+/**
+ * The critical path to containment: from the last isolating call back to the handler's start, each step the
+ * call that ended last before the next one began (what it had to wait for). `isolating` says which calls
+ * isolate; all of them must have succeeded for the instance to count as isolated.
+ */
+export function containmentPath(
+  calls: readonly CallRecord[],
+  startSim: number,
+  isolating: (call: CallRecord) => boolean,
+): ContainmentPath | undefined {
+  const window = calls.filter((call) => call.simStart >= startSim);
+  const isolatingCalls = window.filter((call) => isolating(call) && call.status === 200);
+  if (isolatingCalls.length === 0) return undefined;
+  let current = isolatingCalls.reduce((latest, call) => (call.simEnd > latest.simEnd ? call : latest));
+  const isolatedAt = current.simEnd;
+  const chain: CallRecord[] = [current];
+  for (;;) {
+    const before = window.filter((call) => call.simEnd <= current.simStart && call !== current);
+    if (before.length === 0) break;
+    current = before.reduce((latest, call) => (call.simEnd > latest.simEnd ? call : latest));
+    chain.unshift(current);
+  }
+  const path = chain.map((call) => ({
+    action: call.action,
+    what: describeCall(call),
+    startMs: call.simStart - startSim,
+    endMs: call.simEnd - startSim,
+  }));
+  const awsMs = path.reduce((sum, call) => sum + (call.endMs - call.startMs), 0);
+  return {
+    isolatedMs: isolatedAt - startSim,
+    path,
+    awsMs,
+    localMs: isolatedAt - startSim - awsMs,
+    callsBeforeIsolated: window.filter((call) => call.simEnd <= isolatedAt).length,
+  };
+}
+
+/** The responder's isolating calls: an ENI moved into one of the isolation groups. */
+export function movesIntoIsolation(isolationGroups: ReadonlySet<string>) {
+  return (call: CallRecord): boolean =>
+    call.action === "ModifyNetworkInterfaceAttribute" &&
+    Array.isArray(call.params.Groups) &&
+    (call.params.Groups as unknown[]).length === 1 &&
+    isolationGroups.has(String((call.params.Groups as unknown[])[0]));
+}
+
+/** The blog flow's isolating call: the instance's groups replaced by the isolation group. */
+export function instanceGroupsReplaced(call: CallRecord): boolean {
+  return call.action === "ModifyInstanceAttribute" && Array.isArray(call.params.Groups);
+}
+
+/** Simulated ms (since start) when the last successful call matching `which` was answered. */
+export function lastAnswered(
+  calls: readonly CallRecord[],
+  startSim: number,
+  which: (call: CallRecord) => boolean,
+): number | undefined {
+  const matching = calls.filter((call) => call.simStart >= startSim && call.status === 200 && which(call));
+  if (matching.length === 0) return undefined;
+  return Math.max(...matching.map((call) => call.simEnd)) - startSim;
+}
+
+export function naming(id: string) {
+  return (call: CallRecord): boolean => JSON.stringify(call.params).includes(id);
+}

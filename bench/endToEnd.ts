@@ -1,0 +1,77 @@
+// Ours against the blog flow, end to end, on the same workload in the same simulator at the same time scale,
+// alternating run by run so machine noise hits both alike.
+import { AWS_TYPICAL_DURATIONS, TIME_SCALES } from "./model";
+import { runBaseline, runOurs, type Milestones, type ResponseRun } from "./responseRuns";
+import { referenceWorkload, startBench } from "./scenario";
+import { median } from "./stats";
+
+export type MilestoneName = keyof Milestones;
+export const MILESTONES: readonly MilestoneName[] = [
+  "isolated",
+  "evidenceSecured",
+  "workstationReady",
+  "serviceRestored",
+  "complete",
+];
+
+export interface SideSummary {
+  /** Median over the repetitions of each milestone (simulated ms since the handler started). */
+  readonly medians: Partial<Record<MilestoneName, number>>;
+  readonly memoryDumped: boolean[];
+  readonly volumesOnWorkstation: number;
+  readonly volumes: number;
+  readonly awsCalls: number;
+  readonly cpuMsMedian: number;
+  readonly outcomes: string[];
+}
+
+export interface EndToEndResult {
+  readonly scenario: string;
+  readonly kdumpReady: boolean;
+  readonly timeScale: number;
+  readonly repetitions: number;
+  readonly ours: SideSummary;
+  readonly baseline: SideSummary;
+  readonly runs: { ours: ResponseRun; baseline: ResponseRun }[];
+}
+
+function summarize(runs: readonly ResponseRun[]): SideSummary {
+  const medians: Partial<Record<MilestoneName, number>> = {};
+  for (const name of MILESTONES) {
+    const values = runs.map((run) => run.milestones[name]).filter((value) => value !== undefined);
+    if (values.length === runs.length) medians[name] = median(values);
+  }
+  return {
+    medians,
+    memoryDumped: runs.map((run) => run.memoryDumped),
+    volumesOnWorkstation: median(runs.map((run) => run.volumesOnWorkstation)),
+    volumes: median(runs.map((run) => run.volumes)),
+    awsCalls: median(runs.map((run) => run.awsCalls)),
+    cpuMsMedian: median(runs.map((run) => run.cpuMs)),
+    outcomes: runs.map((run) => run.outcome),
+  };
+}
+
+export async function measureEndToEnd(kdumpReady: boolean, repetitions: number): Promise<EndToEndResult> {
+  const timeScale = TIME_SCALES.endToEnd;
+  const harness = await startBench({ timeScale, durations: AWS_TYPICAL_DURATIONS });
+  try {
+    const runs: { ours: ResponseRun; baseline: ResponseRun }[] = [];
+    for (let index = 0; index < repetitions; index += 1) {
+      const ours = await runOurs(harness, referenceWorkload(harness, { kdumpReady }));
+      const baseline = await runBaseline(harness, referenceWorkload(harness, { kdumpReady }));
+      runs.push({ ours, baseline });
+    }
+    return {
+      scenario: kdumpReady ? "kdump-ready instance" : "instance without kdump",
+      kdumpReady,
+      timeScale,
+      repetitions,
+      ours: summarize(runs.map((run) => run.ours)),
+      baseline: summarize(runs.map((run) => run.baseline)),
+      runs,
+    };
+  } finally {
+    await harness.stop();
+  }
+}

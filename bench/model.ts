@@ -1,0 +1,74 @@
+// The benchmark's latency model and scenario sizes: one place, printed with every result and written into
+// bench/results/latest.json, so a figure is never read without the conditions it was measured under.
+import { DEFAULT_DURATIONS, type StateDurations } from "../drill/simulator";
+import { EC2_UNCATEGORIZED_LIMITS, EC2_CATEGORY_LIMITS } from "../drill/simulator/throttling";
+
+/** Simulated latency of every AWS call the simulator serves (EC2, Auto Scaling, ELBv2, IAM, S3, SNS, Lambda). */
+export const CALL_LATENCY_MS = 50;
+
+/**
+ * AWS-typical state durations: the simulator's defaults, each with its source in drill/simulator/README.md
+ * (instance pending/stopping 40 s, kdump 20 s + 10 s per GiB, snapshot 60 s + 6 s per GiB, target healthy 150 s...).
+ */
+export const AWS_TYPICAL_DURATIONS: StateDurations = { ...DEFAULT_DURATIONS };
+
+/**
+ * Durations a hundred times shorter, for the runs at time scale 1 that measure only containment: it happens
+ * before any state change matters, and the rest of each response then finishes in seconds of wall time.
+ */
+export const SHORTENED_DURATIONS: StateDurations = Object.fromEntries(
+  Object.entries(DEFAULT_DURATIONS).map(([name, ms]) => [name, Math.round(ms / 100)]),
+) as unknown as StateDurations;
+
+/** Time scales (simulated ms per wall ms) of each measurement: see bench/README.md for why each is what it is. */
+export const TIME_SCALES = {
+  /** Containment is sub-second: at 1, local CPU counts as what it is, not multiplied. */
+  containment: 1,
+  /** Ours vs the blog flow, minutes of AWS time each: both at the same scale in the same run. */
+  endToEnd: 20,
+  /** Burst, until all are isolated (containment again: honest only at 1). */
+  burstIsolation: 1,
+} as const;
+
+/**
+ * Burst until all are done: minutes of AWS time, and a hundred responders' CPU on this machine's two cores. Each
+ * size runs at the highest scale that keeps the responders' CPU under the wall time it gets (bench/README.md).
+ */
+export const BURST_COMPLETION_SCALES: Readonly<Record<number, number>> = { 10: 10, 50: 5, 100: 4 };
+
+/** Simulated time a burst's completion run may take: a hundred responses under throttling finish well within. */
+export const BURST_COMPLETION_CAP_MS = 900_000;
+
+/** How long each burst size's isolation run watches (simulated = wall ms at scale 1). */
+export const BURST_ISOLATION_WINDOWS_MS: Readonly<Record<number, number>> = {
+  10: 5_000,
+  50: 15_000,
+  100: 35_000,
+};
+
+/** The reference workload: a web server launched from a launch template behind a target group. */
+export const REFERENCE_INSTANCE = {
+  instanceType: "m6i.large",
+  rootGiB: 8,
+  dataGiB: 100,
+} as const;
+
+export const BURST_SIZES = [10, 50, 100] as const;
+
+/** The documented EC2 request buckets that bound a burst's containment (from the simulator's table). */
+export const CONTAINMENT_BUCKETS = {
+  ModifyNetworkInterfaceAttribute: EC2_UNCATEGORIZED_LIMITS.ModifyNetworkInterfaceAttribute!,
+  DescribeInstancesUnfiltered: EC2_CATEGORY_LIMITS["unfiltered-non-mutating"],
+};
+
+export function latencyModelDescription(): Record<string, unknown> {
+  return {
+    callLatencyMs: CALL_LATENCY_MS,
+    jitterMs: 0,
+    appliesTo: "every call the simulator serves; DynamoDB runs on local dynalite and is not latency-modelled",
+    stateDurationsMs: AWS_TYPICAL_DURATIONS,
+    stateDurationsSource: "drill/simulator/README.md (simulator defaults)",
+    throttling: "EC2's documented token buckets (drill/simulator/throttling.ts), on in every run",
+    timeScales: { ...TIME_SCALES, burstCompletion: BURST_COMPLETION_SCALES },
+  };
+}

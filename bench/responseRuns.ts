@@ -1,0 +1,184 @@
+// One response, ours or the blog flow's, on a fresh reference workload, with its milestones read from the
+// simulator's call log and state (simulated ms since the handler started).
+import type { Simulator } from "../drill/simulator";
+import type { InvocationOutcome } from "../handler";
+import type { Harness } from "../test/handler/harness";
+import { BlogFlowResponder } from "./blogFlowBaseline";
+import {
+  containmentPath,
+  instanceGroupsReplaced,
+  lastAnswered,
+  movesIntoIsolation,
+  naming,
+  type ContainmentPath,
+} from "./callLog";
+import type { ReferenceWorkload } from "./scenario";
+
+export interface Milestones {
+  /** Every ENI in the isolation group (the last isolating call answered). */
+  isolated?: number;
+  /** Snapshots requested: the point in time of the evidence is fixed. */
+  evidenceSecured?: number;
+  /** The last evidence volume attached to the forensic workstation. */
+  workstationReady?: number;
+  /** A replacement healthy in the target group. */
+  serviceRestored?: number;
+  /** The response's last call answered (ours: the notification; the blog flow: its attach). */
+  complete?: number;
+}
+
+export interface ResponseRun {
+  readonly milestones: Milestones;
+  readonly containment?: ContainmentPath;
+  /** CPU of this process during the run (handler, simulator and dynalite share it), in ms. */
+  readonly cpuMs: number;
+  readonly wallMs: number;
+  readonly outcome: string;
+  readonly memoryDumped: boolean;
+  readonly volumesOnWorkstation: number;
+  readonly volumes: number;
+  readonly awsCalls: number;
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+function volumesAttachedTo(sim: Simulator, instanceId: string | undefined): number {
+  if (instanceId === undefined) return 0;
+  const root = sim.state.instance(instanceId)?.rootDeviceName;
+  return sim.state
+    .volumes()
+    .filter((volume) => volume.attachment?.instanceId === instanceId && volume.attachment.device !== root)
+    .length;
+}
+
+/** Our responder, in a fresh Lambda environment (a new responder), answering a finding about the workload. */
+export async function runOurs(harness: Harness, workload: ReferenceWorkload): Promise<ResponseRun> {
+  const { sim, world } = harness;
+  const { created } = workload;
+  const responder = await harness.withSettings({});
+  const event = sim.scenario.findingFor(created.instanceId, { severity: 8 });
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  const start = sim.now();
+  let outcome: InvocationOutcome | undefined;
+  let failure: unknown;
+  try {
+    outcome = await responder.invoke(event);
+    await responder.settle();
+  } catch (error) {
+    failure = error;
+  }
+  const cpuMs = cpuSince(cpu);
+  const wallMs = performance.now() - wall;
+  const record = await harness.record(created.instanceId);
+  const forensicId = record?.facts.forensic?.instanceId;
+  const isolationGroups = new Set(
+    Object.values(record?.facts.isolationGroups ?? {}).map((pair) => pair.isolation),
+  );
+  if (isolationGroups.size === 0) isolationGroups.add(world.isolationGroup);
+  const calls = sim.calls;
+  const replacementId = record?.facts.replacement?.instanceId;
+  const replacementTarget = sim.state
+    .targetGroup(workload.targetGroupArn)
+    ?.targets.find((target) => target.id === replacementId);
+  const milestones: Milestones = {
+    isolated: containmentPath(calls, start, movesIntoIsolation(isolationGroups))?.isolatedMs,
+    evidenceSecured: lastAnswered(
+      calls,
+      start,
+      (call) => call.action === "CreateSnapshots" && naming(created.instanceId)(call),
+    ),
+    workstationReady:
+      forensicId === undefined
+        ? undefined
+        : lastAnswered(calls, start, (call) => call.action === "AttachVolume" && naming(forensicId)(call)),
+    serviceRestored:
+      replacementTarget !== undefined && sim.state.instance(replacementId!)?.state === "running"
+        ? replacementTarget.transitionAt - start
+        : undefined,
+    complete: lastAnswered(
+      calls,
+      start,
+      (call) => call.action === "Publish" && naming(created.instanceId)(call),
+    ),
+  };
+  return {
+    milestones,
+    containment: containmentPath(calls, start, movesIntoIsolation(isolationGroups)),
+    cpuMs,
+    wallMs,
+    outcome:
+      failure === undefined
+        ? (outcome?.outcome ?? "none")
+        : `threw: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`,
+    memoryDumped: (sim.state.instance(created.instanceId)?.memoryDumps.length ?? 0) > 0,
+    volumesOnWorkstation: volumesAttachedTo(sim, forensicId),
+    volumes: created.volumeIds.length,
+    awsCalls: calls.filter((call) => call.simStart >= start).length,
+  };
+}
+
+/** The blog flow on the same kind of workload, in the same simulator. `isolateOnly`: stop after containment. */
+export async function runBaseline(
+  harness: Harness,
+  workload: ReferenceWorkload,
+  options: { isolateOnly?: boolean } = {},
+): Promise<ResponseRun> {
+  const { sim, world } = harness;
+  const { created } = workload;
+  const baseline = new BlogFlowResponder(sim);
+  const target = {
+    instanceId: created.instanceId,
+    isolationGroupId: world.isolationGroup,
+    forensicAmiId: world.plainImage,
+    forensicInstanceType: "m6i.large",
+    forensicSubnetId: world.subnetA,
+    forensicInstanceProfileArn: world.forensicProfileArn,
+  };
+  const cpu = process.cpuUsage();
+  const wall = performance.now();
+  const start = sim.now();
+  let outcome = "completed";
+  let forensicId: string | undefined;
+  try {
+    if (options.isolateOnly === true) await baseline.isolate(target, { start });
+    else forensicId = (await baseline.respond(target)).forensicInstanceId;
+  } catch (error) {
+    outcome = `threw: ${error instanceof Error ? error.message : JSON.stringify(error)}`;
+  } finally {
+    baseline.destroy();
+  }
+  const cpuMs = cpuSince(cpu);
+  const wallMs = performance.now() - wall;
+  const calls = sim.calls;
+  const milestones: Milestones = {
+    isolated: containmentPath(calls, start, instanceGroupsReplaced)?.isolatedMs,
+    evidenceSecured: lastAnswered(
+      calls,
+      start,
+      (call) => call.action === "CreateSnapshots" && naming(created.instanceId)(call),
+    ),
+    workstationReady:
+      forensicId === undefined
+        ? undefined
+        : lastAnswered(calls, start, (call) => call.action === "AttachVolume" && naming(forensicId)(call)),
+    complete:
+      forensicId === undefined
+        ? undefined
+        : lastAnswered(calls, start, (call) => call.action === "AttachVolume" && naming(forensicId)(call)),
+  };
+  return {
+    milestones,
+    containment: containmentPath(calls, start, instanceGroupsReplaced),
+    cpuMs,
+    wallMs,
+    outcome,
+    memoryDumped: (sim.state.instance(created.instanceId)?.memoryDumps.length ?? 0) > 0,
+    volumesOnWorkstation: volumesAttachedTo(sim, forensicId),
+    volumes: created.volumeIds.length,
+    awsCalls: calls.filter((call) => call.simStart >= start).length,
+  };
+}

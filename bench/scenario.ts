@@ -1,0 +1,111 @@
+// The benchmark's workload and the responder's settings as the example stack deploys them (Pulumi.dev.yaml and
+// the handler's defaults), with every duration divided by the time scale.
+import type { CreatedInstance, StateDurations } from "../drill/simulator";
+import { parseSettings, type Settings } from "../handler/settings";
+import { startHarness, type Harness } from "../test/handler/harness";
+import { TEST_ENV } from "../test/handler/testSettings";
+import { CALL_LATENCY_MS, REFERENCE_INSTANCE } from "./model";
+
+/** Handler settings that are durations (seconds), with the field holding each one's default. */
+const TIMING_SETTINGS: readonly [string, keyof Settings][] = [
+  ["POLL_INTERVAL_SECONDS", "pollIntervalSeconds"],
+  ["STOP_TIMEOUT_SECONDS", "stopTimeoutSeconds"],
+  ["MEMORY_GRACE_BASE_SECONDS", "memoryGraceBaseSeconds"],
+  ["MEMORY_GRACE_SECONDS_PER_GIB", "memoryGraceSecondsPerGib"],
+  ["TIME_BUDGET_RESERVE_SECONDS", "timeBudgetReserveSeconds"],
+  ["SNAPSHOT_WAIT_SECONDS", "snapshotWaitSeconds"],
+];
+
+/** The handler's own defaults for every timing, in simulated seconds, converted to wall seconds. */
+export function deployedTimings(
+  timeScale: number,
+  overrides: Record<string, number> = {},
+): Record<string, string> {
+  const defaults = parseSettings(TEST_ENV);
+  return Object.fromEntries(
+    TIMING_SETTINGS.map(([variable, field]) => [
+      variable,
+      String((overrides[variable] ?? (defaults[field] as number)) / timeScale),
+    ]),
+  );
+}
+
+/** Lambda's maximum timeout, the example stack's responderTimeoutSeconds. */
+export const LAMBDA_TIMEOUT_MS = 900_000;
+
+export interface BenchOptions {
+  readonly timeScale: number;
+  readonly durations: StateDurations;
+  /** Extra handler settings (wall units where they are durations). */
+  readonly settings?: Record<string, string>;
+  /** Timings in simulated seconds that differ from the handler's defaults. */
+  readonly timingOverrides?: Record<string, number>;
+}
+
+/** A simulator with the latency model, a real DynamoDB-compatible table, and the responder as deployed. */
+export function startBench(options: BenchOptions): Promise<Harness> {
+  return startHarness({
+    timeScale: options.timeScale,
+    simulator: { latency: { meanMs: CALL_LATENCY_MS, jitterMs: 0 }, durations: options.durations },
+    // One invocation gets Lambda's 900 s, in wall time at this scale.
+    invocationMs: LAMBDA_TIMEOUT_MS / options.timeScale,
+    settings: {
+      // Pulumi.dev.yaml: governance lock for 7 days, replacement launched by the responder.
+      SNAPSHOT_LOCK: "governance",
+      SNAPSHOT_LOCK_DAYS: "7",
+      REPLACEMENT: "launch",
+      ...deployedTimings(options.timeScale, options.timingOverrides),
+      ...options.settings,
+    },
+  });
+}
+
+export interface ReferenceWorkload {
+  readonly created: CreatedInstance;
+  readonly targetGroupArn: string;
+}
+
+let serial = 0;
+
+/**
+ * The reference workload: a web server (m6i.large, 8 GiB root + 100 GiB data) launched from a launch template and
+ * registered in a target group, so a replacement has something to restore. `kdumpReady` decides whether its
+ * kernel writes a memory dump on NMI. Extra ENIs sit in a second subnet of the same AZ.
+ */
+export function referenceWorkload(
+  harness: Harness,
+  options: { kdumpReady: boolean; networkInterfaces?: number },
+): ReferenceWorkload {
+  const { sim, world } = harness;
+  serial += 1;
+  const name = `web-${serial}`;
+  const imageId = options.kdumpReady ? world.kdumpImage : world.plainImage;
+  const targetGroupArn = sim.scenario.targetGroup({ name, vpcId: world.vpcId, port: 443, protocol: "HTTPS" });
+  const template = sim.scenario.launchTemplate({
+    name,
+    imageId,
+    instanceType: REFERENCE_INSTANCE.instanceType,
+    securityGroupIds: [world.appGroup],
+    instanceProfileArn: world.appProfile.arn,
+  });
+  const created = sim.scenario.instance({
+    instanceType: REFERENCE_INSTANCE.instanceType,
+    subnetId: world.subnetA,
+    imageId,
+    securityGroupIds: [world.appGroup],
+    instanceProfile: world.appProfile.arn,
+    targetGroupArns: [targetGroupArn],
+    rootVolume: { sizeGiB: REFERENCE_INSTANCE.rootGiB },
+    dataVolumes: [{ sizeGiB: REFERENCE_INSTANCE.dataGiB }],
+    extraNetworkInterfaces: Array.from({ length: (options.networkInterfaces ?? 1) - 1 }, () => ({
+      subnetId: world.subnetA2,
+      securityGroupIds: [world.appGroup],
+    })),
+    tags: {
+      Name: name,
+      "aws:ec2launchtemplate:id": template.launchTemplateId,
+      "aws:ec2launchtemplate:version": "1",
+    },
+  });
+  return { created, targetGroupArn };
+}
