@@ -1,6 +1,7 @@
 // `pulumi up` against the simulator: recreates what the mock run of index.ts would create, with the simulator's
 // ids, and gives back the responder's environment exactly as the stack sets it (ids swapped for the simulator's).
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { SecurityGroupRule } from "../infra/securityGroupRules";
 import type { Simulator } from "./simulator";
 import type { ProgramRun, RegisteredResource } from "./stackMockRun";
 
@@ -16,14 +17,6 @@ export interface DeployedStack {
   topicArn: string;
 }
 
-interface Rule {
-  protocol: string;
-  fromPort: number;
-  toPort: number;
-  cidrBlocks?: string[];
-  ipv6CidrBlocks?: string[];
-}
-
 export async function deployToSimulator(
   run: ProgramRun,
   sim: Simulator,
@@ -33,7 +26,7 @@ export async function deployToSimulator(
   const replacements = new Map<string, string>();
 
   for (const group of run.ofType("aws:ec2/securityGroup:SecurityGroup")) {
-    const ingress = (group.inputs.ingress as Rule[]).flatMap((rule) =>
+    const ingress = (group.inputs.ingress as SecurityGroupRule[]).flatMap((rule) =>
       [...(rule.cidrBlocks ?? []), ...(rule.ipv6CidrBlocks ?? [])].map((cidr) => ({
         protocol: rule.protocol,
         fromPort: rule.fromPort,

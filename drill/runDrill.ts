@@ -5,7 +5,6 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { AddressInfo, Server } from "net";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   DescribeTargetHealthCommand,
@@ -13,12 +12,13 @@ import {
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { load as parseYaml } from "js-yaml";
-import { parseSettings, Settings } from "../handler/settings";
+import { DURATION_SETTINGS, parseSettings } from "../handler/settings";
 import { incidentKey, IncidentRecord, STEP_NAMES, StepName, StepRecord } from "../handler/incidentRecord";
 import { PROJECT } from "../infra/config";
 import { deployToSimulator, DeployedStack } from "./deployToSimulator";
 import { matchesEventPattern } from "./eventPattern";
 import { artifactFiles, AssetLike, writeArtifact } from "./lambdaArtifact";
+import { startDynalite } from "./localDynamo";
 import { LocalLambda } from "./localLambda";
 import { startSimulator, type Simulator } from "./simulator";
 import { runProgram } from "./stackMockRun";
@@ -255,7 +255,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   } finally {
     lambda?.stop();
     await sim.stop();
-    await new Promise<void>((resolve) => dynamo.server.close(() => resolve()));
+    await dynamo.stop();
     fs.rmSync(workDir, { recursive: true, force: true });
   }
 }
@@ -363,16 +363,6 @@ function clientSettings(sim: Simulator) {
   return { endpoint: sim.endpoint, region: sim.region, credentials: LOCAL_CREDENTIALS };
 }
 
-/** Settings that are durations, with the Settings field that holds each one's effective value. */
-const TIMING_SETTINGS: [string, keyof Settings][] = [
-  ["POLL_INTERVAL_SECONDS", "pollIntervalSeconds"],
-  ["STOP_TIMEOUT_SECONDS", "stopTimeoutSeconds"],
-  ["MEMORY_GRACE_BASE_SECONDS", "memoryGraceBaseSeconds"],
-  ["MEMORY_GRACE_SECONDS_PER_GIB", "memoryGraceSecondsPerGib"],
-  ["TIME_BUDGET_RESERVE_SECONDS", "timeBudgetReserveSeconds"],
-  ["SNAPSHOT_WAIT_SECONDS", "snapshotWaitSeconds"],
-];
-
 /** The stack's environment, pointed at the simulator, with every duration divided by the time scale. */
 function drillEnvironment(
   stack: DeployedStack,
@@ -389,17 +379,10 @@ function drillEnvironment(
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   const effective = parseSettings(environment);
-  for (const [variable, field] of TIMING_SETTINGS) {
+  for (const [variable, field] of DURATION_SETTINGS) {
     environment[variable] = String((effective[field] as number) / timeScale);
   }
   return environment;
-}
-
-async function startDynalite(): Promise<{ server: Server; endpoint: string }> {
-  const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { server, endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 function writeOutputs(

@@ -45,6 +45,19 @@ export interface Settings {
   readonly snapshotWaitSeconds: number;
 }
 
+/**
+ * The settings that are durations in seconds, with the field that holds each one's effective value: a drill or a
+ * benchmark that runs AWS time faster divides exactly these by its time scale.
+ */
+export const DURATION_SETTINGS: readonly (readonly [string, keyof Settings])[] = [
+  ["POLL_INTERVAL_SECONDS", "pollIntervalSeconds"],
+  ["STOP_TIMEOUT_SECONDS", "stopTimeoutSeconds"],
+  ["MEMORY_GRACE_BASE_SECONDS", "memoryGraceBaseSeconds"],
+  ["MEMORY_GRACE_SECONDS_PER_GIB", "memoryGraceSecondsPerGib"],
+  ["TIME_BUDGET_RESERVE_SECONDS", "timeBudgetReserveSeconds"],
+  ["SNAPSHOT_WAIT_SECONDS", "snapshotWaitSeconds"],
+];
+
 type Environment = Readonly<Record<string, string | undefined>>;
 
 /**

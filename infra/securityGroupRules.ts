@@ -1,13 +1,19 @@
 // Security-group rules as data: built by pure functions, checked table-driven by the tests, wired by infra/isolation.ts.
-import type * as aws from "@pulumi/aws";
 
-export type IngressRule = aws.types.input.ec2.SecurityGroupIngress;
-export type EgressRule = aws.types.input.ec2.SecurityGroupEgress;
+/** One security-group rule as the stack writes it: plain values, which infra/isolation.ts hands to the provider. */
+export interface SecurityGroupRule {
+  protocol: string;
+  fromPort: number;
+  toPort: number;
+  cidrBlocks?: string[];
+  ipv6CidrBlocks?: string[];
+  description?: string;
+}
 
 export interface GroupRules {
   description: string;
-  ingress: IngressRule[];
-  egress: EgressRule[];
+  ingress: SecurityGroupRule[];
+  egress: SecurityGroupRule[];
 }
 
 const EVERYWHERE_V4 = "0.0.0.0/0";

@@ -5,6 +5,7 @@ import { artifactFiles, bundledPackages, zipArtifact } from "../../drill/lambdaA
 import { isSnapshotCompletionEvent } from "../../handler/findingEvent";
 import { parseSettings } from "../../handler/settings";
 import { FORBIDDEN_ACTIONS, PolicyDocument, PolicyStatement } from "../../infra/policies";
+import type { SecurityGroupRule } from "../../infra/securityGroupRules";
 import { loadEvent } from "../support/fixtures";
 import {
   ACCOUNT_ID,
@@ -26,14 +27,6 @@ const policyOf = (resource: RegisteredResource) =>
   JSON.parse(resource.inputs.policy as string) as PolicyDocument;
 const allows = (doc: PolicyDocument) => doc.Statement.filter((s) => s.Effect === "Allow");
 const roleArnOf = (run: ProgramRun, nameIncludes: string) => run.one(ROLE, nameIncludes).state.arn as string;
-
-interface Rule {
-  protocol: string;
-  fromPort: number;
-  toPort: number;
-  cidrBlocks?: string[];
-  ipv6CidrBlocks?: string[];
-}
 
 describe("responder stack (Pulumi mock mode)", function () {
   this.timeout(120_000);
@@ -58,7 +51,7 @@ describe("responder stack (Pulumi mock mode)", function () {
     it("isolation groups have no egress and admit only the forensic sources", () => {
       for (const group of groups("isolation")) {
         expect(group.inputs.egress).to.deep.equal([]);
-        const ingress = group.inputs.ingress as Rule[];
+        const ingress = group.inputs.ingress as SecurityGroupRule[];
         expect(ingress).to.have.length(1);
         expect(ingress[0]).to.deep.include({
           protocol: "tcp",
@@ -72,7 +65,7 @@ describe("responder stack (Pulumi mock mode)", function () {
 
     it("no group opens ingress from 0.0.0.0/0 or ::/0, except the untrack hop's exact all-TCP/UDP rules", () => {
       for (const group of run.ofType(SG)) {
-        const open = (group.inputs.ingress as Rule[]).filter(
+        const open = (group.inputs.ingress as SecurityGroupRule[]).filter(
           (r) => (r.cidrBlocks ?? []).includes("0.0.0.0/0") || (r.ipv6CidrBlocks ?? []).includes("::/0"),
         );
         if (group.inputs.tags?.["ir:role"] !== "untrack") {
@@ -91,9 +84,9 @@ describe("responder stack (Pulumi mock mode)", function () {
     it("the forensic workstation group has no ingress and HTTPS-only egress", () => {
       for (const group of groups("forensic")) {
         expect(group.inputs.ingress).to.deep.equal([]);
-        expect((group.inputs.egress as Rule[]).map((r) => [r.protocol, r.fromPort, r.toPort])).to.deep.equal([
-          ["tcp", 443, 443],
-        ]);
+        expect(
+          (group.inputs.egress as SecurityGroupRule[]).map((r) => [r.protocol, r.fromPort, r.toPort]),
+        ).to.deep.equal([["tcp", 443, 443]]);
       }
     });
 
