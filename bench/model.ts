@@ -43,7 +43,7 @@ export const BURST_COMPLETION_CAP_MS = 900_000;
 export const BURST_ISOLATION_WINDOWS_MS: Readonly<Record<number, number>> = {
   10: 5_000,
   50: 15_000,
-  100: 35_000,
+  100: 60_000,
 };
 
 /** The reference workload: a web server launched from a launch template behind a target group. */
