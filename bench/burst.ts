@@ -19,7 +19,13 @@ import type { OrderMessage, WorkerDelivery, WorkerMessage, WorkerOrder } from ".
 import { movesIntoIsolation } from "./callLog";
 import { observingLoad, type LoadObservation } from "./machineLoad";
 import { AWS_TYPICAL_DURATIONS, CONTAINMENT_BUCKETS, TIME_SCALES } from "./model";
-import { LAMBDA_TIMEOUT_MS, referenceWorkload, startBench, type ReferenceWorkload } from "./scenario";
+import {
+  LAMBDA_TIMEOUT_MS,
+  referenceWorkload,
+  startBench,
+  webFleet,
+  type ReferenceWorkload,
+} from "./scenario";
 import { median } from "./stats";
 
 /** Worker processes the responders are spread over. */
@@ -61,6 +67,8 @@ export interface BurstIsolation {
   readonly load: LoadObservation;
   /** CPU the responders used in the worker processes, ms. */
   readonly respondersCpuMs: number;
+  /** The SDK's warnings in the workers that a request took over its 15 s timeout (wall): a starved loop. */
+  readonly respondersRequestsOver15s: number;
 }
 
 export interface BurstCompletion {
@@ -81,6 +89,8 @@ export interface BurstCompletion {
   readonly load: LoadObservation;
   /** CPU the responders used in the worker processes, ms. */
   readonly respondersCpuMs: number;
+  /** The SDK's warnings in the workers that a request took over its 15 s timeout (wall): a starved loop. */
+  readonly respondersRequestsOver15s: number;
 }
 
 export interface BurstResult {
@@ -103,6 +113,15 @@ export function bucketLowerBoundMs(size: number): number {
 
 function throttled(sim: Simulator, from: number): number {
   return sim.calls.slice(from).filter((call) => call.errorCode === "RequestLimitExceeded").length;
+}
+
+/**
+ * A burst hits one service: N instances of one fleet, behind one target group, from one launch template (a
+ * hundred target groups would also multiply the target-group scan every response makes: reported separately).
+ */
+function fleetOf(harness: Harness, size: number): ReferenceWorkload[] {
+  const fleet = webFleet(harness, `fleet-${size}`, harness.world.kdumpImage);
+  return Array.from({ length: size }, () => referenceWorkload(harness, { kdumpReady: true, fleet }));
 }
 
 /** When each instance had every ENI in the isolation group (simulated ms since start), by instance. */
@@ -150,7 +169,7 @@ async function deliverFromWorkers(
   events: readonly unknown[],
   timing: { invocationMs: number; retryDelaysMs: readonly number[]; capMs: number },
   onStart: () => void,
-): Promise<{ deliveries: WorkerDelivery[]; workerCpuMs: number }> {
+): Promise<{ deliveries: WorkerDelivery[]; workerCpuMs: number; slowRequests: number }> {
   const environment: Record<string, string> = {
     ...harness.env,
     ...harness.sim.env(),
@@ -183,14 +202,16 @@ async function deliverFromWorkers(
   const results = await Promise.all(finished);
   const deliveries: WorkerDelivery[] = new Array<WorkerDelivery>(events.length);
   let workerCpuMs = 0;
+  let slowRequests = 0;
   results.forEach((message, worker) => {
     if (message.kind !== "done") return;
     workerCpuMs += message.cpuMs;
+    slowRequests += message.requestsOver15s;
     message.deliveries.forEach(
       (delivery, position) => (deliveries[shares[worker]![position]!.index] = delivery),
     );
   });
-  return { deliveries, workerCpuMs };
+  return { deliveries, workerCpuMs, slowRequests };
 }
 
 export async function measureBurstIsolation(size: number, windowMs: number): Promise<BurstIsolation> {
@@ -203,7 +224,7 @@ export async function measureBurstIsolation(size: number, windowMs: number): Pro
   });
   try {
     const { sim } = harness;
-    const workloads = Array.from({ length: size }, () => referenceWorkload(harness, { kdumpReady: true }));
+    const workloads = fleetOf(harness, size);
     // The window ends the observation: continuations past it are not run.
     sim.lambda.register(FUNCTION_NAME, () => Promise.resolve({ dropped: true }));
     const events = workloads.map(({ created }) =>
@@ -222,7 +243,7 @@ export async function measureBurstIsolation(size: number, windowMs: number): Pro
         },
       ),
     );
-    const { deliveries, workerCpuMs } = delivered;
+    const { deliveries, workerCpuMs, slowRequests } = delivered;
     const times = isolationTimes(harness, workloads, start);
     const within = [...times.values()].filter((at) => at <= windowMs);
     return {
@@ -237,6 +258,7 @@ export async function measureBurstIsolation(size: number, windowMs: number): Pro
       errorSamples: distinctErrors(deliveries),
       load,
       respondersCpuMs: workerCpuMs,
+      respondersRequestsOver15s: slowRequests,
     };
   } finally {
     await harness.stop();
@@ -251,7 +273,7 @@ export async function measureBurstCompletion(
   const harness = await startBench({ timeScale, durations: AWS_TYPICAL_DURATIONS });
   try {
     const { sim } = harness;
-    const workloads = Array.from({ length: size }, () => referenceWorkload(harness, { kdumpReady: true }));
+    const workloads = fleetOf(harness, size);
     const events = workloads.map(({ created }) =>
       sim.scenario.findingFor(created.instanceId, { severity: 8 }),
     );
@@ -287,7 +309,7 @@ export async function measureBurstCompletion(
       while (continuations.size > 0) await Promise.allSettled([...continuations]);
       return fromWorkers;
     });
-    const { deliveries, workerCpuMs } = delivered;
+    const { deliveries, workerCpuMs, slowRequests } = delivered;
     const doneTimes: number[] = [];
     for (const { created } of workloads) {
       const record = await harness.record(created.instanceId);
@@ -317,6 +339,7 @@ export async function measureBurstCompletion(
       errorSamples: distinctErrors(deliveries),
       load,
       respondersCpuMs: workerCpuMs,
+      respondersRequestsOver15s: slowRequests,
     };
   } finally {
     await harness.stop();

@@ -32,7 +32,13 @@ export type OrderMessage =
 /** Worker -> main; `cpuMs`: this process's CPU from "go" to the last delivery. */
 export type WorkerMessage =
   | { readonly kind: "prepared" }
-  | { readonly kind: "done"; readonly deliveries: readonly WorkerDelivery[]; readonly cpuMs: number };
+  | {
+      readonly kind: "done";
+      readonly deliveries: readonly WorkerDelivery[];
+      readonly cpuMs: number;
+      /** The SDK's warnings that a request took over its 15 s timeout (counted, not printed). */
+      readonly requestsOver15s: number;
+    };
 
 async function deliver(
   respond: ReturnType<typeof createResponder>,
@@ -65,6 +71,12 @@ async function deliver(
 
 if (require.main === module) {
   process.on("disconnect", () => process.exit(0));
+  let requestsOver15s = 0;
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (args.some((arg) => String(arg).includes("exceeded the configured"))) requestsOver15s += 1;
+    else warn(...args);
+  };
   const send = (message: WorkerMessage) => process.send?.(message);
   let prepared: { order: WorkerOrder; responders: ReturnType<typeof createResponder>[] } | undefined;
   process.on("message", (message: OrderMessage) => {
@@ -78,12 +90,13 @@ if (require.main === module) {
     const { order, responders } = prepared!;
     const capAt = Date.now() + order.capMs;
     const cpu = process.cpuUsage();
+    requestsOver15s = 0;
     // The worker stays for the next run (a pool): loading the handler and the SDK again would cost seconds.
     Promise.all(order.events.map((event, index) => deliver(responders[index]!, event, order, capAt))).then(
       (deliveries) => {
         const used = process.cpuUsage(cpu);
         prepared = undefined;
-        send({ kind: "done", deliveries, cpuMs: (used.user + used.system) / 1000 });
+        send({ kind: "done", deliveries, cpuMs: (used.user + used.system) / 1000, requestsOver15s });
       },
       (error: unknown) => {
         console.error(error);

@@ -2,6 +2,7 @@
 // bench/results/latest.json with the latency model and the time scale of each figure (bench/README.md).
 //   --skip-suite   do not run the test suite (its figure is then reported as not measured)
 //   --quick        fewer repetitions and only the smallest burst (for working on the benchmark itself)
+// Runs with either option write bench/results/partial.json instead of latest.json.
 import { execSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -29,7 +30,6 @@ import {
   latencyModelDescription,
 } from "./model";
 import { millis, ratio, seconds } from "./stats";
-import type { LoadObservation } from "./machineLoad";
 import { runTestSuite, type SuiteResult } from "./testSuite";
 
 interface Plan {
@@ -99,11 +99,7 @@ function printContainment(result: ContainmentResult, extra: ContainmentResult | 
     String(oursTypical.criticalPathCalls),
     String(baselineTypical.criticalPathCalls),
   );
-  row(
-    "time from handler start to every ENI isolated",
-    millis(result.ours.medianMs),
-    millis(result.baseline.medianMs),
-  );
+  row("handler start -> every ENI isolated", millis(result.ours.medianMs), millis(result.baseline.medianMs));
   row("  of which inside AWS calls", millis(oursTypical.awsMs), millis(baselineTypical.awsMs));
   row("  of which local (CPU, incident claim)", millis(oursTypical.localMs), millis(baselineTypical.localMs));
   row(
@@ -199,12 +195,16 @@ function printBurst(
     "   load (simulator's event loop p99 / max; responders' CPU in the 2 worker processes per wall second):",
   );
   for (const { size, isolation, completion } of bursts) {
-    const describe = (load: LoadObservation, respondersCpuMs: number) =>
-      `loop ${millis(load.eventLoopDelayP99Ms)} / ${millis(load.eventLoopDelayMaxMs)}, responders ` +
-      `${(respondersCpuMs / load.wallMs).toFixed(2)} CPU-s/s` +
-      (load.requestsOver15s > 0 ? `, ${load.requestsOver15s} requests over 15 s` : "");
+    const describe = (run: BurstIsolation | BurstCompletion) => {
+      const slow = run.load.requestsOver15s + run.respondersRequestsOver15s;
+      return (
+        `loop ${millis(run.load.eventLoopDelayP99Ms)} / ${millis(run.load.eventLoopDelayMaxMs)}, responders ` +
+        `${(run.respondersCpuMs / run.load.wallMs).toFixed(2)} CPU-s/s` +
+        (slow > 0 ? `, ${slow} requests over 15 s` : "")
+      );
+    };
     console.log(
-      `   ${pad(String(size), 5)}isolation: ${describe(isolation.load, isolation.respondersCpuMs)}; completion: ${describe(completion.load, completion.respondersCpuMs)}`,
+      `   ${pad(String(size), 5)}isolation: ${describe(isolation)}; completion: ${describe(completion)}`,
     );
   }
   const errors = [
@@ -361,7 +361,10 @@ async function main(): Promise<void> {
       `   ${pad(goal.met === undefined ? "?" : goal.met ? "met" : "NOT MET", 9)}${pad(goal.target, 66)}${goal.measured}`,
     );
   const totalMs = performance.now() - wall;
-  console.log(`\nbench wall time ${seconds(totalMs)}; results in bench/results/latest.json`);
+  console.log(
+    `\nbench wall time ${seconds(totalMs)}; results in bench/results/` +
+      `${!process.argv.includes("--quick") && chosen.suite ? "latest" : "partial"}.json`,
+  );
 
   const results = {
     generatedAt: startedAt.toISOString(),
@@ -382,7 +385,9 @@ async function main(): Promise<void> {
     testSuite: suite ?? null,
     targets: goals,
   };
-  const file = path.join(__dirname, "results", "latest.json");
+  // Only a full run (every repetition, every burst, the suite) replaces the committed results.
+  const full = !process.argv.includes("--quick") && chosen.suite;
+  const file = path.join(__dirname, "results", full ? "latest.json" : "partial.json");
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
 }

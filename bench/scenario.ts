@@ -1,20 +1,10 @@
 // The benchmark's workload and the responder's settings as the example stack deploys them (Pulumi.dev.yaml and
 // the handler's defaults), with every duration divided by the time scale.
 import type { CreatedInstance, StateDurations } from "../drill/simulator";
-import { parseSettings, type Settings } from "../handler/settings";
+import { DURATION_SETTINGS, parseSettings } from "../handler/settings";
 import { startHarness, type Harness } from "../test/handler/harness";
 import { TEST_ENV } from "../test/handler/testSettings";
 import { CALL_LATENCY_MS, REFERENCE_INSTANCE } from "./model";
-
-/** Handler settings that are durations (seconds), with the field holding each one's default. */
-const TIMING_SETTINGS: readonly [string, keyof Settings][] = [
-  ["POLL_INTERVAL_SECONDS", "pollIntervalSeconds"],
-  ["STOP_TIMEOUT_SECONDS", "stopTimeoutSeconds"],
-  ["MEMORY_GRACE_BASE_SECONDS", "memoryGraceBaseSeconds"],
-  ["MEMORY_GRACE_SECONDS_PER_GIB", "memoryGraceSecondsPerGib"],
-  ["TIME_BUDGET_RESERVE_SECONDS", "timeBudgetReserveSeconds"],
-  ["SNAPSHOT_WAIT_SECONDS", "snapshotWaitSeconds"],
-];
 
 /** The handler's own defaults for every timing, in simulated seconds, converted to wall seconds. */
 export function deployedTimings(
@@ -23,7 +13,7 @@ export function deployedTimings(
 ): Record<string, string> {
   const defaults = parseSettings(TEST_ENV);
   return Object.fromEntries(
-    TIMING_SETTINGS.map(([variable, field]) => [
+    DURATION_SETTINGS.map(([variable, field]) => [
       variable,
       String((overrides[variable] ?? (defaults[field] as number)) / timeScale),
     ]),
@@ -65,6 +55,26 @@ export interface ReferenceWorkload {
   readonly targetGroupArn: string;
 }
 
+/** What instances of one service share: the target group behind the load balancer and the launch template. */
+export interface Fleet {
+  readonly targetGroupArn: string;
+  readonly template: { readonly launchTemplateId: string; readonly name: string };
+}
+
+export function webFleet(harness: Harness, name: string, imageId: string): Fleet {
+  const { sim, world } = harness;
+  return {
+    targetGroupArn: sim.scenario.targetGroup({ name, vpcId: world.vpcId, port: 443, protocol: "HTTPS" }),
+    template: sim.scenario.launchTemplate({
+      name,
+      imageId,
+      instanceType: REFERENCE_INSTANCE.instanceType,
+      securityGroupIds: [world.appGroup],
+      instanceProfileArn: world.appProfile.arn,
+    }),
+  };
+}
+
 let serial = 0;
 
 /**
@@ -74,20 +84,13 @@ let serial = 0;
  */
 export function referenceWorkload(
   harness: Harness,
-  options: { kdumpReady: boolean; networkInterfaces?: number },
+  options: { kdumpReady: boolean; networkInterfaces?: number; fleet?: Fleet },
 ): ReferenceWorkload {
   const { sim, world } = harness;
   serial += 1;
   const name = `web-${serial}`;
   const imageId = options.kdumpReady ? world.kdumpImage : world.plainImage;
-  const targetGroupArn = sim.scenario.targetGroup({ name, vpcId: world.vpcId, port: 443, protocol: "HTTPS" });
-  const template = sim.scenario.launchTemplate({
-    name,
-    imageId,
-    instanceType: REFERENCE_INSTANCE.instanceType,
-    securityGroupIds: [world.appGroup],
-    instanceProfileArn: world.appProfile.arn,
-  });
+  const { targetGroupArn, template } = options.fleet ?? webFleet(harness, name, imageId);
   const created = sim.scenario.instance({
     instanceType: REFERENCE_INSTANCE.instanceType,
     subnetId: world.subnetA,
