@@ -20,6 +20,7 @@ import {
   StructError,
   validate,
 } from "superstruct";
+import { isWholeInternet, parseCidr } from "../handler/cidr";
 
 export const PROJECT = "ec2-incident-response";
 
@@ -107,26 +108,13 @@ const tagKey = pattern(string(), /^(?!aws:)[\w .:/=+@-]{1,128}$/);
 const port = refine(integer(), "port", (p) => (p >= 1 && p <= 65535) || `${p} is not a TCP port`);
 
 const cidr = refine(string(), "cidr", (value) => {
-  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-  const ipv6 = /^[0-9a-fA-F:]+\/(\d{1,3})$/.exec(value);
-  if (ipv4) {
-    const octetsValid = ipv4.slice(1, 5).every((o) => Number(o) <= 255);
-    const prefix = Number(ipv4[5]);
-    if (!octetsValid || prefix > 32) return `${value} is not a valid IPv4 CIDR`;
-    return prefix > 0 || `${value} would open the isolation group to the whole Internet`;
-  }
-  if (ipv6 && value.includes(":")) {
-    const prefix = Number(ipv6[1]);
-    if (prefix > 128) return `${value} is not a valid IPv6 CIDR`;
-    return prefix > 0 || `${value} would open the isolation group to the whole Internet`;
-  }
-  return `${value} is not a CIDR block`;
+  const parsed = parseCidr(value);
+  if (!parsed) return `${value} is not a CIDR block`;
+  return !isWholeInternet(parsed) || `${value} would open the isolation group to the whole Internet`;
 });
 // Egress for the forensic workstation may be 0.0.0.0/0 (HTTPS to the SSM and S3 endpoints), so only the syntax.
 const egressCidr = refine(string(), "egressCidr", (value) =>
-  /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-fA-F:]+\/\d{1,3}$/.test(value)
-    ? true
-    : `${value} is not a CIDR block`,
+  parseCidr(value) ? true : `${value} is not a CIDR block`,
 );
 
 // Config values arrive as strings; structured values as JSON text.

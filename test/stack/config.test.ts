@@ -90,6 +90,17 @@ describe("stack configuration", () => {
       { forensicSourceCidrs: '["10.0.300.0/24"]' },
       /forensicSourceCidrs\[0\]/,
     ],
+    [
+      "an IPv6 CIDR that is not an address",
+      { forensicSourceCidrs: '[":::/64"]' },
+      /forensicSourceCidrs\[0\].*not a CIDR/,
+    ],
+    ["an IPv6 prefix above 128", { forensicSourceCidrs: '["2001:db8::/129"]' }, /forensicSourceCidrs\[0\]/],
+    [
+      "an egress CIDR that is not one",
+      { forensicEgressCidrs: '["10.0.0.0/33"]' },
+      /forensicEgressCidrs\[0\]/,
+    ],
     ["a VPC id that is not one", { vpcIds: '["subnet-0aa11bb22cc33dd44"]' }, /vpcIds\[0\]/],
     ["a VPC list that is not JSON", { vpcIds: "vpc-0123456789abcdef0" }, /vpcIds/],
     [
