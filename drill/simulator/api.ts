@@ -278,5 +278,11 @@ export interface Simulator {
   readonly calls: readonly CallRecord[];
   readonly faults: FaultController;
   readonly lambda: { register(functionName: string, target: LambdaTarget): void };
+  /** EventBridge's default bus: PutEvents entries that match a rule go to its Lambda target (async). */
+  readonly events: {
+    rule(name: string, pattern: Record<string, unknown>, functionName: string): void;
+    /** Events a rule matched, oldest first. */
+    delivered(): { rule: string; event: Record<string, unknown> }[];
+  };
   stop(): Promise<void>;
 }

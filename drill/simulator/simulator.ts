@@ -10,6 +10,7 @@ import { autoScalingEndpoint } from "./services/autoScaling";
 import { ec2Endpoint } from "./services/ec2";
 import { elbv2Endpoint } from "./services/elbv2";
 import { iamEndpoint } from "./services/iam";
+import { eventsEndpoint, EventRules } from "./services/events";
 import { lambdaEndpoint, LambdaFunctions } from "./services/lambda";
 import { s3Endpoint } from "./services/s3";
 import { snsEndpoint } from "./services/sns";
@@ -65,6 +66,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const world = new World(region, accountId, clock, random, durations, options.consistencyDelayMs ?? 0);
   watchAutoScalingHealth(world);
   const lambdas = new LambdaFunctions();
+  const eventRules = new EventRules();
   const faults = new FaultInjector(random);
   const calls: CallRecord[] = [];
   const server = new SimulatorServer({
@@ -82,6 +84,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       snsEndpoint(world),
       s3Endpoint(world),
       lambdaEndpoint(world, lambdas),
+      eventsEndpoint(world, eventRules, lambdas),
     ],
   });
   const endpoint = await server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
@@ -106,6 +109,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     calls,
     faults: { add: (rule) => faults.add(rule), clear: () => faults.clear() },
     lambda: { register: (name, target) => lambdas.register(name, target) },
+    events: {
+      rule: (name, pattern, functionName) => eventRules.add(name, pattern, functionName),
+      delivered: () => [...eventRules.delivered],
+    },
     stop: async () => {
       clock.stop();
       await Promise.allSettled([...lambdas.inFlight]);
