@@ -1,5 +1,7 @@
-// `npm run drill`: a full drill against the built-in AWS simulator, with a live line per step and the timeline.
+// `npm run drill`: a full drill against the built-in AWS simulator (or, with --live, against a deployed stack),
+// with a line per step as it ends and the timeline.
 import { parseArgs } from "util";
+import { runLiveDrill } from "./liveDrill";
 import { DEFAULT_DRILL_OPTIONS, DrillResult, Milestones, ProgressEvent, runDrill } from "./runDrill";
 
 const MILESTONE_LABELS: Record<keyof Milestones, string> = {
@@ -23,12 +25,19 @@ function printProgress(event: ProgressEvent): void {
     console.log(`  ★ ${MILESTONE_LABELS[event.name]} at ${seconds(event.atSeconds)}`);
 }
 
-function printSummary(result: DrillResult): void {
+function printTimeline(
+  result: Pick<DrillResult, "incidentId" | "instanceId" | "status" | "milestones">,
+  clock: string,
+): void {
   console.log(`\nIncident ${result.incidentId} (${result.instanceId}): ${result.status}`);
-  console.log("Timeline, in simulated time from the moment the responder received the finding:");
+  console.log(`Timeline, ${clock}:`);
   for (const [name, label] of Object.entries(MILESTONE_LABELS) as [keyof Milestones, string][]) {
     console.log(`  ${label.padEnd(42)} ${seconds(result.milestones[name]).padStart(9)}`);
   }
+}
+
+function printSummary(result: DrillResult): void {
+  printTimeline(result, "in simulated time from the moment the responder received the finding");
   const retried = result.steps.filter((s) => s.attempts > 1).map((s) => s.name);
   console.log(
     `Invocations: ${result.invocations} (dead-lettered ${result.deadLettered}); AWS calls: ${result.awsCalls}; ` +
@@ -50,12 +59,38 @@ async function main(): Promise<void> {
       "time-scale": { type: "string", default: String(DEFAULT_DRILL_OPTIONS.timeScale) },
       latency: { type: "string", default: String(DEFAULT_DRILL_OPTIONS.latencyMs) },
       output: { type: "string", default: DEFAULT_DRILL_OPTIONS.outputRoot },
+      live: { type: "boolean", default: false },
+      instance: { type: "string" },
+      table: { type: "string" },
+      "wait-minutes": { type: "string", default: "30" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
-    console.log(`Usage: npm run drill -- [--stack Pulumi.dev.yaml] [--time-scale 20] [--latency 50] [--output drill-output]
-Runs the responder's deployment package against the built-in AWS simulator and prints the response timeline.`);
+    console.log(`Usage:
+  npm run drill -- [--stack Pulumi.dev.yaml] [--time-scale 10] [--latency 50] [--output drill-output]
+      Runs the responder's deployment package against the built-in AWS simulator and prints the timeline.
+  npm run drill -- --live --instance i-... --table <incidentTable output> [--wait-minutes 30]
+      Drills a deployed stack: puts a drill finding about the instance (which must be tagged ir:drill=true) on the
+      default event bus of the account and region your AWS settings name, and follows the response.`);
+    return;
+  }
+  if (values.live) {
+    if (!values.instance || !values.table)
+      throw new Error("--live needs --instance i-... and --table <incidentTable>");
+    const minutes = Number(values["wait-minutes"]);
+    if (!(minutes > 0 && minutes <= 240)) throw new Error("--wait-minutes must be a number from 1 to 240");
+    console.log(
+      `Live drill of ${values.instance} (a real response: it will be isolated, stopped and snapshotted)`,
+    );
+    const result = await runLiveDrill({
+      instanceId: values.instance,
+      incidentTable: values.table,
+      wallLimitMs: minutes * 60_000,
+      onProgress: printProgress,
+    });
+    printTimeline(result, "in real time from the moment the finding was put on the event bus");
+    if (result.status !== "completed") process.exitCode = 1;
     return;
   }
   const timeScale = Number(values["time-scale"]);

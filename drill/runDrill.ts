@@ -1,27 +1,33 @@
 // A drill against the built-in AWS simulator: the stack as `pulumi up` would create it (from the program's mock
-// run), a realistic web tier, a finding, and the responder's real deployment package answering it in a separate
-// process. Times are simulated: the simulator runs `timeScale` times faster than the wall clock and the responder's
-// timing settings are divided by the same factor, so every duration reported here is what AWS would take.
+// run), a realistic web tier, and the responder's real deployment package answering in a separate process. The
+// finding takes the path a live drill takes (PutEvents on the default bus, the stack's rule, an async invocation):
+// drill/liveDrill.ts is the same drill pointed at a deployed stack. Times are simulated: the simulator runs
+// `timeScale` times faster than the wall clock and the responder's durations are divided by the same factor.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EC2Client } from "@aws-sdk/client-ec2";
 import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { load as parseYaml } from "js-yaml";
 import { DURATION_SETTINGS, parseSettings } from "../handler/settings";
-import { incidentKey, IncidentRecord, STEP_NAMES, StepName, StepRecord } from "../handler/incidentRecord";
+import { incidentKey, IncidentRecord } from "../handler/incidentRecord";
 import { PROJECT } from "../infra/config";
 import { deployToSimulator, DeployedStack } from "./deployToSimulator";
-import { matchesEventPattern } from "./eventPattern";
+import { DRILL_TAG, putDrillFinding } from "./drillFinding";
+import { DrillStep, followIncident, Milestones, ProgressEvent, stepsOf } from "./followIncident";
 import { artifactFiles, AssetLike, writeArtifact } from "./lambdaArtifact";
-import { startDynalite } from "./localDynamo";
-import { LocalLambda } from "./localLambda";
+import { LocalDynamo, startDynalite } from "./localDynamo";
+import { AsyncInvocationRecord, LocalLambda } from "./localLambda";
 import { startSimulator, type Simulator } from "./simulator";
 import { runProgram } from "./stackMockRun";
+
+export type { DrillStep, Milestones, ProgressEvent } from "./followIncident";
 
 export interface DrillOptions {
   /** Pulumi stack file whose config the drill deploys (default Pulumi.dev.yaml). */
@@ -37,41 +43,19 @@ export interface DrillOptions {
   onProgress?: (event: ProgressEvent) => void;
 }
 
-export type ProgressEvent =
-  | { kind: "phase"; message: string }
-  | { kind: "step"; name: StepName; record: StepRecord; atSeconds: number; endSeconds?: number }
-  | { kind: "milestone"; name: keyof Milestones; atSeconds: number };
-
-/** Simulated seconds from the moment the responder's code received the finding (after the cold start, which the
- * drill reports separately in wall-clock ms: this machine's CPU is not scaled like AWS's time). */
-export interface Milestones {
-  isolated?: number;
-  evidenceSecured?: number;
-  forensicWorkstationReady?: number;
-  serviceRestored?: number;
-  reported?: number;
-}
-
-export interface DrillStep {
-  name: StepName;
-  status: string;
-  startSeconds: number;
-  endSeconds?: number;
-  attempts: number;
-  outcome: string;
-}
-
 export interface DrillResult {
   incidentId: string;
   instanceId: string;
   status: string;
+  /** Simulated seconds from the moment the responder's code received the finding (after its cold start, which
+   * is reported separately in wall-clock ms: this machine's CPU is not scaled like AWS's time). */
   milestones: Milestones;
   steps: DrillStep[];
   outputDir: string;
   invocations: number;
   deadLettered: number;
   coldStartsMs: number[];
-  /** Calls the responder made (the drill's own observation calls are not counted). */
+  /** Calls the responder made (the drill's own calls are not counted). */
   awsCalls: number;
   notification?: string;
 }
@@ -86,10 +70,31 @@ export const DEFAULT_DRILL_OPTIONS: DrillOptions = {
 
 const APP_CIDRS = ["10.20.1.0/24", "10.20.2.0/24"];
 
-export async function runDrill(options: DrillOptions): Promise<DrillResult> {
+/** The stack deployed into a fresh simulator, with its responder running from the deployment package. */
+export interface LocalStack {
+  sim: Simulator;
+  dynamo: LocalDynamo;
+  stack: DeployedStack;
+  lambda: LocalLambda;
+  workload: WebTier;
+  /** Asynchronous invocations EventBridge (or the responder itself) made, oldest first. */
+  deliveries: AsyncInvocationRecord[];
+  logLines: string[];
+  /** SDK client settings that reach the simulator (DynamoDB: dynalite). */
+  clientSettings(service?: "dynamodb"): { endpoint: string; region: string; credentials: Credentials };
+  stop(): Promise<void>;
+}
+
+interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export async function startLocalStack(
+  options: Pick<DrillOptions, "stackFile" | "timeScale" | "latencyMs" | "onProgress">,
+): Promise<LocalStack> {
   const progress = options.onProgress ?? (() => undefined);
   const root = path.resolve(__dirname, "..");
-
   progress({
     kind: "phase",
     message: `stack: running index.ts in Pulumi's mock mode with ${options.stackFile}`,
@@ -104,163 +109,134 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   const sim = await startSimulator({ timeScale: options.timeScale, latency: { meanMs: options.latencyMs } });
   const dynamo = await startDynalite();
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ir-drill-"));
-  let lambda: LocalLambda | undefined;
+  progress({
+    kind: "phase",
+    message: "simulator: a web tier in an Auto Scaling group behind a target group",
+  });
+  const workload = buildWebTier(sim, config);
+  const stack = await deployToSimulator(run, sim, dynamo.endpoint);
+
+  // The package must not see the repository's node_modules: only what Lambda's runtime and layer provide.
+  const artifactDir = path.join(workDir, "task");
+  writeArtifact(artifact, artifactDir);
   const logLines: string[] = [];
+  const lambda = new LocalLambda({
+    artifactDir,
+    environment: drillEnvironment(stack, sim, dynamo.endpoint, options.timeScale),
+    functionName: stack.functionName,
+    functionArn: stack.functionArn,
+    timeoutMs: (stack.timeoutSeconds * 1000) / options.timeScale,
+    memoryMb: stack.memoryMb,
+    retryDelaysMs: [60_000 / options.timeScale, 120_000 / options.timeScale],
+    sourceNodeModules: path.join(root, "node_modules"),
+    onLog: (line) => logLines.push(line),
+  });
+  sim.lambda.register(stack.functionName, async (payload, invocationType) => {
+    if (invocationType === "Event") return lambda.invokeAsync(payload).requestId;
+    const result = await lambda.invoke(payload);
+    if (!result.ok) throw new Error(`${result.error.name}: ${result.error.message}`);
+    return result.result;
+  });
+  // The stack's own rule, with its own pattern, on the simulator's default bus.
+  sim.events.rule("findings", stack.eventPattern, stack.functionName);
+
+  const env = sim.env();
+  const credentials = {
+    accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+  };
+  return {
+    sim,
+    dynamo,
+    stack,
+    lambda,
+    workload,
+    deliveries: lambda.asyncInvocations,
+    logLines,
+    clientSettings: (service) => ({
+      endpoint: service === "dynamodb" ? dynamo.endpoint : sim.endpoint,
+      region: sim.region,
+      credentials,
+    }),
+    async stop() {
+      lambda.stop();
+      await sim.stop();
+      await dynamo.stop();
+      fs.rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function runDrill(options: DrillOptions): Promise<DrillResult> {
+  const progress = options.onProgress ?? (() => undefined);
+  const local = await startLocalStack(options);
+  const { sim, stack, lambda, workload } = local;
+  const ec2 = new EC2Client(local.clientSettings());
+  const events = new EventBridgeClient(local.clientSettings());
+  const loadBalancing = new ElasticLoadBalancingV2Client(local.clientSettings());
+  const documents = DynamoDBDocument.from(new DynamoDBClient(local.clientSettings("dynamodb")));
   try {
-    progress({
-      kind: "phase",
-      message: "simulator: a web tier in an Auto Scaling group behind a target group",
-    });
-    const workload = buildWebTier(sim, config);
-    const stack = await deployToSimulator(run, sim, dynamo.endpoint);
-
-    // The package must not see the repository's node_modules: only what Lambda's runtime and layer provide.
-    const artifactDir = path.join(workDir, "task");
-    writeArtifact(artifact, artifactDir);
-    lambda = new LocalLambda({
-      artifactDir,
-      environment: drillEnvironment(stack, sim, dynamo.endpoint, options.timeScale),
-      functionName: stack.functionName,
-      functionArn: stack.functionArn,
-      timeoutMs: (stack.timeoutSeconds * 1000) / options.timeScale,
-      memoryMb: stack.memoryMb,
-      retryDelaysMs: [60_000 / options.timeScale, 120_000 / options.timeScale],
-      sourceNodeModules: path.join(root, "node_modules"),
-      onLog: (line) => logLines.push(line),
-    });
-    const responder = lambda;
-    sim.lambda.register(stack.functionName, async (payload, invocationType) => {
-      if (invocationType === "Event") return responder.invokeAsync(payload).requestId;
-      const result = await responder.invoke(payload);
-      if (!result.ok) throw new Error(`${result.error.name}: ${result.error.message}`);
-      return result.result;
-    });
-
-    const event = sim.scenario.findingFor(workload.compromised, {
-      source: "ir.drill",
-      type: "CryptoCurrency:EC2/BitcoinTool.B!DNS",
-      severity: 8,
-    });
-    if (!matchesEventPattern(stack.eventPattern, event)) {
-      throw new Error(
-        "the stack's EventBridge rule would not deliver the drill finding: check severityThreshold",
-      );
-    }
-    progress({
-      kind: "phase",
-      message: `finding delivered for ${workload.compromised} (severity 8, ir.drill)`,
-    });
+    const callsBefore = sim.calls.length;
+    await putDrillFinding(ec2, events, workload.compromised, sim.region);
+    const drillCalls = sim.calls.length - callsBefore;
     const deliveredWall = Date.now();
     const deliveredSim = sim.now();
-    const delivery = lambda.invokeAsync(event);
-    // The clock starts when the handler is called (after the cold start); nothing is recorded before that.
-    const origin = () => delivery.firstStartedAtMs ?? deliveredWall;
+    progress({
+      kind: "phase",
+      message: `finding on the event bus for ${workload.compromised} (severity 8, ir.drill)`,
+    });
+    if (sim.events.delivered().length === 0) {
+      throw new Error(
+        "the stack's EventBridge rule did not match the drill finding: check severityThreshold",
+      );
+    }
 
-    const documents = DynamoDBDocument.from(
-      new DynamoDBClient({ endpoint: dynamo.endpoint, region: sim.region, credentials: LOCAL_CREDENTIALS }),
-    );
-    const loadBalancing = new ElasticLoadBalancingV2Client({ ...clientSettings(sim) });
-    const key = incidentKey(sim.accountId, sim.region, workload.compromised);
-    const seconds = (iso: string) => ((Date.parse(iso) - origin()) * options.timeScale) / 1000;
-    const milestones: Milestones = {};
-    const reported = new Map<StepName, string>();
-    let record: IncidentRecord | undefined;
+    // The clock starts when the handler is called (after the cold start); nothing is recorded before that.
+    const origin = () => local.deliveries[0]?.firstStartedAtMs ?? deliveredWall;
+    const toSeconds = (iso: string) => ((Date.parse(iso) - origin()) * options.timeScale) / 1000;
     let observerCalls = 0;
     let nextHealthCheck = 0;
-
-    const observe = async (): Promise<boolean> => {
-      record = (await documents.get({ TableName: stack.tableName, Key: { pk: key } })).Item as
-        IncidentRecord | undefined;
-      for (const name of STEP_NAMES) {
-        const step = record?.steps[name];
-        if (!step || step.status === "running" || reported.get(name) === step.status) continue;
-        reported.set(name, step.status);
-        progress({
-          kind: "step",
-          name,
-          record: step,
-          atSeconds: seconds(step.startedAt),
-          endSeconds: step.endedAt ? seconds(step.endedAt) : undefined,
-        });
-      }
-      const reach = (name: keyof Milestones, at: number | undefined) => {
-        if (at === undefined || milestones[name] !== undefined) return;
-        milestones[name] = at;
-        progress({ kind: "milestone", name, atSeconds: at });
-      };
-      const endOf = (name: StepName) => {
-        const step = record?.steps[name];
-        return step?.status === "done" && step.endedAt ? seconds(step.endedAt) : undefined;
-      };
-      reach("isolated", endOf("isolateNetwork"));
-      reach("evidenceSecured", endOf("snapshotVolumes"));
-      reach("forensicWorkstationReady", endOf("attachEvidenceVolumes"));
-      reach("reported", endOf("report"));
+    const { record, milestones } = await followIncident({
+      documents,
+      tableName: stack.tableName,
+      incidentKey: incidentKey(sim.accountId, sim.region, workload.compromised),
+      toSeconds,
+      onProgress: progress,
       // Like a dashboard refreshing every simulated second, once the responder says a replacement is coming.
-      if (milestones.serviceRestored === undefined && record?.steps.replacement?.status === "done") {
-        if (Date.now() >= nextHealthCheck) {
-          nextHealthCheck = Date.now() + 1000 / options.timeScale;
-          observerCalls++;
-          if (await serviceRestored(loadBalancing, workload)) {
-            const originSim = deliveredSim + (origin() - deliveredWall) * options.timeScale;
-            reach("serviceRestored", (sim.now() - originSim) / 1000);
-          }
-        }
-      }
-      return record?.status === "completed" && milestones.serviceRestored !== undefined;
-    };
-
-    const deadline = Date.now() + options.wallLimitMs;
-    while (!(await observe())) {
-      if (Date.now() > deadline) {
-        throw new Error(`the drill did not finish within ${options.wallLimitMs / 1000} s of wall time`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+      serviceRestoredAt: async (current: IncidentRecord) => {
+        if (current.steps.replacement?.status !== "done" || Date.now() < nextHealthCheck) return undefined;
+        nextHealthCheck = Date.now() + 1000 / options.timeScale;
+        observerCalls++;
+        if (!(await serviceRestored(loadBalancing, workload))) return undefined;
+        const originSim = deliveredSim + (origin() - deliveredWall) * options.timeScale;
+        return (sim.now() - originSim) / 1000;
+      },
+      wallLimitMs: options.wallLimitMs,
+      pollMs: 50,
+    });
     await lambda.settle();
-    await observe();
-    documents.destroy();
-    loadBalancing.destroy();
 
-    const final = record as IncidentRecord;
-    const outputDir = path.resolve(options.outputRoot, final.incidentId);
+    const outputDir = path.resolve(options.outputRoot, record.incidentId);
     const notification = sim.state.messages(stack.topicArn).at(-1)?.message;
-    writeOutputs(outputDir, sim, stack, final, logLines, notification);
+    writeOutputs(outputDir, sim, stack, record, local.logLines, notification);
     return {
-      incidentId: final.incidentId,
+      incidentId: record.incidentId,
       instanceId: workload.compromised,
-      status: final.status,
+      status: record.status,
       milestones,
-      steps: STEP_NAMES.flatMap((name) => {
-        const step = final.steps[name];
-        if (!step) return [];
-        return [
-          {
-            name,
-            status: step.status,
-            startSeconds: seconds(step.startedAt),
-            endSeconds: step.endedAt ? seconds(step.endedAt) : undefined,
-            attempts: step.attempts,
-            outcome: step.outcome,
-          },
-        ];
-      }),
+      steps: stepsOf(record, toSeconds),
       outputDir,
-      invocations: lambda.asyncInvocations.length,
-      deadLettered: lambda.asyncInvocations.filter((i) => i.deadLettered).length,
+      invocations: local.deliveries.length,
+      deadLettered: local.deliveries.filter((i) => i.deadLettered).length,
       coldStartsMs: lambda.coldStartsMs,
-      awsCalls: sim.calls.length - observerCalls,
+      awsCalls: sim.calls.length - observerCalls - drillCalls,
       notification,
     };
   } finally {
-    lambda?.stop();
-    await sim.stop();
-    await dynamo.stop();
-    fs.rmSync(workDir, { recursive: true, force: true });
+    for (const client of [ec2, events, loadBalancing, documents]) client.destroy();
+    await local.stop();
   }
 }
-
-const LOCAL_CREDENTIALS = { accessKeyId: "drill", secretAccessKey: "drill" };
 
 /** Stack config as `pulumi config` would hand it to the program: `namespace:key` -> string (JSON for structures). */
 export function stackConfigFromFile(file: string): Record<string, string> {
@@ -273,7 +249,7 @@ export function stackConfigFromFile(file: string): Record<string, string> {
   );
 }
 
-interface WebTier {
+export interface WebTier {
   compromised: string;
   healthy: string;
   targetGroupArn: string;
@@ -337,7 +313,7 @@ function buildWebTier(sim: Simulator, config: Record<string, string>): WebTier {
       rootVolume: { sizeGiB: 8 },
       dataVolumes: [{ sizeGiB: dataGiB }],
       primaryNetworkInterface: { publicIp: "3.120.1.15" },
-      tags: { Name: name, "ir:drill": "true" },
+      tags: { Name: name, [DRILL_TAG]: "true" },
       shutdownBehavior: "terminate",
     }).instanceId;
   return {
@@ -357,10 +333,6 @@ async function serviceRestored(client: ElasticLoadBalancingV2Client, tier: WebTi
     (d) => d.TargetHealth?.State === "healthy" && d.Target?.Id !== tier.compromised,
   );
   return healthy.length >= 2;
-}
-
-function clientSettings(sim: Simulator) {
-  return { endpoint: sim.endpoint, region: sim.region, credentials: LOCAL_CREDENTIALS };
 }
 
 /** The stack's environment, pointed at the simulator, with every duration divided by the time scale. */
