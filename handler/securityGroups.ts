@@ -1,5 +1,6 @@
 import type { IpPermission, SecurityGroup } from "@aws-sdk/client-ec2";
 
+import { parseCidr } from "./cidr";
 import { awsErrorCode } from "./errors";
 import { ec2Mutation, isAlreadyDone, type ResponseContext } from "./responseContext";
 import { MANAGED_BY_VALUE, TAG_MANAGED_BY, TAG_ROLE, type SecurityGroupRole } from "./tags";
@@ -87,9 +88,11 @@ export function ruleChanges(current: DesiredRules, desired: DesiredRules): RuleC
 }
 
 export function toPermission(rule: FlatRule): IpPermission {
-  const ranges = rule.cidr.includes(":")
-    ? { Ipv6Ranges: [{ CidrIpv6: rule.cidr }] }
-    : { IpRanges: [{ CidrIp: rule.cidr }] };
+  // IPv6 sources (FORENSIC_SOURCE_CIDRS accepts them) go in Ipv6Ranges: EC2 refuses them in IpRanges.
+  const ranges =
+    parseCidr(rule.cidr)?.family === 6
+      ? { Ipv6Ranges: [{ CidrIpv6: rule.cidr }] }
+      : { IpRanges: [{ CidrIp: rule.cidr }] };
   return rule.protocol === "-1"
     ? { IpProtocol: "-1", ...ranges }
     : { IpProtocol: rule.protocol, FromPort: rule.fromPort, ToPort: rule.toPort, ...ranges };

@@ -1,5 +1,6 @@
 import { array, assert, record, string, type as objectType, optional, type Infer } from "superstruct";
 
+import { isWholeInternet, parseCidr } from "./cidr";
 import { DEFAULT_EXCLUSION_TAG } from "./tags";
 import { InvalidSettingError } from "./errors";
 
@@ -125,9 +126,12 @@ export function parseSettings(env: Environment): Settings {
     assert(value, array(string())),
   );
   for (const cidr of forensicSourceCidrs) {
-    pattern("FORENSIC_SOURCE_CIDRS", cidr, /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/);
+    // The stack's config check uses the same parser (handler/cidr.ts): what it accepts, the Lambda accepts.
+    const parsed = parseCidr(cidr);
+    if (parsed === undefined)
+      throw new InvalidSettingError("FORENSIC_SOURCE_CIDRS", `"${cidr}" is not an IPv4 or IPv6 CIDR block`);
     // The isolation group must never be open to the world: that would undo the containment.
-    if (cidr.endsWith("/0"))
+    if (isWholeInternet(parsed))
       throw new InvalidSettingError("FORENSIC_SOURCE_CIDRS", `${cidr} opens isolation`);
   }
   const forensicSubnets = json<Record<string, string>>("FORENSIC_SUBNETS", {}, (value) =>

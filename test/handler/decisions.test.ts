@@ -13,7 +13,7 @@ import {
 import { mayTakeOver } from "../../handler/incidentStore";
 import { instanceGoneError, remainingSteps, STEP_DEPENDENCIES } from "../../handler/pipeline";
 import { InstanceGoneError } from "../../handler/errors";
-import { desiredRules, flattenPermissions, ruleChanges } from "../../handler/securityGroups";
+import { desiredRules, flattenPermissions, ruleChanges, toPermission } from "../../handler/securityGroups";
 import { parseSettings } from "../../handler/settings";
 import {
   memoryGraceMs,
@@ -268,6 +268,23 @@ describe("handler: pure decisions", () => {
       ]);
       expect(changes.authorizeEgress).to.deep.equal([]);
     });
+    it("an IPv6 forensic source becomes an Ipv6Ranges rule of an on-demand isolation group", () => {
+      const [ipv4, ipv6] = desiredRules("isolation", ["192.0.2.0/24", "2001:db8::/48"]).ingress.map(
+        toPermission,
+      );
+      expect(ipv4).to.deep.equal({
+        IpProtocol: "tcp",
+        FromPort: 22,
+        ToPort: 22,
+        IpRanges: [{ CidrIp: "192.0.2.0/24" }],
+      });
+      expect(ipv6).to.deep.equal({
+        IpProtocol: "tcp",
+        FromPort: 22,
+        ToPort: 22,
+        Ipv6Ranges: [{ CidrIpv6: "2001:db8::/48" }],
+      });
+    });
     it("a converged group needs no change", () => {
       const desired = desiredRules("isolation", ["192.0.2.0/24"]);
       expect(ruleChanges(desired, desired)).to.deep.equal({
@@ -453,6 +470,17 @@ describe("handler: pure decisions", () => {
       ],
       ["a negative poll interval", { POLL_INTERVAL_SECONDS: "-1" }, "POLL_INTERVAL_SECONDS"],
     ];
+    it("accepts IPv6 forensic sources (the stack passes them) and refuses an IPv6 /0 or a non-address", () => {
+      const sources = ["192.0.2.0/24", "2001:db8:1234::/48"];
+      expect(
+        parseSettings({ ...TEST_ENV, FORENSIC_SOURCE_CIDRS: JSON.stringify(sources) }).forensicSourceCidrs,
+      ).to.deep.equal(sources);
+      for (const refused of ["::/0", ":::/64", "999.999.999.999/99", "2001:db8::/129"])
+        expect(
+          () => parseSettings({ ...TEST_ENV, FORENSIC_SOURCE_CIDRS: JSON.stringify([refused]) }),
+          refused,
+        ).to.throw(InvalidSettingError, "FORENSIC_SOURCE_CIDRS");
+    });
     for (const [name, change, variable] of bad) {
       it(`fails loudly on ${name}, naming ${variable}`, () => {
         const env = { ...TEST_ENV, ...change };

@@ -525,22 +525,12 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
       );
     });
 
-    it("the handler accepts every IPv4 CIDR the stack passes it", () => {
+    it("the handler accepts exactly the IPv4 and IPv6 CIDRs the stack accepts (one parser: handler/cidr.ts)", () => {
       fc.assert(
-        fc.property(ipv4CidrArb, (cidr) => {
+        fc.property(fc.oneof(ipv4CidrArb, ipv6CidrArb), (cidr) => {
           expect(handlerAcceptsSourceCidr(cidr), cidr).to.equal(stackAcceptsSourceCidr(cidr));
         }),
         RUNS,
-      );
-    });
-
-    it("KNOWN DEFECT (handler/settings.ts): the handler refuses IPv6 CIDRs the stack accepts, so such a stack's Lambda fails every cold start", () => {
-      const counterexample = hasCounterexample(
-        ipv6CidrArb,
-        (cidr) => !stackAcceptsSourceCidr(cidr) || handlerAcceptsSourceCidr(cidr),
-      );
-      expect(counterexample, "fixed? then drop the KNOWN DEFECT tests for FORENSIC_SOURCE_CIDRS").to.be.a(
-        "string",
       );
     });
 
@@ -559,9 +549,33 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
       );
     });
 
-    it("KNOWN DEFECT (handler/settings.ts): the handler accepts IPv4 CIDRs that are not addresses (999.999.999.999/99)", () => {
-      expect(handlerAcceptsSourceCidr("999.999.999.999/99")).to.equal(true);
-      expect(stackAcceptsSourceCidr("999.999.999.999/99")).to.equal(false);
+    it("the handler refuses what is no address (999.999.999.999/99, :::/64, a prefix over 128) and any /0, as the stack does", () => {
+      const notAddresses = fc.oneof(
+        fc.constantFrom(
+          "999.999.999.999/99",
+          ":::/64",
+          "2001:db8::/129",
+          "office",
+          "10.0.0.0",
+          "10.0.0.0/33",
+        ),
+        fc.ipV4().map((ip) => `${ip}/0`),
+        fc.ipV6().map((ip) => `${ip}/0`),
+        fc
+          .tuple(
+            fc.array(fc.integer({ min: 0, max: 999 }), { minLength: 4, maxLength: 4 }),
+            fc.integer({ min: 0, max: 99 }),
+          )
+          .filter(([octets, prefix]) => octets.some((octet) => octet > 255) || prefix > 32)
+          .map(([octets, prefix]) => `${octets.join(".")}/${prefix}`),
+      );
+      fc.assert(
+        fc.property(notAddresses, (cidr) => {
+          expect(handlerAcceptsSourceCidr(cidr), cidr).to.equal(false);
+          expect(stackAcceptsSourceCidr(cidr), cidr).to.equal(false);
+        }),
+        RUNS,
+      );
     });
   });
 
