@@ -1,4 +1,5 @@
 import { STEP_NAMES, type IncidentRecord, type StepName, type StepRecord } from "../incidentRecord";
+import { notification, type Notification } from "../notification";
 import type { ResponseContext } from "../responseContext";
 import { evidencePrefix, putEvidenceObject } from "./captureEvidence";
 import { done, type StepResult } from "./stepResult";
@@ -79,11 +80,6 @@ export function problemsOf(record: Pick<IncidentRecord, "steps">): string[] {
   });
 }
 
-export interface Notification {
-  readonly subject: string;
-  readonly message: string;
-}
-
 /**
  * The SNS message (pure): what happened, to which instance, where the evidence is, what failed — readable in
  * ten seconds. The subject alone says the verdict.
@@ -96,7 +92,7 @@ export function notificationOf(record: IncidentRecord, bucket: string, final: bo
   const problems = problemsOf(record);
   const verb = record.dryRun ? "DRY RUN, would contain" : "Contained";
   const pending = final ? "" : ", forensic copies pending";
-  const subject = `[IR] ${verb} ${who}: ${record.finding.type}${pending}`.slice(0, 100);
+  const subject = `[IR] ${verb} ${who}: ${record.finding.type}${pending}`;
   const snapshots = facts.snapshots ?? [];
   const locked = snapshots.some((snapshot) => snapshot.locked === true);
   const lines = [
@@ -110,7 +106,7 @@ export function notificationOf(record: IncidentRecord, bucket: string, final: bo
     `Report: s3://${bucket}/${reportKeys(record.incidentId).markdownKey}`,
     `Incident: ${record.incidentId}`,
   ];
-  return { subject, message: lines.join("\n") };
+  return notification(subject, lines.join("\n"));
 }
 
 /**
@@ -120,21 +116,21 @@ export function notificationOf(record: IncidentRecord, bucket: string, final: bo
 export function interruptionNotification(record: IncidentRecord, error: string): Notification {
   const isolated = record.steps.isolateNetwork?.status === "done";
   const running = STEP_NAMES.filter((step) => record.steps[step]?.status === "running");
-  return {
-    subject: `[IR] Response interrupted for ${record.instanceId}: retrying`.slice(0, 100),
-    message: [
+  return notification(
+    `[IR] Response interrupted for ${record.instanceId}: retrying`,
+    [
       `RESPONSE INTERRUPTED: ${record.instanceId} (${record.finding.type}, severity ${record.finding.severity})`,
       `Network: ${isolated ? "isolated" : "NOT YET ISOLATED"}.`,
       `Stopped at: ${running.join(", ") || "between steps"}. Error: ${error}`,
       "Lambda retries the invocation; after the last retry the event goes to the dead-letter queue.",
       `Incident: ${record.incidentId}`,
     ].join("\n"),
-  };
+  );
 }
 
 /** The report as Markdown (pure). */
 export function markdownReport(record: IncidentRecord, bucket: string, final: boolean): string {
-  const notification = notificationOf(record, bucket, final);
+  const summary = notificationOf(record, bucket, final);
   const times = milestones(record);
   const timeline = timelineOf(record)
     .map(
@@ -158,7 +154,7 @@ export function markdownReport(record: IncidentRecord, bucket: string, final: bo
     `# Incident ${record.incidentId}`,
     "",
     "```",
-    notification.message,
+    summary.message,
     "```",
     "",
     "## Milestones (seconds from the handler receiving the finding)",
@@ -228,7 +224,7 @@ export async function report(context: ResponseContext, final: boolean): Promise<
     ),
   ]);
   const previous = record.facts.report;
-  const notification = notificationOf(record, bucket, final);
+  const message = notificationOf(record, bucket, final);
   // One notification per resting point: a resumed report step does not page people twice.
   const alreadySent = previous?.messageId !== undefined && previous.final === final;
   const messageId = alreadySent
@@ -236,8 +232,8 @@ export async function report(context: ResponseContext, final: boolean): Promise<
     : (
         await aws.sns.publish({
           TopicArn: settings.notificationTopicArn,
-          Subject: notification.subject,
-          Message: notification.message,
+          Subject: message.subject,
+          Message: message.message,
         })
       ).MessageId;
   record.facts.report = { ...keys, messageId, final };

@@ -31,31 +31,31 @@ describe("reliability: AWS limits and instance data the response must survive", 
     });
   }
 
-  it("KNOWN DEFECT (handler/steps/report.ts): a Name tag with a line break makes every report attempt fail; the response is dead-lettered without its notification", async () => {
+  it("a Name tag with a line break: the response completes and the notification goes out with a valid subject", async () => {
     const { sim, world } = harness;
-    const created = instanceWithTags({ Name: "web-1\nowner: payments" });
+    const name = "web-1\nowner: payments";
+    const created = instanceWithTags({ Name: name });
 
     const delivery = await deliverLikeLambda(
       harness,
       sim.scenario.findingFor(created.instanceId, { severity: 8 }),
     );
 
-    // Contained and the evidence is safe ...
+    expect(delivery.deadLettered, delivery.errors.join("; ")).to.equal(false);
+    expect(delivery.attempts, "one attempt").to.equal(1);
     expect(sim.state.networkInterface(created.networkInterfaceIds[0]!)!.groupIds).to.deep.equal([
       world.isolationGroup,
     ]);
     const record = await harness.record(created.instanceId);
+    expect(record!.status).to.equal("completed");
     expect(snapshotsOfIncident(harness, record!.incidentId)).to.have.length(created.volumeIds.length);
-    // ... but today: the subject carries the Name verbatim, SNS refuses it, and three attempts end in the DLQ.
-    expect(delivery.deadLettered, "dead-lettered").to.equal(true);
-    expect(delivery.errors.map((error) => error.message)).to.deep.equal(
-      Array(3).fill("Invalid parameter: Subject"),
-    );
-    expect(record!.status).to.equal("responding");
-    const final = sim.state
+    const sent = sim.state
       .messages(world.topicArn)
-      .filter((message) => message.subject?.includes("Contained"));
-    expect(final, "final notifications").to.deep.equal([]);
+      .filter((message) => message.message.includes(record!.incidentId));
+    expect(sent, "the notification").to.have.length(1);
+    expect(sent[0]!.subject).to.match(/^[\x20-\x7e]{1,100}$/);
+    expect(sent[0]!.subject).to.include("web-1 owner: payments");
+    expect(sent[0]!.message, "the message carries the Name as it is").to.include(name);
   });
 
   it(`KNOWN DEFECT (handler/steps/cutAccess.ts): an instance with ${EC2_TAGS_PER_RESOURCE} tags cannot take the incident tag; it is isolated but never stopped or snapshotted`, async () => {
