@@ -69,6 +69,16 @@ export function awsErrorCode(error: unknown): string | undefined {
   return metadata !== undefined && typeof name === "string" ? name : undefined;
 }
 
+/** Maps EC2's "no such instance" about the instance under response to the domain error (pure). */
+export function instanceGoneError(error: unknown, instanceId: string): unknown {
+  if (error instanceof InstanceGoneError) return error;
+  const aboutThisInstance = error instanceof Error && error.message.includes(instanceId);
+  if (awsErrorCode(error) === "InvalidInstanceID.NotFound" && aboutThisInstance) {
+    return new InstanceGoneError(instanceId, { cause: error });
+  }
+  return error;
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);

@@ -107,6 +107,8 @@ export interface IncidentFacts {
   /** False when the instance cannot shut down to "stop" (instance-store root, one-time Spot). */
   shutdownBehaviorStop?: boolean;
   targetRegistrations?: TargetRegistration[];
+  /** Set when the instance could not take the incident tag (recorded; the response goes on without it). */
+  incidentTag?: { applied: false; problem: string };
   originalInstanceProfileArn?: string;
   revokedRoleNames?: string[];
   evidence?: EvidenceObject[];

@@ -1,9 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 
 import {
-  awsErrorCode,
   describeError,
   IncidentLeaseLostError,
+  instanceGoneError,
   InstanceGoneError,
   TimeBudgetExhaustedError,
 } from "./errors";
@@ -55,15 +55,7 @@ const STEP_FUNCTIONS: Readonly<Record<WorkStep, (context: ResponseContext) => Pr
   attachEvidenceVolumes,
 };
 
-/** Maps EC2's "no such instance" about the instance under response to the domain error (pure). */
-export function instanceGoneError(error: unknown, instanceId: string): unknown {
-  if (error instanceof InstanceGoneError) return error;
-  const aboutThisInstance = error instanceof Error && error.message.includes(instanceId);
-  if (awsErrorCode(error) === "InvalidInstanceID.NotFound" && aboutThisInstance) {
-    return new InstanceGoneError(instanceId, { cause: error });
-  }
-  return error;
-}
+export { instanceGoneError } from "./errors";
 
 const TERMINAL: readonly StepStatus[] = ["done", "failed", "skipped"];
 

@@ -1,6 +1,12 @@
 import type { TargetDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 
-import { StepFailedError, describeError, isControlFlow } from "../errors";
+import {
+  InstanceGoneError,
+  StepFailedError,
+  describeError,
+  instanceGoneError,
+  isControlFlow,
+} from "../errors";
 import { type InstanceFacts, type TargetRegistration, recordedInstance } from "../incidentRecord";
 import { ec2Mutation, isAlreadyDone, plainMutation, type ResponseContext } from "../responseContext";
 import { TAG_INCIDENT } from "../tags";
@@ -84,7 +90,12 @@ export async function cutAccess(context: ResponseContext): Promise<StepResult> {
   if (errors.length > 0)
     throw new StepFailedError("cutAccess", { cause: new AggregateError(errors, JSON.stringify(detail)) });
   return done(
-    [detail.autoScaling, detail.targetGroups, detail.instanceProfile]
+    [
+      detail.autoScaling,
+      detail.targetGroups,
+      detail.instanceProfile,
+      record.facts.incidentTag === undefined ? "" : detail.tags,
+    ]
       .filter((text) => text !== "")
       .join("; "),
     detail,
@@ -272,14 +283,29 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
     : "protected";
 }
 
+/**
+ * The incident tag on the instance tells people at a glance that it is under response; nothing in the response
+ * depends on it. So a refusal (an instance at EC2's 50-tag limit answers TagLimitExceeded, a tag policy may deny
+ * the key) is recorded and the response goes on: it must never cost the stop, the snapshots or the workstation.
+ */
 async function tagInstance(context: ResponseContext): Promise<string> {
   const { record } = context;
-  await ec2Mutation(context, `tag instance ${TAG_INCIDENT}=${record.incidentId}`, (DryRun) =>
-    context.aws.ec2.createTags({
-      DryRun,
-      Resources: [record.instanceId],
-      Tags: [{ Key: TAG_INCIDENT, Value: record.incidentId }],
-    }),
-  );
-  return "tagged";
+  try {
+    await ec2Mutation(context, `tag instance ${TAG_INCIDENT}=${record.incidentId}`, (DryRun) =>
+      context.aws.ec2.createTags({
+        DryRun,
+        Resources: [record.instanceId],
+        Tags: [{ Key: TAG_INCIDENT, Value: record.incidentId }],
+      }),
+    );
+    return "tagged";
+  } catch (error) {
+    // Out of time or lease, or the instance gone: those end the step as they would anywhere else.
+    if (isControlFlow(error) || instanceGoneError(error, record.instanceId) instanceof InstanceGoneError)
+      throw error;
+    const problem = `incident tag not applied: ${describeError(error)}`;
+    record.facts.incidentTag = { applied: false, problem };
+    context.logger.warn("incident tag not applied; the response goes on", { error: describeError(error) });
+    return problem;
+  }
 }

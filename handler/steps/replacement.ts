@@ -27,13 +27,26 @@ export function planReplacement(
   return { by: "none", reason: "no launch template and no image to launch a replacement from" };
 }
 
-/** Tags the replacement keeps from the original (pure): its own, minus AWS's and the incident's. */
+/** EC2's limit of user tags per resource ("aws:" tags do not count). */
+export const EC2_MAX_USER_TAGS = 50;
+
+/**
+ * Tags the replacement keeps from the original (pure): its own, minus AWS's and the incident's, and no more than
+ * fit beside the responder's tags within EC2's 50-tag limit (RunInstances refuses the whole launch otherwise).
+ * Name first (what people and dashboards find it by), then the others in the order the instance lists them.
+ */
 export function replacementTags(
   original: Readonly<Record<string, string>>,
+  room: number,
 ): { Key: string; Value: string }[] {
-  return Object.entries(original)
-    .filter(([key]) => !key.startsWith("aws:") && key !== TAG_INCIDENT && key !== TAG_RESPONDER_MADE)
-    .map(([Key, Value]) => ({ Key, Value }));
+  const candidates = Object.entries(original).filter(
+    ([key]) => !key.startsWith("aws:") && key !== TAG_INCIDENT && key !== TAG_RESPONDER_MADE,
+  );
+  const nameFirst = [
+    ...candidates.filter(([key]) => key === "Name"),
+    ...candidates.filter(([key]) => key !== "Name"),
+  ];
+  return nameFirst.slice(0, Math.max(0, room)).map(([Key, Value]) => ({ Key, Value }));
 }
 
 /**
@@ -47,11 +60,14 @@ export function replacementRequest(
   originalProfileArn: string | undefined,
 ): RunInstancesCommandInput {
   const primary = instance.networkInterfaces[0];
-  const tags = [
-    ...replacementTags(instance.tags),
+  const responderTags = [
     { Key: TAG_RESPONDER_MADE, Value: "replacement" },
     { Key: TAG_INCIDENT, Value: incidentId },
     { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
+  ];
+  const tags = [
+    ...replacementTags(instance.tags, EC2_MAX_USER_TAGS - responderTags.length),
+    ...responderTags,
   ];
   const common: RunInstancesCommandInput = {
     ClientToken: clientToken(incidentId, "replacement"),

@@ -70,14 +70,18 @@ function seconds(value: number | undefined): string {
   return value === undefined ? "n/a" : `${value.toFixed(1)} s`;
 }
 
-/** Problems a person must know about: failed steps and steps still open (pure). */
-export function problemsOf(record: Pick<IncidentRecord, "steps">): string[] {
-  return STEP_NAMES.flatMap((step) => {
+/** Problems a person must know about: failed steps, and what a step recorded but went on without (pure). */
+export function problemsOf(
+  record: Pick<IncidentRecord, "steps"> & { facts?: IncidentRecord["facts"] },
+): string[] {
+  const failedSteps = STEP_NAMES.flatMap((step) => {
     const entry = record.steps[step];
     if (step === "report" || entry === undefined) return [];
     if (entry.status === "failed") return [`${step}: ${entry.outcome}`];
     return [];
   });
+  const incidentTag = record.facts?.incidentTag;
+  return incidentTag === undefined ? failedSteps : [...failedSteps, `cutAccess: ${incidentTag.problem}`];
 }
 
 /**

@@ -396,7 +396,7 @@ describe("handler: pure decisions", () => {
       expect(fromTemplate.LaunchTemplate).to.deep.equal({ LaunchTemplateId: "lt-1", Version: "3" });
       expect(fromTemplate.ImageId).to.equal(undefined);
       expect(
-        replacementTags({ Name: "web-1", "aws:autoscaling:groupName": "asg", "ir:incident": "old" }),
+        replacementTags({ Name: "web-1", "aws:autoscaling:groupName": "asg", "ir:incident": "old" }, 47),
       ).to.deep.equal([{ Key: "Name", Value: "web-1" }]);
     });
     it("client tokens are deterministic per incident and purpose, and within EC2's 64 characters", () => {

@@ -1,8 +1,8 @@
 // Instances AWS allows but the response must still handle end to end: tag values with any UTF-8 and instances at
 // EC2's tag limit. Each test delivers the finding as Lambda does (two retries) and reads the final state.
-// The ones marked KNOWN DEFECT pin today's outcome and fail once the handler is fixed (then assert the fix).
 import { expect } from "chai";
 
+import { callsNaming, completedRecord, expectForensicWorkspace } from "../handler/assertions";
 import { startHarness, stopDynamo, type Harness } from "../handler/harness";
 import { snapshotsOfIncident } from "./support/invariants";
 import { deliverLikeLambda } from "./support/lambdaDelivery";
@@ -58,7 +58,7 @@ describe("reliability: AWS limits and instance data the response must survive", 
     expect(sent[0]!.message, "the message carries the Name as it is").to.include(name);
   });
 
-  it(`KNOWN DEFECT (handler/steps/cutAccess.ts): an instance with ${EC2_TAGS_PER_RESOURCE} tags cannot take the incident tag; it is isolated but never stopped or snapshotted`, async () => {
+  it(`an instance with ${EC2_TAGS_PER_RESOURCE} tags cannot take the incident tag: recorded, and the response goes on (stop, snapshots, workstation, replacement within the tag limit, report)`, async () => {
     const { sim, world } = harness;
     const tags = Object.fromEntries(
       Array.from({ length: EC2_TAGS_PER_RESOURCE }, (_, index) => [`team:label-${index}`, "x"]),
@@ -70,16 +70,30 @@ describe("reliability: AWS limits and instance data the response must survive", 
       sim.scenario.findingFor(created.instanceId, { severity: 8 }),
     );
 
+    expect(delivery.deadLettered, delivery.errors.join("; ")).to.equal(false);
+    expect(delivery.attempts, "one attempt").to.equal(1);
+    const record = await completedRecord(harness, created.instanceId);
     expect(sim.state.networkInterface(created.networkInterfaceIds[0]!)!.groupIds).to.deep.equal([
       world.isolationGroup,
     ]);
-    // Today: CreateTags answers TagLimitExceeded, cutAccess throws on every attempt, and nothing after it runs.
-    expect(delivery.deadLettered, "dead-lettered").to.equal(true);
-    expect(delivery.errors.every((error) => error.message.includes("TagLimitExceeded"))).to.equal(true);
-    const record = await harness.record(created.instanceId);
-    expect(record?.steps.cutAccess?.status).to.equal("running");
-    expect(record?.steps.stopInstance, "stop never started").to.equal(undefined);
-    expect(snapshotsOfIncident(harness, record!.incidentId), "snapshots").to.deep.equal([]);
-    expect(sim.state.instance(created.instanceId)!.state).to.equal("running");
+    // CreateTags answered TagLimitExceeded: recorded as a problem, not a reason to stop.
+    expect(sim.state.instance(created.instanceId)!.tags.has("ir:incident")).to.equal(false);
+    expect(record.steps.cutAccess?.status).to.equal("done");
+    expect(record.facts.incidentTag?.problem).to.include("TagLimitExceeded");
+    expect(sim.state.instance(created.instanceId)!.state).to.equal("stopped");
+    expect(snapshotsOfIncident(harness, record.incidentId)).to.have.length(created.volumeIds.length);
+    expectForensicWorkspace(harness, record, created.volumeIds.length);
+    // The replacement keeps the instance's tags only as far as EC2's limit allows beside the responder's own.
+    const launch = callsNaming(harness, record.incidentId, "RunInstances").find((call) =>
+      JSON.stringify(call.params).includes("replacement"),
+    );
+    const requested = JSON.stringify(launch?.params ?? {}).match(/"Key":"(?!aws:)/g) ?? [];
+    expect(requested.length, "user tags asked for: 47 of its own + 3 of the responder's").to.equal(
+      EC2_TAGS_PER_RESOURCE,
+    );
+    const message = sim.state
+      .messages(world.topicArn)
+      .find((candidate) => candidate.message.includes(record.incidentId));
+    expect(message?.message, "the notification names the problem").to.include("TagLimitExceeded");
   });
 });
