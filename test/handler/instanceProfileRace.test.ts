@@ -1,0 +1,89 @@
+// The instance-profile race (cutAccess): between the responder's look and its AssociateIamInstanceProfile, someone
+// associates another profile, and EC2 answers IncorrectState. The simulator cannot interleave a third party between
+// two calls of one step, so EC2 is scripted here: each call answers what the race would make it answer.
+import { Logger } from "@aws-lambda-powertools/logger";
+import { expect } from "chai";
+
+import type { AwsClients } from "../../handler/awsClients";
+import type { IncidentRecord } from "../../handler/incidentRecord";
+import { TimeBudget, type ResponseContext } from "../../handler/responseContext";
+import { parseSettings } from "../../handler/settings";
+import { quarantineInstanceProfile } from "../../handler/steps/cutAccess";
+import { TEST_ENV } from "./testSettings";
+
+const settings = parseSettings(TEST_ENV);
+const QUARANTINE = settings.quarantineInstanceProfileArn;
+const INTRUDER = "arn:aws:iam::111122223333:instance-profile/admin";
+
+interface Association {
+  AssociationId: string;
+  State: string;
+  IamInstanceProfile: { Arn: string };
+}
+
+/** EC2 as the race leaves it: no profile at first; AssociateIamInstanceProfile loses to another association. */
+function racedEc2(calls: string[]) {
+  let association: Association | undefined;
+  const incorrectState = Object.assign(new Error("There is an existing association"), {
+    name: "IncorrectState",
+    $metadata: { httpStatusCode: 400 },
+  });
+  return {
+    describeIamInstanceProfileAssociations: () => {
+      calls.push("DescribeIamInstanceProfileAssociations");
+      return Promise.resolve({ IamInstanceProfileAssociations: association ? [association] : [] });
+    },
+    associateIamInstanceProfile: () => {
+      calls.push("AssociateIamInstanceProfile");
+      // The intruder's association landed a moment before ours.
+      association = {
+        AssociationId: "iip-assoc-1",
+        State: "associated",
+        IamInstanceProfile: { Arn: INTRUDER },
+      };
+      return Promise.reject(incorrectState);
+    },
+    replaceIamInstanceProfileAssociation: (input: {
+      AssociationId: string;
+      IamInstanceProfile: { Arn: string };
+    }) => {
+      calls.push(
+        `ReplaceIamInstanceProfileAssociation ${input.AssociationId} -> ${input.IamInstanceProfile.Arn}`,
+      );
+      association = {
+        AssociationId: "iip-assoc-2",
+        State: "associating",
+        IamInstanceProfile: input.IamInstanceProfile,
+      };
+      return Promise.resolve({});
+    },
+  };
+}
+
+describe("handler: instance profile race (AssociateIamInstanceProfile answers IncorrectState)", () => {
+  it("looks again and replaces the profile that won the race with the quarantine profile", async () => {
+    const calls: string[] = [];
+    const context = {
+      settings,
+      aws: { ec2: racedEc2(calls) } as unknown as AwsClients,
+      logger: new Logger({ logLevel: "SILENT" }),
+      record: { instanceId: "i-0123456789abcdef0", facts: {} } as unknown as IncidentRecord,
+      resumed: false,
+      budget: new TimeBudget(() => 60_000, 0),
+      checkpoint: () => Promise.resolve(),
+    } satisfies ResponseContext;
+
+    const result = await quarantineInstanceProfile(context);
+
+    expect(calls).to.deep.equal([
+      "DescribeIamInstanceProfileAssociations",
+      "AssociateIamInstanceProfile",
+      "DescribeIamInstanceProfileAssociations",
+      `ReplaceIamInstanceProfileAssociation iip-assoc-1 -> ${QUARANTINE}`,
+    ]);
+    expect(result.outcome).to.equal("instance profile quarantined");
+    // The raced-in profile is reported (its role's sessions get revoked) but is not the original one.
+    expect(result.profilesSeen).to.deep.equal([INTRUDER]);
+    expect(result.profileAtFirstLook).to.equal(undefined);
+  });
+});
