@@ -207,7 +207,7 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
     {
       Sid: "FindAutoScalingMembership",
       Effect: "Allow",
-      Action: ["autoscaling:DescribeAutoScalingInstances"],
+      Action: ["autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeAutoScalingGroups"],
       Resource: ["*"],
     },
     {

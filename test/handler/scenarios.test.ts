@@ -176,8 +176,15 @@ describe("handler scenarios (simulator + dynalite)", function () {
       targetGroupArns: [targetGroupArn],
     });
     const desiredBefore = sim.state.autoScalingGroup("web-asg")!.desiredCapacity;
+    const unrelatedGroup = sim.scenario.targetGroup({ name: "other-tg", vpcId: world.vpcId, port: 443 });
+    const callsBefore = sim.calls.length;
 
     const record = await respond(created.instanceId);
+
+    // A member is looked for only in its Auto Scaling group's target groups, not in every group of the VPC.
+    const lookups = sim.calls.slice(callsBefore).filter((call) => call.action.startsWith("DescribeTarget"));
+    expect(lookups.map((call) => call.action)).to.deep.equal(["DescribeTargetHealth"]);
+    expect(JSON.stringify(lookups[0]!.params)).to.include(targetGroupArn).and.not.include(unrelatedGroup);
 
     const group = sim.state.autoScalingGroup("web-asg")!;
     const membership = group.members.find((member) => member.instanceId === created.instanceId);
