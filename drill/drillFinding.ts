@@ -3,9 +3,11 @@
 import { randomBytes } from "crypto";
 import { DescribeInstancesCommand, EC2Client, type Instance } from "@aws-sdk/client-ec2";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { TAG_DRILL } from "../handler/tags";
 import { DRILL_SOURCE, FINDING_DETAIL_TYPE } from "../infra/eventPattern";
 
-export const DRILL_TAG = "ir:drill";
+/** The tag the responder requires on a drill's instance (handler/tags.ts): one constant for both sides. */
+export const DRILL_TAG = TAG_DRILL;
 
 export interface DrillFindingOptions {
   type: string;

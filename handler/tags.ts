@@ -18,6 +18,12 @@ export const DEFAULT_EXCLUSION_TAG = "ir:exclude";
 /** `true` on an AMI or an instance whose kernel writes a crash dump on NMI (kdump loaded). */
 export const TAG_KDUMP_READY = "ir:kdump-ready";
 
+/**
+ * `true` on an instance a drill may act on. Drill events (source ir.drill) can be sent by anyone allowed
+ * events:PutEvents, so the responder answers them only for instances that carry it.
+ */
+export const TAG_DRILL = "ir:drill";
+
 /** Role of a security group the stack or the handler makes. */
 export const TAG_ROLE = "ir:role";
 export type SecurityGroupRole = "untrack" | "isolation" | "forensic";

@@ -1,5 +1,6 @@
 // Event acceptance (DESIGN.md step 0), table-driven: the shared fixtures and many hand-written malformed events.
 // Every rejection has a reason and never throws.
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 
@@ -8,11 +9,22 @@ import { expect } from "chai";
 import {
   acceptFindingEvent,
   acceptLiveInstance,
+  capText,
+  ECHO_LIMIT,
+  FINDING_COPY_LIMITS,
+  MAX_EVENT_DEPTH,
+  TITLE_LIMIT,
   isContinuationEvent,
   isSnapshotCompletionEvent,
   snapshotIdsOf,
   type InstanceFinding,
 } from "../../handler/findingEvent";
+import {
+  boundedRawFinding,
+  RAW_FINDING_HEAD_BYTES,
+  RAW_FINDING_MAX_BYTES,
+  TRUNCATED_MARK,
+} from "../../handler/rawFinding";
 import { parseSettings, type Settings } from "../../handler/settings";
 import { TEST_ENV } from "./testSettings";
 
@@ -38,6 +50,22 @@ interface MutableFinding {
   };
 }
 type Details = NonNullable<NonNullable<MutableFinding["detail"]["resource"]>["instanceDetails"]>;
+
+/** `depth` arrays nested in one another. */
+function nested(depth: number): unknown {
+  let value: unknown = [];
+  for (let level = 0; level < depth; level += 1) value = [value];
+  return value;
+}
+
+/** `event` sent by the drill source, its instance tagged ir:drill=`drillTag` (undefined: no such tag). */
+function drillEvent(event: Record<string, unknown>, drillTag: string | undefined): unknown {
+  const copy = structuredClone(event) as MutableFinding;
+  copy.source = "ir.drill";
+  const details = copy.detail.resource!.instanceDetails!;
+  if (drillTag !== undefined) details.tags.push({ key: "ir:drill", value: drillTag });
+  return copy;
+}
 
 /** A deep copy of the C&C fixture with `change` applied: the base of the hand-written cases. */
 function mutated(change: (event: MutableFinding, details: Details) => void): unknown {
@@ -83,9 +111,16 @@ describe("handler: event acceptance (step 0)", () => {
       });
     });
 
-    it("accepts a sample finding when it comes from the drill source", () => {
-      const drill = { ...fixture("guardduty-sample-finding.json"), source: "ir.drill" };
+    it("accepts a sample finding when it comes from the drill source, about an instance tagged ir:drill=true", () => {
+      const drill = drillEvent(fixture("guardduty-sample-finding.json"), "true");
       expect(acceptFindingEvent(drill, { ...settings, severityThreshold: 1 }).accepted).to.equal(true);
+    });
+
+    it("rejects a drill sample finding about an instance without ir:drill=true: not-a-drill-target", () => {
+      const drill = { ...fixture("guardduty-sample-finding.json"), source: "ir.drill" };
+      const result = acceptFindingEvent(drill, { ...settings, severityThreshold: 1 });
+      expect(result).to.deep.include({ accepted: false, reason: "not-a-drill-target" });
+      expect((result as { detail: string }).detail).to.match(/not tagged ir:drill=true/);
     });
   });
 
@@ -215,6 +250,75 @@ describe("handler: event acceptance (step 0)", () => {
         mutated((e, d) => d.tags.push({ key: "ir:responder-made", value: "replacement" })),
         "responder-made-instance",
       ],
+      // Drills: anyone allowed events:PutEvents can send source ir.drill.
+      [
+        "a drill event, no ir:drill tag",
+        drillEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), undefined),
+        "not-a-drill-target",
+      ],
+      [
+        "a drill event, ir:drill=false",
+        drillEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), "false"),
+        "not-a-drill-target",
+      ],
+      [
+        "a drill event, ir:drill=TRUE (granting tags are read exactly)",
+        drillEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), "TRUE"),
+        "not-a-drill-target",
+      ],
+      [
+        "a drill event, ir:drill with a null value",
+        mutated((e, d) => {
+          e.source = "ir.drill";
+          d.tags.push({ key: "ir:drill", value: null });
+        }),
+        "not-a-drill-target",
+      ],
+      // Nesting and values JSON cannot carry: refused before validation, which recurses once per level.
+      [
+        `an event nested ${MAX_EVENT_DEPTH + 3} levels deep (an unknown field)`,
+        mutated((e) => (e.detail.junk = nested(MAX_EVENT_DEPTH))),
+        "malformed-finding",
+      ],
+      [
+        "an unknown field nested 100 000 levels deep",
+        mutated((e) => (e.detail.junk = nested(100_000))),
+        "malformed-finding",
+      ],
+      ["a BigInt in an unknown field", mutated((e) => (e.detail.junk = 1n)), "malformed-finding"],
+      ["a function in an unknown field", mutated((e) => (e.detail.junk = () => 1)), "malformed-finding"],
+      [
+        "a circular reference in an unknown field",
+        mutated((e) => (e.detail.junk = e.detail)),
+        "malformed-finding",
+      ],
+      [
+        "one object referenced twice (JSON.stringify would copy it each time)",
+        mutated((e, d) => (e.detail.junk = [d, d])),
+        "malformed-finding",
+      ],
+      // Identifiers the record copies are never longer than AWS makes them.
+      [
+        "a finding id of 1 000 characters",
+        mutated((e) => (e.detail.id = "f".repeat(1_000))),
+        "malformed-finding",
+      ],
+      [
+        "a finding type of 1 000 characters",
+        mutated((e) => (e.detail.type = "T".repeat(1_000))),
+        "malformed-finding",
+      ],
+      ["an event id of 1 000 characters", mutated((e) => (e.id = "e".repeat(1_000))), "malformed-finding"],
+      [
+        "a tag value of 1 000 characters",
+        mutated((e, d) => d.tags.push({ key: "Owner", value: "v".repeat(1_000) })),
+        "malformed-finding",
+      ],
+      [
+        "an ENI id of 1 000 characters",
+        mutated((e, d) => (d.networkInterfaces[0]!.networkInterfaceId = `eni-${"0".repeat(996)}`)),
+        "malformed-finding",
+      ],
     ];
     for (const [name, event, reason] of cases) {
       it(`rejects ${name}: ${reason}`, () => {
@@ -243,12 +347,98 @@ describe("handler: event acceptance (step 0)", () => {
       ["a tag with a null value", mutated((e, d) => d.tags.push({ key: "Owner", value: null }))],
       ["sample false", mutated((e) => (e.detail.service!.additionalInfo.sample = false))],
       ["no service block", mutated((e) => delete e.detail.service)],
+      [
+        "a drill event about an instance tagged ir:drill=true",
+        drillEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), "true"),
+      ],
+      [
+        `an event nested ${MAX_EVENT_DEPTH} levels deep in all (an unknown field)`,
+        mutated((e) => (e.detail.junk = nested(MAX_EVENT_DEPTH - 3))),
+      ],
+      ["a 200 KiB title", mutated((e) => (e.detail.title = "T".repeat(200 * 1024)))],
     ];
     for (const [name, event] of accepted) {
       it(`accepts ${name}`, () => {
         expect(acceptFindingEvent(event, settings).accepted).to.equal(true);
       });
     }
+
+    it("keeps a bounded copy: the title capped, at most 64 tags, 64 ENIs and 16 groups per ENI", () => {
+      const event = mutated((e, d) => {
+        e.detail.title = "T".repeat(200 * 1024);
+        d.tags = Array.from({ length: 1_000 }, (_, index) => ({ key: `k${index}`, value: "v" }));
+        d.networkInterfaces = Array.from({ length: 100 }, (_, index) => ({
+          networkInterfaceId: `eni-${index.toString(16).padStart(17, "0")}`,
+          securityGroups: Array.from({ length: 40 }, (_, group) => ({ groupId: `sg-${group}` })),
+        }));
+      });
+      const finding = (acceptFindingEvent(event, settings) as { finding: InstanceFinding }).finding;
+      expect(finding.title).to.equal(capText("T".repeat(200 * 1024), TITLE_LIMIT));
+      expect(finding.title).to.match(/… \(204544 more characters\)$/);
+      expect(Object.keys(finding.tags)).to.have.length(FINDING_COPY_LIMITS.tags);
+      expect(finding.networkInterfaces).to.have.length(FINDING_COPY_LIMITS.networkInterfaces);
+      expect(finding.networkInterfaces[0]!.securityGroupIds).to.have.length(
+        FINDING_COPY_LIMITS.securityGroups,
+      );
+      expect(JSON.stringify(finding).length, "the copy stays small").to.be.below(20_000);
+    });
+
+    it("checks the exclusion tag among all tags, not only the copied ones", () => {
+      const event = mutated((e, d) => {
+        d.tags = Array.from({ length: 1_000 }, (_, index) => ({ key: `k${index}`, value: "v" }));
+        d.tags.push({ key: "ir:exclude", value: "true" });
+      });
+      expect(acceptFindingEvent(event, settings)).to.deep.include({ reason: "excluded-by-tag" });
+    });
+
+    it("says where the nesting is too deep, without recursing", () => {
+      const result = acceptFindingEvent(
+        mutated((e) => (e.detail.junk = nested(1_000_000))),
+        settings,
+      );
+      expect((result as { detail: string }).detail).to.match(
+        /^detail\.junk\.0\.0.*nested deeper than 64 levels$/,
+      );
+    });
+
+    describe("a rejection repeats at most ECHO_LIMIT characters of any input value", () => {
+      const huge = "x".repeat(1 << 20);
+      const echoing: [string, unknown, string][] = [
+        ["a 1 MiB source", mutated((e) => (e.source = `aws.guardduty${huge}`)), "not-a-finding-event"],
+        [
+          "a 1 MiB resource type",
+          mutated((e) => (e.detail.resource!.resourceType = `Instance${huge}`)),
+          "not-an-instance-finding",
+        ],
+        ["a 1 MiB instance id", mutated((e, d) => (d.instanceId = `i-${huge}`)), "malformed-finding"],
+        ["a 1 MiB account id", mutated((e) => (e.detail.accountId = huge)), "malformed-finding"],
+        ["a 1 MiB region", mutated((e) => (e.detail.region = huge)), "other-region"],
+        ["a 1 MiB envelope account", mutated((e) => (e.account = huge)), "other-account"],
+        [
+          "a 256-character responder-made value",
+          mutated((e, d) => d.tags.push({ key: "ir:responder-made", value: huge.slice(0, 256) })),
+          "responder-made-instance",
+        ],
+      ];
+      for (const [name, event, reason] of echoing) {
+        it(`${name}: ${reason}, the value cut at ${ECHO_LIMIT} characters`, () => {
+          const result = acceptFindingEvent(event, settings);
+          expect(result).to.deep.include({ accepted: false, reason });
+          const detail = (result as { detail: string }).detail;
+          expect(detail).to.match(/… \(\d+ more characters\)/);
+          expect(detail).not.to.include("x".repeat(ECHO_LIMIT + 1));
+          expect(detail.length).to.be.at.most(400);
+        });
+      }
+
+      it("an object whose toString is not a function: described, not converted", () => {
+        const event = mutated((e) => (e.detail.resource!.resourceType = { toString: "x" }));
+        expect(acceptFindingEvent(event, settings)).to.deep.include({
+          reason: "not-an-instance-finding",
+          detail: "resource type an object is not an EC2 instance",
+        });
+      });
+    });
 
     it("honours a renamed exclusion tag (EXCLUSION_TAG)", () => {
       const event = mutated((e, d) => d.tags.push({ key: "soc:skip", value: "true" }));
@@ -287,6 +477,71 @@ describe("handler: event acceptance (step 0)", () => {
         else expect(result).to.deep.include({ accepted: false, reason: expected });
       });
     }
+  });
+
+  describe("the live re-check of a drill", () => {
+    const drillFinding = (
+      acceptFindingEvent(drillEvent(fixture("guardduty-ec2-cryptomining.json"), "true"), settings) as {
+        finding: InstanceFinding;
+      }
+    ).finding;
+
+    it("accepts an instance that carries ir:drill=true", () => {
+      const live = { state: "running", tags: { "ir:drill": "true" } };
+      expect(acceptLiveInstance(drillFinding, live, "ir:exclude").accepted).to.equal(true);
+    });
+
+    it("rejects an instance whose ir:drill=true is only in the event: not-a-drill-target", () => {
+      expect(drillFinding.tags["ir:drill"]).to.equal("true");
+      expect(acceptLiveInstance(drillFinding, { state: "running", tags: {} }, "ir:exclude")).to.deep.include({
+        accepted: false,
+        reason: "not-a-drill-target",
+      });
+    });
+
+    it("rejects an instance whose ir:drill is not exactly true", () => {
+      const live = { state: "running", tags: { "ir:drill": "yes" } };
+      expect(acceptLiveInstance(drillFinding, live, "ir:exclude")).to.deep.include({
+        reason: "not-a-drill-target",
+      });
+    });
+
+    it("leaves GuardDuty's own findings alone: they need no drill tag", () => {
+      const finding = (
+        acceptFindingEvent(fixture("guardduty-ec2-cryptomining.json"), settings) as {
+          finding: InstanceFinding;
+        }
+      ).finding;
+      expect(acceptLiveInstance(finding, { state: "running", tags: {} }, "ir:exclude").accepted).to.equal(
+        true,
+      );
+    });
+  });
+
+  describe("the raw finding the incident record keeps (evidence)", () => {
+    it("keeps an event of up to 256 KiB verbatim", () => {
+      const raw = JSON.stringify(mutated((e) => (e.detail.title = "T".repeat(200 * 1024))));
+      expect(boundedRawFinding(raw)).to.equal(raw);
+    });
+
+    it("cuts a bigger event to a marked head that says how big the whole was and its SHA-256", () => {
+      const raw = JSON.stringify(mutated((e) => (e.detail.title = "é".repeat(300 * 1024))));
+      const bytes = Buffer.byteLength(raw);
+      const kept = boundedRawFinding(raw);
+      expect(Buffer.byteLength(kept), "fits the record").to.be.at.most(RAW_FINDING_MAX_BYTES);
+      const marked = JSON.parse(kept) as Record<
+        string,
+        { bytes: number; keptBytes: number; sha256: string }
+      > & {
+        head: string;
+      };
+      expect(marked[TRUNCATED_MARK]).to.deep.include({
+        bytes,
+        keptBytes: RAW_FINDING_HEAD_BYTES,
+        sha256: createHash("sha256").update(raw).digest("hex"),
+      });
+      expect(raw.startsWith(marked.head.slice(0, -1)), "the head is the original's").to.equal(true);
+    });
   });
 
   describe("the handler's other events", () => {

@@ -6,13 +6,15 @@ import * as path from "path";
 /** What a case expects: a rejection (optionally with this exact reason), no AWS change, no throw. */
 export interface CaseExpectation {
   readonly reason?: string;
+  /** The event holds a huge value the rejection would name: the detail must show it cut ("… (N more characters)"). */
+  readonly detailCapped?: boolean;
 }
 
 /** A defect the case demonstrates: the test pins the current outcome and says so in its title. */
 export interface KnownDefect {
   readonly defect: string;
-  /** Today's outcome ("threw" for a throw); `detailEchoesInput`: rejected, but the detail repeats the input. */
-  readonly currently: { readonly outcome: string; readonly detailEchoesInput?: boolean };
+  /** Today's outcome ("threw" for a throw). */
+  readonly currently: { readonly outcome: string };
 }
 
 /** Where the event comes from: a real finding about a live simulated instance, patched; or a literal value. */
