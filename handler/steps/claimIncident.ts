@@ -1,6 +1,7 @@
 import type { IncidentRecord } from "../incidentRecord";
 import { instanceFactsOf } from "../instanceDescription";
 import type { ClaimResult, IncidentStore, LeaseHolder } from "../incidentStore";
+import { boundedRawFinding } from "../rawFinding";
 import type { EventAcceptance } from "./acceptEvent";
 
 /** The timeline entries of the two steps that run before the record exists (pure). */
@@ -43,7 +44,8 @@ export function claimIncident(
     accepted.finding,
     pk,
     {
-      rawFinding,
+      // Bounded: an oversized event must not push the item past DynamoDB's limit and fail the claim.
+      rawFinding: boundedRawFinding(rawFinding),
       rawInstance: JSON.stringify(accepted.instance, null, 2),
       instance: instanceFactsOf(accepted.instance),
       dryRun,
