@@ -11,6 +11,12 @@ import type { MiddlewareStack } from "@smithy/types";
 /** The SDK clients the response uses. Only types are imported here: values come from `createAwsClients`. */
 export interface AwsClients {
   readonly ec2: EC2;
+  /**
+   * EC2 without SDK retries, for the one mutation that is neither idempotent nor has a client token
+   * (CreateSnapshots): after a lost answer the SDK would send it again and take a second snapshot set. The step
+   * decides itself whether to ask again, after looking for what the first request made.
+   */
+  readonly ec2SingleAttempt: EC2;
   readonly autoScaling: AutoScaling;
   readonly loadBalancing: ElasticLoadBalancingV2;
   readonly iam: IAM;
@@ -56,6 +62,8 @@ export function createAwsClients(region: string, beforeEachAttempt: () => void):
   };
   return {
     ec2: gated(new ec2Sdk.EC2(common)),
+    // Still adaptive: its client-side rate limiter holds the one attempt back while EC2 throttles.
+    ec2SingleAttempt: gated(new ec2Sdk.EC2({ ...common, maxAttempts: 1 })),
     autoScaling: gated(new autoScalingSdk.AutoScaling(common)),
     loadBalancing: gated(new elbSdk.ElasticLoadBalancingV2(common)),
     // IAM is a global service with one endpoint; the region only picks the partition.

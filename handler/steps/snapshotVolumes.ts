@@ -1,10 +1,35 @@
-import { recordedInstance } from "../incidentRecord";
-import type { Snapshot } from "@aws-sdk/client-ec2";
+import type { CreateSnapshotsRequest, Snapshot } from "@aws-sdk/client-ec2";
 
-import { ec2Mutation, whileNotYetVisible, type ResponseContext } from "../responseContext";
+import { describeError, ResponderError } from "../errors";
+import {
+  recordedInstance,
+  type IncidentFacts,
+  type InstanceFacts,
+  type VolumeFacts,
+} from "../incidentRecord";
+import {
+  ec2Mutation,
+  pollUntil,
+  sleep,
+  whileNotYetVisible,
+  type Mutation,
+  type ResponseContext,
+} from "../responseContext";
 import type { Settings } from "../settings";
 import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY } from "../tags";
 import { done, skipped, type StepResult } from "./stepResult";
+
+type RecordedSnapshot = NonNullable<IncidentFacts["snapshots"]>[number];
+
+/** CreateSnapshots requests one invocation sends at most; then the step fails and Lambda's retry resumes it. */
+export const MAX_SNAPSHOT_REQUESTS = 5;
+/**
+ * How many more times (POLL_INTERVAL_SECONDS apart, about 10 s by default) the incident's snapshots are looked
+ * for when an earlier request may have made them but DescribeSnapshots does not list them yet (eventual
+ * consistency). Looking too briefly costs a duplicate snapshot (waste, no evidence lost); never asking again
+ * could cost the evidence itself. So the look is bounded and the request is always sent again after it.
+ */
+export const SNAPSHOT_LOOK_AGAIN_POLLS = 5;
 
 /** The LockSnapshot request for the configured mode, or undefined when snapshots are not locked (pure). */
 export function lockRequest(
@@ -15,19 +40,203 @@ export function lockRequest(
   return { SnapshotId: snapshotId, LockMode: settings.snapshotLock, LockDuration: settings.snapshotLockDays };
 }
 
-async function snapshotsOfIncident(context: ResponseContext): Promise<Snapshot[]> {
+/** Which volumes already have a snapshot of the incident (adopted) and which still need one. */
+export interface SnapshotPlan {
+  readonly adopted: readonly RecordedSnapshot[];
+  readonly missing: readonly VolumeFacts[];
+}
+
+/**
+ * Adopts, per volume, the earliest snapshot of the incident that did not fail (pure). A snapshot in `error`
+ * state holds no evidence: its volume is snapshotted again.
+ */
+export function planSnapshots(volumes: readonly VolumeFacts[], found: readonly Snapshot[]): SnapshotPlan {
+  const startOf = (snapshot: Snapshot) => snapshot.StartTime?.getTime() ?? Number.MAX_SAFE_INTEGER;
+  const adopted: RecordedSnapshot[] = [];
+  const missing: VolumeFacts[] = [];
+  for (const volume of volumes) {
+    const [earliest] = found
+      .filter(
+        (snapshot) =>
+          snapshot.VolumeId === volume.volumeId &&
+          snapshot.SnapshotId !== undefined &&
+          snapshot.State !== "error",
+      )
+      .sort((a, b) => startOf(a) - startOf(b));
+    if (earliest === undefined) missing.push(volume);
+    else adopted.push({ volumeId: volume.volumeId, snapshotId: earliest.SnapshotId! });
+  }
+  return { adopted, missing };
+}
+
+/**
+ * The CreateSnapshots request for the volumes without a snapshot (pure): one call, so they share one point in
+ * time; volumes that already have theirs are excluded (the root one through ExcludeBootVolume: EC2 refuses a
+ * root volume among ExcludeDataVolumeIds). Tags are applied at creation, atomically: a snapshot of the incident
+ * can always be found by its tag, which is what makes a retry safe without a client token.
+ */
+export function createSnapshotsRequest(
+  incidentId: string,
+  instanceId: string,
+  findingType: string,
+  instance: Pick<InstanceFacts, "rootDeviceName" | "volumes">,
+  missing: readonly VolumeFacts[],
+): CreateSnapshotsRequest {
+  const missingIds = new Set(missing.map((volume) => volume.volumeId));
+  const covered = instance.volumes.filter((volume) => !missingIds.has(volume.volumeId));
+  const isRoot = (volume: VolumeFacts) => volume.deviceName === instance.rootDeviceName;
+  const excludedData = covered.filter((volume) => !isRoot(volume)).map((volume) => volume.volumeId);
+  return {
+    InstanceSpecification: {
+      InstanceId: instanceId,
+      ExcludeBootVolume: covered.some(isRoot),
+      ...(excludedData.length > 0 ? { ExcludeDataVolumeIds: excludedData } : {}),
+    },
+    Description: `Evidence of incident ${incidentId} (${findingType})`,
+    CopyTagsFromSource: "volume",
+    TagSpecifications: [
+      {
+        ResourceType: "snapshot",
+        Tags: [
+          { Key: TAG_INCIDENT, Value: incidentId },
+          { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
+          { Key: "Name", Value: `evidence ${instanceId}` },
+        ],
+      },
+    ],
+  };
+}
+
+const THROTTLING_CODES = new Set([
+  "RequestLimitExceeded",
+  "Throttling",
+  "ThrottlingException",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "EC2ThrottledException",
+  "BandwidthLimitExceeded",
+]);
+
+/**
+ * What a failed CreateSnapshots says about its effect (pure). `throttled`: EC2 refused it before doing anything,
+ * ask again after a pause. `refused`: EC2 answered with a client error, nothing was made and asking again the
+ * same way would not help (the pipeline fails the step; Lambda's retry resumes). `unknown`: a 5xx, a timeout, a
+ * dropped connection: the snapshots may exist, look before asking again.
+ */
+export function createSnapshotsFailure(error: unknown): "throttled" | "refused" | "unknown" {
+  if (typeof error !== "object" || error === null) return "unknown";
+  const { name, $metadata, $retryable } = error as {
+    name?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: { throttling?: boolean };
+  };
+  const status = $metadata?.httpStatusCode;
+  if (
+    status === 429 ||
+    $retryable?.throttling === true ||
+    (typeof name === "string" && THROTTLING_CODES.has(name))
+  )
+    return "throttled";
+  if (status !== undefined && status >= 400 && status < 500) return "refused";
+  return "unknown";
+}
+
+/** Wall ms to wait after throttling: exponential with jitter, so concurrent responses spread out. */
+function backoffMs(request: number): number {
+  const ceiling = Math.min(8_000, 500 * 2 ** (request - 1));
+  return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+async function snapshotsOfIncident(context: ResponseContext, volumes: readonly VolumeFacts[]) {
   const answer = await context.aws.ec2.describeSnapshots({
     OwnerIds: ["self"],
-    Filters: [{ Name: `tag:${TAG_INCIDENT}`, Values: [context.record.incidentId] }],
+    Filters: [
+      { Name: `tag:${TAG_INCIDENT}`, Values: [context.record.incidentId] },
+      { Name: "volume-id", Values: volumes.map((volume) => volume.volumeId) },
+    ],
   });
   return answer.Snapshots ?? [];
+}
+
+/** Looks for the incident's snapshots once, or with `lookAgain` until every volume has one or the bound passes. */
+async function lookForSnapshots(
+  context: ResponseContext,
+  volumes: readonly VolumeFacts[],
+  lookAgain: boolean,
+): Promise<SnapshotPlan> {
+  const window = lookAgain ? SNAPSHOT_LOOK_AGAIN_POLLS * context.settings.pollIntervalSeconds * 1000 : 0;
+  let latest: SnapshotPlan = { adopted: [], missing: volumes };
+  const complete = await pollUntil(context, Date.now() + window, async () => {
+    latest = planSnapshots(volumes, await snapshotsOfIncident(context, volumes));
+    return latest.missing.length === 0 ? latest : undefined;
+  });
+  return complete ?? latest;
+}
+
+/**
+ * Snapshots every volume at most once per incident. CreateSnapshots has no client token, so it goes through the
+ * client without SDK retries, and this loop decides: the incident's snapshots are looked for first (a resumed
+ * response may have made them), again after any failure whose effect is unknown, and only volumes without one
+ * are asked for. After an unknown outcome or in a resumed response, a snapshot may exist without being listed
+ * yet: the look is repeated for a bounded time before asking again (SNAPSHOT_LOOK_AGAIN_POLLS).
+ */
+async function takeSnapshotsOnce(
+  context: ResponseContext,
+  instance: InstanceFacts,
+): Promise<Mutation<RecordedSnapshot[]> & { adopted: number }> {
+  const { record, aws, logger } = context;
+  let lookAgain = context.resumed || (record.steps.snapshotVolumes?.attempts ?? 1) > 1;
+  let plan: SnapshotPlan | undefined;
+  for (let request = 1; ; request += 1) {
+    plan ??= await lookForSnapshots(context, instance.volumes, lookAgain);
+    if (plan.missing.length === 0)
+      return { made: true, value: [...plan.adopted], adopted: plan.adopted.length };
+    const asked = createSnapshotsRequest(
+      record.incidentId,
+      record.instanceId,
+      record.finding.type,
+      instance,
+      plan.missing,
+    );
+    try {
+      const created = await ec2Mutation(
+        context,
+        `snapshot ${plan.missing.length} volumes (multi-volume, crash-consistent)`,
+        (DryRun) => aws.ec2SingleAttempt.createSnapshots({ ...asked, DryRun }),
+      );
+      if (!created.made) return { ...created, adopted: 0 };
+      const taken = (created.value.Snapshots ?? []).map((snapshot) => ({
+        volumeId: snapshot.VolumeId ?? "",
+        snapshotId: snapshot.SnapshotId ?? "",
+      }));
+      return { made: true, value: [...plan.adopted, ...taken], adopted: plan.adopted.length };
+    } catch (error) {
+      // The time budget's refusal (nothing was sent) and our own errors are the pipeline's to handle.
+      if (error instanceof ResponderError) throw error;
+      const failure = createSnapshotsFailure(error);
+      if (failure === "refused" || request >= MAX_SNAPSHOT_REQUESTS) throw error;
+      logger.warn("CreateSnapshots failed; asking again", {
+        failure,
+        request,
+        error: describeError(error),
+      });
+      context.budget.ensure();
+      if (failure === "throttled") {
+        await sleep(backoffMs(request));
+      } else {
+        // EC2 may have made the snapshots: look, for a while, before asking for them (the look is the pause).
+        plan = undefined;
+        lookAgain = true;
+      }
+    }
+  }
 }
 
 /**
  * Step 6: one CreateSnapshots call for all volumes, so they share one point in time (crash-consistent), tagged
  * with the incident; locked when configured. The point in time is fixed when the call returns: no waiting for
- * completion. CreateSnapshots has no client token, so a resumed response first looks for the incident's
- * snapshots by tag (tags are applied atomically at creation) instead of taking a second set.
+ * completion. A volume gets at most one snapshot per incident (see takeSnapshotsOnce); should only some volumes
+ * lack one, they are asked for together, and since the instance is stopped by now their contents are the same.
  */
 export async function snapshotVolumes(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
@@ -35,41 +244,12 @@ export async function snapshotVolumes(context: ResponseContext): Promise<StepRes
   if (instance.volumes.length === 0) return skipped("no EBS volumes to snapshot");
 
   let snapshots = record.facts.snapshots;
+  let adopted = 0;
   if (snapshots === undefined) {
-    const existing = await snapshotsOfIncident(context);
-    if (existing.length > 0) {
-      snapshots = existing.map((snapshot) => ({
-        volumeId: snapshot.VolumeId ?? "",
-        snapshotId: snapshot.SnapshotId ?? "",
-      }));
-    } else {
-      const created = await ec2Mutation(
-        context,
-        `snapshot ${instance.volumes.length} volumes (multi-volume, crash-consistent)`,
-        (DryRun) =>
-          aws.ec2.createSnapshots({
-            DryRun,
-            InstanceSpecification: { InstanceId: record.instanceId, ExcludeBootVolume: false },
-            Description: `Evidence of incident ${record.incidentId} (${record.finding.type})`,
-            CopyTagsFromSource: "volume",
-            TagSpecifications: [
-              {
-                ResourceType: "snapshot",
-                Tags: [
-                  { Key: TAG_INCIDENT, Value: record.incidentId },
-                  { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
-                  { Key: "Name", Value: `evidence ${record.instanceId}` },
-                ],
-              },
-            ],
-          }),
-      );
-      if (!created.made) return done(`would snapshot ${instance.volumes.length} volumes`);
-      snapshots = (created.value.Snapshots ?? []).map((snapshot) => ({
-        volumeId: snapshot.VolumeId ?? "",
-        snapshotId: snapshot.SnapshotId ?? "",
-      }));
-    }
+    const taken = await takeSnapshotsOnce(context, instance);
+    if (!taken.made) return done(`would snapshot ${instance.volumes.length} volumes`);
+    snapshots = taken.value;
+    adopted = taken.adopted;
     record.facts.snapshots = snapshots;
     await context.checkpoint();
   }
@@ -90,5 +270,6 @@ export async function snapshotVolumes(context: ResponseContext): Promise<StepRes
       : `, locked (${settings.snapshotLock}, ${settings.snapshotLockDays} d)`;
   return done(`${snapshots.length} snapshot${snapshots.length === 1 ? "" : "s"} taken together${lock}`, {
     snapshotIds: snapshots.map((snapshot) => snapshot.snapshotId),
+    ...(adopted > 0 ? { adoptedSnapshots: adopted } : {}),
   });
 }

@@ -103,14 +103,7 @@ interface Family {
  */
 export const KNOWN_DEFECTS: Readonly<
   Record<string, { readonly defect: string; readonly snapshotsPerVolume: number }>
-> = {
-  "CreateSnapshots/response lost": {
-    defect:
-      "CreateSnapshots has no client token and the SDK retries it after a lost answer: a second snapshot set " +
-      "of every volume is taken (both tagged with the incident; the record keeps only the second)",
-    snapshotsPerVolume: 2,
-  },
-};
+> = {};
 
 /** EBS's "EBS Multi-Volume Snapshots Completion Status" event for a response's snapshots. */
 function snapshotCompletionEvent(

@@ -1,0 +1,196 @@
+// Snapshots are requested at most once per volume per incident. CreateSnapshots has no client token: when its
+// answer is lost after EC2 made the snapshots, the response must find and adopt them, not take a second set.
+// The pure decisions first, then the whole response against the simulator behind a response-losing proxy.
+import { expect } from "chai";
+
+import type { Snapshot } from "@aws-sdk/client-ec2";
+
+import type { VolumeFacts } from "../../handler/incidentRecord";
+import {
+  createSnapshotsFailure,
+  createSnapshotsRequest,
+  planSnapshots,
+} from "../../handler/steps/snapshotVolumes";
+import { ResponseLosingProxy } from "../reliability/support/responseLosingProxy";
+import { callsNaming, completedRecord, expectNothingDestroyed } from "./assertions";
+import { startHarness, type Harness } from "./harness";
+
+const ROOT: VolumeFacts = { volumeId: "vol-root", deviceName: "/dev/xvda", deleteOnTermination: false };
+const DATA: VolumeFacts = { volumeId: "vol-data", deviceName: "/dev/sdf", deleteOnTermination: false };
+const LOGS: VolumeFacts = { volumeId: "vol-logs", deviceName: "/dev/sdg", deleteOnTermination: false };
+
+const snapshot = (volumeId: string, snapshotId: string, startedAt: number, state = "pending"): Snapshot =>
+  ({ VolumeId: volumeId, SnapshotId: snapshotId, StartTime: new Date(startedAt), State: state }) as Snapshot;
+
+describe("snapshotVolumes: at most one snapshot per volume per incident", function () {
+  this.timeout(90_000);
+
+  describe("decisions", () => {
+    it("adopts the earliest usable snapshot of each volume and asks only for the others", () => {
+      const plan = planSnapshots(
+        [ROOT, DATA, LOGS],
+        [
+          snapshot("vol-data", "snap-late", 2_000),
+          snapshot("vol-data", "snap-early", 1_000),
+          snapshot("vol-root", "snap-failed", 500, "error"),
+          snapshot("vol-other", "snap-other", 100),
+        ],
+      );
+      expect(plan.adopted).to.deep.equal([{ volumeId: "vol-data", snapshotId: "snap-early" }]);
+      expect(plan.missing.map((volume) => volume.volumeId)).to.deep.equal(["vol-root", "vol-logs"]);
+    });
+
+    it("asks for every volume in one call when none has a snapshot", () => {
+      const request = createSnapshotsRequest(
+        "inc-1",
+        "i-1",
+        "Backdoor:EC2/C&CActivity.B",
+        {
+          rootDeviceName: "/dev/xvda",
+          volumes: [ROOT, DATA],
+        },
+        [ROOT, DATA],
+      );
+      expect(request.InstanceSpecification).to.deep.equal({ InstanceId: "i-1", ExcludeBootVolume: false });
+      expect(request.TagSpecifications?.[0]?.Tags).to.deep.include({ Key: "ir:incident", Value: "inc-1" });
+    });
+
+    it("excludes volumes that have theirs: the root one through ExcludeBootVolume, data ones by id", () => {
+      const request = createSnapshotsRequest(
+        "inc-1",
+        "i-1",
+        "t",
+        {
+          rootDeviceName: "/dev/xvda",
+          volumes: [ROOT, DATA, LOGS],
+        },
+        [LOGS],
+      );
+      expect(request.InstanceSpecification).to.deep.equal({
+        InstanceId: "i-1",
+        ExcludeBootVolume: true,
+        ExcludeDataVolumeIds: ["vol-data"],
+      });
+    });
+
+    it("tells a refusal, throttling and an unknown outcome apart", () => {
+      const aws = (name: string, httpStatusCode: number) =>
+        Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+      expect(createSnapshotsFailure(aws("RequestLimitExceeded", 503))).to.equal("throttled");
+      expect(createSnapshotsFailure(aws("SnapshotCreationPerVolumeRateExceeded", 400))).to.equal("refused");
+      expect(createSnapshotsFailure(aws("UnauthorizedOperation", 403))).to.equal("refused");
+      expect(createSnapshotsFailure(aws("InternalError", 500))).to.equal("unknown");
+      expect(createSnapshotsFailure(aws("Unavailable", 503))).to.equal("unknown");
+      const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET", $metadata: {} });
+      expect(createSnapshotsFailure(reset)).to.equal("unknown");
+      expect(createSnapshotsFailure(Object.assign(new Error("t"), { name: "TimeoutError" }))).to.equal(
+        "unknown",
+      );
+    });
+  });
+
+  describe("against the simulator, through a proxy that can lose EC2's answer", () => {
+    let proxy: ResponseLosingProxy;
+    let harness: Harness;
+
+    const start = async (consistencyDelayMs: number): Promise<void> => {
+      proxy = await ResponseLosingProxy.start();
+      harness = await startHarness({
+        simulator: { consistencyDelayMs },
+        settings: { AWS_ENDPOINT_URL: proxy.endpoint },
+      });
+      proxy.target = harness.sim.endpoint;
+    };
+    afterEach(async () => {
+      expectNothingDestroyed(harness);
+      await harness.stop();
+      await proxy.stop();
+    });
+
+    /** One response to an instance with a root and two data volumes; the expected count of CreateSnapshots. */
+    const respond = async (createSnapshotsCalls: number) => {
+      const { sim, world } = harness;
+      const created = sim.scenario.instance({
+        subnetId: world.subnetA,
+        imageId: world.kdumpImage,
+        dataVolumes: [{ sizeGiB: 4 }, { sizeGiB: 8 }],
+      });
+
+      const outcome = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+
+      expect(outcome.outcome, "completed without Lambda's retry").to.equal("completed");
+      const record = await completedRecord(harness, created.instanceId);
+      const snapshots = sim.state
+        .snapshots()
+        .filter((taken) => taken.tags.get("ir:incident") === record.incidentId);
+      for (const volumeId of created.volumeIds)
+        expect(
+          snapshots.filter((taken) => taken.volumeId === volumeId),
+          `snapshots of ${volumeId}`,
+        ).to.have.length(1);
+      expect(snapshots).to.have.length(created.volumeIds.length);
+      expect(
+        record.facts.snapshots?.map((recorded) => recorded.snapshotId).sort(),
+        "the record holds the snapshots taken",
+      ).to.deep.equal(snapshots.map((taken) => taken.snapshotId).sort());
+      // One set, one point in time: crash-consistent across the volumes.
+      expect(new Set(snapshots.map((taken) => taken.startTime)).size).to.equal(1);
+      for (const taken of snapshots)
+        expect(taken.lock, `lock on ${taken.snapshotId}`).to.not.equal(undefined);
+      expect(callsNaming(harness, created.instanceId, "CreateSnapshots")).to.have.length(
+        createSnapshotsCalls,
+      );
+      return { created, record };
+    };
+
+    it("the answer is lost after EC2 made the snapshots: they are adopted, not taken again", async () => {
+      await start(0);
+      proxy.loseResponses({ action: "CreateSnapshots", count: 1 });
+
+      const { record } = await respond(1);
+
+      expect(
+        proxy.lost.map((lost) => lost.action),
+        "the answer was lost",
+      ).to.deep.equal(["CreateSnapshots"]);
+      expect(record.steps.snapshotVolumes?.detail?.adoptedSnapshots).to.equal(3);
+    });
+
+    it("the answer is lost and the new snapshots are not listed yet: the bounded look-again adopts them", async () => {
+      // Listed 5 simulated seconds after creation; the look-again spans 5 polls of 2 s.
+      await start(5_000);
+      proxy.loseResponses({ action: "CreateSnapshots", count: 1 });
+
+      const { record } = await respond(1);
+
+      expect(proxy.lost.map((lost) => lost.action)).to.deep.equal(["CreateSnapshots"]);
+      expect(record.steps.snapshotVolumes?.detail?.adoptedSnapshots).to.equal(3);
+    });
+
+    it("the request times out before EC2 executed it: none found, asked again once", async () => {
+      await start(0);
+      harness.sim.faults.add({
+        service: "ec2",
+        action: "CreateSnapshots",
+        count: 1,
+        fault: { type: "timeout", holdMs: 100 },
+      });
+
+      const { record } = await respond(2);
+
+      expect(record.steps.snapshotVolumes?.detail?.adoptedSnapshots).to.equal(undefined);
+    });
+
+    it("throttled: asked again after a pause, one set", async () => {
+      await start(0);
+      harness.sim.faults.add({
+        service: "ec2",
+        action: "CreateSnapshots",
+        count: 1,
+        fault: { type: "throttle" },
+      });
+
+      await respond(2);
+    });
+  });
+});
