@@ -1,3 +1,5 @@
+import type { RejectionReason } from "./findingEvent";
+
 /**
  * Typed errors of the responder. Each carries a stable `name` (what the pipeline and the logs key on) and,
  * where it wraps something, the original error as `cause`.
@@ -58,6 +60,29 @@ export class IncidentLeaseLostError extends ResponderError {
   ) {
     super(`incident ${incidentId} is held or was changed by another invocation`, options);
     this.name = "IncidentLeaseLostError";
+  }
+}
+
+/** An ENI moved back to the groups it had before the response (after a late rejection or a failed isolation). */
+export interface RestoredInterface {
+  readonly networkInterfaceId: string;
+  readonly groupIds: readonly string[];
+  /** Set when the move back failed: the ENI stays where the response left it. */
+  readonly problem?: string;
+}
+
+/**
+ * The live instance refused the response after the claim (gone, excluded or responder-made since the finding):
+ * containment was undone. Not a failure to retry: the pipeline ends the incident as released.
+ */
+export class LateRejectionError extends ResponderError {
+  constructor(
+    readonly reason: RejectionReason,
+    readonly detail: string,
+    readonly restored: readonly RestoredInterface[],
+  ) {
+    super(`rejected on the live instance (${reason}): ${detail}`);
+    this.name = "LateRejectionError";
   }
 }
 

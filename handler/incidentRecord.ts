@@ -32,7 +32,8 @@ export interface StepRecord {
   readonly attempts: number;
 }
 
-export type IncidentStatus = "responding" | "waiting-for-snapshots" | "completed";
+/** released: rejected on the live instance after the claim; every ENI moved was moved back (facts.release). */
+export type IncidentStatus = "responding" | "waiting-for-snapshots" | "completed" | "released";
 
 /** A finding that arrived for this instance (the first and every repeat). */
 export interface FindingSummary {
@@ -134,6 +135,15 @@ export interface IncidentFacts {
   report?: { jsonKey: string; markdownKey: string; messageId?: string; final: boolean };
   /** In dry run: the mutating calls that would have been made. */
   wouldHave?: string[];
+  /** ENIs moved out of the untrack group back to their original groups because their isolation move failed. */
+  untrackExits?: { networkInterfaceId: string; groupIds: readonly string[]; problem?: string; at: string }[];
+  /** Why the live instance refused the response after the claim, and the ENIs moved back (status released). */
+  release?: {
+    reason: string;
+    detail: string;
+    releasedAt: string;
+    restored: { networkInterfaceId: string; groupIds: readonly string[]; problem?: string }[];
+  };
 }
 
 export interface IncidentRecord {
@@ -145,8 +155,11 @@ export interface IncidentRecord {
   readonly finding: InstanceFinding;
   /** The EventBridge event of the first finding, verbatim (JSON): saved as evidence. */
   readonly rawFinding: string;
-  /** DescribeInstances at acceptance, verbatim (JSON): the instance as found, before any change. */
-  readonly rawInstance: string;
+  /**
+   * DescribeInstances verbatim (JSON), taken in parallel with the first network change: the instance as found,
+   * except that the finding's ENIs may already show the untrack group (their original groups are in facts).
+   */
+  rawInstance?: string;
   readonly findings: Readonly<Record<string, FindingSummary>>;
   status: IncidentStatus;
   version: number;

@@ -2,13 +2,7 @@ import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
 import { awsErrorCode, IncidentLeaseLostError } from "./errors";
 import type { InstanceFinding } from "./findingEvent";
-import {
-  findingKey,
-  newIncidentId,
-  summarizeFinding,
-  type IncidentRecord,
-  type InstanceFacts,
-} from "./incidentRecord";
+import { findingKey, newIncidentId, summarizeFinding, type IncidentRecord } from "./incidentRecord";
 
 const CONDITION_FAILED = "ConditionalCheckFailedException";
 
@@ -27,7 +21,9 @@ export type ClaimResult =
 
 /** Decides, from the stored record, whether a late-comer may take the incident over. Pure. */
 export function mayTakeOver(record: IncidentRecord, holder: LeaseHolder): boolean {
-  if (record.status === "completed") return false;
+  // A released incident (rejected on the live instance, containment undone) is never resumed: a new finding
+  // claims the instance afresh instead (claim's put).
+  if (record.status === "completed" || record.status === "released") return false;
   return record.leaseOwner === holder.owner || record.leaseExpiresAt <= holder.now;
 }
 
@@ -46,8 +42,6 @@ export class IncidentStore {
     pk: string,
     start: {
       rawFinding: string;
-      rawInstance: string;
-      instance: InstanceFacts;
       dryRun: boolean;
       steps: IncidentRecord["steps"];
     },
@@ -63,7 +57,6 @@ export class IncidentStore {
       dryRun: start.dryRun,
       finding,
       rawFinding: start.rawFinding,
-      rawInstance: start.rawInstance,
       findings: { [findingKey(finding)]: summary },
       status: "responding",
       version: 1,
@@ -71,14 +64,18 @@ export class IncidentStore {
       leaseExpiresAt: holder.expiresAt,
       continuations: 0,
       steps: start.steps,
-      // The description taken at acceptance, before any change: it holds the ENIs' original groups.
-      facts: { instance: start.instance },
+      // The instance description comes with the first network change (isolateNetwork), not before it.
+      facts: {},
     };
     try {
       await this.documents.put({
         TableName: this.tableName,
         Item: fresh,
-        ConditionExpression: "attribute_not_exists(pk)",
+        // A released incident is over and nothing of its containment remains: a new finding is evaluated
+        // afresh. One conditional write still, so concurrent findings after a release claim it once.
+        ConditionExpression: "attribute_not_exists(pk) OR #status = :released",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":released": "released" },
       });
       return { kind: "claimed", record: fresh, resumed: false };
     } catch (error) {

@@ -33,6 +33,11 @@ export type InvocationOutcome =
       readonly outcome: "rejected";
       readonly reason: RejectionReason | "unknown-event" | "no-such-incident";
       readonly detail: string;
+      /**
+       * Set when the live instance refused the response after the claim: the incident that was released (its
+       * record says why and which ENIs were moved back to their original groups).
+       */
+      readonly incidentId?: string;
     }
   | { readonly outcome: "appended"; readonly incidentId: string; readonly why: "running" | "completed" }
   | { readonly outcome: "completed" | "waiting-for-snapshots" | "continued"; readonly incidentId: string };
@@ -73,7 +78,8 @@ export async function handleEvent(
     const incidentId = await incidentOfSnapshots(deps.aws, snapshotIdsOf(event));
     claim = incidentId === undefined ? undefined : await resumeIncident(deps, incidentId, holder());
   } else if (looksLikeFindingEvent(event)) {
-    const accepted = await acceptEvent(event, deps.settings, deps.aws);
+    // The event alone decides here; the live instance is checked beside the first network change.
+    const accepted = acceptEvent(event, deps.settings);
     if (!accepted.accepted) return rejected(logger, accepted.reason, accepted.detail);
     logger.appendKeys({ instanceId: accepted.finding.instanceId, findingId: accepted.finding.findingId });
     const pk = recordKey(deps.settings, accepted.finding.instanceId);
@@ -126,7 +132,9 @@ async function resumeIncident(
   const instanceId = instanceIdOfIncident(incidentId);
   if (instanceId === undefined) return undefined;
   const record = await deps.store.load(recordKey(deps.settings, instanceId));
-  if (record === undefined || record.incidentId !== incidentId) return undefined;
+  // A released incident is over: nothing resumes it (a new finding claims the instance afresh).
+  if (record === undefined || record.incidentId !== incidentId || record.status === "released")
+    return undefined;
   return deps.store.takeOver(record, holder);
 }
 
@@ -174,6 +182,12 @@ async function respond(
     case "completed":
       logger.info("response completed");
       return { outcome: "completed", incidentId: record.incidentId };
+    case "released": {
+      // The record is saved as released; its lease no longer matters (nothing takes a released incident over).
+      const { reason, detail } = outcome.rejection;
+      logger.info("event rejected on the live instance; incident released", { reason, detail });
+      return { outcome: "rejected", reason, detail, incidentId: record.incidentId };
+    }
     case "waiting-for-snapshots":
       await store.release(record, holder.owner);
       logger.info("response waits for its snapshots; EBS's completion event resumes it");

@@ -5,6 +5,7 @@ import {
   IncidentLeaseLostError,
   instanceGoneError,
   InstanceGoneError,
+  LateRejectionError,
   TimeBudgetExhaustedError,
 } from "./errors";
 import type { IncidentRecord, StepName, StepRecord, StepStatus } from "./incidentRecord";
@@ -79,6 +80,8 @@ export type PipelineOutcome =
   | { readonly kind: "completed" }
   | { readonly kind: "waiting-for-snapshots" }
   | { readonly kind: "budget-exhausted" }
+  /** The live instance refused the response after the claim; containment was undone (status released). */
+  | { readonly kind: "released"; readonly rejection: LateRejectionError }
   | { readonly kind: "failed"; readonly error: unknown };
 
 /**
@@ -121,6 +124,22 @@ export async function runPipeline(
     try {
       result = await body();
     } catch (caught) {
+      if (caught instanceof LateRejectionError) {
+        const undone = caught.restored.length;
+        record.steps[step] = {
+          ...running,
+          status: "done",
+          endedAt: new Date().toISOString(),
+          outcome: `released: ${undone} ENI${undone === 1 ? "" : "s"} moved back to the original groups`,
+          detail: { reason: caught.reason, restored: caught.restored },
+        };
+        stepLogger.warn("rejected on the live instance: containment undone", {
+          reason: caught.reason,
+          detail: caught.detail,
+          restored: caught.restored,
+        });
+        throw caught; // the steps that wait for this one never start
+      }
       // An instance that vanished mid-response (terminated by someone else) is a recorded failure, not a retry:
       // retrying could never succeed, and what was already secured still deserves its report.
       const error = instanceGoneError(caught, record.instanceId);
@@ -169,6 +188,34 @@ export async function runPipeline(
   const errors = [
     ...new Set(settled.flatMap((result) => (result.status === "rejected" ? [result.reason as unknown] : []))),
   ];
+  const late = errors.find((error): error is LateRejectionError => error instanceof LateRejectionError);
+  if (late !== undefined) {
+    // Released, not deleted: the record (reason, ENIs moved back, timeline) stays as the audit trail, and the
+    // claim treats a released record as free, so a later finding is evaluated afresh. No delete permission
+    // on the incident table is needed.
+    const releasedAt = new Date().toISOString();
+    record.status = "released";
+    record.facts.release = {
+      reason: late.reason,
+      detail: late.detail,
+      releasedAt,
+      restored: late.restored.map((eni) => ({ ...eni })),
+    };
+    const accepted = record.steps.acceptEvent;
+    if (accepted !== undefined) {
+      record.steps.acceptEvent = {
+        ...accepted,
+        outcome: `${accepted.outcome}; rejected on the live instance (${late.reason}): ${late.detail}`,
+      };
+    }
+    try {
+      await save();
+    } catch (error) {
+      // Not recorded: Lambda's retry checks the live instance again and ends the same way.
+      return { kind: "failed", error };
+    }
+    return { kind: "released", rejection: late };
+  }
   const fatal = errors.find((error) => !(error instanceof TimeBudgetExhaustedError));
   if (fatal !== undefined) {
     await saveBeforeGivingUp(fatal);

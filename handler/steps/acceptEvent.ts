@@ -1,56 +1,56 @@
 import type { Instance } from "@aws-sdk/client-ec2";
 
-import type { AwsClients } from "../awsClients";
 import {
   acceptFindingEvent,
   acceptLiveInstance,
   type Acceptance,
   type InstanceFinding,
 } from "../findingEvent";
-import { describeInstance, tagsOf } from "../instanceDescription";
+import { tagsOf } from "../instanceDescription";
 import type { Settings } from "../settings";
 
 export type EventAcceptance =
   | {
       readonly accepted: true;
       readonly finding: InstanceFinding;
-      /** The live instance, described before any change: its ENIs' groups are the originals. */
-      readonly instance: Instance;
       readonly receivedAt: string;
       readonly acceptedAt: string;
     }
   | Extract<Acceptance, { accepted: false }>;
 
 /**
- * Step 0: accept or reject a finding event. The pure check of the event first (no AWS call for a malformed,
- * sample, low-severity, foreign or excluded finding), then one DescribeInstances: tags added since GuardDuty
- * looked count, and an instance that is gone leaves nothing to contain. A rejection never changes anything
- * and never throws.
+ * Step 0: accept or reject a finding event on the event alone (shape, sample, severity, account, region, and the
+ * exclusion and responder-made tags as the finding lists them). No AWS call: containment must not wait for one.
+ * The live instance is checked in parallel with the first network change (`acceptLiveDescription`, called by
+ * isolateNetwork), and a late rejection there undoes that change. A rejection never changes anything and never
+ * throws.
  */
-export async function acceptEvent(
-  event: unknown,
-  settings: Settings,
-  aws: AwsClients,
-): Promise<EventAcceptance> {
+export function acceptEvent(event: unknown, settings: Settings): EventAcceptance {
   const receivedAt = new Date().toISOString();
   const fromEvent = acceptFindingEvent(event, settings);
   if (!fromEvent.accepted) return fromEvent;
-  const instance = await describeInstance(aws, fromEvent.finding.instanceId);
-  const live = acceptLiveInstance(
-    fromEvent.finding,
+  return {
+    accepted: true,
+    finding: fromEvent.finding,
+    receivedAt,
+    acceptedAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * Step 0, second half: the finding against the instance as DescribeInstances shows it now (undefined: EC2 no
+ * longer knows it). Tags added since GuardDuty looked count; a gone instance leaves nothing to contain.
+ */
+export function acceptLiveDescription(
+  finding: InstanceFinding,
+  instance: Instance | undefined,
+  settings: Settings,
+): Acceptance {
+  return acceptLiveInstance(
+    finding,
     instance === undefined
       ? undefined
       : { state: instance.State?.Name ?? "unknown", tags: tagsOf(instance.Tags) },
     settings.exclusionTag,
   );
-  if (!live.accepted) return live;
-  if (instance === undefined)
-    throw new Error("acceptLiveInstance accepted an instance that was not described");
-  return {
-    accepted: true,
-    finding: live.finding,
-    instance,
-    receivedAt,
-    acceptedAt: new Date().toISOString(),
-  };
 }

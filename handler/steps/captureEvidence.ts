@@ -46,7 +46,7 @@ export async function putEvidenceObject(
 }
 
 /**
- * Step 4a: the volatile metadata. The finding, the instance as found (described at acceptance, before any
+ * Step 4a: the volatile metadata. The finding, the instance as found (described beside the first network
  * change) and as it is now, its console output and (where the instance type supports it) a screenshot, each
  * in the evidence bucket with its SHA-256 in the record. Best effort per object: a missing screenshot must
  * not cost the console output.
@@ -66,7 +66,8 @@ export async function captureEvidence(context: ResponseContext): Promise<StepRes
       kind: "instance-as-found",
       name: "instance-as-found.json",
       contentType: "application/json",
-      read: () => Promise.resolve(text(record.rawInstance)),
+      // Taken by isolateNetwork beside the first network change (see IncidentRecord.rawInstance).
+      read: () => Promise.resolve(record.rawInstance === undefined ? undefined : text(record.rawInstance)),
     },
     {
       kind: "instance-description",

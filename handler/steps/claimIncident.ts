@@ -1,5 +1,4 @@
 import type { IncidentRecord } from "../incidentRecord";
-import { instanceFactsOf } from "../instanceDescription";
 import type { ClaimResult, IncidentStore, LeaseHolder } from "../incidentStore";
 import { boundedRawFinding } from "../rawFinding";
 import type { EventAcceptance } from "./acceptEvent";
@@ -46,8 +45,7 @@ export function claimIncident(
     {
       // Bounded: an oversized event must not push the item past DynamoDB's limit and fail the claim.
       rawFinding: boundedRawFinding(rawFinding),
-      rawInstance: JSON.stringify(accepted.instance, null, 2),
-      instance: instanceFactsOf(accepted.instance),
+      // No instance description yet: isolateNetwork takes it in parallel with the first change.
       dryRun,
       steps: openingSteps(accepted, new Date(holder.now).toISOString()),
     },

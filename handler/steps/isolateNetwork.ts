@@ -1,10 +1,24 @@
-import { StepFailedError } from "../errors";
-import type { InstanceFinding } from "../findingEvent";
-import { type NetworkInterfaceFacts, type SecurityGroupPair, recordedInstance } from "../incidentRecord";
-import { instanceFactsOf, requireInstance } from "../instanceDescription";
+import type { Instance } from "@aws-sdk/client-ec2";
+
+import {
+  describeError,
+  InstanceGoneError,
+  LateRejectionError,
+  StepFailedError,
+  type RestoredInterface,
+} from "../errors";
+import type { Acceptance, InstanceFinding } from "../findingEvent";
+import {
+  type InstanceFacts,
+  type NetworkInterfaceFacts,
+  type SecurityGroupPair,
+  recordedInstance,
+} from "../incidentRecord";
+import { describeInstance, instanceFactsOf, requireInstance } from "../instanceDescription";
 import { ec2Mutation, whileNotYetVisible, type ResponseContext } from "../responseContext";
 import { ensureOnDemandGroup } from "../securityGroups";
 import type { VpcSecurityGroups } from "../settings";
+import { acceptLiveDescription } from "./acceptEvent";
 import { done, type StepResult } from "./stepResult";
 
 /** The configured untrack + isolation pair of a VPC, or undefined when the handler must make one (pure). */
@@ -15,8 +29,8 @@ export function configuredPair(vpcId: string, groups: VpcSecurityGroups): Securi
 }
 
 /**
- * The ENIs of the first wave (pure): the finding's list, as confirmed by the acceptance describe. An ENI the
- * finding names that is no longer attached to the instance is left alone: it may belong to another instance now.
+ * The ENIs of the first wave (pure): on a first attempt (nothing described yet) the finding's list, moved before
+ * any describe; on a resumed attempt the ENIs the recorded description holds.
  */
 export function interfacesToIsolate(
   finding: InstanceFinding,
@@ -52,8 +66,9 @@ export function interfacesNeedingIsolation(
 }
 
 /**
- * The groups an ENI had before the responder touched it (pure). A resumed response may see the ENI already
- * in the untrack or isolation group: those are ours, so the finding's record of the ENI is used instead.
+ * The groups an ENI had before the responder touched it (pure). The describe taken with the first change, or a
+ * resumed response's, may see the ENI already in the untrack or isolation group: those are ours, so the
+ * finding's record of the ENI is used instead.
  */
 export function originalGroupsOf(
   liveGroupIds: readonly string[],
@@ -64,31 +79,56 @@ export function originalGroupsOf(
   return [...liveGroupIds];
 }
 
-const MAX_FIX_UP_ROUNDS = 3;
-
-/** ENIs of the instance that sit exactly in their VPC's isolation group now (for a resumed attempt). */
-async function isolatedInterfaces(
-  context: ResponseContext,
-  pairs: Readonly<Record<string, SecurityGroupPair>>,
-): Promise<Set<string>> {
-  const live = instanceFactsOf(await requireInstance(context.aws, context.record.instanceId));
-  const views = live.networkInterfaces.map((eni) => ({
+/** The instance's ENIs as a live view (groups as they are now), for interfacesNeedingIsolation. */
+function liveViewsOf(instance: Instance) {
+  return instanceFactsOf(instance).networkInterfaces.map((eni) => ({
     networkInterfaceId: eni.networkInterfaceId,
     vpcId: eni.vpcId,
     groupIds: eni.originalGroupIds,
   }));
-  const pending = new Set(interfacesNeedingIsolation(views, pairs));
-  return new Set(views.map((eni) => eni.networkInterfaceId).filter((id) => !pending.has(id)));
 }
 
+/** The facts of a live description, each ENI with the groups it had before the responder touched it (pure). */
+export function factsWithOriginalGroups(
+  instance: Instance,
+  finding: InstanceFinding,
+  responderGroupIds: ReadonlySet<string>,
+): InstanceFacts {
+  const facts = instanceFactsOf(instance);
+  const fromFinding = new Map(
+    finding.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.securityGroupIds]),
+  );
+  return {
+    ...facts,
+    networkInterfaces: facts.networkInterfaces.map((eni) => ({
+      ...eni,
+      originalGroupIds: originalGroupsOf(
+        eni.originalGroupIds,
+        fromFinding.get(eni.networkInterfaceId),
+        responderGroupIds,
+      ),
+    })),
+  };
+}
+
+type Rejection = Extract<Acceptance, { accepted: false }>;
+
+const ENI_GONE = ["InvalidNetworkInterfaceID.NotFound", "InvalidNetworkInterfaceId.NotFound"];
+
+const MAX_FIX_UP_ROUNDS = 3;
+
 /**
- * Step 2: network containment, the critical path. Every ENI goes untrack -> isolation, all ENIs in parallel,
- * with no describe call before the first change (the ENIs come from the finding, confirmed at acceptance).
- * Then the instance is described and any ENI that is not isolated yet (attached meanwhile, or missed) is fixed.
+ * Step 2: network containment, the critical path. Every ENI goes untrack -> isolation, all ENIs in parallel.
+ * A first attempt starts with the ENIs the finding lists: no AWS call before the first change. The live
+ * DescribeInstances runs beside the isolation hop (sent once the first change is answered, so nothing precedes
+ * or delays that change), and its answer is the late half of acceptance: an instance that is gone, excluded or
+ * responder-made since the finding has every ENI moved back to its original groups and the incident is released
+ * (LateRejectionError). Otherwise that description becomes the record's facts, and any ENI not isolated yet
+ * (not in the finding, attached meanwhile) is fixed up. A resumed attempt looks first instead, so an ENI already
+ * isolated is never moved back through the untrack group.
  */
 export async function isolateNetwork(context: ResponseContext): Promise<StepResult> {
-  const { record, settings } = context;
-  const instance = recordedInstance(record);
+  const { record, settings, aws, logger } = context;
   const pairs: Record<string, SecurityGroupPair> = { ...(record.facts.isolationGroups ?? {}) };
   const wouldMove: string[] = [];
 
@@ -111,82 +151,261 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     }
     return lookup;
   };
+  const responderGroups = (): Set<string> =>
+    new Set(
+      [...Object.values(pairs), ...Object.values(settings.vpcSecurityGroups)].flatMap((pair) =>
+        [pair.untrack, pair.isolation].filter((id): id is string => id !== undefined),
+      ),
+    );
 
-  const move = (networkInterfaceId: string, groupId: string) =>
-    ec2Mutation(context, `move ${networkInterfaceId} to ${groupId}`, (DryRun) =>
+  const move = (networkInterfaceId: string, groupIds: readonly string[]) =>
+    ec2Mutation(context, `move ${networkInterfaceId} to ${groupIds.join(",")}`, (DryRun) =>
       // An on-demand group may not be visible yet right after its creation.
       whileNotYetVisible(["InvalidGroup.NotFound"], () =>
         context.aws.ec2.modifyNetworkInterfaceAttribute({
           DryRun,
           NetworkInterfaceId: networkInterfaceId,
-          Groups: [groupId],
+          Groups: [...groupIds],
         }),
       ),
     );
+
+  // The groups each ENI had before the response: the recorded description, else the finding.
+  const originals = new Map<string, readonly string[]>();
+  const learnOriginals = (interfaces: readonly NetworkInterfaceFacts[]) => {
+    for (const eni of interfaces) originals.set(eni.networkInterfaceId, eni.originalGroupIds);
+  };
+  for (const eni of record.finding.networkInterfaces)
+    originals.set(eni.networkInterfaceId, eni.securityGroupIds);
+  learnOriginals(record.facts.instance?.networkInterfaces ?? []);
+
+  // ENIs this invocation changed (not in dry run): what a late rejection moves back.
+  const changed = new Set<string>();
+  const restored = new Map<string, RestoredInterface>();
+  const restore = async (networkInterfaceId: string): Promise<RestoredInterface> => {
+    const earlier = restored.get(networkInterfaceId);
+    if (earlier !== undefined && earlier.problem === undefined) return earlier;
+    const groupIds = originals.get(networkInterfaceId) ?? [];
+    let outcome: RestoredInterface;
+    if (groupIds.length === 0) {
+      outcome = { networkInterfaceId, groupIds, problem: "original groups unknown" };
+    } else {
+      try {
+        await move(networkInterfaceId, groupIds);
+        outcome = { networkInterfaceId, groupIds };
+      } catch (error) {
+        outcome = { networkInterfaceId, groupIds, problem: describeError(error) };
+      }
+    }
+    restored.set(networkInterfaceId, outcome);
+    return outcome;
+  };
+
   // ENIs that went through the untrack hop in this invocation: a later pass (a stale describe) only re-applies
   // the isolation group, never the untrack group again, which would re-open the ENI for a moment.
   const hopped = new Set<string>();
-  const isolate = async (networkInterfaceId: string, vpcId: string): Promise<void> => {
-    const pair = await pairFor(vpcId);
-    if (pair === undefined) {
-      wouldMove.push(networkInterfaceId);
-      return;
+  const isolatedNow = new Set<string>();
+  const isolate = async (
+    networkInterfaceId: string,
+    vpcId: string,
+    afterFirstChange: () => void = () => undefined,
+  ): Promise<void> => {
+    let pair: SecurityGroupPair | undefined;
+    let untrackedNow = false;
+    try {
+      pair = await pairFor(vpcId);
+      if (pair === undefined) {
+        wouldMove.push(networkInterfaceId);
+        afterFirstChange();
+        return;
+      }
+      if (!hopped.has(networkInterfaceId)) {
+        const untracked = await move(networkInterfaceId, [pair.untrack]);
+        hopped.add(networkInterfaceId);
+        untrackedNow = untracked.made;
+        if (untracked.made) changed.add(networkInterfaceId);
+      }
+    } catch (error) {
+      afterFirstChange();
+      throw error;
     }
-    if (!hopped.has(networkInterfaceId)) {
-      await move(networkInterfaceId, pair.untrack);
-      hopped.add(networkInterfaceId);
+    // The isolation move is sent first; whatever waits for the first change comes after it.
+    const isolating = move(networkInterfaceId, [pair.isolation]);
+    afterFirstChange();
+    try {
+      const isolated = await isolating;
+      if (isolated.made) changed.add(networkInterfaceId);
+      isolatedNow.add(networkInterfaceId);
+    } catch (error) {
+      // The allow-all untrack group is more open than anything before the response: an ENI whose isolation
+      // cannot be made now leaves it at once, back to its original groups, and Lambda's retry isolates it.
+      if (untrackedNow) {
+        const exit = await restore(networkInterfaceId);
+        (record.facts.untrackExits ??= []).push({ ...exit, at: new Date().toISOString() });
+        logger.warn("isolation move failed: ENI moved out of the untrack group", {
+          networkInterfaceId,
+          error: describeError(error),
+          exit,
+        });
+      }
+      throw error;
     }
-    await move(networkInterfaceId, pair.isolation);
   };
 
-  // First attempt: no describe before the first change (the critical path). A resumed attempt looks first, so
-  // ENIs already isolated by the crashed attempt are not moved through the untrack group again.
-  for (const eni of instance.networkInterfaces) {
-    const configured = configuredPair(eni.vpcId, settings.vpcSecurityGroups);
-    if (pairs[eni.vpcId] === undefined && configured !== undefined) pairs[eni.vpcId] = configured;
+  for (const eni of [
+    ...record.finding.networkInterfaces,
+    ...(record.facts.instance?.networkInterfaces ?? []),
+  ]) {
+    const vpcId = eni.vpcId;
+    if (vpcId === undefined || pairs[vpcId] !== undefined) continue;
+    const configured = configuredPair(vpcId, settings.vpcSecurityGroups);
+    if (configured !== undefined) pairs[vpcId] = configured;
   }
-  const alreadyIsolated = context.resumed ? await isolatedInterfaces(context, pairs) : new Set<string>();
-  const firstWave = interfacesToIsolate(record.finding, instance.networkInterfaces).filter(
-    (eni) => !alreadyIsolated.has(eni.networkInterfaceId),
-  );
-  await Promise.all(firstWave.map((eni) => isolate(eni.networkInterfaceId, eni.vpcId)));
+
+  /**
+   * The error that ends a late-rejected response: every ENI changed goes back to its original groups, then
+   * LateRejectionError (the incident is released). An ENI that could not be moved back (and still exists) makes
+   * it a StepFailedError instead: Lambda's retry looks first and moves it back.
+   */
+  const release = async (rejection: Rejection, toRestore: readonly string[]): Promise<Error> => {
+    const results = await Promise.all(toRestore.map(restore));
+    const stuck = results.filter(
+      (result) => result.problem !== undefined && !ENI_GONE.some((code) => result.problem?.startsWith(code)),
+    );
+    if (stuck.length === 0) return new LateRejectionError(rejection.reason, rejection.detail, results);
+    return new StepFailedError("isolateNetwork", {
+      cause: new Error(
+        `rejected on the live instance (${rejection.reason}) but not moved back: ${stuck
+          .map((result) => `${result.networkInterfaceId} (${result.problem})`)
+          .join(", ")}`,
+      ),
+    });
+  };
+  const liveVerdict = (instance: Instance | undefined): Rejection | undefined => {
+    const verdict = acceptLiveDescription(record.finding, instance, settings);
+    if (!verdict.accepted) return verdict;
+    if (instance === undefined)
+      return { accepted: false, reason: "instance-gone", detail: `instance ${record.instanceId} not found` };
+    return undefined;
+  };
+
+  let firstWave: { networkInterfaceId: string; vpcId: string }[];
+  let alreadyIsolated = new Set<string>();
+  let described: Instance | undefined;
+  const firstAttempt = !context.resumed && record.facts.instance === undefined;
+  if (firstAttempt) {
+    // The critical path: the finding's ENIs move at once; the describe goes out once the first change is
+    // answered and runs beside the isolation hop.
+    firstWave = interfacesToIsolate(record.finding, []);
+    let describing: Promise<Instance | undefined> | undefined;
+    const describeOnce = (): Promise<Instance | undefined> => {
+      if (describing === undefined) {
+        describing = describeInstance(aws, record.instanceId);
+        describing.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+      }
+      return describing;
+    };
+    if (firstWave.length === 0) void describeOnce();
+    // setImmediate: the SDK's work for the describe starts after the isolation request is on its way.
+    const afterFirstChange = () => void setImmediate(() => void describeOnce());
+    const moves = await Promise.allSettled(
+      firstWave.map((eni) => isolate(eni.networkInterfaceId, eni.vpcId, afterFirstChange)),
+    );
+    const instance = await describeOnce();
+    const rejection = liveVerdict(instance);
+    if (rejection !== undefined) throw await release(rejection, [...changed]);
+    if (instance === undefined) throw new InstanceGoneError(record.instanceId); // liveVerdict rejected it
+    record.facts.instance = factsWithOriginalGroups(instance, record.finding, responderGroups());
+    record.rawInstance = JSON.stringify(instance, null, 2);
+    learnOriginals(record.facts.instance.networkInterfaces);
+    described = instance;
+    // An ENI the finding named that is no longer attached may belong to another instance now: moved back.
+    const attached = new Set(record.facts.instance.networkInterfaces.map((eni) => eni.networkInterfaceId));
+    const strays = firstWave.map((eni) => eni.networkInterfaceId).filter((id) => !attached.has(id));
+    await Promise.all(strays.filter((id) => changed.has(id)).map(restore));
+    const failure = moves.find(
+      (result, index): result is PromiseRejectedResult =>
+        result.status === "rejected" && attached.has(firstWave[index]?.networkInterfaceId ?? ""),
+    );
+    firstWave = firstWave.filter((eni) => attached.has(eni.networkInterfaceId));
+    if (failure !== undefined) {
+      record.facts.isolationGroups = pairs;
+      throw failure.reason;
+    }
+  } else {
+    // A resumed attempt looks first, so ENIs already isolated by the crashed attempt are not moved through the
+    // untrack group again.
+    const live = context.resumed ? await describeInstance(aws, record.instanceId) : undefined;
+    if (record.facts.instance === undefined) {
+      // Claimed, then interrupted before the live check was recorded: check now, before any change.
+      const rejection = liveVerdict(live);
+      if (rejection !== undefined) {
+        const ours = responderGroups();
+        const inOurGroups = (live === undefined ? [] : liveViewsOf(live))
+          .filter((eni) => eni.groupIds.some((id) => ours.has(id)))
+          .map((eni) => eni.networkInterfaceId);
+        throw await release(rejection, inOurGroups);
+      }
+      if (live === undefined) throw new InstanceGoneError(record.instanceId); // liveVerdict rejected it
+      record.facts.instance = factsWithOriginalGroups(live, record.finding, responderGroups());
+      record.rawInstance = JSON.stringify(live, null, 2);
+      learnOriginals(record.facts.instance.networkInterfaces);
+    }
+    if (context.resumed && live === undefined) throw new InstanceGoneError(record.instanceId);
+    if (live !== undefined) {
+      const pending = new Set(interfacesNeedingIsolation(liveViewsOf(live), pairs));
+      alreadyIsolated = new Set(
+        liveViewsOf(live)
+          .map((eni) => eni.networkInterfaceId)
+          .filter((id) => !pending.has(id)),
+      );
+    }
+    firstWave = interfacesToIsolate(record.finding, recordedInstance(record).networkInterfaces).filter(
+      (eni) => !alreadyIsolated.has(eni.networkInterfaceId),
+    );
+    await Promise.all(firstWave.map((eni) => isolate(eni.networkInterfaceId, eni.vpcId)));
+  }
   record.facts.isolationGroups = pairs;
 
-  // Verify against the live instance and fix up what the finding did not list.
-  const responderGroups = new Set(Object.values(pairs).flatMap((pair) => [pair.untrack, pair.isolation]));
+  // Verify against the live instance and fix up what the finding did not list. The first round may use the
+  // description taken beside the first wave: it was sent before those isolation moves were answered, so the
+  // ENIs they isolated are not pending because of it.
   const findingGroups = new Map(
     record.finding.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.securityGroupIds]),
   );
   let fixedUp: string[] = [];
   for (let round = 0; !settings.dryRun; round += 1) {
-    const live = instanceFactsOf(await requireInstance(context.aws, record.instanceId));
-    const liveViews = live.networkInterfaces.map((eni) => ({
-      networkInterfaceId: eni.networkInterfaceId,
-      vpcId: eni.vpcId,
-      groupIds: eni.originalGroupIds,
-    }));
-    const pending = interfacesNeedingIsolation(liveViews, pairs);
+    const early = described;
+    described = undefined;
+    const live = early ?? (await requireInstance(aws, record.instanceId));
+    const liveFacts = instanceFactsOf(live);
+    const pending = interfacesNeedingIsolation(liveViewsOf(live), pairs).filter(
+      (id) => early === undefined || !isolatedNow.has(id),
+    );
     if (pending.length === 0) break;
     if (round === MAX_FIX_UP_ROUNDS) {
       throw new StepFailedError("isolateNetwork", {
         cause: new Error(`still not isolated: ${pending.join(", ")}`),
       });
     }
-    const current = record.facts.instance ?? instance;
+    const current = recordedInstance(record);
     const known = new Set(current.networkInterfaces.map((eni) => eni.networkInterfaceId));
-    const added = live.networkInterfaces
+    const added = liveFacts.networkInterfaces
       .filter((eni) => pending.includes(eni.networkInterfaceId) && !known.has(eni.networkInterfaceId))
       .map((eni) => ({
         ...eni,
         originalGroupIds: originalGroupsOf(
           eni.originalGroupIds,
           findingGroups.get(eni.networkInterfaceId),
-          responderGroups,
+          responderGroups(),
         ),
       }));
     record.facts.instance = { ...current, networkInterfaces: [...current.networkInterfaces, ...added] };
-    const byId = new Map(live.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.vpcId]));
-    await Promise.all(pending.map((id) => isolate(id, byId.get(id) ?? instance.vpcId ?? "unknown")));
+    learnOriginals(added);
+    const byId = new Map(liveFacts.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.vpcId]));
+    await Promise.all(
+      pending.map((id) => isolate(id, byId.get(id) ?? record.facts.instance?.vpcId ?? "unknown")),
+    );
     fixedUp = [...fixedUp, ...pending];
   }
 
@@ -196,6 +415,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     .map(([vpcId]) => vpcId);
   const count = new Set([...isolated, ...fixedUp]).size;
   const verb = settings.dryRun ? "would isolate" : "isolated";
+  const movedBack = [...restored.values()];
   return done(
     `${count} ENI${count === 1 ? "" : "s"} ${verb}${onDemand.length > 0 ? " (groups created on demand)" : ""}`,
     {
@@ -203,6 +423,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
       fixedUp,
       groupsCreatedOnDemandIn: onDemand,
       ...(wouldMove.length > 0 ? { wouldMoveToOnDemandGroups: wouldMove } : {}),
+      ...(movedBack.length > 0 ? { movedBackNotAttached: movedBack } : {}),
     },
   );
 }

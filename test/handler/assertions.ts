@@ -163,3 +163,44 @@ export function interruptionsOf(harness: Harness, incidentId: string) {
 function isInterruption(message: string): boolean {
   return message.startsWith("RESPONSE INTERRUPTED");
 }
+
+/**
+ * A late rejection (the live instance refused the response after the claim): the incident is recorded as released
+ * with the reason, every ENI is back in the groups it had before, and nothing but those ENI moves was changed.
+ */
+export async function expectReleased(
+  harness: Harness,
+  instanceId: string,
+  reason: string,
+  originalGroups: Readonly<Record<string, readonly string[]>>,
+  sinceCall: number,
+): Promise<IncidentRecord> {
+  const record = await harness.record(instanceId);
+  expect(record, "incident record").to.not.equal(undefined);
+  expect(record!.status).to.equal("released");
+  expect(record!.facts.release?.reason).to.equal(reason);
+  expect(record!.steps.isolateNetwork?.status).to.equal("done");
+  expect(record!.steps.isolateNetwork?.outcome).to.match(/^released/);
+  expect(record!.steps.acceptEvent?.outcome).to.include(`rejected on the live instance (${reason})`);
+  for (const step of STEP_NAMES.filter(
+    (name) => !["acceptEvent", "claimIncident", "isolateNetwork"].includes(name),
+  ))
+    expect(record!.steps[step], `step ${step}`).to.equal(undefined);
+  for (const [eniId, groups] of Object.entries(originalGroups)) {
+    const eni = harness.sim.state.networkInterface(eniId);
+    if (eni !== undefined) expect(eni.groupIds, `${eniId} back in its original groups`).to.deep.equal(groups);
+  }
+  const enis = new Set(Object.keys(originalGroups));
+  const changes = harness.sim.calls
+    .slice(sinceCall)
+    .filter((call) => call.status === 200 && !/^(Describe|Get)/.test(call.action));
+  expect(
+    changes.filter(
+      (call) =>
+        call.action !== "ModifyNetworkInterfaceAttribute" ||
+        !enis.has(String(call.params.NetworkInterfaceId)),
+    ),
+    "no change but the ENI moves",
+  ).to.deep.equal([]);
+  return record!;
+}

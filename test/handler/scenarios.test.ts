@@ -14,6 +14,7 @@ import {
   expectForensicWorkspace,
   expectIsolated,
   expectNothingDestroyed,
+  expectReleased,
   expectSnapshotsOf,
   expectUntrackHopFirst,
   notificationFor,
@@ -109,7 +110,7 @@ describe("handler scenarios (simulator + dynalite)", function () {
     expectForensicWorkspace(harness, record, 2);
   });
 
-  it("the first network change comes before any other mutation, and no ENI describe precedes it", async () => {
+  it("the first network change comes before any other mutation, and no EC2 call at all precedes it", async () => {
     const { sim, world } = harness;
     const created = sim.scenario.instance({
       subnetId: world.subnetA,
@@ -120,10 +121,22 @@ describe("handler scenarios (simulator + dynalite)", function () {
 
     await respond(created.instanceId);
 
-    const calls = sim.calls.slice(before).map((call) => call.action);
-    const firstModify = calls.indexOf("ModifyNetworkInterfaceAttribute");
-    // Only the acceptance check (the live instance's tags and state) precedes the first change.
-    expect(calls.slice(0, firstModify)).to.deep.equal(["DescribeInstances"]);
+    const ec2Calls = sim.calls.slice(before).filter((call) => call.service === "ec2");
+    const firstModify = ec2Calls.findIndex((call) => call.action === "ModifyNetworkInterfaceAttribute");
+    // The finding's ENIs move first: the live DescribeInstances comes after, beside the isolation hop.
+    expect(ec2Calls.slice(0, firstModify).map((call) => call.action)).to.deep.equal([]);
+    const untrack = ec2Calls[firstModify]!;
+    expect(untrack.params.Groups).to.deep.equal([world.untrackGroup]);
+    const isolation = ec2Calls.find(
+      (call) =>
+        call.action === "ModifyNetworkInterfaceAttribute" &&
+        JSON.stringify(call.params.Groups) === JSON.stringify([world.isolationGroup]),
+    )!;
+    const describe = ec2Calls.find((call) => call.action === "DescribeInstances")!;
+    expect(describe.simStart, "the describe waits for the first change").to.be.at.least(untrack.simEnd);
+    expect(isolation.simStart, "the isolation hop does not wait for the describe").to.be.below(
+      describe.simEnd,
+    );
   });
 
   it("two ENIs in two subnets: both isolated, both ENIs' original groups recorded", async () => {
@@ -347,10 +360,12 @@ describe("handler scenarios (simulator + dynalite)", function () {
     expectForensicWorkspace(harness, record, 2);
   });
 
-  it("terminated before the response: rejected (instance gone), nothing changed, no incident", async () => {
+  it("terminated before the response: rejected late (instance gone), nothing changed, the incident released", async () => {
     const { sim, world } = harness;
     const created = sim.scenario.instance({ subnetId: world.subnetA });
     const event = sim.scenario.findingFor(created.instanceId, { severity: 8 });
+    const eniId = created.networkInterfaceIds[0]!;
+    const original = [...sim.state.networkInterface(eniId)!.groupIds];
     const ec2 = workloadOwnerEc2(sim);
     await ec2.terminateInstances({ InstanceIds: [created.instanceId] }); // the workload's own doing, not ours
     workloadTerminated.push(created.instanceId);
@@ -359,9 +374,27 @@ describe("handler scenarios (simulator + dynalite)", function () {
 
     const outcome = await harness.invoke(event);
 
+    // The finding's ENI is moved at once (it went with the instance: NotFound), the describe says gone.
     expect(outcome).to.deep.include({ outcome: "rejected", reason: "instance-gone" });
-    expect(sim.calls.slice(before).map((call) => call.action)).to.deep.equal(["DescribeInstances"]);
-    expect(await harness.record(created.instanceId)).to.equal(undefined);
+    const calls = sim.calls.slice(before);
+    expect(calls[0]?.action).to.equal("ModifyNetworkInterfaceAttribute");
+    expect(calls.map((call) => call.action)).to.include("DescribeInstances");
+    const record = await expectReleased(
+      harness,
+      created.instanceId,
+      "instance-gone",
+      { [eniId]: original },
+      before,
+    );
+    expect((outcome as { incidentId?: string }).incidentId).to.equal(record.incidentId);
+
+    // A repeat finding is evaluated afresh (not appended to the released incident).
+    const again = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+    expect(again).to.deep.include({ outcome: "rejected", reason: "instance-gone" });
+    const fresh = (await harness.record(created.instanceId))!;
+    expect(fresh.status).to.equal("released");
+    expect(fresh.createdAt, "a new incident, not the released one").to.not.equal(record.createdAt);
+    expect(Object.keys(fresh.findings)).to.have.length(1);
   });
 
   it("unknown VPC: a tagged untrack/isolation pair (and forensic group) is created on demand; isolation has no egress", async () => {
@@ -401,38 +434,81 @@ describe("handler scenarios (simulator + dynalite)", function () {
     ).to.have.length(1);
   });
 
-  it("exclusion tag, in the finding or added on the live instance since: rejected, nothing changed", async () => {
+  it("exclusion tag, in the finding (rejected, no call) or added on the live instance since (released: ENI back in its groups, nothing else changed)", async () => {
     const { sim, world } = harness;
     const tagged = sim.scenario.instance({ subnetId: world.subnetA, tags: { "ir:exclude": "true" } });
     const before = sim.calls.length;
     const fromFinding = await harness.invoke(sim.scenario.findingFor(tagged.instanceId, { severity: 8 }));
     expect(fromFinding).to.deep.include({ outcome: "rejected", reason: "excluded-by-tag" });
     expect(sim.calls.length, "no AWS call for a finding that names the tag").to.equal(before);
+    expect(await harness.record(tagged.instanceId), "no incident").to.equal(undefined);
 
-    const later = sim.scenario.instance({ subnetId: world.subnetA });
+    const later = sim.scenario.instance({
+      subnetId: world.subnetA,
+      securityGroupIds: [world.appGroup],
+      imageId: world.kdumpImage,
+    });
+    const eniId = later.networkInterfaceIds[0]!;
     const event = sim.scenario.findingFor(later.instanceId, { severity: 8 });
     const ec2 = workloadOwnerEc2(sim);
     await ec2.createTags({ Resources: [later.instanceId], Tags: [{ Key: "ir:exclude", Value: "true" }] });
     const mark = sim.calls.length;
+
     const fromLive = await harness.invoke(event);
+
     expect(fromLive).to.deep.include({ outcome: "rejected", reason: "excluded-by-tag" });
-    expect(sim.calls.slice(mark).map((call) => call.action)).to.deep.equal(["DescribeInstances"]);
-    expect(sim.state.networkInterface(later.networkInterfaceIds[0]!)!.groupIds).to.not.include(
-      world.isolationGroup,
+    const record = await expectReleased(
+      harness,
+      later.instanceId,
+      "excluded-by-tag",
+      { [eniId]: [world.appGroup] },
+      mark,
     );
+    expect(record.facts.release?.restored).to.deep.equal([
+      { networkInterfaceId: eniId, groupIds: [world.appGroup] },
+    ]);
+    const moves = callsNaming(harness, eniId, "ModifyNetworkInterfaceAttribute").map(
+      (call) => call.params.Groups,
+    );
+    expect(moves.at(-1), "last move: back to the original groups").to.deep.equal([world.appGroup]);
+
+    // The exclusion lifted again, a new finding: evaluated afresh and answered in full.
+    await ec2.createTags({ Resources: [later.instanceId], Tags: [{ Key: "ir:exclude", Value: "false" }] });
+    const retried = await respond(later.instanceId);
+    expect(retried.createdAt, "a new incident, not the released one").to.not.equal(record.createdAt);
+    expectIsolated(harness, later.instanceId, world.isolationGroup);
+    expect(retried.facts.instance?.networkInterfaces[0]?.originalGroupIds).to.deep.equal([world.appGroup]);
   });
 
-  it("the responder's own forensic instance: rejected, never responded to", async () => {
+  it("the responder's own forensic instance: rejected, never responded to; released at once when only the live instance shows it", async () => {
     const { sim, world } = harness;
     const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
     const record = await respond(created.instanceId);
     const forensicId = record.facts.forensic!.instanceId!;
+    const forensicEni = sim.state.instance(forensicId)!.networkInterfaceIds[0]!;
+    const forensicGroups = [...sim.state.networkInterface(forensicEni)!.groupIds];
     const before = sim.calls.length;
 
     const outcome = await harness.invoke(sim.scenario.findingFor(forensicId, { severity: 9 }));
 
     expect(outcome).to.deep.include({ outcome: "rejected", reason: "responder-made-instance" });
     expect(sim.calls.length).to.equal(before);
+
+    // A finding that does not list the instance's tags (GuardDuty's view may lag): only the live check knows.
+    const untagged = sim.scenario.findingFor(forensicId, { severity: 9 });
+    (untagged.detail.resource.instanceDetails as { tags: unknown[] }).tags = [];
+    const mark = sim.calls.length;
+    const late = await harness.invoke(untagged);
+
+    expect(late).to.deep.include({ outcome: "rejected", reason: "responder-made-instance" });
+    await expectReleased(
+      harness,
+      forensicId,
+      "responder-made-instance",
+      { [forensicEni]: forensicGroups },
+      mark,
+    );
+    expect(sim.state.instance(forensicId)!.state).to.equal("running");
   });
 
   it("AZ matching: an instance in the second AZ gets its workstation in that AZ's forensic subnet", async () => {
