@@ -5,6 +5,7 @@ import { expect } from "chai";
 
 import type { InvocationOutcome } from "../../handler";
 import { ECHO_LIMIT } from "../../handler/findingEvent";
+import { instanceIdOfIncident } from "../../handler/incidentRecord";
 import { startHarness, stopDynamo, type Harness } from "../handler/harness";
 import { corpusFiles, eventOf, readCase, type CaseExpectation, type KnownDefect } from "./corpus/corpusCase";
 import { GENERATED_CASES, VALID_BUT_HOSTILE_CASES } from "./corpus/generatedCorpus";
@@ -63,6 +64,12 @@ describe("reliability: hostile and malformed input (corpus)", function () {
   ): Promise<void> {
     const { sim } = harness;
     const before = sim.calls.length;
+    const groupsBefore = new Map(
+      (sim.state.instance(prepared.instanceId)?.networkInterfaceIds ?? []).map((id) => [
+        id,
+        [...(sim.state.networkInterface(id)?.groupIds ?? [])],
+      ]),
+    );
     let outcome: InvocationOutcome;
     try {
       outcome = await harness.invoke(prepared.event);
@@ -89,6 +96,22 @@ describe("reliability: hostile and malformed input (corpus)", function () {
       );
     }
     const mutations = sim.calls.slice(before).filter((call) => !isReadOnlyAction(call.action));
+    if (rejection.incidentId !== undefined) {
+      // Rejected on the live instance after the claim: the finding's ENIs were moved at once and moved back,
+      // nothing else changed, and the incident is recorded as released.
+      expect(
+        mutations
+          .filter((call) => call.action !== "ModifyNetworkInterfaceAttribute")
+          .map((call) => call.action),
+        "AWS changes besides the ENI moves",
+      ).to.deep.equal([]);
+      for (const [id, groups] of groupsBefore)
+        expect(sim.state.networkInterface(id)?.groupIds, `${id} back in its groups`).to.deep.equal(groups);
+      const released = await harness.record(instanceIdOfIncident(rejection.incidentId) ?? "");
+      expect(released?.status, "incident released").to.equal("released");
+      expect(released?.facts.release?.reason).to.equal(rejection.reason);
+      return;
+    }
     expect(
       mutations.map((call) => call.action),
       "AWS changes",
