@@ -96,7 +96,10 @@ describe("reliability: hostile and malformed input (corpus)", function () {
       );
     }
     const mutations = sim.calls.slice(before).filter((call) => !isReadOnlyAction(call.action));
-    if (rejection.incidentId !== undefined) {
+    expect(rejection.incidentId !== undefined, "rejected on the live instance (after the claim)").to.equal(
+      expectation.onLiveInstance === true,
+    );
+    if (expectation.onLiveInstance === true) {
       // Rejected on the live instance after the claim: the finding's ENIs were moved at once and moved back,
       // nothing else changed, and the incident is recorded as released.
       expect(
@@ -130,7 +133,7 @@ describe("reliability: hostile and malformed input (corpus)", function () {
       const preview = readCase(file, { instanceId: "i-0", eniId: "eni-0", accountId: "0", region: "r" });
       const label = preview.knownDefect
         ? `${file}: ${preview.name}: KNOWN DEFECT, ${preview.knownDefect.defect}`
-        : `${file}: ${preview.name}: rejected${preview.expect.reason ? ` (${preview.expect.reason})` : ""}, no AWS change`;
+        : `${file}: ${preview.name}: rejected${preview.expect.reason ? ` (${preview.expect.reason})` : ""}, ${preview.expect.onLiveInstance === true ? "ENI moves undone, incident released" : "no AWS change"}`;
       it(label, async () => {
         const { sim } = harness;
         const created = liveInstance(preview.instanceTags);

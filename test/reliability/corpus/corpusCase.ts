@@ -8,6 +8,11 @@ export interface CaseExpectation {
   readonly reason?: string;
   /** The event holds a huge value the rejection would name: the detail must show it cut ("… (N more characters)"). */
   readonly detailCapped?: boolean;
+  /**
+   * Only the live instance refuses it (the event itself is acceptable): the finding's ENIs are moved at once and
+   * moved back, and the incident is recorded as released. Otherwise the event alone is refused: no AWS change.
+   */
+  readonly onLiveInstance?: boolean;
 }
 
 /** A defect the case demonstrates: the test pins the current outcome and says so in its title. */
