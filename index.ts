@@ -71,6 +71,7 @@ const settings: pulumi.Output<ResponderSettings> = pulumi.output({
   attachSnapshotCopies: config.attachSnapshotCopies,
   replacement: config.replacement,
   revokeRoleSessions: config.revokeRoleSessions,
+  cutTrackedConnections: config.cutTrackedConnections,
   pollIntervalSeconds: config.pollIntervalSeconds,
   stopTimeoutSeconds: config.stopTimeoutSeconds,
   memoryGraceBaseSeconds: config.memoryGraceBaseSeconds,

@@ -38,6 +38,8 @@ export interface Settings {
   readonly attachSnapshotCopies: boolean;
   readonly replacement: ReplacementMode;
   readonly revokeRoleSessions: boolean;
+  /** Isolate through the untrack group (2 moves per ENI, open connections cut) or directly (1 move, they live on). */
+  readonly cutTrackedConnections: boolean;
   readonly pollIntervalSeconds: number;
   readonly stopTimeoutSeconds: number;
   readonly memoryGraceBaseSeconds: number;
@@ -171,6 +173,7 @@ export function parseSettings(env: Environment): Settings {
     attachSnapshotCopies: booleanSetting("ATTACH_SNAPSHOT_COPIES", false),
     replacement: choice<ReplacementMode>("REPLACEMENT", ["off", "launch"], "off"),
     revokeRoleSessions: booleanSetting("REVOKE_ROLE_SESSIONS", true),
+    cutTrackedConnections: booleanSetting("CUT_TRACKED_CONNECTIONS", true),
     pollIntervalSeconds: numberSetting("POLL_INTERVAL_SECONDS", 2, 0.001, 60),
     stopTimeoutSeconds: numberSetting("STOP_TIMEOUT_SECONDS", 300, 0.001, 3600),
     memoryGraceBaseSeconds: numberSetting("MEMORY_GRACE_BASE_SECONDS", 60, 0, 3600),

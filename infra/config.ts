@@ -71,6 +71,8 @@ export interface StackConfig {
   /** Roles the responder may pass when it launches a replacement with the original instance profile. */
   replacementRoleArns: string[];
   revokeRoleSessions: boolean;
+  /** Move each ENI through the allow-all untrack group first, so connections already open are cut too. */
+  cutTrackedConnections: boolean;
   responderMemoryMb: number;
   responderTimeoutSeconds: number;
   /** Override for partitions without the Powertools public SSM parameter. */
@@ -208,6 +210,7 @@ const KEYS = {
   replacement: key(enums(["off", "launch"]), { default: "launch" }),
   replacementRoleArns: key(json(array(roleArn)), { default: [] }),
   revokeRoleSessions: key(flag, { default: true }),
+  cutTrackedConnections: key(flag, { default: true }),
   responderMemoryMb: key(wholeNumber(128, 10240), { default: 512 }),
   responderTimeoutSeconds: key(wholeNumber(120, 900), { default: 900 }),
   powertoolsLayerArn: key(layerArn),

@@ -33,6 +33,7 @@ export interface ResponderSettings {
   attachSnapshotCopies: boolean;
   replacement: string;
   revokeRoleSessions: boolean;
+  cutTrackedConnections: boolean;
   pollIntervalSeconds: number;
   stopTimeoutSeconds: number;
   memoryGraceBaseSeconds: number;
@@ -61,6 +62,7 @@ export function responderEnvironment(s: ResponderSettings): Record<string, strin
     ATTACH_SNAPSHOT_COPIES: String(s.attachSnapshotCopies),
     REPLACEMENT: s.replacement,
     REVOKE_ROLE_SESSIONS: String(s.revokeRoleSessions),
+    CUT_TRACKED_CONNECTIONS: String(s.cutTrackedConnections),
     POLL_INTERVAL_SECONDS: String(s.pollIntervalSeconds),
     STOP_TIMEOUT_SECONDS: String(s.stopTimeoutSeconds),
     MEMORY_GRACE_BASE_SECONDS: String(s.memoryGraceBaseSeconds),

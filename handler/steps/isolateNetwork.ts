@@ -219,7 +219,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
         afterFirstChange();
         return;
       }
-      if (!hopped.has(networkInterfaceId)) {
+      if (settings.cutTrackedConnections && !hopped.has(networkInterfaceId)) {
         const untracked = await move(networkInterfaceId, [pair.untrack]);
         hopped.add(networkInterfaceId);
         untrackedNow = untracked.made;

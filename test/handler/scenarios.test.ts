@@ -139,6 +139,29 @@ describe("handler scenarios (simulator + dynalite)", function () {
     );
   });
 
+  it("cutTrackedConnections off: each ENI moves once, straight into the isolation group", async () => {
+    const { sim, world } = harness;
+    const direct = await harness.withSettings({ CUT_TRACKED_CONNECTIONS: "false" });
+    const created = sim.scenario.instance({
+      subnetId: world.subnetA,
+      securityGroupIds: [world.appGroup],
+      imageId: world.kdumpImage,
+    });
+
+    const outcome = await direct.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+
+    expect(outcome.outcome).to.equal("completed");
+    const moves = sim.calls.filter(
+      (call) =>
+        call.action === "ModifyNetworkInterfaceAttribute" &&
+        call.params.NetworkInterfaceId === created.networkInterfaceIds[0],
+    );
+    expect(moves.map((call) => call.params.Groups)).to.deep.equal([[world.isolationGroup]]);
+    expect(sim.state.networkInterface(created.networkInterfaceIds[0]!)!.groupIds).to.deep.equal([
+      world.isolationGroup,
+    ]);
+  });
+
   it("two ENIs in two subnets: both isolated, both ENIs' original groups recorded", async () => {
     const { sim, world } = harness;
     const backend = sim.scenario.securityGroup({ vpcId: world.vpcId, groupName: "backend" });

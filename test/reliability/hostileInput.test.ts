@@ -110,7 +110,7 @@ describe("reliability: hostile and malformed input (corpus)", function () {
       ).to.deep.equal([]);
       for (const [id, groups] of groupsBefore)
         expect(sim.state.networkInterface(id)?.groupIds, `${id} back in its groups`).to.deep.equal(groups);
-      const released = await harness.record(instanceIdOfIncident(rejection.incidentId) ?? "");
+      const released = await harness.record(instanceIdOfIncident(rejection.incidentId ?? "") ?? "");
       expect(released?.status, "incident released").to.equal("released");
       expect(released?.facts.release?.reason).to.equal(rejection.reason);
       return;

@@ -33,6 +33,7 @@ describe("stack configuration", () => {
       dryRun: false,
       replacement: "launch",
       revokeRoleSessions: true,
+      cutTrackedConnections: true,
       responderTimeoutSeconds: 900,
     });
     expect(config.snapshotLock).to.deep.equal({ mode: "none", days: 1 });

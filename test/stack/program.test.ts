@@ -468,6 +468,17 @@ describe("responder stack variants (Pulumi mock mode)", function () {
     );
   });
 
+  it("cutTrackedConnections reaches the handler: on by default, off when configured", async () => {
+    const settingsOf = (run: Awaited<ReturnType<typeof runProgram>>) =>
+      parseSettings({
+        ...(run.one(FUNCTION).inputs.environment.variables as Record<string, string>),
+        AWS_REGION: REGION,
+      });
+    expect(settingsOf(await runProgram(BASE_CONFIG)).cutTrackedConnections).to.equal(true);
+    const direct = await runProgram({ ...BASE_CONFIG, ...stackConfig({ cutTrackedConnections: "false" }) });
+    expect(settingsOf(direct).cutTrackedConnections).to.equal(false);
+  });
+
   it("a stack with a bad value fails before creating anything, naming the key", async () => {
     let failure: unknown;
     try {
