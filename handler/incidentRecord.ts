@@ -174,12 +174,13 @@ export function incidentKey(accountId: string, region: string, instanceId: strin
   return `${accountId}#${region}#${instanceId}`;
 }
 
-/** Incident ids carry the instance id so a continuation event can find the record from the id alone. */
+/**
+ * Incident ids carry the instance id so a continuation event can find the record from the id alone, and the claim
+ * time to the millisecond: a released incident's instance may be claimed again within the same second, and the
+ * new incident must not share its evidence prefix or client tokens.
+ */
 export function newIncidentId(instanceId: string, at: Date): string {
-  const stamp = at
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
+  const stamp = at.toISOString().replace(/[-:.]/g, "");
   return `inc-${stamp}-${instanceId}`;
 }
 

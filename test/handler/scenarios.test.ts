@@ -417,6 +417,7 @@ describe("handler scenarios (simulator + dynalite)", function () {
     const fresh = (await harness.record(created.instanceId))!;
     expect(fresh.status).to.equal("released");
     expect(fresh.createdAt, "a new incident, not the released one").to.not.equal(record.createdAt);
+    expect(fresh.incidentId, "its own id (evidence prefix, client tokens)").to.not.equal(record.incidentId);
     expect(Object.keys(fresh.findings)).to.have.length(1);
   });
 
@@ -499,6 +500,7 @@ describe("handler scenarios (simulator + dynalite)", function () {
     await ec2.createTags({ Resources: [later.instanceId], Tags: [{ Key: "ir:exclude", Value: "false" }] });
     const retried = await respond(later.instanceId);
     expect(retried.createdAt, "a new incident, not the released one").to.not.equal(record.createdAt);
+    expect(retried.incidentId, "its own id (evidence prefix, client tokens)").to.not.equal(record.incidentId);
     expectIsolated(harness, later.instanceId, world.isolationGroup);
     expect(retried.facts.instance?.networkInterfaces[0]?.originalGroupIds).to.deep.equal([world.appGroup]);
   });
