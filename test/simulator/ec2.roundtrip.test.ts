@@ -40,8 +40,15 @@ describe("simulator EC2 round trips (real EC2Client)", function () {
       expect(instance?.Architecture).to.equal("x86_64");
       expect(instance?.HibernationOptions?.Configured).to.equal(false);
     }
+    // Scoped to this test's VPC: an external endpoint is shared with earlier tests (and other users), whose
+    // stopped instances would otherwise answer.
     const filtered = await t.ec2.send(
-      new ec2.DescribeInstancesCommand({ Filters: [{ Name: "instance-state-name", Values: ["stopped"] }] }),
+      new ec2.DescribeInstancesCommand({
+        Filters: [
+          { Name: "vpc-id", Values: [env.vpcId] },
+          { Name: "instance-state-name", Values: ["stopped"] },
+        ],
+      }),
     );
     expect(filtered.Reservations ?? []).to.have.length(0);
   });
