@@ -8,7 +8,8 @@
 // Two runs per size. Isolation at time scale 1 (at 1 local CPU counts as what it is instead of being multiplied):
 // every invocation's Lambda deadline ends at the observation window, so the responses stop there. Completion at a
 // higher time scale with AWS-typical durations and Lambda's delivery (900 s per invocation, two retries about one
-// and two minutes apart, then the dead-letter queue), within a cap of simulated time.
+// and two minutes apart, then the dead-letter queue), within a cap of simulated time. The isolation run takes the
+// isolation mode (cutTrackedConnections): with the untrack hop (the default) or direct.
 import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
 
@@ -18,7 +19,7 @@ import { deliverLikeLambda, LAMBDA_RETRY_DELAYS_MS } from "../test/reliability/s
 import type { OrderMessage, WorkerDelivery, WorkerMessage, WorkerOrder } from "./burstWorker";
 import { movesIntoIsolation } from "./callLog";
 import { observingLoad, type LoadObservation } from "./machineLoad";
-import { AWS_TYPICAL_DURATIONS, CONTAINMENT_BUCKETS, TIME_SCALES } from "./model";
+import { AWS_TYPICAL_DURATIONS, ENI_MOVE_BUCKET, TIME_SCALES, isolationSetting, movesPerEni } from "./model";
 import {
   LAMBDA_TIMEOUT_MS,
   referenceWorkload,
@@ -51,13 +52,15 @@ export function stopBurstWorkers(): void {
 
 export interface BurstIsolation {
   readonly timeScale: number;
+  /** The isolation mode: through the untrack group (true, the default) or straight into isolation. */
+  readonly cutTrackedConnections: boolean;
   /** Simulated ms the run watched (each invocation's Lambda deadline). */
   readonly windowMs: number;
   /** When the last instance was isolated, if all were within the window. */
   readonly allIsolatedMs?: number;
   readonly medianIsolatedMs?: number;
   readonly isolatedWithinWindow: number;
-  /** The documented buckets allow no faster containment than this (two ENI moves and one describe each). */
+  /** The documented bucket allows no faster containment than this (bucketLowerBoundMs). */
   readonly bucketLowerBoundMs: number;
   readonly throttledCalls: number;
   /** Invocations that threw within the window (Lambda would retry them a minute later). */
@@ -95,20 +98,21 @@ export interface BurstCompletion {
 
 export interface BurstResult {
   readonly size: number;
+  /** With the untrack hop (the default). */
   readonly isolation: BurstIsolation;
-  readonly completion?: BurstCompletion;
+  readonly completion: BurstCompletion;
+  /** Isolation only, direct (cutTrackedConnections false): the largest burst of the run. */
+  readonly directIsolation?: BurstIsolation;
 }
 
 /**
- * The least time the documented buckets allow for containing `size` instances of one ENI each: every instance
- * needs two ModifyNetworkInterfaceAttribute calls (untrack, isolation) and one DescribeInstances first.
+ * The least time the documented ModifyNetworkInterfaceAttribute bucket allows for containing `size` instances of
+ * one ENI each: every ENI needs its moves (untrack and isolation, or isolation alone), and nothing else precedes
+ * them on EC2 (the live DescribeInstances is sent beside the isolation move and never delays it).
  */
-export function bucketLowerBoundMs(size: number): number {
-  const modify = CONTAINMENT_BUCKETS.ModifyNetworkInterfaceAttribute;
-  const describe = CONTAINMENT_BUCKETS.DescribeInstancesUnfiltered;
-  const modifyWait = Math.max(0, 2 * size - modify.capacity) / modify.refillPerSecond;
-  const describeWait = Math.max(0, size - describe.capacity) / describe.refillPerSecond;
-  return Math.max(modifyWait, describeWait) * 1000;
+function bucketLowerBoundMs(size: number, cutTrackedConnections: boolean): number {
+  const moves = size * movesPerEni(cutTrackedConnections);
+  return (Math.max(0, moves - ENI_MOVE_BUCKET.capacity) / ENI_MOVE_BUCKET.refillPerSecond) * 1000;
 }
 
 function throttled(sim: Simulator, from: number): number {
@@ -214,11 +218,16 @@ async function deliverFromWorkers(
   return { deliveries, workerCpuMs, slowRequests };
 }
 
-export async function measureBurstIsolation(size: number, windowMs: number): Promise<BurstIsolation> {
+export async function measureBurstIsolation(
+  size: number,
+  windowMs: number,
+  cutTrackedConnections: boolean,
+): Promise<BurstIsolation> {
   const timeScale = TIME_SCALES.burstIsolation;
   const harness = await startBench({
     timeScale,
     durations: AWS_TYPICAL_DURATIONS,
+    settings: isolationSetting(cutTrackedConnections),
     // The invocation ends with the window; keep only a sliver of it in reserve.
     timingOverrides: { TIME_BUDGET_RESERVE_SECONDS: 1 },
   });
@@ -248,11 +257,12 @@ export async function measureBurstIsolation(size: number, windowMs: number): Pro
     const within = [...times.values()].filter((at) => at <= windowMs);
     return {
       timeScale,
+      cutTrackedConnections,
       windowMs,
       allIsolatedMs: within.length === size ? Math.max(...within) : undefined,
       medianIsolatedMs: within.length > 0 ? median(within) : undefined,
       isolatedWithinWindow: within.length,
-      bucketLowerBoundMs: bucketLowerBoundMs(size),
+      bucketLowerBoundMs: bucketLowerBoundMs(size, cutTrackedConnections),
       throttledCalls: throttled(sim, from),
       failedInvocations: deliveries.filter((delivery) => delivery.deadLettered).length,
       errorSamples: distinctErrors(deliveries),

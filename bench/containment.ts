@@ -1,9 +1,10 @@
 // Time to containment at time scale 1: simulated time then equals wall time, so the handler's own CPU (SDK
 // marshalling, validation, the incident claim) counts exactly as it would in Lambda, not multiplied by a scale.
 // The durations of state changes are shortened for these runs only: containment is over before any state changes,
-// and the rest of each response then completes in seconds.
+// and the rest of each response then completes in seconds. Ours runs in both isolation modes: with the untrack hop
+// (the default) and direct (cutTrackedConnections false).
 import type { ContainmentPath } from "./callLog";
-import { SHORTENED_DURATIONS, TIME_SCALES } from "./model";
+import { SHORTENED_DURATIONS, TIME_SCALES, isolationSetting } from "./model";
 import { runBaseline, runOurs } from "./responseRuns";
 import { referenceWorkload, startBench } from "./scenario";
 import { median } from "./stats";
@@ -21,9 +22,19 @@ export interface ContainmentResult {
   readonly repetitions: number;
   readonly networkInterfaces: number;
   /** The first response in a fresh process (modules just loaded, first connections), reported apart. */
-  readonly firstInProcess: { ours: ContainmentSample; baseline: ContainmentSample };
-  readonly ours: { medianMs: number; samples: ContainmentSample[] };
-  readonly baseline: { medianMs: number; samples: ContainmentSample[] };
+  readonly firstInProcess: Record<ContainmentSide, ContainmentSample>;
+  /** Ours with the untrack hop (the default), ours direct (CUT_TRACKED_CONNECTIONS=false), the blog flow. */
+  readonly ours: ContainmentSamples;
+  readonly oursDirect: ContainmentSamples;
+  readonly baseline: ContainmentSamples;
+}
+
+export const CONTAINMENT_SIDES = ["ours", "oursDirect", "baseline"] as const;
+export type ContainmentSide = (typeof CONTAINMENT_SIDES)[number];
+
+export interface ContainmentSamples {
+  readonly medianMs: number;
+  readonly samples: ContainmentSample[];
 }
 
 function sample(path: ContainmentPath | undefined): ContainmentSample {
@@ -49,29 +60,35 @@ export async function measureContainment(
     timingOverrides: { POLL_INTERVAL_SECONDS: 0.05 },
   });
   try {
-    const once = async () => {
-      const ours = await runOurs(
-        harness,
-        referenceWorkload(harness, { kdumpReady: true, networkInterfaces }),
-      );
-      if (ours.outcome !== "completed") throw new Error(`containment run: ${ours.outcome}`);
+    const oursOnce = async (cutTrackedConnections: boolean) => {
+      const workload = referenceWorkload(harness, { kdumpReady: true, networkInterfaces });
+      const run = await runOurs(harness, workload, isolationSetting(cutTrackedConnections));
+      if (run.outcome !== "completed") throw new Error(`containment run: ${run.outcome}`);
+      return sample(run.containment);
+    };
+    const once = async (): Promise<Record<ContainmentSide, ContainmentSample>> => {
+      const ours = await oursOnce(true);
+      const oursDirect = await oursOnce(false);
       const baseline = await runBaseline(harness, referenceWorkload(harness, { kdumpReady: true }), {
         isolateOnly: true,
       });
-      return { ours: sample(ours.containment), baseline: sample(baseline.containment) };
+      return { ours, oursDirect, baseline: sample(baseline.containment) };
     };
     const firstInProcess = await once();
-    const runs = [];
+    const runs: Record<ContainmentSide, ContainmentSample>[] = [];
     for (let index = 0; index < repetitions; index += 1) runs.push(await once());
-    const ours = runs.map((run) => run.ours);
-    const baseline = runs.map((run) => run.baseline);
+    const summary = (side: ContainmentSide): ContainmentSamples => {
+      const samples = runs.map((run) => run[side]);
+      return { medianMs: median(samples.map((entry) => entry.isolatedMs)), samples };
+    };
     return {
       timeScale,
       repetitions,
       networkInterfaces,
       firstInProcess,
-      ours: { medianMs: median(ours.map((entry) => entry.isolatedMs)), samples: ours },
-      baseline: { medianMs: median(baseline.map((entry) => entry.isolatedMs)), samples: baseline },
+      ours: summary("ours"),
+      oursDirect: summary("oursDirect"),
+      baseline: summary("baseline"),
     };
   } finally {
     await harness.stop();

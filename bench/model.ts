@@ -1,7 +1,7 @@
 // The benchmark's latency model and scenario sizes: one place, printed with every result and written into
 // bench/results/latest.json, so a figure is never read without the conditions it was measured under.
 import { DEFAULT_DURATIONS, type StateDurations } from "../drill/simulator";
-import { EC2_UNCATEGORIZED_LIMITS, EC2_CATEGORY_LIMITS } from "../drill/simulator/throttling";
+import { EC2_UNCATEGORIZED_LIMITS } from "../drill/simulator/throttling";
 
 /** Simulated latency of every AWS call the simulator serves (EC2, Auto Scaling, ELBv2, IAM, S3, SNS, Lambda). */
 export const CALL_LATENCY_MS = 50;
@@ -55,11 +55,25 @@ export const REFERENCE_INSTANCE = {
 
 export const BURST_SIZES = [10, 50, 100] as const;
 
-/** The documented EC2 request buckets that bound a burst's containment (from the simulator's table). */
-export const CONTAINMENT_BUCKETS = {
-  ModifyNetworkInterfaceAttribute: EC2_UNCATEGORIZED_LIMITS.ModifyNetworkInterfaceAttribute!,
-  DescribeInstancesUnfiltered: EC2_CATEGORY_LIMITS["unfiltered-non-mutating"],
-};
+/**
+ * The documented EC2 request bucket that bounds a burst's containment (from the simulator's table): the ENI moves.
+ * Nothing else goes to EC2 before an ENI is isolated (the live DescribeInstances runs beside the isolation move).
+ */
+export const ENI_MOVE_BUCKET = EC2_UNCATEGORIZED_LIMITS.ModifyNetworkInterfaceAttribute!;
+
+/**
+ * The two isolation modes (stack setting cutTrackedConnections, handler CUT_TRACKED_CONNECTIONS, default true):
+ * through the untrack group (2 moves per ENI, tracked connections cut) or straight into isolation (1 move).
+ * Always set explicitly: harnesses and burst workers keep process.env from one run to the next.
+ */
+export const isolationSetting = (cutTrackedConnections: boolean): Record<string, string> => ({
+  CUT_TRACKED_CONNECTIONS: String(cutTrackedConnections),
+});
+
+export const movesPerEni = (cutTrackedConnections: boolean): number => (cutTrackedConnections ? 2 : 1);
+
+export const isolationMode = (cutTrackedConnections: boolean): string =>
+  cutTrackedConnections ? "with the untrack hop" : "direct, without the untrack hop";
 
 export function latencyModelDescription(): Record<string, unknown> {
   return {

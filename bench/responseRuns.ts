@@ -54,11 +54,18 @@ function volumesAttachedTo(sim: Simulator, instanceId: string | undefined): numb
     .length;
 }
 
-/** Our responder, in a fresh Lambda environment (a new responder), answering a finding about the workload. */
-export async function runOurs(harness: Harness, workload: ReferenceWorkload): Promise<ResponseRun> {
+/**
+ * Our responder, in a fresh Lambda environment (a new responder), answering a finding about the workload;
+ * `settings` on top of the harness's (e.g. the isolation mode).
+ */
+export async function runOurs(
+  harness: Harness,
+  workload: ReferenceWorkload,
+  settings: Record<string, string> = {},
+): Promise<ResponseRun> {
   const { sim, world } = harness;
   const { created } = workload;
-  const responder = await harness.withSettings({});
+  const responder = await harness.withSettings(settings);
   const event = sim.scenario.findingFor(created.instanceId, { severity: 8 });
   const cpu = process.cpuUsage();
   const wall = performance.now();

@@ -4,7 +4,7 @@ import type { CreatedInstance, StateDurations } from "../drill/simulator";
 import { DURATION_SETTINGS, parseSettings } from "../handler/settings";
 import { startHarness, type Harness } from "../test/handler/harness";
 import { TEST_ENV } from "../test/handler/testSettings";
-import { CALL_LATENCY_MS, REFERENCE_INSTANCE } from "./model";
+import { CALL_LATENCY_MS, REFERENCE_INSTANCE, isolationSetting } from "./model";
 
 /** The handler's own defaults for every timing, in simulated seconds, converted to wall seconds. */
 export function deployedTimings(
@@ -44,6 +44,8 @@ export function startBench(options: BenchOptions): Promise<Harness> {
       SNAPSHOT_LOCK: "governance",
       SNAPSHOT_LOCK_DAYS: "7",
       REPLACEMENT: "launch",
+      // The stack's default (untrack hop); a run of the direct mode overrides it.
+      ...isolationSetting(true),
       ...deployedTimings(options.timeScale, options.timingOverrides),
       ...options.settings,
     },
