@@ -237,6 +237,40 @@ describe("simulator EC2 round trips (real EC2Client)", function () {
     ).to.equal("InvalidGroup.NotFound");
   });
 
+  it("ModifyInstanceAttribute (Groups): the groups of the instance's one interface; with several, InvalidInstanceID", async function () {
+    const isolation = await t.ec2.send(
+      new ec2.CreateSecurityGroupCommand({ VpcId: env.vpcId, GroupName: "iso3", Description: "iso" }),
+    );
+    await t.ec2.send(
+      new ec2.ModifyInstanceAttributeCommand({
+        InstanceId: env.instanceId,
+        Groups: [isolation.GroupId ?? ""],
+      }),
+    );
+    const described = await t.ec2.send(new ec2.DescribeInstancesCommand({ InstanceIds: [env.instanceId] }));
+    const instance = described.Reservations?.[0]?.Instances?.[0];
+    expect(instance?.NetworkInterfaces?.[0]?.Groups?.map((g) => g.GroupId)).to.deep.equal([
+      isolation.GroupId,
+    ]);
+    if (!t.sim) return;
+    // EC2's answer on an instance of several interfaces: the call must name the interface instead.
+    const twoEnis = t.sim.scenario.instance({
+      subnetId: env.subnetId,
+      securityGroupIds: [env.groupId],
+      extraNetworkInterfaces: [{ subnetId: env.subnetId, securityGroupIds: [env.groupId] }],
+    });
+    const refused = t.ec2.send(
+      new ec2.ModifyInstanceAttributeCommand({
+        InstanceId: twoEnis.instanceId,
+        Groups: [isolation.GroupId ?? ""],
+      }),
+    );
+    expect(await errorCodeOf(refused)).to.equal("InvalidInstanceID");
+    for (const eni of twoEnis.networkInterfaceIds) {
+      expect(t.sim.state.networkInterface(eni)?.groupIds, "unchanged").to.deep.equal([env.groupId]);
+    }
+  });
+
   it("CreateTags, ModifyInstanceAttribute (termination protection, shutdown behaviour, DeleteOnTermination), metadata options", async function () {
     await t.ec2.send(
       new ec2.CreateTagsCommand({

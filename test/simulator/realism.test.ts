@@ -179,6 +179,30 @@ describe("simulator realism knobs", function () {
       await t.ec2.send(new ec2.StopInstancesCommand({ InstanceIds: more }));
     });
 
+    it("ModifyInstanceAttribute (Groups) draws from the mutating bucket (50, 5/s), not ModifyNetworkInterfaceAttribute's", async function () {
+      await start({
+        throttling: { actions: { ModifyNetworkInterfaceAttribute: { capacity: 1, refillPerSecond: 1 } } },
+      });
+      const groupId = sim.scenario.securityGroup({
+        vpcId: sim.state.instance(instanceId)!.vpcId,
+        groupName: "iso",
+      });
+      const eni = sim.state.instance(instanceId)!.networkInterfaceIds[0]!;
+      const moveEni = () =>
+        t.ec2.send(
+          new ec2.ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eni, Groups: [groupId] }),
+        );
+      const moveInstance = () =>
+        t.ec2.send(new ec2.ModifyInstanceAttributeCommand({ InstanceId: instanceId, Groups: [groupId] }));
+      await moveEni();
+      expect(await errorCodeOf(moveEni())).to.equal("RequestLimitExceeded");
+      for (let i = 0; i < 50; i++) await moveInstance();
+      expect(await errorCodeOf(moveInstance())).to.equal("RequestLimitExceeded");
+      sim.advance(200); // one token back (5/s)
+      await moveInstance();
+      expect(categorize("ModifyInstanceAttribute", false)).to.equal("mutating");
+    });
+
     it("sorts actions into the documented categories", function () {
       expect(categorize("DescribeInstances", false)).to.equal("unfiltered-non-mutating");
       expect(categorize("DescribeInstances", true)).to.equal("non-mutating");

@@ -520,6 +520,14 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
         }
         if (input.Groups?.length) {
           const groups = input.Groups;
+          // As in EC2: the call changes the groups of the instance's one interface; with several attached it is
+          // refused (ModifyNetworkInterfaceAttribute must name the interface).
+          if (instance.networkInterfaceIds.length > 1) {
+            throw new AwsError(
+              "InvalidInstanceID",
+              `There are multiple interfaces attached to instance '${instance.instanceId}'. Please specify an interface ID for the operation instead.`,
+            );
+          }
           for (const groupId of groups) find(world, world.securityGroups, groupId);
           changes.push(() => {
             const primary = world.networkInterfaces.get(instance.networkInterfaceIds[0] ?? "");
