@@ -17,6 +17,13 @@ export interface AwsClients {
    * decides itself whether to ask again, after looking for what the first request made.
    */
   readonly ec2SingleAttempt: EC2;
+  /**
+   * EC2 with neither SDK retries nor the adaptive client-side rate limiter, for the isolation move that follows
+   * the untrack hop: an ENI waits in the allow-all group while that move is retried, so the step retries a
+   * throttled move itself at a short interval instead of sitting out the SDK's exponential back-off (which grows
+   * to ~20 s) or a rate limiter that slows down after every throttled answer.
+   */
+  readonly ec2Unretried: EC2;
   readonly autoScaling: AutoScaling;
   readonly loadBalancing: ElasticLoadBalancingV2;
   readonly iam: IAM;
@@ -64,6 +71,8 @@ export function createAwsClients(region: string, beforeEachAttempt: () => void):
     ec2: gated(new ec2Sdk.EC2(common)),
     // Still adaptive: its client-side rate limiter holds the one attempt back while EC2 throttles.
     ec2SingleAttempt: gated(new ec2Sdk.EC2({ ...common, maxAttempts: 1 })),
+    // "standard" with one attempt: no retry and no client-side rate limiter holding the attempt back.
+    ec2Unretried: gated(new ec2Sdk.EC2({ ...common, retryMode: "standard", maxAttempts: 1 })),
     autoScaling: gated(new autoScalingSdk.AutoScaling(common)),
     loadBalancing: gated(new elbSdk.ElasticLoadBalancingV2(common)),
     // IAM is a global service with one endpoint; the region only picks the partition.

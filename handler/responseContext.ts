@@ -31,6 +31,11 @@ export class TimeBudget {
     if (remaining < this.reserveMs) throw new TimeBudgetExhaustedError(remaining);
   }
 
+  /** False once it is time to stop (ensure() would throw): for a step's own retry loop, which then gives up. */
+  hasTimeLeft(): boolean {
+    return this.remainingMs() >= this.reserveMs;
+  }
+
   get deadline(): number {
     return Date.now() + this.remainingMs();
   }

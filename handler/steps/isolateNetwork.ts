@@ -1,8 +1,10 @@
 import type { Instance } from "@aws-sdk/client-ec2";
 
 import {
+  awsErrorCode,
   describeError,
   InstanceGoneError,
+  isControlFlow,
   LateRejectionError,
   StepFailedError,
   type RestoredInterface,
@@ -15,7 +17,7 @@ import {
   recordedInstance,
 } from "../incidentRecord";
 import { describeInstance, instanceFactsOf, requireInstance } from "../instanceDescription";
-import { ec2Mutation, whileNotYetVisible, type ResponseContext } from "../responseContext";
+import { ec2Mutation, sleep, whileNotYetVisible, type ResponseContext } from "../responseContext";
 import { ensureOnDemandGroup } from "../securityGroups";
 import type { VpcSecurityGroups } from "../settings";
 import { acceptLiveDescription } from "./acceptEvent";
@@ -111,6 +113,46 @@ export function factsWithOriginalGroups(
   };
 }
 
+/** EC2's throttling answer (RequestLimitExceeded), and the name other AWS APIs and SDK paths give it. */
+const THROTTLING_CODES = new Set(["RequestLimitExceeded", "Throttling", "ThrottlingException"]);
+
+/**
+ * What a failed attempt of the isolation move after an untrack hop means (pure): "throttled" (ask again soon,
+ * for as long as the time budget lasts), "transient" (a server error or a lost connection: ask again a few
+ * times, as the SDK would) or "final" (anything else, including the responder's own control flow).
+ */
+export function isolationAttemptVerdict(error: unknown): "throttled" | "transient" | "final" {
+  if (isControlFlow(error) || !(error instanceof Error)) return "final";
+  if (THROTTLING_CODES.has(awsErrorCode(error) ?? "")) return "throttled";
+  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
+  if (typeof status !== "number" || status >= 500) return "transient";
+  return "final";
+}
+
+/**
+ * The pause between two rounds of a throttled isolation move (pure; `random` in [0, 1)): short, because the ENI
+ * waits in the allow-all group meanwhile, and jittered, so the responders of a burst do not ask in lockstep.
+ * EC2 refills a bucket every second; a throttled request takes no token, so asking often costs nothing.
+ */
+export function throttledIsolationPauseMs(random: number = Math.random()): number {
+  return 100 + Math.floor(Math.min(Math.max(random, 0), 0.999) * 200);
+}
+
+/**
+ * Whether ModifyInstanceAttribute Groups may stand in for moving this ENI (pure): only when the latest live
+ * description shows it as the instance's one and only interface. That call changes the instance's primary
+ * interface, so on any other instance it would change a different ENI (or EC2 refuses it: several interfaces).
+ */
+export function isSoleInterface(
+  attached: readonly string[] | undefined,
+  networkInterfaceId: string,
+): boolean {
+  return attached?.length === 1 && attached[0] === networkInterfaceId;
+}
+
+/** Server errors and lost connections the isolation move after an untrack hop retries itself. */
+const TRANSIENT_RETRIES = 3;
+
 type Rejection = Extract<Acceptance, { accepted: false }>;
 
 const ENI_GONE = ["InvalidNetworkInterfaceID.NotFound", "InvalidNetworkInterfaceId.NotFound"];
@@ -201,6 +243,75 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     return outcome;
   };
 
+  // The instance's interfaces per the latest live description (undefined until one is in): whether the
+  // instance-level call may stand in for an ENI move.
+  let attachedNow: readonly string[] | undefined;
+  const noteDescription = (instance: Instance | undefined) => {
+    if (instance !== undefined) {
+      attachedNow = (instance.NetworkInterfaces ?? []).flatMap((eni) =>
+        eni.NetworkInterfaceId === undefined ? [] : [eni.NetworkInterfaceId],
+      );
+    }
+  };
+  const isolatedByInstanceCall: string[] = [];
+
+  /**
+   * The isolation move after an untrack hop. Until it lands the ENI is in the allow-all group, more open than
+   * before the response, so it must not sit out the SDK's exponential back-off: in a burst the untrack moves take
+   * the whole ModifyNetworkInterfaceAttribute bucket, and every isolation move after them is throttled. It goes
+   * through the client without SDK retries, and a throttled attempt is asked again after a short jittered pause
+   * while the time budget lasts; then the last error goes to the caller's failure path (back to the original
+   * groups). Where the ENI is the instance's only interface, each round also tries ModifyInstanceAttribute
+   * Groups, which draws from another bucket (mutating actions) and sets the same interface's groups. The
+   * attempts are strictly sequential: each is answered before the next is sent, so the first to succeed ends it
+   * and no request of ours is still on its way when the caller moves on (a restore, a release). Both calls set
+   * the isolation group, and the untrack move was answered before the first of them: nothing can put the ENI
+   * back into the untrack group after it is isolated.
+   */
+  const isolateAfterHop = (networkInterfaceId: string, isolation: string): Promise<void> =>
+    // An on-demand group may not be visible yet right after its creation.
+    whileNotYetVisible(["InvalidGroup.NotFound"], async () => {
+      let instanceCallUsable = true;
+      let transientLeft = TRANSIENT_RETRIES;
+      for (;;) {
+        let lastError: unknown;
+        try {
+          await aws.ec2Unretried.modifyNetworkInterfaceAttribute({
+            NetworkInterfaceId: networkInterfaceId,
+            Groups: [isolation],
+          });
+          return;
+        } catch (error) {
+          const verdict = isolationAttemptVerdict(error);
+          if (verdict === "final" || (verdict === "transient" && (transientLeft -= 1) < 0)) throw error;
+          lastError = error;
+        }
+        if (instanceCallUsable && isSoleInterface(attachedNow, networkInterfaceId)) {
+          try {
+            await aws.ec2Unretried.modifyInstanceAttribute({
+              InstanceId: record.instanceId,
+              Groups: [isolation],
+            });
+            isolatedByInstanceCall.push(networkInterfaceId);
+            return;
+          } catch (error) {
+            if (isControlFlow(error)) throw error;
+            // Anything but throttling (EC2 says the instance has several interfaces by now, the call is refused,
+            // a lost answer) ends this route: the ENI's own move stays, and it is the one that reports.
+            if (isolationAttemptVerdict(error) !== "throttled") {
+              instanceCallUsable = false;
+              logger.warn("isolation via ModifyInstanceAttribute refused: ENI moves only", {
+                networkInterfaceId,
+                error: describeError(error),
+              });
+            }
+          }
+        }
+        if (!context.budget.hasTimeLeft()) throw lastError;
+        await sleep(throttledIsolationPauseMs());
+      }
+    });
+
   // ENIs that went through the untrack hop in this invocation: a later pass (a stale describe) only re-applies
   // the isolation group, never the untrack group again, which would re-open the ENI for a moment.
   const hopped = new Set<string>();
@@ -220,6 +331,9 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
         return;
       }
       if (settings.cutTrackedConnections && !hopped.has(networkInterfaceId)) {
+        // The untrack move keeps the SDK's retries and back-off: while it waits the ENI is still in its original
+        // groups (no worse than before the response), and in a burst it gives way to the isolation moves, which
+        // retry far more often (isolateAfterHop).
         const untracked = await move(networkInterfaceId, [pair.untrack]);
         hopped.add(networkInterfaceId);
         untrackedNow = untracked.made;
@@ -230,7 +344,9 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
       throw error;
     }
     // The isolation move is sent first; whatever waits for the first change comes after it.
-    const isolating = move(networkInterfaceId, [pair.isolation]);
+    const isolating = untrackedNow
+      ? isolateAfterHop(networkInterfaceId, pair.isolation).then(() => ({ made: true }))
+      : move(networkInterfaceId, [pair.isolation]);
     afterFirstChange();
     try {
       const isolated = await isolating;
@@ -301,7 +417,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     const describeOnce = (): Promise<Instance | undefined> => {
       if (describing === undefined) {
         describing = describeInstance(aws, record.instanceId);
-        describing.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        describing.then(noteDescription, () => undefined); // awaited below; not an unhandled rejection meanwhile
       }
       return describing;
     };
@@ -336,6 +452,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     // A resumed attempt looks first, so ENIs already isolated by the crashed attempt are not moved through the
     // untrack group again.
     const live = context.resumed ? await describeInstance(aws, record.instanceId) : undefined;
+    noteDescription(live);
     if (record.facts.instance === undefined) {
       // Claimed, then interrupted before the live check was recorded: check now, before any change.
       const rejection = liveVerdict(live);
@@ -378,6 +495,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     const early = described;
     described = undefined;
     const live = early ?? (await requireInstance(aws, record.instanceId));
+    noteDescription(live);
     const liveFacts = instanceFactsOf(live);
     const pending = interfacesNeedingIsolation(liveViewsOf(live), pairs).filter(
       (id) => early === undefined || !isolatedNow.has(id),
@@ -424,6 +542,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
       groupsCreatedOnDemandIn: onDemand,
       ...(wouldMove.length > 0 ? { wouldMoveToOnDemandGroups: wouldMove } : {}),
       ...(movedBack.length > 0 ? { movedBackNotAttached: movedBack } : {}),
+      ...(isolatedByInstanceCall.length > 0 ? { isolatedByInstanceAttribute: isolatedByInstanceCall } : {}),
     },
   );
 }

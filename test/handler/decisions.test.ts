@@ -12,7 +12,7 @@ import {
 } from "../../handler/incidentRecord";
 import { mayTakeOver } from "../../handler/incidentStore";
 import { instanceGoneError, remainingSteps, STEP_DEPENDENCIES } from "../../handler/pipeline";
-import { InstanceGoneError } from "../../handler/errors";
+import { InstanceGoneError, TimeBudgetExhaustedError } from "../../handler/errors";
 import { desiredRules, flattenPermissions, ruleChanges, toPermission } from "../../handler/securityGroups";
 import { parseSettings } from "../../handler/settings";
 import {
@@ -29,7 +29,10 @@ import {
 import {
   configuredPair,
   interfacesNeedingIsolation,
+  isolationAttemptVerdict,
+  isSoleInterface,
   originalGroupsOf,
+  throttledIsolationPauseMs,
 } from "../../handler/steps/isolateNetwork";
 import { planReplacement, replacementRequest, replacementTags } from "../../handler/steps/replacement";
 import { milestones, notificationOf, problemsOf, timelineOf } from "../../handler/steps/report";
@@ -243,6 +246,37 @@ describe("handler: pure decisions", () => {
       expect(originalGroupsOf(["sg-app"], ["sg-old"], ours)).to.deep.equal(["sg-app"]);
       expect(originalGroupsOf(["sg-u"], ["sg-app"], ours)).to.deep.equal(["sg-app"]);
       expect(originalGroupsOf(["sg-i"], undefined, ours)).to.deep.equal([]);
+    });
+    it("isolation move after the untrack hop: throttling is asked again soon, server errors a few times, the rest fails", () => {
+      const awsError = (name: string, httpStatusCode?: number) =>
+        Object.assign(new Error(name), {
+          name,
+          $metadata: httpStatusCode === undefined ? {} : { httpStatusCode },
+        });
+      expect(isolationAttemptVerdict(awsError("RequestLimitExceeded", 503))).to.equal("throttled");
+      expect(isolationAttemptVerdict(awsError("Throttling", 400))).to.equal("throttled");
+      expect(isolationAttemptVerdict(awsError("InternalError", 500))).to.equal("transient");
+      expect(
+        isolationAttemptVerdict(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })),
+      ).to.equal("transient");
+      expect(isolationAttemptVerdict(awsError("UnauthorizedOperation", 403))).to.equal("final");
+      expect(isolationAttemptVerdict(awsError("InvalidGroup.NotFound", 400))).to.equal("final");
+      expect(isolationAttemptVerdict(new TimeBudgetExhaustedError(10))).to.equal("final");
+      expect(isolationAttemptVerdict("not an error")).to.equal("final");
+    });
+    it("throttled isolation move: a pause of 100-300 ms, jittered", () => {
+      expect(throttledIsolationPauseMs(0)).to.equal(100);
+      expect(throttledIsolationPauseMs(0.5)).to.equal(200);
+      expect(throttledIsolationPauseMs(0.9999)).to.be.within(298, 299);
+      expect(throttledIsolationPauseMs(7)).to.be.at.most(299);
+      for (let index = 0; index < 100; index += 1) expect(throttledIsolationPauseMs()).to.be.within(100, 299);
+    });
+    it("ModifyInstanceAttribute Groups stands in for an ENI move only on an instance described with that one ENI", () => {
+      expect(isSoleInterface(["eni-1"], "eni-1")).to.equal(true);
+      expect(isSoleInterface(undefined, "eni-1"), "not described yet").to.equal(false);
+      expect(isSoleInterface(["eni-1", "eni-2"], "eni-1"), "several interfaces").to.equal(false);
+      expect(isSoleInterface(["eni-2"], "eni-1"), "another instance's ENI").to.equal(false);
+      expect(isSoleInterface([], "eni-1")).to.equal(false);
     });
     it("isolation group: no egress, SSH only from the forensic sources; untrack: all both ways", () => {
       expect(desiredRules("isolation", ["192.0.2.0/24"])).to.deep.equal({
