@@ -13,7 +13,7 @@
 import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
 
-import type { Simulator } from "../drill/simulator";
+import type { CallRecord, Simulator } from "../drill/simulator";
 import { FUNCTION_NAME, type Harness } from "../test/handler/harness";
 import { deliverLikeLambda, LAMBDA_RETRY_DELAYS_MS } from "../test/reliability/support/lambdaDelivery";
 import type { OrderMessage, WorkerDelivery, WorkerMessage, WorkerOrder } from "./burstWorker";
@@ -63,6 +63,8 @@ export interface BurstIsolation {
   /** The documented bucket allows no faster containment than this (bucketLowerBoundMs). */
   readonly bucketLowerBoundMs: number;
   readonly throttledCalls: number;
+  /** Stays of ENIs in the allow-all untrack group (simulated ms), with the untrack hop. */
+  readonly untrackStay?: { readonly medianMs: number; readonly maxMs: number; readonly count: number };
   /** Invocations that threw within the window (Lambda would retry them a minute later). */
   readonly failedInvocations: number;
   readonly errorSamples: readonly string[];
@@ -128,6 +130,46 @@ function fleetOf(harness: Harness, size: number): ReferenceWorkload[] {
   return Array.from({ length: size }, () => referenceWorkload(harness, { kdumpReady: true, fleet }));
 }
 
+/** Instance -> its primary ENI (the one ModifyInstanceAttribute Groups changes). */
+function primaryOf(workloads: readonly ReferenceWorkload[]): Map<string, string> {
+  return new Map(workloads.map(({ created }) => [created.instanceId, created.networkInterfaceIds[0]!]));
+}
+
+/** The ENI a successful group change moved: named, or the instance's primary (ModifyInstanceAttribute Groups). */
+function movedInterface(call: CallRecord, primary: ReadonlyMap<string, string>): string | undefined {
+  if (call.action === "ModifyNetworkInterfaceAttribute") return String(call.params.NetworkInterfaceId);
+  if (call.action === "ModifyInstanceAttribute" && Array.isArray(call.params.Groups))
+    return primary.get(String(call.params.InstanceId));
+  return undefined;
+}
+
+/**
+ * How long each ENI stayed in the allow-all untrack group (simulated ms): from its move into it to its next
+ * successful group change (into isolation, or back out). An ENI still there at the end counts until then.
+ */
+function untrackStays(harness: Harness, workloads: readonly ReferenceWorkload[], start: number): number[] {
+  const primary = primaryOf(workloads);
+  const enteredAt = new Map<string, number>();
+  const stays: number[] = [];
+  const moves = harness.sim.calls
+    .filter((call) => call.simStart >= start && call.status === 200)
+    .sort((a, b) => a.simEnd - b.simEnd);
+  for (const call of moves) {
+    const eni = movedInterface(call, primary);
+    if (eni === undefined) continue;
+    const entered = enteredAt.get(eni);
+    if (entered !== undefined) {
+      stays.push(call.simEnd - entered);
+      enteredAt.delete(eni);
+    }
+    const groups = call.params.Groups as unknown[];
+    if (groups.length === 1 && groups[0] === harness.world.untrackGroup) enteredAt.set(eni, call.simEnd);
+  }
+  const end = harness.sim.now();
+  for (const entered of enteredAt.values()) stays.push(end - entered);
+  return stays;
+}
+
 /** When each instance had every ENI in the isolation group (simulated ms since start), by instance. */
 function isolationTimes(
   harness: Harness,
@@ -138,7 +180,8 @@ function isolationTimes(
   const doneAt = new Map<string, number>();
   for (const call of harness.sim.calls) {
     if (call.simStart < start || call.status !== 200 || !isolating(call)) continue;
-    const eni = String(call.params.NetworkInterfaceId);
+    const eni = movedInterface(call, primaryOf(workloads));
+    if (eni === undefined) continue;
     doneAt.set(eni, Math.max(doneAt.get(eni) ?? 0, call.simEnd - start));
   }
   const times = new Map<string, number>();
@@ -255,6 +298,7 @@ export async function measureBurstIsolation(
     const { deliveries, workerCpuMs, slowRequests } = delivered;
     const times = isolationTimes(harness, workloads, start);
     const within = [...times.values()].filter((at) => at <= windowMs);
+    const stays = untrackStays(harness, workloads, start);
     return {
       timeScale,
       cutTrackedConnections,
@@ -264,6 +308,9 @@ export async function measureBurstIsolation(
       isolatedWithinWindow: within.length,
       bucketLowerBoundMs: bucketLowerBoundMs(size, cutTrackedConnections),
       throttledCalls: throttled(sim, from),
+      ...(stays.length > 0
+        ? { untrackStay: { medianMs: median(stays), maxMs: Math.max(...stays), count: stays.length } }
+        : {}),
       failedInvocations: deliveries.filter((delivery) => delivery.deadLettered).length,
       errorSamples: distinctErrors(deliveries),
       load,

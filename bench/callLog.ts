@@ -75,10 +75,13 @@ export function containmentPath(
   };
 }
 
-/** The responder's isolating calls: an ENI moved into one of the isolation groups. */
+/**
+ * The responder's isolating calls: an ENI moved into one of the isolation groups, by ModifyNetworkInterfaceAttribute
+ * or (an instance of one interface, when that call is throttled) ModifyInstanceAttribute Groups.
+ */
 export function movesIntoIsolation(isolationGroups: ReadonlySet<string>) {
   return (call: CallRecord): boolean =>
-    call.action === "ModifyNetworkInterfaceAttribute" &&
+    (call.action === "ModifyNetworkInterfaceAttribute" || call.action === "ModifyInstanceAttribute") &&
     Array.isArray(call.params.Groups) &&
     (call.params.Groups as unknown[]).length === 1 &&
     isolationGroups.has(String((call.params.Groups as unknown[])[0]));

@@ -227,6 +227,15 @@ function printBurst(bursts: readonly BurstResult[]): void {
       `   ${pad(label, 12)}isolation: ${describe(isolation)}` +
         (completion === undefined ? "" : `; completion: ${describe(completion)}`),
     );
+  console.log(
+    "   time in the allow-all untrack group per ENI (simulated; from the move in to the next group change):",
+  );
+  for (const { label, isolation } of lanes)
+    if (isolation.untrackStay !== undefined)
+      console.log(
+        `   ${pad(label, 12)}median ${seconds(isolation.untrackStay.medianMs)}, max ` +
+          `${seconds(isolation.untrackStay.maxMs)} (${isolation.untrackStay.count} stays)`,
+      );
   const errors = [
     ...new Set(
       lanes.flatMap(({ isolation, completion }) => [
