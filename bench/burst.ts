@@ -19,7 +19,13 @@ import { deliverLikeLambda, LAMBDA_RETRY_DELAYS_MS } from "../test/reliability/s
 import type { OrderMessage, WorkerDelivery, WorkerMessage, WorkerOrder } from "./burstWorker";
 import { movesIntoIsolation } from "./callLog";
 import { observingLoad, type LoadObservation } from "./machineLoad";
-import { AWS_TYPICAL_DURATIONS, ENI_MOVE_BUCKET, TIME_SCALES, isolationSetting, movesPerEni } from "./model";
+import {
+  AWS_TYPICAL_DURATIONS,
+  ENI_MOVE_BUCKET,
+  INSTANCE_MOVE_BUCKET,
+  TIME_SCALES,
+  isolationSetting,
+} from "./model";
 import {
   LAMBDA_TIMEOUT_MS,
   referenceWorkload,
@@ -108,13 +114,21 @@ export interface BurstResult {
 }
 
 /**
- * The least time the documented ModifyNetworkInterfaceAttribute bucket allows for containing `size` instances of
- * one ENI each: every ENI needs its moves (untrack and isolation, or isolation alone), and nothing else precedes
- * them on EC2 (the live DescribeInstances is sent beside the isolation move and never delays it).
+ * The least time EC2's documented buckets allow for containing `size` instances of one ENI each (pure). Direct:
+ * one ENI move each, from the ModifyNetworkInterfaceAttribute bucket. With the untrack hop: the untrack moves draw
+ * from that bucket, and each isolation move from it or, as the handler does when it is throttled, from
+ * ModifyInstanceAttribute's bucket (mutating actions). Nothing else precedes them on EC2 (the live
+ * DescribeInstances goes out beside the isolation move), but the mutating bucket also serves the later steps of
+ * responses already isolated: a lower bound.
  */
-function bucketLowerBoundMs(size: number, cutTrackedConnections: boolean): number {
-  const moves = size * movesPerEni(cutTrackedConnections);
-  return (Math.max(0, moves - ENI_MOVE_BUCKET.capacity) / ENI_MOVE_BUCKET.refillPerSecond) * 1000;
+export function bucketLowerBoundMs(size: number, cutTrackedConnections: boolean): number {
+  const eni = ENI_MOVE_BUCKET;
+  if (!cutTrackedConnections) return (Math.max(0, size - eni.capacity) / eni.refillPerSecond) * 1000;
+  const instance = INSTANCE_MOVE_BUCKET;
+  const bothBuckets =
+    (2 * size - eni.capacity - instance.capacity) / (eni.refillPerSecond + instance.refillPerSecond);
+  const untrackMovesOnly = (size - eni.capacity) / eni.refillPerSecond;
+  return Math.max(0, bothBuckets, untrackMovesOnly) * 1000;
 }
 
 function throttled(sim: Simulator, from: number): number {

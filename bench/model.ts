@@ -1,7 +1,7 @@
 // The benchmark's latency model and scenario sizes: one place, printed with every result and written into
 // bench/results/latest.json, so a figure is never read without the conditions it was measured under.
 import { DEFAULT_DURATIONS, type StateDurations } from "../drill/simulator";
-import { EC2_UNCATEGORIZED_LIMITS } from "../drill/simulator/throttling";
+import { EC2_CATEGORY_LIMITS, EC2_UNCATEGORIZED_LIMITS } from "../drill/simulator/throttling";
 
 /** Simulated latency of every AWS call the simulator serves (EC2, Auto Scaling, ELBv2, IAM, S3, SNS, Lambda). */
 export const CALL_LATENCY_MS = 50;
@@ -56,10 +56,12 @@ export const REFERENCE_INSTANCE = {
 export const BURST_SIZES = [10, 50, 100] as const;
 
 /**
- * The documented EC2 request bucket that bounds a burst's containment (from the simulator's table): the ENI moves.
- * Nothing else goes to EC2 before an ENI is isolated (the live DescribeInstances runs beside the isolation move).
+ * The documented EC2 request buckets that bound a burst's containment (from the simulator's table): the ENI moves,
+ * and the instance-level move the handler falls back to for a single-ENI instance.
  */
 export const ENI_MOVE_BUCKET = EC2_UNCATEGORIZED_LIMITS.ModifyNetworkInterfaceAttribute!;
+
+export const INSTANCE_MOVE_BUCKET = EC2_CATEGORY_LIMITS.mutating;
 
 /**
  * The two isolation modes (stack setting cutTrackedConnections, handler CUT_TRACKED_CONNECTIONS, default true):
@@ -69,8 +71,6 @@ export const ENI_MOVE_BUCKET = EC2_UNCATEGORIZED_LIMITS.ModifyNetworkInterfaceAt
 export const isolationSetting = (cutTrackedConnections: boolean): Record<string, string> => ({
   CUT_TRACKED_CONNECTIONS: String(cutTrackedConnections),
 });
-
-export const movesPerEni = (cutTrackedConnections: boolean): number => (cutTrackedConnections ? 2 : 1);
 
 export const isolationMode = (cutTrackedConnections: boolean): string =>
   cutTrackedConnections ? "with the untrack hop" : "direct, without the untrack hop";

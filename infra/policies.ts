@@ -95,15 +95,10 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
         "ec2:DetachVolume",
         "ec2:CreateTags",
       ],
-      Resource: [
-        ec2("instance/*"),
-        ec2("volume/*"),
-        ec2Global("snapshot/*"),
-        ec2("snapshot/*"),
-        ec2("security-group/*"),
-      ],
+      Resource: [ec2("instance/*"), ec2("volume/*"), ec2Global("snapshot/*"), ec2("snapshot/*")],
     },
-    // An ENI may only be moved into groups the stack or the responder made (untrack, isolation).
+    // An ENI may only be moved into groups the stack or the responder made (untrack, isolation), whether through
+    // the ENI or, for a single-ENI instance, through the instance (ModifyInstanceAttribute Groups).
     {
       Sid: "IsolateInterfaces",
       Effect: "Allow",
@@ -113,9 +108,17 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
     {
       Sid: "IsolateIntoOurGroupsOnly",
       Effect: "Allow",
-      Action: ["ec2:ModifyNetworkInterfaceAttribute"],
+      Action: ["ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute"],
       Resource: [ec2("security-group/*")],
       Condition: ourTag,
+    },
+    // Groups made on demand are tagged in the CreateSecurityGroup call itself.
+    {
+      Sid: "TagGroupsOnCreate",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags"],
+      Resource: [ec2("security-group/*")],
+      Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" } },
     },
     {
       Sid: "CreateIsolationGroupsOnDemand",

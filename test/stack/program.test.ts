@@ -167,17 +167,30 @@ describe("responder stack (Pulumi mock mode)", function () {
       ]);
     });
 
-    it("moves ENIs only into security groups the stack or the responder tagged", () => {
+    it("moves ENIs only into security groups the stack or the responder tagged (through the ENI or the instance)", () => {
       const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
-      const onGroups = allows(doc).filter(
+      for (const action of ["ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute"]) {
+        const onGroups = allows(doc).filter(
+          (s) =>
+            (s.Action.includes(action) || s.Action.includes("ec2:*")) &&
+            (s.Resource ?? []).some((r) => r.includes("security-group") || r === "*"),
+        );
+        expect(onGroups, action).to.have.length(1);
+        expect(onGroups[0]?.Condition, action).to.deep.equal({
+          StringEquals: { "aws:ResourceTag/ir:managed-by": "ec2-incident-response" },
+        });
+      }
+    });
+
+    it("tags security groups only as it creates them", () => {
+      const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+      const tagging = allows(doc).filter(
         (s) =>
-          s.Action.includes("ec2:ModifyNetworkInterfaceAttribute") &&
-          (s.Resource ?? []).some((r) => r.includes("security-group")),
+          s.Action.includes("ec2:CreateTags") && (s.Resource ?? []).some((r) => r.includes("security-group")),
       );
-      expect(onGroups).to.have.length(1);
-      expect(onGroups[0]?.Condition).to.deep.equal({
-        StringEquals: { "aws:ResourceTag/ir:managed-by": "ec2-incident-response" },
-      });
+      expect(tagging.map((s) => s.Condition)).to.deep.equal([
+        { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" } },
+      ]);
     });
 
     it("the quarantine profile's role denies everything", () => {
