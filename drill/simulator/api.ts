@@ -212,6 +212,11 @@ export interface ScenarioBuilder {
   ): CreatedInstance;
   /** A GuardDuty EventBridge event for the instance, from its current state. */
   findingFor(instanceId: string, options?: FindingOptions): GuardDutyEvent;
+  /** EBS's "EBS Multi-Volume Snapshots Completion Status" event (succeeded) for an instance's snapshots. */
+  snapshotsCompletedEvent(
+    instanceId: string,
+    snapshots: readonly { snapshotId: string; volumeId: string }[],
+  ): Record<string, unknown>;
 }
 
 /** Read-only views of the simulated account for final-state assertions (copies: mutate freely). */

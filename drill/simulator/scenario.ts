@@ -430,6 +430,31 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
         },
       } satisfies GuardDutyEvent;
     },
+
+    snapshotsCompletedEvent(instanceId, snapshots) {
+      const region = world.region;
+      return {
+        version: "0",
+        id: `completion-${instanceId}`,
+        "detail-type": "EBS Multi-Volume Snapshots Completion Status",
+        source: "aws.ec2",
+        account: world.accountId,
+        region,
+        time: new Date(world.now()).toISOString(),
+        resources: [`arn:aws:ec2:${region}::instance/${instanceId}`],
+        detail: {
+          event: "createSnapshots",
+          result: "succeeded",
+          cause: "",
+          "request-id": "",
+          snapshots: snapshots.map((snapshot) => ({
+            snapshot_id: `arn:aws:ec2:${region}::snapshot/${snapshot.snapshotId}`,
+            source: `arn:aws:ec2:${region}::volume/${snapshot.volumeId}`,
+            status: "completed",
+          })),
+        },
+      };
+    },
   };
   return builder;
 }

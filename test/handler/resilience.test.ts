@@ -554,27 +554,7 @@ describe("handler resilience", function () {
 
       await sim.sleep(300_000);
       const snapshots = resting!.facts.snapshots!;
-      const completion = {
-        version: "0",
-        id: "c0ffee00-0000-4000-8000-000000000001",
-        "detail-type": "EBS Multi-Volume Snapshots Completion Status",
-        source: "aws.ec2",
-        account: sim.accountId,
-        region: sim.region,
-        time: new Date(sim.now()).toISOString(),
-        resources: [`arn:aws:ec2:${sim.region}::instance/${created.instanceId}`],
-        detail: {
-          event: "createSnapshots",
-          result: "succeeded",
-          cause: "",
-          "request-id": "",
-          snapshots: snapshots.map((snapshot) => ({
-            snapshot_id: `arn:aws:ec2:${sim.region}::snapshot/${snapshot.snapshotId}`,
-            source: `arn:aws:ec2:${sim.region}::volume/${snapshot.volumeId}`,
-            status: "completed",
-          })),
-        },
-      };
+      const completion = sim.scenario.snapshotsCompletedEvent(created.instanceId, snapshots);
       const resumed = await copies.invoke(completion);
 
       expect(resumed.outcome).to.equal("completed");

@@ -105,35 +105,6 @@ export const KNOWN_DEFECTS: Readonly<
   Record<string, { readonly defect: string; readonly snapshotsPerVolume: number }>
 > = {};
 
-/** EBS's "EBS Multi-Volume Snapshots Completion Status" event for a response's snapshots. */
-function snapshotCompletionEvent(
-  sim: Simulator,
-  instanceId: string,
-  snapshots: readonly { snapshotId: string; volumeId: string }[],
-): unknown {
-  return {
-    version: "0",
-    id: `completion-${instanceId}`,
-    "detail-type": "EBS Multi-Volume Snapshots Completion Status",
-    source: "aws.ec2",
-    account: sim.accountId,
-    region: sim.region,
-    time: new Date(sim.now()).toISOString(),
-    resources: [`arn:aws:ec2:${sim.region}::instance/${instanceId}`],
-    detail: {
-      event: "createSnapshots",
-      result: "succeeded",
-      cause: "",
-      "request-id": "",
-      snapshots: snapshots.map((snapshot) => ({
-        snapshot_id: `arn:aws:ec2:${sim.region}::snapshot/${snapshot.snapshotId}`,
-        source: `arn:aws:ec2:${sim.region}::volume/${snapshot.volumeId}`,
-        status: "completed",
-      })),
-    },
-  };
-}
-
 /** A case: one row of the table crossed with one kind of fault. */
 export interface MatrixCase {
   readonly row: number;
@@ -279,7 +250,10 @@ export class FaultMatrixLane {
         // EBS sends its completion event once the snapshots are done; Lambda delivers it like any event.
         await sim.sleep(SHORT_DURATIONS.snapshotBaseMs + 10 * SHORT_DURATIONS.snapshotPerGiBMs);
         const resting = await harness.record(created.instanceId);
-        const completion = snapshotCompletionEvent(sim, created.instanceId, resting?.facts.snapshots ?? []);
+        const completion = sim.scenario.snapshotsCompletedEvent(
+          created.instanceId,
+          resting?.facts.snapshots ?? [],
+        );
         const delivery = await deliverLikeLambda(harness, completion);
         expect(delivery.deadLettered, `completion event: ${delivery.errors.join("; ")}`).to.equal(false);
       },
