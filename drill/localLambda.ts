@@ -3,13 +3,14 @@
 // nodejs22.x runtime provides (@aws-sdk/*) and the Powertools layer, as in /var/task, /var/runtime and /opt.
 // Invocation semantics follow Lambda's: one invocation per environment at a time, idle environments reused (warm
 // starts), a hard timeout that ends the environment, and for asynchronous invocations two retries, then the
-// dead-letter destination.
+// dead-letter destination. The processes run on the Lambda's own Node (22, drill/lambdaNode.ts) when it is here.
 import { ChildProcess, fork } from "child_process";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createInterface } from "readline";
+import { findLambdaNode } from "./lambdaNode";
 
 /** Packages the Lambda runtime and the Powertools layer put on the module path. */
 export const RUNTIME_PACKAGE_PATTERN = /^(@aws-sdk\/|@aws-lambda-powertools\/|@aws\/lambda-invoke-store$)/;
@@ -94,14 +95,33 @@ process.on("message", async (message) => {
 });
 `;
 
+/** The Node that runs the execution environments, and why it is not the Lambda's when it is not. */
+export interface RuntimeNode {
+  execPath: string;
+  version: string;
+  /** True when it is the Lambda's major (22); otherwise `reason` says why this machine's Node runs it. */
+  lambdaMajor: boolean;
+  reason?: string;
+}
+
 export class LocalLambda {
   private readonly environments: Environment[] = [];
+  readonly runtimeNode: RuntimeNode;
   private readonly pending = new Set<Promise<unknown>>();
   private readonly root: string;
   readonly asyncInvocations: AsyncInvocationRecord[] = [];
   readonly coldStartsMs: number[] = [];
 
   constructor(private readonly options: LocalLambdaOptions) {
+    const lambdaNode = findLambdaNode();
+    this.runtimeNode = lambdaNode.found
+      ? { execPath: lambdaNode.execPath, version: lambdaNode.version, lambdaMajor: true }
+      : {
+          execPath: process.execPath,
+          version: process.version,
+          lambdaMajor: false,
+          reason: lambdaNode.reason,
+        };
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), "ir-lambda-runtime-"));
     fs.writeFileSync(path.join(this.root, "bootstrap.js"), BOOTSTRAP);
     linkRuntimePackages(options.sourceNodeModules, path.join(this.root, "node_modules"));
@@ -170,6 +190,8 @@ export class LocalLambda {
   private start(): Environment {
     const { options } = this;
     const child = fork(path.join(this.root, "bootstrap.js"), [], {
+      // Node 22 as on nodejs22.x where it is here (IPC is JSON: any two Node versions speak it).
+      execPath: this.runtimeNode.execPath,
       cwd: options.artifactDir,
       // The parent may run under ts-node: the runtime must not inherit any loader.
       execArgv: [],

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { findLambdaNode, LAMBDA_NODE_MAJOR } from "../../drill/lambdaNode";
 import { LocalLambda } from "../../drill/localLambda";
 import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "../../drill/runDrill";
 
@@ -56,6 +57,11 @@ describe("drill: the serialized responder artifact end to end", function () {
   it("was answered by the deployment package in its own process (a cold start was measured)", () => {
     expect(result.coldStartsMs.length).to.be.at.least(1);
     expect(result.coldStartsMs[0]).to.be.above(0);
+    // LocalLambda starts its processes on this Node (the runtime test below checks that it does).
+    const node = findLambdaNode();
+    console.log(
+      `      the drill's Lambda process: ${node.found ? node.version : `${process.version} (${node.reason})`}`,
+    );
   });
 });
 
@@ -69,7 +75,7 @@ describe("local Lambda runtime: module resolution as in Lambda", function () {
     taskRoot = fs.mkdtempSync(path.join(os.tmpdir(), "ir-task-"));
     fs.writeFileSync(
       path.join(taskRoot, "__index.js"),
-      `exports.handler = async (name) => { require(name); return require.resolve(name); };`,
+      `exports.handler = async (name) => name === "process.version" ? process.version : (require(name), require.resolve(name));`,
     );
     lambda = new LocalLambda({
       artifactDir: taskRoot,
@@ -92,6 +98,22 @@ describe("local Lambda runtime: module resolution as in Lambda", function () {
       const result = await lambda.invoke(name);
       expect(result.ok, name).to.equal(true);
     }
+  });
+
+  it(`runs the package on the Lambda's own Node (${LAMBDA_NODE_MAJOR}, nodejs${LAMBDA_NODE_MAJOR}.x)`, async function () {
+    const node = lambda.runtimeNode;
+    if (!node.lambdaMajor) {
+      // .ci/run installs it and sets LAMBDA_NODE_REQUIRED: there a missing Node 22 is a failure, not a skip.
+      if (process.env.LAMBDA_NODE_REQUIRED) expect.fail(node.reason);
+      console.log(`      skipped: ${node.reason}`);
+      this.skip();
+    }
+    const result = await lambda.invoke("process.version");
+    expect(result.ok && result.result).to.equal(node.version);
+    expect(node.version).to.match(new RegExp(`^v${LAMBDA_NODE_MAJOR}\\.`));
+    console.log(
+      `      the Lambda's process ran ${node.version} (${node.execPath}); the tests run ${process.version}`,
+    );
   });
 
   it("does not provide packages the deployment package would have to carry", async () => {
