@@ -44,6 +44,10 @@ function printSummary(result: DrillResult): void {
       `cold start on this machine (wall clock, not scaled) ${result.coldStartsMs.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}` +
       (retried.length ? `; steps resumed: ${retried.join(", ")}` : ""),
   );
+  console.log(
+    `IAM: ${result.iam.evaluated} calls evaluated against the stack's synthesized policies, ${result.iam.denied} denied` +
+      result.iam.denials.map((denial) => `\n  denied: ${denial}`).join(""),
+  );
   if (result.notification) {
     console.log("\nNotification sent:\n" + result.notification.replace(/^/gm, "  | "));
   }

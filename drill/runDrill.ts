@@ -25,6 +25,7 @@ import { artifactFiles, AssetLike, writeArtifact } from "./lambdaArtifact";
 import { LocalDynamo, startDynalite } from "./localDynamo";
 import { AsyncInvocationRecord, LocalLambda } from "./localLambda";
 import { startSimulator, type Simulator } from "./simulator";
+import { responderIdentity } from "./responderIdentity";
 import { runProgram } from "./stackMockRun";
 
 export type { DrillStep, Milestones, ProgressEvent } from "./followIncident";
@@ -57,6 +58,8 @@ export interface DrillResult {
   coldStartsMs: number[];
   /** Calls the responder made (the drill's own calls are not counted). */
   awsCalls: number;
+  /** IAM evaluation of every call the simulator served, and each denial ("action on resource"). */
+  iam: { evaluated: number; denied: number; denials: string[] };
   notification?: string;
 }
 
@@ -106,8 +109,12 @@ export async function startLocalStack(
     root,
   );
 
-  const sim = await startSimulator({ timeScale: options.timeScale, latency: { meanMs: options.latencyMs } });
   const dynamo = await startDynalite();
+  const sim = await startSimulator({
+    timeScale: options.timeScale,
+    latency: { meanMs: options.latencyMs },
+    dynamodbUpstream: dynamo.endpoint,
+  });
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "ir-drill-"));
   progress({
     kind: "phase",
@@ -115,6 +122,8 @@ export async function startLocalStack(
   });
   const workload = buildWebTier(sim, config);
   const stack = await deployToSimulator(run, sim, dynamo.endpoint);
+  // The responder signs as its role: every call is authorized against the policy the program synthesized.
+  const responder = sim.iam.addPrincipal(responderIdentity(run, sim, stack.functionName, []));
 
   // The package must not see the repository's node_modules: only what Lambda's runtime and layer provide.
   const artifactDir = path.join(workDir, "task");
@@ -122,7 +131,7 @@ export async function startLocalStack(
   const logLines: string[] = [];
   const lambda = new LocalLambda({
     artifactDir,
-    environment: drillEnvironment(stack, sim, dynamo.endpoint, options.timeScale),
+    environment: drillEnvironment(stack, sim, responder, options.timeScale),
     functionName: stack.functionName,
     functionArn: stack.functionArn,
     timeoutMs: (stack.timeoutSeconds * 1000) / options.timeScale,
@@ -230,6 +239,11 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       deadLettered: local.deliveries.filter((i) => i.deadLettered).length,
       coldStartsMs: lambda.coldStartsMs,
       awsCalls: sim.calls.length - observerCalls - drillCalls,
+      iam: {
+        evaluated: sim.iam.stats.evaluated,
+        denied: sim.iam.stats.denied,
+        denials: [...new Set(sim.iam.stats.denials.map((d) => `${d.check.action} on ${d.check.resource}`))],
+      },
       notification,
     };
   } finally {
@@ -339,13 +353,15 @@ async function serviceRestored(client: ElasticLoadBalancingV2Client, tier: WebTi
 function drillEnvironment(
   stack: DeployedStack,
   sim: Simulator,
-  dynamoEndpoint: string,
+  credentials: Credentials,
   timeScale: number,
 ): Record<string, string> {
   const environment: Record<string, string> = {
     ...stack.environment,
     ...sim.env(),
-    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    // DynamoDB too goes through the simulator's front (authorized, then passed to dynalite).
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     POWERTOOLS_LOG_LEVEL: "INFO",
     // Lambda runs nodejs22.x; this machine's Node 20 would only add the SDK's upgrade notice to the log.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",

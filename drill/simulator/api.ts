@@ -1,4 +1,5 @@
 // The simulator's public surface: what handler tests, the drill and the CLI code against.
+import type { AuthorizationStats, PolicyDocument } from "./iam/authorizer";
 import type { CallRecord, FaultRule, StateDurations } from "./options";
 import type {
   AutoScalingGroup,
@@ -56,16 +57,29 @@ export interface ImageSpec {
   rootDeviceType?: "ebs" | "instance-store";
   rootVolumeSizeGiB?: number;
   tags?: Record<string, string>;
+  /** AWS Marketplace product codes: instances launched from the image and their root volumes carry them. */
+  productCodes?: string[];
+  /** Customer-managed KMS key (ARN) of the image's root snapshot: a launch needs the caller's KMS permissions. */
+  kmsKeyId?: string;
 }
 
 export interface LaunchTemplateSpec {
   launchTemplateId?: string;
   name: string;
+  /** An AMI id, or "resolve:ssm:<parameter>" (see `ssmParameter`), resolved by RunInstances at launch. */
   imageId: string;
   instanceType: string;
   securityGroupIds?: string[];
   subnetId?: string;
   instanceProfileArn?: string;
+  /** Network interfaces the template defines; RunInstances then refuses instance-level groups and subnet. */
+  networkInterfaces?: {
+    deviceIndex?: number;
+    subnetId?: string;
+    securityGroupIds?: string[];
+    associatePublicIpAddress?: boolean;
+    deleteOnTermination?: boolean;
+  }[];
   tags?: Record<string, string>;
 }
 
@@ -98,6 +112,11 @@ export interface VolumeSpec {
   deleteOnTermination?: boolean;
   volumeType?: string;
   encrypted?: boolean;
+  /** Customer-managed KMS key (ARN): attaching the volume, or a volume made from its snapshots, needs KMS access. */
+  kmsKeyId?: string;
+  /** AWS Marketplace product codes: the volume attaches only to a stopped instance. */
+  productCodes?: string[];
+  tags?: Record<string, string>;
 }
 
 export interface NetworkInterfaceSpec {
@@ -212,6 +231,13 @@ export interface ScenarioBuilder {
   ): CreatedInstance;
   /** A GuardDuty EventBridge event for the instance, from its current state. */
   findingFor(instanceId: string, options?: FindingOptions): GuardDutyEvent;
+  /** A Systems Manager parameter a launch template's `resolve:ssm:<name>` image id resolves to. */
+  ssmParameter(name: string, value: string): void;
+  /**
+   * Who may use customer-managed KMS keys through EC2 (World.authorizeKms): a stub for scenarios; the IAM
+   * evaluator sets its own. `() => false` makes every CMK-encrypted volume creation, attachment and launch fail.
+   */
+  kmsAccess(authorize: (keyArn: string, actions: readonly string[]) => boolean): void;
   /** EBS's "EBS Multi-Volume Snapshots Completion Status" event (succeeded) for an instance's snapshots. */
   snapshotsCompletedEvent(
     instanceId: string,
@@ -288,6 +314,17 @@ export interface Simulator {
     rule(name: string, pattern: Record<string, unknown>, functionName: string): void;
     /** Events a rule matched, oldest first. */
     delivered(): { rule: string; event: Record<string, unknown> }[];
+  };
+  /** IAM evaluation: who may call, and what was evaluated and refused. */
+  readonly iam: {
+    /** Off only when the test asked for `iam: "off"`. */
+    readonly enabled: boolean;
+    /** Adds an identity with its policies; sign with the returned credentials to act as it. */
+    addPrincipal(principal: { name: string; arn: string; policies: PolicyDocument[] }): {
+      accessKeyId: string;
+      secretAccessKey: string;
+    };
+    readonly stats: AuthorizationStats;
   };
   stop(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { Principal } from "./iam/authorizer";
 // Public configuration of the AWS simulator: every realism knob, with its default and where the value comes from.
 // All durations are SIMULATED milliseconds; the time scale maps them to wall-clock time (see clock.ts).
 
@@ -78,6 +79,14 @@ export interface SimulatorOptions {
   /** TCP port (default 0: an ephemeral port). */
   port?: number;
   host?: string;
+  /**
+   * IAM evaluation of every request (on by default). The default credentials (`env()`) belong to an account
+   * administrator; `principals` adds identities with their own policies (the responder's role, an operator).
+   * `"off"` is for tests about something else and must be asked for by name.
+   */
+  iam?: { principals?: Principal[] } | "off";
+  /** A DynamoDB-compatible server (dynalite) that the simulator's front passes authorized DynamoDB calls to. */
+  dynamodbUpstream?: string;
 }
 
 // Sources for the defaults (also listed in README.md):
@@ -131,6 +140,8 @@ export interface CallRecord {
   simEnd: number;
   status: number;
   errorCode?: string;
+  /** IAM's decision on the request, when it was evaluated. */
+  authorization?: "allowed" | "denied";
 }
 
 export type FaultKind =

@@ -6,6 +6,9 @@ import type { AddressInfo } from "node:net";
 import type { SeededRandom, SimClock } from "./clock";
 import { AwsError } from "./errors";
 import type { FaultInjector } from "./faults";
+import type { Authorizer } from "./iam/authorizer";
+import { checksFor } from "./iam/requestChecks";
+import type { World } from "./state/world";
 import type { CallRecord, FaultKind, LatencyOptions } from "./options";
 import type { Ec2Throttler } from "./throttling";
 import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "./wire/http";
@@ -19,6 +22,9 @@ export interface ServerParts {
   throttler: Ec2Throttler;
   latency?: LatencyOptions;
   calls: CallRecord[];
+  /** Absent only when a test opted out of IAM evaluation (`iam: "off"`). */
+  authorizer?: Authorizer;
+  world: World;
 }
 
 /** The service a request is for: the credential scope of its SigV4 signature (.../region/SERVICE/aws4_request). */
@@ -31,6 +37,12 @@ export function signingServiceOf(
   if (scope?.[1]) return scope[1];
   const presigned = query.get("X-Amz-Credential")?.split("/");
   return presigned?.[3];
+}
+
+/** The access key the request is signed with (SigV4 header or presigned query). */
+export function accessKeyOf(headers: IncomingMessage["headers"], query: URLSearchParams): string | undefined {
+  const credential = /Credential=([^/,\s]+)\//.exec(headers.authorization ?? "");
+  return credential?.[1] ?? query.get("X-Amz-Credential")?.split("/")[0];
 }
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
@@ -118,6 +130,27 @@ export class SimulatorServer {
     return Math.max(0, latency.meanMs + (this.parts.random.next() * 2 - 1) * jitter);
   }
 
+  /** IAM, as AWS applies it before acting: the caller must be known and allowed on every resource. */
+  private async authorize(
+    record: CallRecord,
+    service: string,
+    accessKeyId: string | undefined,
+  ): Promise<void> {
+    const { authorizer, world } = this.parts;
+    if (!authorizer) return;
+    const caller = authorizer.callerOf(service, accessKeyId);
+    const checks = checksFor(world, service, record.action, record.params, caller);
+    // An action no service here carries out is answered by its endpoint (InvalidAction and the like).
+    if (checks === undefined) return;
+    record.authorization = "allowed";
+    try {
+      await authorizer.authorize(record.seq, service, `${service}:${record.action}`, caller, checks);
+    } catch (error) {
+      record.authorization = "denied";
+      throw error;
+    }
+  }
+
   private async serve(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const { clock, faults, throttler, calls } = this.parts;
     const body = await readBody(request);
@@ -170,6 +203,7 @@ export class SimulatorServer {
         record.errorCode = service ? "UnknownService" : "MissingAuthenticationToken";
       } else {
         if (fault) throw faultError(fault, endpoint);
+        await this.authorize(record, service ?? "", accessKeyOf(request.headers, url.searchParams));
         if (service === "ec2") {
           const decision = throttler.check(
             prepared.action,

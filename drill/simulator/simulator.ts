@@ -2,11 +2,13 @@
 import type { Simulator, StateReader } from "./api";
 import { SeededRandom, SimClock } from "./clock";
 import { FaultInjector } from "./faults";
+import { ADMINISTRATOR_POLICY, Authorizer } from "./iam/authorizer";
 import { watchAutoScalingHealth } from "./lifecycle/autoScaling";
 import { DEFAULT_DURATIONS, type CallRecord, type SimulatorOptions } from "./options";
 import { createScenarioBuilder } from "./scenario";
 import { SimulatorServer } from "./server";
 import { autoScalingEndpoint } from "./services/autoScaling";
+import { dynamodbEndpoint } from "./services/dynamodb";
 import { ec2Endpoint } from "./services/ec2";
 import { elbv2Endpoint } from "./services/elbv2";
 import { iamEndpoint } from "./services/iam";
@@ -69,6 +71,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const eventRules = new EventRules();
   const faults = new FaultInjector(random);
   const calls: CallRecord[] = [];
+  const iamOptions = options.iam ?? {};
+  const authorizer =
+    iamOptions === "off"
+      ? undefined
+      : new Authorizer(accountId, [
+          {
+            name: "administrator",
+            arn: `arn:aws:iam::${accountId}:user/administrator`,
+            accessKeyId: ACCESS_KEY_ID,
+            policies: [ADMINISTRATOR_POLICY],
+          },
+          ...(iamOptions.principals ?? []),
+        ]);
+  let principals = 0;
   const server = new SimulatorServer({
     clock,
     random,
@@ -76,7 +92,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     calls,
     throttler: new Ec2Throttler(options.throttling),
     latency: options.latency,
+    authorizer,
+    world,
     endpoints: [
+      ...(options.dynamodbUpstream ? [dynamodbEndpoint(options.dynamodbUpstream)] : []),
       ec2Endpoint(world),
       autoScalingEndpoint(world),
       elbv2Endpoint(world),
@@ -112,6 +131,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     events: {
       rule: (name, pattern, functionName) => eventRules.add(name, pattern, functionName),
       delivered: () => [...eventRules.delivered],
+    },
+    iam: {
+      enabled: authorizer !== undefined,
+      addPrincipal(principal) {
+        principals += 1;
+        const accessKeyId = `AKIASIMPRINCIPAL${String(principals).padStart(4, "0")}`;
+        authorizer?.add({ ...principal, accessKeyId });
+        return { accessKeyId, secretAccessKey: `${principal.name}-secret-not-a-real-one` };
+      },
+      stats: authorizer?.stats ?? { evaluated: 0, denied: 0, checks: 0, denials: [] },
     },
     stop: async () => {
       clock.stop();

@@ -11,7 +11,9 @@ import { DynamoDB } from "@aws-sdk/client-dynamodb";
 import { EC2 } from "@aws-sdk/client-ec2";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
+import { responderIdentity, testStackRun } from "../../drill/responderIdentity";
 import { startSimulator, type SimulatorOptions, type Simulator } from "../../drill/simulator";
+import { securityGroupTags } from "../../infra/tagging";
 import { createResponder, type InvocationOutcome, type LambdaContext } from "../../handler";
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { incidentKey } from "../../handler/incidentRecord";
@@ -67,12 +69,16 @@ async function dynamoEndpoint(): Promise<string> {
   return dynamo.endpoint;
 }
 
-/** An EC2 client acting as the account's own people or workload (not the responder): to set a scene. */
+/** An EC2 client acting as the account's own people or workload (an administrator, not the responder): to set a scene. */
 export function workloadOwnerEc2(sim: Simulator): EC2 {
+  const env = sim.env();
   return new EC2({
     region: sim.region,
     endpoint: sim.endpoint,
-    credentials: { accessKeyId: "workload", secretAccessKey: "workload" },
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+    },
   });
 }
 
@@ -169,15 +175,18 @@ function buildWorld(sim: Simulator): World {
   ];
   const group = (groupName: string, tags: Record<string, string>, ingress: { cidr: string }[] = []) =>
     scenario.securityGroup({ vpcId: vpc.vpcId, groupName, tags, ingress });
+  // Tagged as the stack tags them: the responder's policy lets it use only groups that carry the stack's tag.
   const appProfile = scenario.instanceProfile({ name: "web-app" });
   return {
     vpcId: vpc.vpcId,
     subnetA,
     subnetB,
     subnetA2,
-    untrackGroup: group("ir-untrack", { "ir:role": "untrack" }, [{ cidr: "0.0.0.0/0" }]),
-    isolationGroup: group("ir-isolation", { "ir:role": "isolation" }),
-    forensicGroup: group("ir-forensic", { "ir:role": "forensic" }, [{ cidr: "192.0.2.0/24" }]),
+    untrackGroup: group("ir-untrack", securityGroupTags("ir-untrack", "untrack"), [{ cidr: "0.0.0.0/0" }]),
+    isolationGroup: group("ir-isolation", securityGroupTags("ir-isolation", "isolation")),
+    forensicGroup: group("ir-forensic", securityGroupTags("ir-forensic", "forensic"), [
+      { cidr: "192.0.2.0/24" },
+    ]),
     appGroup: group("web-app", {}, [{ cidr: "0.0.0.0/0" }]),
     quarantineProfileArn: scenario.instanceProfile({ name: "ir-quarantine" }).arn,
     forensicProfileArn: scenario.instanceProfile({ name: "ir-forensic" }).arn,
@@ -187,6 +196,32 @@ function buildWorld(sim: Simulator): World {
     bucket: scenario.bucket("ir-evidence"),
     topicArn: scenario.topic("ir-notifications"),
   };
+}
+
+/**
+ * The responder signs as the Lambda's role: the simulator authorizes each of its calls against the policy the
+ * Pulumi program synthesizes, with the stack's names swapped for this harness's.
+ */
+async function responderCredentials(
+  sim: Simulator,
+  world: World,
+  table: string,
+): Promise<Record<string, string>> {
+  const run = await testStackRun();
+  const roleOf = (profile: string) => sim.state.instanceProfile(profile)?.roleNames[0] ?? profile;
+  const identity = responderIdentity(run, sim, FUNCTION_NAME, [
+    [`table/${String(run.one("aws:dynamodb/table:Table").state.name)}`, `table/${table}`],
+    [String(run.one("aws:s3/bucket:Bucket").state.bucket), world.bucket],
+    [String(run.one("aws:sns/topic:Topic").state.arn), world.topicArn],
+    [`function:${String(run.one("aws:lambda/function:Function").state.name)}`, `function:${FUNCTION_NAME}`],
+    [`role/${String(run.one("aws:iam/role:Role", "forensic").state.name)}`, `role/${roleOf("ir-forensic")}`],
+    [
+      `role/${String(run.one("aws:iam/role:Role", "quarantine").state.name)}`,
+      `role/${roleOf("ir-quarantine")}`,
+    ],
+  ]);
+  const credentials = sim.iam.addPrincipal(identity);
+  return { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
 }
 
 function settingsFor(sim: Simulator, world: World, table: string, timeScale: number): Record<string, string> {
@@ -241,19 +276,24 @@ async function createTable(endpoint: string, region: string, table: string): Pro
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const timeScale = options.timeScale ?? 200;
+  const endpoint = await dynamoEndpoint();
   const sim = await startSimulator({
     timeScale,
     latency: { meanMs: 40, jitterMs: 20 },
+    dynamodbUpstream: endpoint,
     ...options.simulator,
   });
   const world = buildWorld(sim);
   const table = `incidents-${randomUUID().slice(0, 8)}`;
-  const endpoint = await dynamoEndpoint();
   const documents = await createTable(endpoint, sim.region, table);
-  const base = { ...settingsFor(sim, world, table, timeScale), ...options.settings };
+  const base = {
+    ...settingsFor(sim, world, table, timeScale),
+    ...(await responderCredentials(sim, world, table)),
+    ...options.settings,
+  };
   // The handler reads the process environment, as in Lambda; other test files must get theirs back.
   const savedEnvironment = { ...process.env };
-  const harness = makeHarness(sim, world, documents, base, options.invocationMs ?? 120_000, endpoint);
+  const harness = makeHarness(sim, world, documents, base, options.invocationMs ?? 120_000);
   const stop = harness.stop.bind(harness);
   return {
     ...harness,
@@ -271,10 +311,10 @@ function makeHarness(
   documents: DynamoDBDocument,
   env: Record<string, string>,
   invocationMs: number,
-  dynamoUrl: string,
 ): Harness {
   // The handler reads its settings and endpoints from the environment, as in Lambda.
-  Object.assign(process.env, sim.env(), env, { AWS_ENDPOINT_URL_DYNAMODB: dynamoUrl });
+  // DynamoDB goes through the simulator's front too: authorized, then passed to dynalite.
+  Object.assign(process.env, sim.env(), env);
   const handler = createResponder();
   const inFlight = new Set<Promise<unknown>>();
   const continuationOutcomes: (InvocationOutcome | Error)[] = [];
@@ -371,9 +411,7 @@ function makeHarness(
       return answer.Item as IncidentRecord | undefined;
     },
     withSettings(settings) {
-      return Promise.resolve(
-        makeHarness(sim, world, documents, { ...env, ...settings }, invocationMs, dynamoUrl),
-      );
+      return Promise.resolve(makeHarness(sim, world, documents, { ...env, ...settings }, invocationMs));
     },
     async stop() {
       await harness.settle();
