@@ -41,7 +41,11 @@ export class BlogFlowResponder {
     this.ec2 = new EC2({
       endpoint: sim.endpoint,
       region: sim.region,
-      credentials: { accessKeyId: "baseline", secretAccessKey: "baseline" },
+      // The post gives its Lambda broad EC2 rights: the simulator's administrator credentials stand for them.
+      credentials: {
+        accessKeyId: sim.env().AWS_ACCESS_KEY_ID ?? "",
+        secretAccessKey: sim.env().AWS_SECRET_ACCESS_KEY ?? "",
+      },
     });
   }
 

@@ -232,9 +232,10 @@ async function deliverFromWorkers(
   onStart: () => void,
 ): Promise<{ deliveries: WorkerDelivery[]; workerCpuMs: number; slowRequests: number }> {
   const environment: Record<string, string> = {
-    ...harness.env,
+    // The responder's own credentials (harness.env) over the simulator's administrator ones: every call is
+    // authorized against the synthesized policy; DynamoDB goes through the simulator's front.
     ...harness.sim.env(),
-    AWS_ENDPOINT_URL_DYNAMODB: process.env.AWS_ENDPOINT_URL_DYNAMODB ?? "",
+    ...harness.env,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   const shares = Array.from({ length: WORKERS }, (_, worker) =>
