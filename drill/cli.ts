@@ -117,5 +117,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(`drill failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  // A failure while the stack was being set up can leave the simulator and dynalite listening: end here.
+  process.exit(1);
 });
