@@ -239,17 +239,27 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       deadLettered: local.deliveries.filter((i) => i.deadLettered).length,
       coldStartsMs: lambda.coldStartsMs,
       awsCalls: sim.calls.length - observerCalls - drillCalls,
-      iam: {
-        evaluated: sim.iam.stats.evaluated,
-        denied: sim.iam.stats.denied,
-        denials: [...new Set(sim.iam.stats.denials.map((d) => `${d.check.action} on ${d.check.resource}`))],
-      },
+      iam: iamSummary(sim),
       notification,
     };
+  } catch (error) {
+    // A response stopped by IAM usually ends this way: say what was denied.
+    const { evaluated, denied, denials } = iamSummary(sim);
+    const detail = `IAM: ${evaluated} calls evaluated, ${denied} denied${denials.map((d) => `; denied: ${d}`).join("")}`;
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${detail}`, { cause: error });
   } finally {
     for (const client of [ec2, events, loadBalancing, documents]) client.destroy();
     await local.stop();
   }
+}
+
+function iamSummary(sim: Simulator): DrillResult["iam"] {
+  const { evaluated, denied, denials } = sim.iam.stats;
+  return {
+    evaluated,
+    denied,
+    denials: [...new Set(denials.map((d) => `${d.check.action} on ${d.check.resource}`))],
+  };
 }
 
 /** Stack config as `pulumi config` would hand it to the program: `namespace:key` -> string (JSON for structures). */
