@@ -123,6 +123,8 @@ export interface World {
 export interface HarnessOptions {
   timeScale?: number;
   simulator?: SimulatorOptions;
+  /** The test provokes IAM denials on purpose (otherwise stop() fails on any). */
+  expectDenials?: boolean;
   settings?: Record<string, string>;
   /** Wall milliseconds each invocation gets (Lambda's remaining time). */
   invocationMs?: number;
@@ -301,6 +303,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await stop();
       for (const key of Object.keys(process.env)) if (!(key in savedEnvironment)) delete process.env[key];
       Object.assign(process.env, savedEnvironment);
+      // Every scenario must pass IAM as AWS would evaluate it: a denial fails the test that caused it.
+      const { denials } = sim.iam.stats;
+      if (denials.length > 0 && !options.expectDenials) {
+        const listed = [...new Set(denials.map((d) => `${d.check.action} on ${d.check.resource}`))];
+        throw new Error(`IAM denied ${denials.length} request(s) of the response: ${listed.join("; ")}`);
+      }
     },
   };
 }
