@@ -8,15 +8,21 @@ import { EvidenceStore } from "./infra/evidenceStore";
 import { ForensicAccess } from "./infra/forensicAccess";
 import { IsolationGroups } from "./infra/isolation";
 import { KdumpPreparation } from "./infra/kdumpPreparation";
+import { kmsKeyArnOf } from "./infra/kms";
 import { Responder, ResponderSettings } from "./infra/responder";
 
 const config = parseStackConfig(pulumi.runtime.allConfig());
 const identity = aws.getCallerIdentityOutput();
-const partition = aws.getPartitionOutput().partition;
+const { partition, dnsSuffix } = aws.getPartitionOutput();
+// Policies must name the key itself: a configured alias is resolved once, here.
+const evidenceKmsKeyArn =
+  config.evidenceKmsKeyArn === undefined
+    ? undefined
+    : kmsKeyArnOf("evidenceKmsKeyArn", config.evidenceKmsKeyArn);
 
 const evidence = new EvidenceStore("ir", {
   retainEvidence: config.evidenceRetention === "retain",
-  kmsKeyArn: config.evidenceKmsKeyArn,
+  kmsKeyArn: evidenceKmsKeyArn,
   objectLock: config.evidenceObjectLock,
   expirationDays: config.evidenceExpirationDays,
   notificationEmail: config.notificationEmail,
@@ -24,7 +30,8 @@ const evidence = new EvidenceStore("ir", {
 
 const access = new ForensicAccess("ir", {
   evidenceBucketArn: evidence.bucketArn,
-  evidenceKmsKeyArn: config.evidenceKmsKeyArn,
+  evidenceKmsKeyArn,
+  partition,
 });
 
 const isolation = config.vpcIds.map(
@@ -70,6 +77,7 @@ const settings: pulumi.Output<ResponderSettings> = pulumi.output({
   snapshotLock: config.snapshotLock,
   attachSnapshotCopies: config.attachSnapshotCopies,
   replacement: config.replacement,
+  replacementPassableRoleArns: config.replacementRoleArns,
   revokeRoleSessions: config.revokeRoleSessions,
   cutTrackedConnections: config.cutTrackedConnections,
   pollIntervalSeconds: config.pollIntervalSeconds,
@@ -82,10 +90,13 @@ const responder = new Responder("ir", {
   settings,
   region: config.region,
   partition,
+  dnsSuffix,
   evidenceBucketArn: evidence.bucketArn,
-  evidenceKmsKeyArn: config.evidenceKmsKeyArn,
+  evidenceKmsKeyArn,
+  ebsKmsKeyArns: config.ebsKmsKeyArns,
   incidentTableArn: evidence.tableArn,
   passableRoleArns: [access.forensicRoleArn, access.quarantineRoleArn, ...config.replacementRoleArns],
+  // The responder's own role is added by the component; passable roles are protected as well (infra/policies.ts).
   protectedRoleArns: [access.forensicRoleArn, access.quarantineRoleArn],
   memoryMb: config.responderMemoryMb,
   timeoutSeconds: config.responderTimeoutSeconds,
@@ -99,6 +110,7 @@ const detection = new Detection(
   {
     existingDetectorId: config.guardDutyDetectorId,
     findingPublishingFrequency: config.findingPublishingFrequency,
+    retainFindings: config.evidenceRetention === "retain",
     severityThreshold: config.severityThreshold,
     acceptDrillEvents: config.acceptDrillEvents,
     responderFunctionArn: responder.functionArn,
@@ -116,6 +128,7 @@ const kdump = new KdumpPreparation("ir-kdump", {
   tagInstanceWhenReady: config.kdumpTagInstanceWhenReady,
   imagePipeline: config.kdumpImagePipeline,
   region: config.region,
+  partition,
   parentImage: config.workloadBaseAmiId,
 });
 

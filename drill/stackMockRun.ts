@@ -6,6 +6,8 @@ import { PROJECT } from "../infra/config";
 
 export const ACCOUNT_ID = "111122223333";
 export const REGION = "eu-central-1";
+/** The key every mocked KMS alias points to (aws.kms.getAlias). */
+export const ALIAS_TARGET_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`;
 export const POWERTOOLS_LAYER = `arn:aws:lambda:${REGION}:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44`;
 
 export interface RegisteredResource {
@@ -38,6 +40,14 @@ const MOCKED_CALLS: Record<string, (inputs: Record<string, unknown>) => Record<s
     id: ACCOUNT_ID,
   }),
   "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", id: "aws" }),
+  // An alias of this account and region, by name (what the provider looks up).
+  "aws:kms/getAlias:getAlias": (inputs) => ({
+    id: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:${String(inputs.name)}`,
+    arn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:${String(inputs.name)}`,
+    name: inputs.name,
+    targetKeyArn: ALIAS_TARGET_KEY_ARN,
+    targetKeyId: ALIAS_TARGET_KEY_ARN.split("/")[1],
+  }),
   "aws:ssm/getParameter:getParameter": (inputs) => ({
     name: inputs.name,
     value: POWERTOOLS_LAYER,

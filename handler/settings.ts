@@ -1,3 +1,4 @@
+import { brotliDecompressSync } from "zlib";
 import { array, assert, record, string, type as objectType, optional, type Infer } from "superstruct";
 
 import { isWholeInternet, parseCidr } from "./cidr";
@@ -105,7 +106,12 @@ export function parseSettings(env: Environment): Settings {
     if (text === undefined || text === "") return fallback;
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      // The stack compresses a value that would not fit Lambda's 4 KB environment (infra/responder.ts).
+      value = JSON.parse(
+        text.startsWith("br:")
+          ? brotliDecompressSync(Buffer.from(text.slice(3), "base64")).toString("utf8")
+          : text,
+      );
     } catch (error) {
       throw new InvalidSettingError(name, `is not valid JSON (${(error as Error).message})`);
     }

@@ -59,7 +59,10 @@ export interface StackConfig {
   kdumpTagInstanceWhenReady: boolean;
   notificationEmail?: string;
   evidenceRetention: EvidenceRetention;
+  /** A key ARN or an alias ARN; index.ts resolves an alias to its key (a policy's Resource must name the key). */
   evidenceKmsKeyArn?: string;
+  /** Customer-managed keys of the EBS volumes, snapshots and AMIs the responder copies or launches from. */
+  ebsKmsKeyArns: string[];
   evidenceObjectLock?: { mode: ObjectLockMode; days: number };
   evidenceExpirationDays?: number;
   incidentTtlDays: number;
@@ -68,7 +71,11 @@ export interface StackConfig {
   snapshotLock: { mode: SnapshotLockMode; days: number };
   attachSnapshotCopies: boolean;
   replacement: "off" | "launch";
-  /** Roles the responder may pass when it launches a replacement with the original instance profile. */
+  /**
+   * Roles the responder may pass when it launches a replacement with the original instance profile. The responder
+   * may never rewrite these roles' policies (a stolen credential could make one `Allow *` and launch it), so it
+   * cannot revoke their sessions either.
+   */
   replacementRoleArns: string[];
   revokeRoleSessions: boolean;
   /** Move each ENI through the allow-all untrack group first, so connections already open are cut too. */
@@ -104,6 +111,14 @@ const availabilityZone = pattern(string(), /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/);
 const instanceType = pattern(string(), /^[a-z][a-z0-9-]*\.[a-z0-9]+$/);
 const email = pattern(string(), /^[^\s@]+@[^\s@]+\.[^\s@]+$/);
 const kmsKeyArn = pattern(string(), /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/);
+// IAM matches a policy's Resource against the key's ARN only: an alias ARN there grants nothing on the key.
+const kmsKeyOnlyArn = refine(string(), "kmsKeyArn", (value) =>
+  /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(value)
+    ? true
+    : value.includes(":alias/")
+      ? `${value} is an alias: give the ARN of its key (arn:...:key/...), which is what IAM matches a policy's Resource against`
+      : `${value} is not a KMS key ARN`,
+);
 const roleArn = pattern(string(), /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/);
 const layerArn = pattern(string(), /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+:\d+$/);
 const tagKey = pattern(string(), /^(?!aws:)[\w .:/=+@-]{1,128}$/);
@@ -188,7 +203,13 @@ const KEYS = {
     default: "retain",
     hint: "destroy only for drill stacks: pulumi destroy then deletes the evidence",
   }),
-  evidenceKmsKeyArn: key(kmsKeyArn),
+  evidenceKmsKeyArn: key(kmsKeyArn, {
+    hint: "a key ARN or an alias ARN (resolved to its key at deployment)",
+  }),
+  ebsKmsKeyArns: key(json(array(kmsKeyOnlyArn)), {
+    default: [],
+    hint: 'a JSON list of key ARNs, e.g. ["arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"]',
+  }),
   evidenceObjectLock: key(
     json(object({ mode: enums(["GOVERNANCE", "COMPLIANCE"]), days: max(min(integer(), 1), 36500) })),
     { hint: '{"mode":"GOVERNANCE","days":365}' },

@@ -8,6 +8,8 @@ export interface DetectionArgs {
   /** Adopt the region's existing detector (a region has at most one) instead of creating one. */
   existingDetectorId?: string;
   findingPublishingFrequency: string;
+  /** Keep the detector when the stack is deleted: deleting a detector deletes its findings (false: drill stacks). */
+  retainFindings: boolean;
   severityThreshold: number;
   acceptDrillEvents: boolean;
   responderFunctionArn: pulumi.Input<string>;
@@ -35,7 +37,8 @@ export class Detection extends pulumi.ComponentResource {
             findingPublishingFrequency: args.findingPublishingFrequency,
             tags: managedTags(`${name}-detector`),
           },
-          child,
+          // Deleting a detector deletes its findings: a retaining stack's `pulumi destroy` leaves it, and them.
+          { parent: this, retainOnDelete: args.retainFindings },
         ).id;
 
     const route = (ruleName: string, description: string, pattern: object) => {

@@ -7,7 +7,8 @@ import { managedTags } from "./tagging";
 export interface EvidenceStoreArgs {
   /** false for drill stacks: `pulumi destroy` then removes the bucket with its objects and the table. */
   retainEvidence: boolean;
-  kmsKeyArn?: string;
+  /** A key ARN (aliases are resolved by index.ts). */
+  kmsKeyArn?: pulumi.Input<string>;
   objectLock?: { mode: ObjectLockMode; days: number };
   expirationDays?: number;
   notificationEmail?: string;

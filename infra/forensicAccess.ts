@@ -1,11 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicy, denyEverythingPolicy, forensicReadPolicy } from "./policies";
+import { assumeRolePolicy, awsManagedPolicyArn, denyEverythingPolicy, forensicReadPolicy } from "./policies";
 import { managedTags } from "./tagging";
 
 export interface ForensicAccessArgs {
   evidenceBucketArn: pulumi.Input<string>;
-  evidenceKmsKeyArn?: string;
+  evidenceKmsKeyArn?: pulumi.Input<string>;
+  partition: pulumi.Input<string>;
 }
 
 /**
@@ -30,7 +31,12 @@ export class ForensicAccess extends pulumi.ComponentResource {
     );
     new aws.iam.RolePolicyAttachment(
       `${name}-forensic-ssm`,
-      { role: forensicRole.name, policyArn: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore },
+      {
+        role: forensicRole.name,
+        policyArn: pulumi
+          .output(args.partition)
+          .apply((partition) => awsManagedPolicyArn(partition, "AmazonSSMManagedInstanceCore")),
+      },
       { parent: this },
     );
     new aws.iam.RolePolicy(
@@ -38,8 +44,8 @@ export class ForensicAccess extends pulumi.ComponentResource {
       {
         role: forensicRole.name,
         policy: pulumi
-          .output(args.evidenceBucketArn)
-          .apply((bucketArn) => JSON.stringify(forensicReadPolicy(bucketArn, args.evidenceKmsKeyArn))),
+          .all([args.evidenceBucketArn, args.evidenceKmsKeyArn])
+          .apply(([bucketArn, keyArn]) => JSON.stringify(forensicReadPolicy(bucketArn, keyArn))),
       },
       { parent: this },
     );

@@ -5,6 +5,7 @@ import { readFileSync } from "fs";
 import { join } from "path";
 import { gzipSync } from "zlib";
 import { TAG_KDUMP_READY, TRUE_VALUE } from "../handler/tags";
+import { awsManagedPolicyArn } from "./policies";
 import { managedTags } from "./tagging";
 
 /** The provisioning script every path ships unchanged: SSM, Image Builder, Packer and the VM proof. */
@@ -292,8 +293,11 @@ export function contentVersion(...parts: string[]): string {
   return `1.${parseInt(digest.slice(0, 4), 16)}.${parseInt(digest.slice(4, 10), 16)}`;
 }
 
+/** Only for standalone use of the component: the stack passes its deployment's partition. */
+const COMMERCIAL_PARTITION = "aws";
+
 /** `ec2:CreateTags` of ir:kdump-ready=true on the calling instance itself, nothing else. */
-export function selfTagPolicy(): object {
+export function selfTagPolicy(partition = COMMERCIAL_PARTITION): object {
   return {
     Version: "2012-10-17",
     Statement: [
@@ -301,7 +305,7 @@ export function selfTagPolicy(): object {
         Sid: "TagOwnInstanceKdumpReady",
         Effect: "Allow",
         Action: "ec2:CreateTags",
-        Resource: "arn:aws:ec2:*:*:instance/*",
+        Resource: `arn:${partition}:ec2:*:*:instance/*`,
         Condition: {
           // Instance-role credentials carry ec2:SourceInstanceARN: the instance may tag only itself.
           StringEquals: {
@@ -325,6 +329,8 @@ export function kdumpReadyAmiTags(settings: KdumpDumpSettings): Record<string, s
 }
 
 export interface KdumpPreparationArgs {
+  /** The deployment's partition (aws, aws-cn, aws-us-gov): every ARN the component writes is in it. */
+  partition?: pulumi.Input<string>;
   /** Instances carrying this tag get the SSM association (default `ir:prepare-kdump`). */
   prepareTagKey?: string;
   /** ... with this value (default `true`). */
@@ -374,9 +380,11 @@ export class KdumpPreparation extends pulumi.ComponentResource {
   public readonly selfTagPolicyArn: pulumi.Output<string>;
   public readonly imagePipelineArn: pulumi.Output<string | undefined>;
   public readonly imageBuilderInstanceProfileName: pulumi.Output<string | undefined>;
+  private readonly partition: pulumi.Output<string>;
 
   constructor(name: string, args: KdumpPreparationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ir:aws:KdumpPreparation", name, {}, opts);
+    this.partition = pulumi.output(args.partition ?? COMMERCIAL_PARTITION);
     const settings = validateDumpSettings({
       dumpLevel: args.dumpLevel ?? DEFAULT_DUMP_SETTINGS.dumpLevel,
       compression: args.dumpCompression ?? DEFAULT_DUMP_SETTINGS.compression,
@@ -425,7 +433,7 @@ export class KdumpPreparation extends pulumi.ComponentResource {
       `${name}-self-tag`,
       {
         description: `Lets an instance tag itself ${TAG_KDUMP_READY}=${TRUE_VALUE} (attach to workload instance roles)`,
-        policy: JSON.stringify(selfTagPolicy()),
+        policy: this.partition.apply((partition) => JSON.stringify(selfTagPolicy(partition))),
         tags: managedTags(`${name}-self-tag`),
       },
       { parent: this },
@@ -503,13 +511,16 @@ export class KdumpPreparation extends pulumi.ComponentResource {
     // The two managed policies AWS documents for Image Builder build instances: SSM for the agent that runs the
     // component, and Image Builder's own (component download, logs).
     const managedPolicies = {
-      ssm: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore,
-      imagebuilder: "arn:aws:iam::aws:policy/EC2InstanceProfileForImageBuilder",
+      ssm: "AmazonSSMManagedInstanceCore",
+      imagebuilder: "EC2InstanceProfileForImageBuilder",
     };
-    for (const [suffix, policyArn] of Object.entries(managedPolicies)) {
+    for (const [suffix, policyName] of Object.entries(managedPolicies)) {
       new aws.iam.RolePolicyAttachment(
         `${name}-image-builder-${suffix}`,
-        { role: role.name, policyArn },
+        {
+          role: role.name,
+          policyArn: this.partition.apply((partition) => awsManagedPolicyArn(partition, policyName)),
+        },
         { parent: this },
       );
     }

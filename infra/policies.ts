@@ -1,5 +1,5 @@
 // IAM and resource policies as data. Pure functions of resolved ARNs, so tests can check them table-driven.
-import { MANAGED_BY_VALUE, TAG_MANAGED_BY, TAG_RESPONDER_MADE } from "../handler/tags";
+import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY, TAG_RESPONDER_MADE } from "../handler/tags";
 
 export interface PolicyStatement {
   Sid: string;
@@ -25,7 +25,10 @@ export function assumeRolePolicy(service: "lambda.amazonaws.com" | "ec2.amazonaw
   return doc({ Sid: "Assume", Effect: "Allow", Principal: { Service: service }, Action: ["sts:AssumeRole"] });
 }
 
-/** Actions the responder must never be able to take, whatever else is attached to its role later. */
+/**
+ * Actions the responder must never be able to take, whatever else is attached to its role later: destroy or unlock
+ * evidence, blind the detector, rewrite its own function, or loosen the evidence bucket's policy and lifecycle.
+ */
 export const FORBIDDEN_ACTIONS = [
   "ec2:TerminateInstances",
   "ec2:DeleteVolume",
@@ -34,10 +37,32 @@ export const FORBIDDEN_ACTIONS = [
   "s3:DeleteObject",
   "s3:DeleteObjectVersion",
   "s3:BypassGovernanceRetention",
+  "s3:PutBucketPolicy",
+  "s3:PutLifecycleConfiguration",
+  "guardduty:DeleteDetector",
+  "guardduty:UpdateDetector",
+  "lambda:UpdateFunctionCode",
+  "lambda:UpdateFunctionConfiguration",
 ] as const;
+
+/** Role changes the responder may never make to its own roles or to a role it may hand to an instance. */
+export const ROLE_REWRITES = [
+  "iam:PutRolePolicy",
+  "iam:AttachRolePolicy",
+  "iam:PutRolePermissionsBoundary",
+  "iam:UpdateAssumeRolePolicy",
+] as const;
+
+/** The create calls in which the handler tags what it creates (TagSpecifications). */
+export const TAGGING_CREATE_ACTIONS = ["RunInstances", "CreateSnapshots", "CreateVolume"] as const;
+
+/** The only tag keys the handler writes on resources that already exist (cutAccess: the incident on the instance). */
+export const TAG_KEYS_ON_EXISTING_INSTANCES = [TAG_INCIDENT] as const;
 
 export interface ResponderPolicyArgs {
   partition: string;
+  /** The partition's DNS suffix (amazonaws.com): kms:ViaService names EC2 by its endpoint. */
+  dnsSuffix: string;
   region: string;
   accountId: string;
   functionArn: string;
@@ -45,7 +70,10 @@ export interface ResponderPolicyArgs {
   deadLetterQueueArn: string;
   incidentTableArn: string;
   evidenceBucketArn: string;
+  /** A key ARN, never an alias: IAM matches Resource against the key's ARN (index.ts resolves aliases). */
   evidenceKmsKeyArn?: string;
+  /** Customer-managed keys of the EBS volumes, snapshots and AMIs a response copies or launches from. */
+  ebsKmsKeyArns: string[];
   notificationTopicArn: string;
   /** Roles the responder hands to instances it launches (forensic, quarantine, replacement). */
   passableRoleArns: string[];
@@ -64,16 +92,61 @@ export const EC2_DESCRIBE_ACTIONS = [
   "ec2:DescribeVolumes",
   "ec2:DescribeSnapshots",
   "ec2:DescribeIamInstanceProfileAssociations",
+  // A replacement reads its launch template (network interfaces, AMI parameter) before launching from it.
+  "ec2:DescribeLaunchTemplateVersions",
 ];
 
 /**
+ * EBS volumes, snapshots and AMIs under a customer-managed key: EC2 uses the CALLER's KMS permissions, through
+ * EC2 (kms:ViaService), to create a volume from such a snapshot or launch from such an AMI; without them the new
+ * volume goes to `error` and the launched instance terminates. EC2 keeps a grant for the volume's life
+ * (kms:GrantIsForAWSResource), so CreateGrant is allowed only for that. Exported so the simulator can be given it.
+ */
+export function ebsKeyStatements(
+  region: string,
+  dnsSuffix: string,
+  keyArns: readonly string[],
+): PolicyStatement[] {
+  if (keyArns.length === 0) return [];
+  const viaEc2 = { "kms:ViaService": `ec2.${region}.${dnsSuffix}` };
+  return [
+    {
+      Sid: "EbsKeyGrantsForEc2",
+      Effect: "Allow",
+      Action: ["kms:CreateGrant"],
+      Resource: [...keyArns],
+      Condition: { StringEquals: viaEc2, Bool: { "kms:GrantIsForAWSResource": "true" } },
+    },
+    {
+      Sid: "EbsKeysThroughEc2",
+      Effect: "Allow",
+      Action: [
+        "kms:Decrypt",
+        "kms:DescribeKey",
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:ReEncryptFrom",
+        "kms:ReEncryptTo",
+      ],
+      Resource: [...keyArns],
+      Condition: { StringEquals: viaEc2 },
+    },
+  ];
+}
+
+/**
  * The responder's inline policy: exactly the calls handler/ makes, scoped to this account and region, conditioned
- * on our tags where IAM evaluates them, plus an explicit deny of everything destructive.
+ * on our tags where IAM evaluates them, plus an explicit deny of everything destructive. EC2 authorizes every
+ * resource of a request separately, each against the resource types the Service Authorization Reference lists for
+ * the action, so each statement names only resource types its actions have (test/stack/policyResources.test.ts).
  */
 export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
   const ec2 = (resource: string) => `arn:${a.partition}:ec2:${a.region}:${a.accountId}:${resource}`;
-  // AMIs and snapshots being created carry no account in their ARN.
-  const ec2Global = (resource: string) => `arn:${a.partition}:ec2:${a.region}::${resource}`;
+  // Snapshot and AMI ARNs carry no account: arn:PARTITION:ec2:REGION::snapshot/ID.
+  const ec2NoAccount = (resource: string) => `arn:${a.partition}:ec2:${a.region}::${resource}`;
+  const instances = ec2("instance/*");
+  const volumes = ec2("volume/*");
+  const groups = ec2("security-group/*");
+  const snapshots = ec2NoAccount("snapshot/*");
   const ourTag = { StringEquals: { [`aws:ResourceTag/${TAG_MANAGED_BY}`]: MANAGED_BY_VALUE } };
   const taggedOnCreate = { StringEquals: { [`aws:RequestTag/${TAG_MANAGED_BY}`]: MANAGED_BY_VALUE } };
 
@@ -83,7 +156,6 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
       Sid: "ContainInstance",
       Effect: "Allow",
       Action: [
-        "ec2:ModifyInstanceAttribute",
         "ec2:ModifyInstanceMetadataOptions",
         "ec2:ReplaceIamInstanceProfileAssociation",
         "ec2:AssociateIamInstanceProfile",
@@ -91,40 +163,41 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
         "ec2:GetConsoleScreenshot",
         "ec2:SendDiagnosticInterrupt",
         "ec2:StopInstances",
-        "ec2:CreateSnapshots",
-        "ec2:DetachVolume",
-        "ec2:CreateTags",
       ],
-      Resource: [ec2("instance/*"), ec2("volume/*"), ec2Global("snapshot/*"), ec2("snapshot/*")],
+      Resource: [instances],
     },
-    // An ENI may only be moved into groups the stack or the responder made (untrack, isolation), whether through
-    // the ENI or, for a single-ENI instance, through the instance (ModifyInstanceAttribute Groups).
+    // Termination protection and DeleteOnTermination=false (ModifyInstanceAttribute names the volumes), and
+    // detaching the evidence volumes: both actions have instance and volume resources.
     {
-      Sid: "IsolateInterfaces",
+      Sid: "ProtectInstanceAndVolumes",
+      Effect: "Allow",
+      Action: ["ec2:ModifyInstanceAttribute", "ec2:DetachVolume"],
+      Resource: [instances, volumes],
+    },
+    // ENI moves: into the untrack and isolation groups, and back to the ENI's original groups (a release after a
+    // late rejection, the exit from the untrack group after a failed isolation move). EC2 authorizes the ENI, its
+    // instance (and, per the SAR, possibly its subnet) and each group named, each separately.
+    {
+      Sid: "MoveInterfaces",
       Effect: "Allow",
       Action: ["ec2:ModifyNetworkInterfaceAttribute"],
-      Resource: [ec2("network-interface/*"), ec2("instance/*"), ec2("vpc/*")],
+      Resource: [ec2("network-interface/*"), instances, ec2("subnet/*")],
     },
+    // The original groups carry none of our tags, and no condition IAM evaluates ties a group to the ENI it is
+    // named with (each resource is evaluated alone), so any existing group of this account and region may be
+    // named. A stolen credential can therefore move an ENI into an existing group (disrupting or exposing what that
+    // group already allows), but cannot open any group: Authorize* is allowed on our tagged groups only.
     {
-      Sid: "IsolateIntoOurGroupsOnly",
+      Sid: "MoveInterfacesIntoExistingGroups",
       Effect: "Allow",
       Action: ["ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute"],
-      Resource: [ec2("security-group/*")],
-      Condition: ourTag,
-    },
-    // Groups made on demand are tagged in the CreateSecurityGroup call itself.
-    {
-      Sid: "TagGroupsOnCreate",
-      Effect: "Allow",
-      Action: ["ec2:CreateTags"],
-      Resource: [ec2("security-group/*")],
-      Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" } },
+      Resource: [groups],
     },
     {
       Sid: "CreateIsolationGroupsOnDemand",
       Effect: "Allow",
       Action: ["ec2:CreateSecurityGroup"],
-      Resource: [ec2("security-group/*")],
+      Resource: [groups],
       Condition: taggedOnCreate,
     },
     {
@@ -141,34 +214,85 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
         "ec2:AuthorizeSecurityGroupEgress",
         "ec2:RevokeSecurityGroupEgress",
       ],
-      Resource: [ec2("security-group/*")],
+      Resource: [groups],
       Condition: ourTag,
+    },
+    // CreateSnapshots authorizes the instance, each volume and each snapshot it creates; the snapshots must carry
+    // our tag from birth, which is what LockSnapshot and CreateVolume below require.
+    {
+      Sid: "SnapshotAnyInstance",
+      Effect: "Allow",
+      Action: ["ec2:CreateSnapshots"],
+      Resource: [instances, volumes],
+    },
+    {
+      Sid: "TaggedSnapshotsOnly",
+      Effect: "Allow",
+      Action: ["ec2:CreateSnapshots"],
+      Resource: [snapshots],
+      Condition: taggedOnCreate,
     },
     {
       Sid: "LockEvidenceSnapshots",
       Effect: "Allow",
       Action: ["ec2:LockSnapshot"],
-      Resource: [ec2("snapshot/*")],
+      Resource: [snapshots],
+      Condition: ourTag,
     },
     {
-      Sid: "CopyEvidenceVolumes",
+      Sid: "CopyFromEvidenceSnapshots",
       Effect: "Allow",
       Action: ["ec2:CreateVolume"],
-      Resource: [ec2("volume/*"), ec2Global("snapshot/*"), ec2("snapshot/*")],
+      Resource: [snapshots],
+      Condition: ourTag,
     },
-    // Volumes are attached only to instances the responder launched as forensic workstations.
+    {
+      Sid: "TaggedVolumeCopiesOnly",
+      Effect: "Allow",
+      Action: ["ec2:CreateVolume"],
+      Resource: [volumes],
+      Condition: taggedOnCreate,
+    },
+    // Volumes are attached only to instances the responder launched as forensic workstations (a tag that only
+    // RunInstances may set, see NeverTagResponderMadeAfterLaunch).
     {
       Sid: "AttachAnyEvidenceVolume",
       Effect: "Allow",
       Action: ["ec2:AttachVolume"],
-      Resource: [ec2("volume/*")],
+      Resource: [volumes],
     },
     {
       Sid: "AttachToForensicInstancesOnly",
       Effect: "Allow",
       Action: ["ec2:AttachVolume"],
-      Resource: [ec2("instance/*")],
+      Resource: [instances],
       Condition: { StringEquals: { [`aws:ResourceTag/${TAG_RESPONDER_MADE}`]: "forensic" } },
+    },
+    // Tags in a create call are a CreateTags with ec2:CreateAction. A launch template may also tag the ENIs it makes.
+    {
+      Sid: "TagWhatItCreates",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags"],
+      Resource: [instances, volumes, snapshots, ec2("network-interface/*")],
+      Condition: { StringEquals: { "ec2:CreateAction": [...TAGGING_CREATE_ACTIONS] } },
+    },
+    {
+      Sid: "TagGroupsOnCreate",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags"],
+      Resource: [groups],
+      Condition: { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" } },
+    },
+    // On an existing instance, only the incident tag (ForAllValues holds for an empty set, so the keys must exist).
+    {
+      Sid: "TagIncidentOnInstances",
+      Effect: "Allow",
+      Action: ["ec2:CreateTags"],
+      Resource: [instances],
+      Condition: {
+        "ForAllValues:StringEquals": { "aws:TagKeys": [...TAG_KEYS_ON_EXISTING_INSTANCES] },
+        Null: { "aws:TagKeys": "false" },
+      },
     },
     // Instances the responder launches must carry its tag at launch; the other resources RunInstances touches
     // (subnet, groups, ENI, volumes, AMI, launch template) cannot carry that condition.
@@ -176,7 +300,7 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
       Sid: "LaunchTaggedInstancesOnly",
       Effect: "Allow",
       Action: ["ec2:RunInstances"],
-      Resource: [ec2("instance/*")],
+      Resource: [instances],
       Condition: taggedOnCreate,
     },
     {
@@ -185,13 +309,13 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
       Action: ["ec2:RunInstances"],
       Resource: [
         ec2("subnet/*"),
-        ec2("security-group/*"),
+        groups,
         ec2("network-interface/*"),
-        ec2("volume/*"),
+        volumes,
         ec2("launch-template/*"),
         ec2("key-pair/*"),
-        ec2Global("image/*"),
-        ec2Global("snapshot/*"),
+        ec2NoAccount("image/*"),
+        snapshots,
       ],
     },
     {
@@ -266,6 +390,7 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
       Resource: [a.evidenceKmsKeyArn],
     });
   }
+  statements.push(...ebsKeyStatements(a.region, a.dnsSuffix, a.ebsKmsKeyArns));
   if (a.revokeRoleSessions) {
     statements.push({
       Sid: "RevokeRoleSessions",
@@ -273,21 +398,53 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
       Action: ["iam:PutRolePolicy"],
       Resource: [`arn:${a.partition}:iam::${a.accountId}:role/*`],
     });
-    // Without this, a stolen responder credential could grant itself anything through its own role.
-    statements.push({
-      Sid: "NeverRewriteOwnRoles",
-      Effect: "Deny",
-      Action: ["iam:PutRolePolicy"],
-      Resource: a.protectedRoleArns,
-    });
   }
-  statements.push({
-    Sid: "NeverDestroyEvidence",
-    Effect: "Deny",
-    Action: [...FORBIDDEN_ACTIONS],
-    Resource: ["*"],
-  });
+  statements.push(
+    // Without this, a stolen responder credential could grant itself anything through its own role, or give a
+    // role it may pass `Allow *` and launch an instance with it.
+    {
+      Sid: "NeverRewriteOwnOrPassableRoles",
+      Effect: "Deny",
+      Action: [...ROLE_REWRITES],
+      Resource: [...new Set([...a.protectedRoleArns, ...a.passableRoleArns])],
+    },
+    // Only RunInstances may mark an instance as the responder's (AttachVolume trusts ir:responder-made=forensic),
+    // and only a create call may mark a resource as the stack's (Authorize*, LockSnapshot trust ir:managed-by).
+    // A missing ec2:CreateAction (an existing resource) makes StringNotEquals true. Instances only: a snapshot may
+    // copy the tag from its volume (CopyTagsFromSource), harmlessly.
+    {
+      Sid: "NeverTagResponderMadeAfterLaunch",
+      Effect: "Deny",
+      Action: ["ec2:CreateTags"],
+      Resource: [instances],
+      Condition: {
+        "ForAnyValue:StringEquals": { "aws:TagKeys": [TAG_RESPONDER_MADE] },
+        StringNotEquals: { "ec2:CreateAction": "RunInstances" },
+      },
+    },
+    {
+      Sid: "NeverClaimExistingResources",
+      Effect: "Deny",
+      Action: ["ec2:CreateTags"],
+      Resource: ["*"],
+      Condition: {
+        "ForAnyValue:StringEquals": { "aws:TagKeys": [TAG_MANAGED_BY] },
+        Null: { "ec2:CreateAction": "true" },
+      },
+    },
+    {
+      Sid: "NeverDestroyEvidence",
+      Effect: "Deny",
+      Action: [...FORBIDDEN_ACTIONS],
+      Resource: ["*"],
+    },
+  );
   return doc(...statements);
+}
+
+/** An AWS managed policy's ARN in the deployment's partition. */
+export function awsManagedPolicyArn(partition: string, name: string): string {
+  return `arn:${partition}:iam::aws:policy/${name}`;
 }
 
 /** Forensic workstation: reads evidence; SSM Session Manager comes from the AmazonSSMManagedInstanceCore policy. */

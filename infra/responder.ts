@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { brotliCompressSync } from "zlib";
 import { createResponder } from "../handler";
 import { assumeRolePolicy, responderPolicy } from "./policies";
 import { managedTags } from "./tagging";
@@ -32,6 +33,8 @@ export interface ResponderSettings {
   snapshotLock: { mode: string; days: number };
   attachSnapshotCopies: boolean;
   replacement: string;
+  /** Roles a replacement may be launched with (its original profile's); without one it launches without a profile. */
+  replacementPassableRoleArns: string[];
   revokeRoleSessions: boolean;
   cutTrackedConnections: boolean;
   pollIntervalSeconds: number;
@@ -40,15 +43,58 @@ export interface ResponderSettings {
   memoryGraceSecondsPerGib: number;
 }
 
+/** Lambda refuses a function whose environment, measured as the JSON of all names and values, exceeds 4 KB. */
+export const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+
+export function environmentSize(variables: Record<string, string>): number {
+  return Buffer.byteLength(JSON.stringify(variables), "utf8");
+}
+
+/** Marks a VPC_SECURITY_GROUPS value that is brotli-compressed JSON in base64 (handler/settings.ts inflates it). */
+export const COMPRESSED_SETTING_PREFIX = "br:";
+
+/**
+ * Adds VPC_SECURITY_GROUPS to the environment. As JSON it costs about 140 bytes per VPC (a VPC id and three group
+ * ids of 20-21 characters, the field names, and its quotes escaped in Lambda's measure): the 4 KB are full at about
+ * 20 VPCs. Four random ids per VPC take about 68 bytes of text even without prefixes or names, so no plain form fits
+ * 50 VPCs; moving the map to SSM or S3 would cost a call and a permission at every cold start, before the first
+ * isolation move. So the map stays in the environment: plain JSON while that fits (readable, and what the drill
+ * rewrites), brotli-compressed in base64 when not (about 45 bytes per VPC: about 55 VPCs beside two replacement
+ * roles). Beyond that `pulumi up` stops here; a VPC left out of vpcIds gets its groups on demand.
+ */
+export function withVpcSecurityGroups(
+  variables: Record<string, string>,
+  groups: Record<string, VpcGroupIds>,
+): Record<string, string> {
+  const json = JSON.stringify(groups);
+  const plain = { ...variables, VPC_SECURITY_GROUPS: json };
+  if (environmentSize(plain) <= LAMBDA_ENVIRONMENT_LIMIT) return plain;
+  const packed = {
+    ...variables,
+    VPC_SECURITY_GROUPS: COMPRESSED_SETTING_PREFIX + brotliCompressSync(json).toString("base64"),
+  };
+  const size = environmentSize(packed);
+  if (size > LAMBDA_ENVIRONMENT_LIMIT) {
+    throw new Error(
+      `the responder's environment would be ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT}: list fewer ` +
+        `vpcIds (${Object.keys(groups).length} now; a VPC not listed gets its groups on demand) or fewer replacementRoleArns`,
+    );
+  }
+  return packed;
+}
+
 /** The environment variables handler/settings.ts reads. Pure, so the contract between the two is testable. */
 export function responderEnvironment(s: ResponderSettings): Record<string, string> {
+  return withVpcSecurityGroups(environmentWithoutVpcGroups(s), s.vpcSecurityGroups);
+}
+
+function environmentWithoutVpcGroups(s: ResponderSettings): Record<string, string> {
   return {
     RESPONDER_ACCOUNT_ID: s.accountId,
     INCIDENT_TABLE: s.incidentTable,
     EVIDENCE_BUCKET: s.evidenceBucket,
     NOTIFICATION_TOPIC_ARN: s.notificationTopicArn,
     SEVERITY_THRESHOLD: String(s.severityThreshold),
-    VPC_SECURITY_GROUPS: JSON.stringify(s.vpcSecurityGroups),
     FORENSIC_SOURCE_CIDRS: JSON.stringify(s.forensicSourceCidrs),
     FORENSIC_AMI_ID: s.forensicAmiId,
     FORENSIC_INSTANCE_TYPE: s.forensicInstanceType,
@@ -61,6 +107,7 @@ export function responderEnvironment(s: ResponderSettings): Record<string, strin
     SNAPSHOT_LOCK_DAYS: String(s.snapshotLock.days),
     ATTACH_SNAPSHOT_COPIES: String(s.attachSnapshotCopies),
     REPLACEMENT: s.replacement,
+    REPLACEMENT_PASSABLE_ROLE_ARNS: JSON.stringify(s.replacementPassableRoleArns),
     REVOKE_ROLE_SESSIONS: String(s.revokeRoleSessions),
     CUT_TRACKED_CONNECTIONS: String(s.cutTrackedConnections),
     POLL_INTERVAL_SECONDS: String(s.pollIntervalSeconds),
@@ -101,8 +148,13 @@ export interface ResponderArgs {
   settings: pulumi.Input<ResponderSettings>;
   region: string;
   partition: pulumi.Input<string>;
+  /** The partition's DNS suffix (amazonaws.com): kms:ViaService names EC2 by its endpoint. */
+  dnsSuffix: pulumi.Input<string>;
   evidenceBucketArn: pulumi.Input<string>;
-  evidenceKmsKeyArn?: string;
+  /** A key ARN (aliases are resolved by index.ts). */
+  evidenceKmsKeyArn?: pulumi.Input<string>;
+  /** Customer-managed keys of EBS volumes, snapshots and AMIs a response copies or launches from. */
+  ebsKmsKeyArns: string[];
   incidentTableArn: pulumi.Input<string>;
   /** Roles the responder may pass to EC2: forensic, quarantine, and configured replacement roles. */
   passableRoleArns: pulumi.Input<string>[];
@@ -193,7 +245,7 @@ export class Responder extends pulumi.ComponentResource {
         policy: pulumi
           .all([
             pulumi.output(args.settings),
-            args.partition,
+            pulumi.all([args.partition, args.dnsSuffix, args.evidenceKmsKeyArn]),
             fn.arn,
             logGroup.arn,
             deadLetters.arn,
@@ -205,10 +257,20 @@ export class Responder extends pulumi.ComponentResource {
             ]),
           ])
           .apply(
-            ([settings, partition, functionArn, logGroupArn, dlqArn, tableArn, bucketArn, [passable, own]]) =>
+            ([
+              settings,
+              [partition, dnsSuffix, evidenceKmsKeyArn],
+              functionArn,
+              logGroupArn,
+              dlqArn,
+              tableArn,
+              bucketArn,
+              [passable, own],
+            ]) =>
               JSON.stringify(
                 responderPolicy({
                   partition,
+                  dnsSuffix,
                   region: args.region,
                   accountId: settings.accountId,
                   functionArn,
@@ -216,7 +278,8 @@ export class Responder extends pulumi.ComponentResource {
                   deadLetterQueueArn: dlqArn,
                   incidentTableArn: tableArn,
                   evidenceBucketArn: bucketArn,
-                  evidenceKmsKeyArn: args.evidenceKmsKeyArn,
+                  evidenceKmsKeyArn,
+                  ebsKmsKeyArns: args.ebsKmsKeyArns,
                   notificationTopicArn: settings.notificationTopicArn,
                   passableRoleArns: passable,
                   protectedRoleArns: own,

@@ -37,6 +37,8 @@ describe("stack configuration", () => {
       responderTimeoutSeconds: 900,
     });
     expect(config.snapshotLock).to.deep.equal({ mode: "none", days: 1 });
+    expect(config.ebsKmsKeyArns).to.deep.equal([]);
+    expect(config.replacementRoleArns).to.deep.equal([]);
     expect(config.guardDutyDetectorId).to.equal(undefined);
   });
 
@@ -138,6 +140,19 @@ describe("stack configuration", () => {
       /severityTreshold is not a known key \(did you mean .*severityThreshold\?\)/,
     ],
     ["a malformed region", { "aws:region": "Frankfurt" }, /aws:region/],
+    [
+      "an alias among the EBS keys (a policy's Resource must name the key)",
+      {
+        ebsKmsKeyArns:
+          '["arn:aws:kms:eu-central-1:111122223333:key/1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d","arn:aws:kms:eu-central-1:111122223333:alias/ebs"]',
+      },
+      /ebsKmsKeyArns\[1\]: arn:aws:kms:eu-central-1:111122223333:alias\/ebs is an alias: give the ARN of its key/,
+    ],
+    [
+      "an EBS key that is not a KMS ARN",
+      { ebsKmsKeyArns: '["1a2b3c4d-5e6f"]' },
+      /ebsKmsKeyArns\[0\]: 1a2b3c4d-5e6f is not a KMS key ARN/,
+    ],
   ];
   for (const [what, values, message] of refusals) {
     it(`refuses ${what}, naming the key`, () => {
@@ -145,6 +160,16 @@ describe("stack configuration", () => {
       expect(problems.join("\n")).to.match(message);
     });
   }
+
+  it("accepts EBS key ARNs, and the evidence key as a key ARN or an alias ARN (resolved at deployment)", () => {
+    const key = "arn:aws:kms:eu-central-1:111122223333:key/1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d";
+    expect(parseStackConfig(minimal({ ebsKmsKeyArns: JSON.stringify([key]) })).ebsKmsKeyArns).to.deep.equal([
+      key,
+    ]);
+    for (const evidenceKmsKeyArn of [key, "arn:aws:kms:eu-central-1:111122223333:alias/ir-evidence"]) {
+      expect(parseStackConfig(minimal({ evidenceKmsKeyArn })).evidenceKmsKeyArn).to.equal(evidenceKmsKeyArn);
+    }
+  });
 
   it("requires the region and the forensic AMI, and reports every problem at once", () => {
     const problems = problemsOf({ [`${PROJECT}:severityThreshold`]: "99" });

@@ -4,11 +4,20 @@ import { matchesEventPattern } from "../../drill/eventPattern";
 import { artifactFiles, bundledPackages, zipArtifact } from "../../drill/lambdaArtifact";
 import { isSnapshotCompletionEvent } from "../../handler/findingEvent";
 import { parseSettings } from "../../handler/settings";
-import { FORBIDDEN_ACTIONS, PolicyDocument, PolicyStatement } from "../../infra/policies";
+import { selfTagPolicy } from "../../infra/kdumpPreparation";
+import {
+  awsManagedPolicyArn,
+  FORBIDDEN_ACTIONS,
+  PolicyDocument,
+  PolicyStatement,
+} from "../../infra/policies";
+import { responderEnvironment } from "../../infra/responder";
 import type { SecurityGroupRule } from "../../infra/securityGroupRules";
 import { loadEvent } from "../support/fixtures";
+import { decide, tagged, tagging, type Context } from "./policySimulation";
 import {
   ACCOUNT_ID,
+  ALIAS_TARGET_KEY_ARN,
   BASE_CONFIG,
   POWERTOOLS_LAYER,
   ProgramRun,
@@ -158,7 +167,7 @@ describe("responder stack (Pulumi mock mode)", function () {
 
     it("may not rewrite the stack's own roles when it revokes sessions", () => {
       const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
-      const deny = doc.Statement.find((s) => s.Sid === "NeverRewriteOwnRoles") as PolicyStatement;
+      const deny = doc.Statement.find((s) => s.Sid === "NeverRewriteOwnOrPassableRoles") as PolicyStatement;
       expect(deny.Effect).to.equal("Deny");
       expect(deny.Resource).to.have.members([
         roleArnOf(run, "ir-role"),
@@ -167,19 +176,64 @@ describe("responder stack (Pulumi mock mode)", function () {
       ]);
     });
 
-    it("moves ENIs only into security groups the stack or the responder tagged (through the ENI or the instance)", () => {
+    it("moves an ENI into our groups and back into its original, untagged groups, but opens only our groups", async () => {
       const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+      const group = (id: string) => `arn:aws:ec2:${REGION}:${ACCOUNT_ID}:security-group/${id}`;
+      const ours = tagged({ "ir:managed-by": "ec2-incident-response", "ir:role": "isolation" });
+      const original = tagged({ Name: "web" });
+      const eni = `arn:aws:ec2:${REGION}:${ACCOUNT_ID}:network-interface/eni-0a1b2c3d4e5f60718`;
+      const instance = `arn:aws:ec2:${REGION}:${ACCOUNT_ID}:instance/i-0a1b2c3d4e5f60718`;
+      const verdicts = async (action: string, resource: string, context: Context) =>
+        (await decide(doc, action, resource, context)).verdict;
+      // A release after a late rejection and the exit from the untrack group name the original groups.
       for (const action of ["ec2:ModifyNetworkInterfaceAttribute", "ec2:ModifyInstanceAttribute"]) {
-        const onGroups = allows(doc).filter(
-          (s) =>
-            (s.Action.includes(action) || s.Action.includes("ec2:*")) &&
-            (s.Resource ?? []).some((r) => r.includes("security-group") || r === "*"),
-        );
-        expect(onGroups, action).to.have.length(1);
-        expect(onGroups[0]?.Condition, action).to.deep.equal({
-          StringEquals: { "aws:ResourceTag/ir:managed-by": "ec2-incident-response" },
-        });
+        expect(await verdicts(action, group("sg-0c1b2c3d4e5f60718"), ours), action).to.equal("Allowed");
+        expect(await verdicts(action, group("sg-0a1b2c3d4e5f60718"), original), action).to.equal("Allowed");
       }
+      expect(await verdicts("ec2:ModifyNetworkInterfaceAttribute", eni, {})).to.equal("Allowed");
+      expect(await verdicts("ec2:ModifyNetworkInterfaceAttribute", instance, {})).to.equal("Allowed");
+      for (const action of ["ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress"]) {
+        expect(await verdicts(action, group("sg-0a1b2c3d4e5f60718"), original), action).to.equal(
+          "ImplicitlyDenied",
+        );
+        expect(await verdicts(action, group("sg-0c1b2c3d4e5f60718"), ours), action).to.equal("Allowed");
+      }
+    });
+
+    it("ModifyNetworkInterfaceAttribute names no VPC (not one of its resource types)", () => {
+      const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+      const resources = allows(doc)
+        .filter((s) => s.Action.includes("ec2:ModifyNetworkInterfaceAttribute"))
+        .flatMap((s) => s.Resource ?? []);
+      expect(resources.filter((r) => r.includes(":vpc/"))).to.deep.equal([]);
+    });
+
+    it("tags an existing instance only with the incident, and only RunInstances may mark one ir:responder-made", async () => {
+      const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+      const instance = `arn:aws:ec2:${REGION}:${ACCOUNT_ID}:instance/i-0a1b2c3d4e5f60718`;
+      const existing = tagged({ Name: "web-1" });
+      const tag = async (tags: Record<string, string>, createAction?: string) =>
+        (
+          await decide(doc, "ec2:CreateTags", instance, {
+            ...(createAction ? {} : existing),
+            ...tagging(tags, createAction),
+          })
+        ).verdict;
+      expect(await tag({ "ir:incident": "gd-1" })).to.equal("Allowed");
+      expect(await tag({ "ir:responder-made": "forensic" })).to.equal("ExplicitlyDenied");
+      expect(await tag({ "ir:managed-by": "ec2-incident-response" })).to.equal("ExplicitlyDenied");
+      expect(await tag({ "ir:incident": "gd-1", Name: "renamed" })).to.equal("ImplicitlyDenied");
+      const launched = {
+        "ir:responder-made": "forensic",
+        "ir:incident": "gd-1",
+        "ir:managed-by": "ec2-incident-response",
+      };
+      expect(await tag(launched, "RunInstances")).to.equal("Allowed");
+      expect(await tag(launched, "CreateVolume")).to.equal("ExplicitlyDenied");
+      // And so a stolen credential cannot attach evidence to an instance it tagged.
+      expect((await decide(doc, "ec2:AttachVolume", instance, existing)).verdict).to.equal(
+        "ImplicitlyDenied",
+      );
     });
 
     it("tags security groups only as it creates them", () => {
@@ -397,6 +451,121 @@ describe("responder stack variants (Pulumi mock mode)", function () {
     expect(run.outputs.guardDutyDetectorId).to.equal("12abc34d567e8fa901bc2d34e56789f0");
   });
 
+  it("locks evidence snapshots by AWS's snapshot ARN (no account), only those tagged ir:managed-by at creation", async () => {
+    const run = await runProgram({
+      ...BASE_CONFIG,
+      ...stackConfig({ snapshotLock: '{"mode":"compliance","days":30}' }),
+    });
+    const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+    const snapshot = `arn:aws:ec2:${REGION}::snapshot/snap-0a1b2c3d4e5f60718`;
+    const ours = tagged({ "ir:managed-by": "ec2-incident-response", "ir:incident": "gd-1" });
+    expect((await decide(doc, "ec2:LockSnapshot", snapshot, ours)).verdict).to.equal("Allowed");
+    expect((await decide(doc, "ec2:LockSnapshot", snapshot, tagged({ Name: "backup" }))).verdict).to.equal(
+      "ImplicitlyDenied",
+    );
+    // Snapshot and AMI ARNs have no account: one with an account matches nothing AWS ever names.
+    const resources = doc.Statement.flatMap((s) => s.Resource ?? []);
+    expect(resources.filter((r) => /:\d{12}:(snapshot|image)\//.test(r))).to.deep.equal([]);
+  });
+
+  it("passes replacement roles to EC2, hands them to the handler, and may never rewrite them", async () => {
+    const replacementRole = `arn:aws:iam::${ACCOUNT_ID}:role/web-app`;
+    const run = await runProgram({
+      ...BASE_CONFIG,
+      ...stackConfig({ replacementRoleArns: JSON.stringify([replacementRole]) }),
+    });
+    const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+    const env = run.one(FUNCTION).inputs.environment.variables as Record<string, string>;
+    expect(JSON.parse(env.REPLACEMENT_PASSABLE_ROLE_ARNS as string)).to.deep.equal([replacementRole]);
+    const toEc2 = { "iam:PassedToService": "ec2.amazonaws.com" };
+    expect((await decide(doc, "iam:PassRole", replacementRole, toEc2)).verdict).to.equal("Allowed");
+    // Given `Allow *`, a passable role would be a launchable administrator.
+    expect((await decide(doc, "iam:PutRolePolicy", replacementRole)).verdict).to.equal("ExplicitlyDenied");
+    expect(
+      (await decide(doc, "iam:PutRolePolicy", `arn:aws:iam::${ACCOUNT_ID}:role/batch`)).verdict,
+    ).to.equal("Allowed");
+    const defaults = await runProgram(BASE_CONFIG);
+    const defaultEnv = defaults.one(FUNCTION).inputs.environment.variables as Record<string, string>;
+    expect(defaultEnv.REPLACEMENT_PASSABLE_ROLE_ARNS).to.equal("[]");
+  });
+
+  it("grants EC2's use of the configured customer-managed EBS keys, through EC2 only", async () => {
+    const key = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d`;
+    const run = await runProgram({
+      ...BASE_CONFIG,
+      ...stackConfig({ ebsKmsKeyArns: JSON.stringify([key]) }),
+    });
+    const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+    const viaEc2 = { "kms:ViaService": `ec2.${REGION}.amazonaws.com` };
+    const grant = { ...viaEc2, "kms:GrantIsForAWSResource": "true" };
+    expect((await decide(doc, "kms:CreateGrant", key, grant)).verdict).to.equal("Allowed");
+    for (const action of [
+      "kms:Decrypt",
+      "kms:DescribeKey",
+      "kms:GenerateDataKeyWithoutPlaintext",
+      "kms:ReEncryptFrom",
+      "kms:ReEncryptTo",
+    ]) {
+      expect((await decide(doc, action, key, viaEc2)).verdict, action).to.equal("Allowed");
+      expect((await decide(doc, action, key)).verdict, `${action} outside EC2`).to.equal("ImplicitlyDenied");
+    }
+    expect(
+      (await decide(doc, "kms:CreateGrant", key, { ...viaEc2, "kms:GrantIsForAWSResource": "false" }))
+        .verdict,
+    ).to.equal("ImplicitlyDenied");
+    const other = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/9f8e7d6c-5b4a-4f3e-8d2c-1b0a9f8e7d6c`;
+    expect((await decide(doc, "kms:CreateGrant", other, grant)).verdict).to.equal("ImplicitlyDenied");
+  });
+
+  it("an alias ARN as the evidence key is resolved to its key for every resource and policy", async () => {
+    const alias = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:alias/ir-evidence`;
+    const run = await runProgram({ ...BASE_CONFIG, ...stackConfig({ evidenceKmsKeyArn: alias }) });
+    expect(run.calls.find((c) => c.token === "aws:kms/getAlias:getAlias")?.inputs.name).to.equal(
+      "alias/ir-evidence",
+    );
+    const responder = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+    expect(responder.Statement.find((s) => s.Sid === "EncryptEvidence")?.Resource).to.deep.equal([
+      ALIAS_TARGET_KEY_ARN,
+    ]);
+    expect((await decide(responder, "kms:GenerateDataKey", ALIAS_TARGET_KEY_ARN)).verdict).to.equal(
+      "Allowed",
+    );
+    const forensic = policyOf(run.one(ROLE_POLICY, "forensic-read-evidence"));
+    expect(forensic.Statement.find((s) => s.Sid === "DecryptEvidence")?.Resource).to.deep.equal([
+      ALIAS_TARGET_KEY_ARN,
+    ]);
+    const sse = run.one(
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    );
+    expect(sse.inputs.rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId).to.equal(
+      ALIAS_TARGET_KEY_ARN,
+    );
+    expect(run.one("aws:dynamodb/table:Table").inputs.serverSideEncryption.kmsKeyArn).to.equal(
+      ALIAS_TARGET_KEY_ARN,
+    );
+    expect(run.one("aws:sns/topic:Topic").inputs.kmsMasterKeyId).to.equal(ALIAS_TARGET_KEY_ARN);
+  });
+
+  it("keeps the GuardDuty detector (and its findings) when a retaining stack is deleted", async () => {
+    const run = await runProgram(BASE_CONFIG);
+    expect(run.one("aws:guardduty/detector:Detector").retainOnDelete).to.equal(true);
+  });
+
+  it("writes every ARN of the kdump preparation in the deployment's partition", async () => {
+    const statement = (selfTagPolicy("aws-cn") as { Statement: { Resource: string }[] }).Statement[0];
+    expect(statement?.Resource).to.equal("arn:aws-cn:ec2:*:*:instance/*");
+    expect(awsManagedPolicyArn("aws-us-gov", "AmazonSSMManagedInstanceCore")).to.equal(
+      "arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore",
+    );
+    // The stack hands the component the partition it runs in (the mock answers `aws`).
+    const run = await runProgram({ ...BASE_CONFIG, ...stackConfig({ kdumpImagePipeline: "true" }) });
+    expect(policyOf(run.one("aws:iam/policy:Policy", "self-tag"))).to.deep.equal(selfTagPolicy("aws"));
+    const attached = run
+      .ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+      .map((a) => a.inputs.policyArn as string);
+    expect(attached.filter((arn) => !arn.startsWith("arn:aws:iam::aws:policy/"))).to.deep.equal([]);
+  });
+
   it("a drill stack (evidence retention off) leaves nothing retained on delete", async () => {
     const run = await runProgram({ ...BASE_CONFIG, ...stackConfig({ evidenceRetention: "destroy" }) });
     expect(run.resources.filter((r) => r.retainOnDelete || r.protect).map((r) => r.name)).to.deep.equal([]);
@@ -490,6 +659,78 @@ describe("responder stack variants (Pulumi mock mode)", function () {
     expect(settingsOf(await runProgram(BASE_CONFIG)).cutTrackedConnections).to.equal(true);
     const direct = await runProgram({ ...BASE_CONFIG, ...stackConfig({ cutTrackedConnections: "false" }) });
     expect(settingsOf(direct).cutTrackedConnections).to.equal(false);
+  });
+
+  it("fits the handler's settings in Lambda's 4 KB environment with 30 and 50 VPCs", async () => {
+    // Lambda measures the JSON of all names and values ("String measured: {...}" in its refusal). The mock's ids
+    // are longer than AWS's, so the size is measured on the function the stack uses, with ids as AWS makes them.
+    const lambdaMeasure = (env: Record<string, string>) => Buffer.byteLength(JSON.stringify(env), "utf8");
+    const hex = (seed: number) =>
+      (BigInt(seed) * 0x9e3779b97f4a7c15n).toString(16).padStart(17, "0").slice(-17);
+    const vpcs = (count: number) =>
+      Object.fromEntries(
+        Array.from({ length: count }, (_, i) => [
+          `vpc-${hex(4 * i + 1)}`,
+          {
+            untrack: `sg-${hex(4 * i + 2)}`,
+            isolation: `sg-${hex(4 * i + 3)}`,
+            forensic: `sg-${hex(4 * i + 4)}`,
+          },
+        ]),
+      );
+    const profile = (name: string) => `arn:aws:iam::${ACCOUNT_ID}:instance-profile/${name}-1a2b3c4`;
+    const settings = (count: number) => ({
+      accountId: ACCOUNT_ID,
+      incidentTable: "ir-incidents-1a2b3c4",
+      evidenceBucket: "ir-evidence-1a2b3c4",
+      notificationTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:ir-notifications-1a2b3c4`,
+      severityThreshold: 7,
+      vpcSecurityGroups: vpcs(count),
+      forensicSourceCidrs: ["10.20.250.0/24", "2001:db8:250::/56"],
+      forensicAmiId: "ami-0a1b2c3d4e5f60718",
+      forensicInstanceType: "m6i.large",
+      forensicInstanceProfileArn: profile("ir-forensic"),
+      forensicSubnets: {
+        "eu-central-1a": "subnet-0aa11bb22cc33dd44",
+        "eu-central-1b": "subnet-0ee55ff66aa77bb88",
+      },
+      exclusionTagKey: "ir:exclude",
+      quarantineInstanceProfileArn: profile("ir-quarantine"),
+      dryRun: false,
+      snapshotLock: { mode: "compliance", days: 30 },
+      attachSnapshotCopies: false,
+      replacement: "launch",
+      replacementPassableRoleArns: [
+        `arn:aws:iam::${ACCOUNT_ID}:role/web-app`,
+        `arn:aws:iam::${ACCOUNT_ID}:role/api`,
+      ],
+      revokeRoleSessions: true,
+      cutTrackedConnections: true,
+      pollIntervalSeconds: 2,
+      stopTimeoutSeconds: 300,
+      memoryGraceBaseSeconds: 60,
+      memoryGraceSecondsPerGib: 10,
+    });
+    // As plain JSON the map alone costs over 140 bytes per VPC: 30 VPCs would not fit.
+    const perVpc =
+      (JSON.stringify(JSON.stringify(vpcs(30))).length - JSON.stringify(JSON.stringify(vpcs(10))).length) /
+      20;
+    expect(perVpc).to.be.above(140);
+    for (const count of [0, 10, 25, 30, 50]) {
+      const env = responderEnvironment(settings(count));
+      expect(lambdaMeasure(env), `${count} VPCs`).to.be.at.most(4096);
+      const parsed = parseSettings({ ...env, AWS_REGION: REGION });
+      expect(parsed.vpcSecurityGroups, `${count} VPCs`).to.deep.equal(vpcs(count));
+    }
+    // Beyond what fits, `pulumi up` stops with a message naming the key, before Lambda refuses the function.
+    expect(() => responderEnvironment(settings(120))).to.throw(/vpcIds/);
+
+    // And the stack itself, with 50 VPCs configured: the handler reads every VPC's groups back.
+    const ids = Object.keys(vpcs(50));
+    const run = await runProgram({ ...BASE_CONFIG, ...stackConfig({ vpcIds: JSON.stringify(ids) }) });
+    const env = run.one(FUNCTION).inputs.environment.variables as Record<string, string>;
+    expect(lambdaMeasure(env)).to.be.at.most(4096);
+    expect(Object.keys(parseSettings({ ...env, AWS_REGION: REGION }).vpcSecurityGroups)).to.have.members(ids);
   });
 
   it("a stack with a bad value fails before creating anything, naming the key", async () => {
