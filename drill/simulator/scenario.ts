@@ -8,14 +8,23 @@ import type {
   InstanceSpec,
   ScenarioBuilder,
   SecurityGroupSpec,
+  VolumeSpec,
 } from "./api";
 import { addMember, ASG_NAME_TAG } from "./lifecycle/autoScaling";
-import { beginStop, KDUMP_READY_TAG, launchInstance } from "./lifecycle/instances";
+import { beginStop, KDUMP_READY_TAG, launchInstance, type VolumeRequest } from "./lifecycle/instances";
 import { registerTarget } from "./lifecycle/targets";
 import { defaultEgressRule } from "./services/ec2/network";
+import { instanceTypeInfo } from "./state/instanceTypes";
 import type { SecurityGroup, Subnet } from "./state/model";
 import { createAutoScalingGroup, createInstanceProfile, createRole, createTargetGroup } from "./state/create";
 import { tagsFrom, type World } from "./state/world";
+
+const volumeRequest = (spec: VolumeSpec): VolumeRequest => ({
+  ...spec,
+  // A volume with a customer-managed key is encrypted.
+  encrypted: spec.kmsKeyId !== undefined ? true : spec.encrypted,
+  tags: tagsFrom(spec.tags),
+});
 
 const azId = (az: string): string =>
   `${az.slice(0, 3)}${az.slice(-1) === "a" ? "1" : az.slice(-1) === "b" ? "2" : "3"}-az`;
@@ -121,6 +130,8 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
         rootDeviceType: spec.rootDeviceType ?? "ebs",
         rootDeviceName: spec.rootDeviceType === "instance-store" ? "/dev/sda1" : "/dev/xvda",
         rootVolumeSizeGiB: spec.rootVolumeSizeGiB ?? 8,
+        kmsKeyId: spec.kmsKeyId,
+        productCodes: [...(spec.productCodes ?? [])],
         tags,
         creationDate: world.now(),
       });
@@ -137,6 +148,13 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
         securityGroupIds: spec.securityGroupIds ?? [],
         subnetId: spec.subnetId,
         instanceProfileArn: spec.instanceProfileArn,
+        networkInterfaces: spec.networkInterfaces?.map((eni, index) => ({
+          deviceIndex: eni.deviceIndex ?? index,
+          subnetId: eni.subnetId,
+          groupIds: eni.securityGroupIds ?? [],
+          associatePublicIpAddress: eni.associatePublicIpAddress,
+          deleteOnTermination: eni.deleteOnTermination,
+        })),
         tags: tagsFrom(spec.tags),
         createTime: world.now(),
       });
@@ -176,7 +194,7 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
     instance(spec: InstanceSpec): CreatedInstance {
       const home = subnet(spec.subnetId);
       const instanceType = spec.instanceType ?? "m6i.large";
-      const architecture = /^[a-z]+\d+g/.test(instanceType) ? "arm64" : "x86_64";
+      const architecture = instanceTypeInfo(instanceType)?.architecture ?? "x86_64";
       const imageId = ensureImage(spec.imageId, architecture);
       const tags = tagsFrom(spec.tags);
       if (spec.kdumpReady) tags.set(KDUMP_READY_TAG, "true");
@@ -200,8 +218,8 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
           })),
         ],
         rootDeviceType: spec.rootDeviceType,
-        rootVolume: spec.rootVolume,
-        dataVolumes: spec.dataVolumes,
+        rootVolume: spec.rootVolume && volumeRequest(spec.rootVolume),
+        dataVolumes: spec.dataVolumes?.map(volumeRequest),
         tags,
         instanceProfileArn: spec.instanceProfile,
         market: spec.market,
@@ -429,6 +447,14 @@ export function createScenarioBuilder(world: World): ScenarioBuilder {
           description: `EC2 instance ${instanceId} is showing ${type}.`,
         },
       } satisfies GuardDutyEvent;
+    },
+
+    ssmParameter(name, value) {
+      world.ssmParameters.set(name, value);
+    },
+
+    kmsAccess(authorize) {
+      world.authorizeKms = authorize;
     },
 
     snapshotsCompletedEvent(instanceId, snapshots) {

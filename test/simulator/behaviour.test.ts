@@ -97,14 +97,16 @@ describe("simulator behaviour", function () {
     expect(sim.state.instance(plain.instanceId)?.consoleOutput).to.contain("NMI received for unknown reason");
   });
 
-  it("rejects the NMI on Graviton (arm64) and on Xen instances", async function () {
+  it("rejects the NMI on A1 and on Xen instances (every other Nitro type, Graviton included, takes it)", async function () {
     const graviton = sim.scenario.instance({ subnetId, instanceType: "m7g.large", kdumpReady: true });
+    const a1 = sim.scenario.instance({ subnetId, instanceType: "a1.large", kdumpReady: true });
     const xen = sim.scenario.instance({ subnetId, instanceType: "m4.large", kdumpReady: true });
-    for (const { instanceId } of [graviton, xen]) {
+    for (const { instanceId } of [a1, xen]) {
       expect(
         await errorCodeOf(t.ec2.send(new ec2.SendDiagnosticInterruptCommand({ InstanceId: instanceId }))),
       ).to.equal("UnsupportedOperation");
     }
+    await t.ec2.send(new ec2.SendDiagnosticInterruptCommand({ InstanceId: graviton.instanceId }));
     // Console screenshots are not offered on Graviton either.
     expect(
       await errorCodeOf(t.ec2.send(new ec2.GetConsoleScreenshotCommand({ InstanceId: graviton.instanceId }))),

@@ -4,7 +4,7 @@
 import { AwsError } from "../errors";
 import type { AsgMember, AutoScalingGroup, Instance } from "../state/model";
 import type { World } from "../state/world";
-import { beginTerminate, launchInstance } from "./instances";
+import { beginTerminate, launchInstance, resolveImageId } from "./instances";
 import { deregisterTarget, registerTarget } from "./targets";
 
 export const ASG_NAME_TAG = "aws:autoscaling:groupName";
@@ -18,10 +18,12 @@ export function launchReplacement(world: World, group: AutoScalingGroup, reason:
     group.subnetIds[group.activities.length % group.subnetIds.length] ?? group.subnetIds[0] ?? "";
   const tags = new Map(template.tags);
   tags.set(ASG_NAME_TAG, group.autoScalingGroupName);
+  // A template that defines network interfaces holds the groups there, not at the top level.
+  const primary = template.networkInterfaces?.find((eni) => eni.deviceIndex === 0);
   const instance = launchInstance(world, {
-    imageId: template.imageId,
+    imageId: resolveImageId(world, template.imageId),
     instanceType: template.instanceType,
-    networkInterfaces: [{ subnetId, securityGroupIds: template.securityGroupIds }],
+    networkInterfaces: [{ subnetId, securityGroupIds: primary?.groupIds ?? template.securityGroupIds }],
     tags,
     instanceProfileArn: template.instanceProfileArn,
     launchTemplate: {

@@ -7,6 +7,28 @@ import type { World } from "../state/world";
 
 export const KDUMP_READY_TAG = "ir:kdump-ready";
 
+/**
+ * What EC2 needs of the caller to use a customer-managed KMS key for EBS ("Permissions for users", EBS
+ * encryption requirements: kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText,
+ * kms:ReEncrypt*).
+ */
+export const EBS_KMS_ACTIONS: readonly string[] = [
+  "kms:CreateGrant",
+  "kms:Decrypt",
+  "kms:DescribeKey",
+  "kms:GenerateDataKeyWithoutPlaintext",
+  "kms:ReEncryptFrom",
+  "kms:ReEncryptTo",
+];
+
+/** Whether the current caller may use the key through EC2 (no key, or an AWS managed one: always). */
+export function kmsAllows(world: World, keyArn: string | undefined): boolean {
+  return keyArn === undefined || world.authorizeKms(keyArn, EBS_KMS_ACTIONS);
+}
+
+/** Client.InternalError: what a launch whose encrypted volumes EC2 cannot decrypt ends in (documented). */
+export const CLIENT_ERROR_ON_LAUNCH = "Client.InternalError: Client error on launch";
+
 export interface VolumeRequest {
   volumeId?: string;
   sizeGiB?: number;
@@ -14,6 +36,8 @@ export interface VolumeRequest {
   deleteOnTermination?: boolean;
   volumeType?: string;
   encrypted?: boolean;
+  kmsKeyId?: string;
+  productCodes?: string[];
   snapshotId?: string;
   tags?: Tags;
 }
@@ -51,6 +75,35 @@ export interface LaunchRequest {
   initialState?: "pending" | "running" | "stopped";
   launchTime?: number;
   consoleOutput?: string;
+  /**
+   * The caller may not use the image's customer-managed KMS key: the instance goes pending, then shutting-down
+   * and terminated with Client.InternalError (AWS Knowledge Center, "encrypted-volumes-stops-immediately").
+   */
+  kmsDenied?: boolean;
+}
+
+/** An image id that names a Systems Manager parameter instead of an AMI ("resolve:ssm:name[:version|label]"). */
+export const SSM_IMAGE_PREFIX = "resolve:ssm:";
+
+/**
+ * The AMI a launch uses for `imageId`: itself, or the value of the Systems Manager parameter it names, resolved
+ * at launch ("Reference AMIs using Systems Manager parameters", EC2 User Guide). A parameter the account does
+ * not hold, or whose value is no AMI id, is refused with SsmInvalidParameter (the code EC2 gives for a parameter
+ * it cannot use; its answer for a missing one is inferred, see README).
+ */
+export function resolveImageId(world: World, imageId: string): string {
+  if (!imageId.startsWith(SSM_IMAGE_PREFIX)) return imageId;
+  const reference = imageId.slice(SSM_IMAGE_PREFIX.length);
+  // A trailing ":<version>" or ":<label>" selects a version; the simulator keeps one value per parameter.
+  const withoutVersion = reference.replace(/:[^:/]+$/, "");
+  const value = world.ssmParameters.get(reference) ?? world.ssmParameters.get(withoutVersion);
+  if (value === undefined || !/^ami-[0-9a-f]+$/.test(value)) {
+    throw new AwsError(
+      "SsmInvalidParameter",
+      `Invalid SSM parameter ${reference}: it does not exist or does not hold an AMI ID.`,
+    );
+  }
+  return value;
 }
 
 export function typeInfoOf(instance: Instance): InstanceTypeInfo {
@@ -126,6 +179,7 @@ export function launchInstance(world: World, request: LaunchRequest): Instance {
     keyName: request.keyName,
     clientToken: request.clientToken,
     launchTemplate: request.launchTemplate,
+    productCodes: [...image.productCodes],
     consoleOutput: request.consoleOutput ?? "",
     memoryDumps: [],
     hibernated: false,
@@ -150,8 +204,11 @@ export function launchInstance(world: World, request: LaunchRequest): Instance {
   });
 
   if (rootDeviceType === "ebs") {
+    // The root volume comes from the image's snapshot: its key and its Marketplace codes come along.
     const root = createVolume(world, subnet.availabilityZone, {
       sizeGiB: image.rootVolumeSizeGiB,
+      kmsKeyId: image.kmsKeyId,
+      productCodes: image.productCodes,
       ...request.rootVolume,
     });
     const rootDevice = request.rootVolume?.deviceName ?? image.rootDeviceName;
@@ -184,7 +241,12 @@ export function launchInstance(world: World, request: LaunchRequest): Instance {
   }
 
   world.instances.set(instanceId, instance);
-  if (instance.state === "pending") {
+  if (instance.state === "pending" && request.kmsDenied === true) {
+    // EC2 cannot decrypt the volumes' data keys: the launch fails after it was accepted.
+    world.scheduleForInstance(instance, world.durations.instancePendingMs / 4, () =>
+      beginTerminate(world, instance, CLIENT_ERROR_ON_LAUNCH),
+    );
+  } else if (instance.state === "pending") {
     world.scheduleForInstance(instance, world.durations.instancePendingMs, () =>
       world.setInstanceState(instance, "running"),
     );
@@ -237,6 +299,8 @@ export function createVolume(world: World, availabilityZone: string, request: Vo
     volumeType: request.volumeType ?? "gp3",
     iops: 3000,
     encrypted: request.encrypted ?? true,
+    kmsKeyId: request.kmsKeyId,
+    productCodes: [...(request.productCodes ?? [])],
     snapshotId: request.snapshotId,
     createTime: world.now(),
     tags: new Map(request.tags ?? []),
@@ -245,6 +309,26 @@ export function createVolume(world: World, availabilityZone: string, request: Vo
   };
   world.volumes.set(volume.volumeId, volume);
   return volume;
+}
+
+/**
+ * AttachmentLimitExceeded when one more EBS volume would pass the instance type's limit: a shared limit counts
+ * EBS volumes (the root one too), network interfaces and NVMe instance store volumes; a dedicated one EBS
+ * volumes only ("Amazon EBS volume limits for Amazon EC2 instances"). Undefined while there is room.
+ */
+export function attachmentLimitRefusal(instance: Instance): AwsError | undefined {
+  const info = typeInfoOf(instance);
+  const limit = info.attachmentLimit;
+  if (limit === undefined) return undefined;
+  const ebs = instance.blockDevices.length;
+  const used =
+    limit.kind === "shared" ? ebs + instance.networkInterfaceIds.length + info.nvmeInstanceStoreVolumes : ebs;
+  if (used < limit.max) return undefined;
+  // The message is EC2's description of the code (EC2 API reference, error codes).
+  return new AwsError(
+    "AttachmentLimitExceeded",
+    "The limit on the number of Amazon EBS volumes attached to one instance has been exceeded.",
+  );
 }
 
 /** Link a volume to an instance at launch (already attached, as at boot). */

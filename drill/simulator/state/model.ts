@@ -120,6 +120,8 @@ export interface Instance extends Visible {
   keyName?: string;
   clientToken?: string;
   launchTemplate?: { launchTemplateId: string; launchTemplateName: string; version: string };
+  /** AWS Marketplace product codes, from the AMI (or copied from a volume attached to it). */
+  productCodes: string[];
   consoleOutput: string;
   /** Set while a kdump triggered by SendDiagnosticInterrupt runs. */
   dumpInProgressUntil?: number;
@@ -143,7 +145,10 @@ export interface Volume extends Visible {
   volumeType: string;
   iops?: number;
   encrypted: boolean;
+  /** A customer-managed KMS key (ARN): using the volume needs the caller's KMS permissions (World.authorizeKms). */
   kmsKeyId?: string;
+  /** AWS Marketplace product codes: the volume attaches only to a stopped instance. */
+  productCodes: string[];
   snapshotId?: string;
   createTime: number;
   attachment?: {
@@ -178,6 +183,10 @@ export interface Snapshot extends Visible {
   completesAt: number;
   description: string;
   encrypted: boolean;
+  /** The source volume's customer-managed KMS key: volumes created from the snapshot use it too. */
+  kmsKeyId?: string;
+  /** "any AWS Marketplace product codes that are associated with the source volume are propagated to the snapshot" */
+  productCodes: string[];
   tags: Tags;
   lock?: SnapshotLock;
   /** The instance whose volumes CreateSnapshots captured together (multi-volume, crash-consistent). */
@@ -193,18 +202,34 @@ export interface Image {
   rootDeviceName: string;
   /** Size of the root volume RunInstances creates from this image. */
   rootVolumeSizeGiB: number;
+  /** Customer-managed KMS key of the image's root snapshot: a launch needs the caller's KMS permissions. */
+  kmsKeyId?: string;
+  /** AWS Marketplace product codes: instances and their root volumes carry them. */
+  productCodes: string[];
   tags: Tags;
   creationDate: number;
+}
+
+/** A network interface a launch template defines (RunInstances then takes groups and subnet only from here). */
+export interface LaunchTemplateNetworkInterface {
+  deviceIndex: number;
+  subnetId?: string;
+  groupIds: string[];
+  associatePublicIpAddress?: boolean;
+  deleteOnTermination?: boolean;
+  description?: string;
 }
 
 export interface LaunchTemplate {
   launchTemplateId: string;
   launchTemplateName: string;
+  /** An AMI id, or a Systems Manager parameter ("resolve:ssm:name") that RunInstances resolves at launch. */
   imageId: string;
   instanceType: string;
   securityGroupIds: string[];
   subnetId?: string;
   instanceProfileArn?: string;
+  networkInterfaces?: LaunchTemplateNetworkInterface[];
   tags: Tags;
   createTime: number;
 }

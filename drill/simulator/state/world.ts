@@ -43,6 +43,16 @@ export class World {
   readonly targetGroups = new Map<string, TargetGroup>();
   readonly buckets = new Map<string, Bucket>();
   readonly topics = new Map<string, Topic>();
+  /** Systems Manager parameters a launch template's `resolve:ssm:` image id can name (name -> value). */
+  readonly ssmParameters = new Map<string, string>();
+  /**
+   * Whether the caller of the request being served may use a customer-managed KMS key through EC2 (for EBS:
+   * kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlaintext, kms:ReEncrypt*).
+   * EC2 asks when a volume is created from such a snapshot, attached, or launched from such an AMI; refused,
+   * the volume ends in `error`, the attachment fails, the instance terminates (Client.InternalError). Called
+   * synchronously while the request is served; the IAM evaluator replaces the default (allow everything).
+   */
+  authorizeKms: (keyArn: string, actions: readonly string[]) => boolean = () => true;
   /** RunInstances ClientToken -> reservation, for idempotent retries. */
   readonly clientTokens = new Map<
     string,

@@ -2,6 +2,7 @@
 import {
   CreateLaunchTemplate$,
   DescribeImages$,
+  DescribeLaunchTemplateVersions$,
   DescribeInstanceTypes$,
   DescribeInstances$,
   GetConsoleOutput$,
@@ -16,6 +17,8 @@ import {
   type CreateLaunchTemplateResult,
   type DescribeImagesRequest,
   type DescribeImagesResult,
+  type DescribeLaunchTemplateVersionsRequest,
+  type DescribeLaunchTemplateVersionsResult,
   type DescribeInstanceTypesRequest,
   type DescribeInstanceTypesResult,
   type DescribeInstancesRequest,
@@ -42,14 +45,17 @@ import {
   beginTerminate,
   ignoreNmi,
   isKdumpReady,
+  kmsAllows,
   launchInstance,
+  resolveImageId,
+  SSM_IMAGE_PREFIX,
   startKdump,
   stopRefusal,
   typeInfoOf,
   type LaunchRequest,
 } from "../../lifecycle/instances";
 import { INSTANCE_TYPES, supportsDiagnosticInterrupt, supportsScreenshot } from "../../state/instanceTypes";
-import type { Instance } from "../../state/model";
+import type { Instance, LaunchTemplate, LaunchTemplateNetworkInterface } from "../../state/model";
 import type { World } from "../../state/world";
 import { defineOperation, type QueryOperation } from "../../wire/queryProtocol";
 import {
@@ -121,47 +127,118 @@ function runDigest(input: RunInstancesRequest): string {
   );
 }
 
-function resolveLaunch(world: World, input: RunInstancesRequest): Omit<LaunchRequest, "reservationId"> {
+function findLaunchTemplate(
+  world: World,
+  spec: { LaunchTemplateId?: string; LaunchTemplateName?: string },
+): LaunchTemplate {
+  const { LaunchTemplateId, LaunchTemplateName } = spec;
+  const template = [...world.launchTemplates.values()].find(
+    (t) => t.launchTemplateId === LaunchTemplateId || t.launchTemplateName === LaunchTemplateName,
+  );
+  if (template) return template;
+  throw LaunchTemplateId
+    ? new AwsError(
+        "InvalidLaunchTemplateId.NotFound",
+        `The specified launch template, with template ID ${LaunchTemplateId}, does not exist.`,
+      )
+    : new AwsError(
+        "InvalidLaunchTemplateName.NotFoundException",
+        `The specified launch template, with template name ${LaunchTemplateName ?? ""}, does not exist.`,
+      );
+}
+
+/** The simulator keeps one version per template: 1, also reachable as $Default and $Latest. */
+function checkTemplateVersion(template: LaunchTemplate, version: string | undefined): void {
+  if (version === undefined || version === "$Default" || version === "$Latest" || version === "1") return;
+  throw new AwsError(
+    "InvalidLaunchTemplateId.VersionNotFound",
+    `Could not find launch template version ${version} for the launch template ${template.launchTemplateId}.`,
+  );
+}
+
+/**
+ * RunInstances' rule for network interfaces: "If you specify a network interface, you must specify any security
+ * groups [subnets] as part of the network interface instead of using this parameter" (SecurityGroupIds, SubnetId).
+ * Interfaces from the request or its launch template count alike; EC2's answer is InvalidParameterCombination.
+ */
+function checkInterfaceCombination(
+  input: RunInstancesRequest,
+  template: LaunchTemplate | undefined,
+  interfacesDefined: boolean,
+  requestInterfaces: boolean,
+): void {
+  if (!interfacesDefined) return;
+  const instanceLevelGroups =
+    (input.SecurityGroupIds?.length ?? 0) > 0 ||
+    (input.SecurityGroups?.length ?? 0) > 0 ||
+    (requestInterfaces && (template?.securityGroupIds.length ?? 0) > 0);
+  if (instanceLevelGroups) {
+    throw new AwsError(
+      "InvalidParameterCombination",
+      "Network interfaces and an instance-level security groups may not be specified on the same request",
+    );
+  }
+  if (input.SubnetId !== undefined || (requestInterfaces && template?.subnetId !== undefined)) {
+    throw new AwsError(
+      "InvalidParameterCombination",
+      "Network interfaces and an instance-level subnet ID may not be specified on the same request",
+    );
+  }
+}
+
+function resolveLaunch(
+  world: World,
+  input: RunInstancesRequest,
+): Omit<LaunchRequest, "reservationId"> & { kmsKeyId?: string } {
   let imageId = input.ImageId;
   let instanceType: string | undefined = input.InstanceType;
-  let securityGroupIds = input.SecurityGroupIds ?? [];
-  let subnetId = input.SubnetId;
   let instanceProfileArn = input.IamInstanceProfile?.Arn ?? input.IamInstanceProfile?.Name;
   const tags = tagsFor(input.TagSpecifications, "instance");
   let launchTemplate: LaunchRequest["launchTemplate"];
+  let template: LaunchTemplate | undefined;
   if (input.LaunchTemplate) {
-    const { LaunchTemplateId, LaunchTemplateName, Version } = input.LaunchTemplate;
-    const template = [...world.launchTemplates.values()].find(
-      (t) => t.launchTemplateId === LaunchTemplateId || t.launchTemplateName === LaunchTemplateName,
-    );
-    if (!template) {
-      throw LaunchTemplateId
-        ? new AwsError(
-            "InvalidLaunchTemplateId.NotFound",
-            `The specified launch template, with template ID ${LaunchTemplateId}, does not exist.`,
-          )
-        : new AwsError(
-            "InvalidLaunchTemplateName.NotFoundException",
-            `The specified launch template, with template name ${LaunchTemplateName ?? ""}, does not exist.`,
-          );
-    }
+    template = findLaunchTemplate(world, input.LaunchTemplate);
+    checkTemplateVersion(template, input.LaunchTemplate.Version);
     imageId ??= template.imageId;
     instanceType ??= template.instanceType;
-    if (securityGroupIds.length === 0) securityGroupIds = template.securityGroupIds;
-    subnetId ??= template.subnetId;
     instanceProfileArn ??= template.instanceProfileArn;
     for (const [k, v] of template.tags) if (!tags.has(k)) tags.set(k, v);
+    // EC2 records the template an instance came from in these system tags.
+    tags.set("aws:ec2launchtemplate:id", template.launchTemplateId);
+    tags.set("aws:ec2launchtemplate:version", "1");
     launchTemplate = {
       launchTemplateId: template.launchTemplateId,
       launchTemplateName: template.launchTemplateName,
-      version: Version ?? "$Default",
+      version: input.LaunchTemplate.Version ?? "$Default",
     };
   }
-  const primarySpec = input.NetworkInterfaces?.find((n) => (n.DeviceIndex ?? 0) === 0);
-  subnetId = primarySpec?.SubnetId ?? subnetId;
-  if (primarySpec?.Groups?.length) securityGroupIds = primarySpec.Groups;
+  // Interfaces named in the request replace the template's (the request overrides the template).
+  const requestInterfaces = (input.NetworkInterfaces?.length ?? 0) > 0;
+  const interfaces: LaunchTemplateNetworkInterface[] = requestInterfaces
+    ? (input.NetworkInterfaces ?? []).map((eni) => ({
+        deviceIndex: eni.DeviceIndex ?? 0,
+        subnetId: eni.SubnetId,
+        groupIds: eni.Groups ?? [],
+      }))
+    : (template?.networkInterfaces ?? []);
+  checkInterfaceCombination(input, template, interfaces.length > 0, requestInterfaces);
+  const primarySpec = interfaces.find((eni) => eni.deviceIndex === 0);
+  let subnetId: string | undefined;
+  let securityGroupIds: string[];
+  if (interfaces.length > 0) {
+    subnetId = primarySpec?.subnetId;
+    securityGroupIds = primarySpec?.groupIds ?? [];
+  } else {
+    subnetId = input.SubnetId ?? template?.subnetId;
+    securityGroupIds = input.SecurityGroupIds?.length
+      ? input.SecurityGroupIds
+      : (template?.securityGroupIds ?? []);
+  }
+  const primaryPrivateIp = input.NetworkInterfaces?.find((n) => (n.DeviceIndex ?? 0) === 0)?.PrivateIpAddress;
   if (!imageId) throw new AwsError("MissingParameter", "The request must contain the parameter ImageId");
-  if (!world.images.has(imageId)) throw notFoundError(imageId);
+  imageId = resolveImageId(world, imageId);
+  const image = world.images.get(imageId);
+  if (!image) throw notFoundError(imageId);
   if (!subnetId)
     throw new AwsError(
       "VPCIdNotSpecified",
@@ -189,9 +266,7 @@ function resolveLaunch(world: World, input: RunInstancesRequest): Omit<LaunchReq
     );
   }
   const spot = input.InstanceMarketOptions?.MarketType === "spot";
-  const rootMapping = input.BlockDeviceMappings?.find(
-    (m) => m.DeviceName === world.images.get(imageId)?.rootDeviceName,
-  );
+  const rootMapping = input.BlockDeviceMappings?.find((m) => m.DeviceName === image.rootDeviceName);
   return {
     imageId,
     instanceType: instanceType ?? "m1.small",
@@ -199,7 +274,7 @@ function resolveLaunch(world: World, input: RunInstancesRequest): Omit<LaunchReq
       {
         subnetId: subnet.subnetId,
         securityGroupIds,
-        privateIpAddress: input.PrivateIpAddress,
+        privateIpAddress: primaryPrivateIp ?? input.PrivateIpAddress,
         tags: tagsFor(input.TagSpecifications, "network-interface"),
       },
     ],
@@ -227,6 +302,7 @@ function resolveLaunch(world: World, input: RunInstancesRequest): Omit<LaunchReq
     keyName: input.KeyName,
     clientToken: input.ClientToken,
     launchTemplate,
+    kmsKeyId: image.kmsKeyId,
   };
 }
 
@@ -283,8 +359,9 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
           InstanceTypes: selected.map((info) => ({
             InstanceType: info.instanceType as never,
             CurrentGeneration: info.currentGeneration,
-            BareMetal: false,
-            Hypervisor: info.hypervisor,
+            BareMetal: info.bareMetal,
+            // A bare metal type runs on no hypervisor: DescribeInstanceTypes gives none.
+            Hypervisor: info.bareMetal ? undefined : info.hypervisor,
             VCpuInfo: { DefaultVCpus: info.vCpus },
             MemoryInfo: { SizeInMiB: info.memoryMiB },
             ProcessorInfo: { SupportedArchitectures: [info.architecture] },
@@ -294,6 +371,10 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
               info.instanceStorageGB > 0 ? { TotalSizeInGB: info.instanceStorageGB } : undefined,
             SupportedRootDeviceTypes: info.instanceStorageGB > 0 ? ["ebs", "instance-store"] : ["ebs"],
             SupportedUsageClasses: ["on-demand", "spot"],
+            EbsInfo: info.attachmentLimit && {
+              MaximumEbsAttachments: info.attachmentLimit.max,
+              AttachmentLimitType: info.attachmentLimit.kind,
+            },
             SupportedVirtualizationTypes: ["hvm"],
           })),
         };
@@ -348,7 +429,9 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
           );
         }
         const data = input.LaunchTemplateData ?? {};
-        if (data.ImageId && !world.images.has(data.ImageId)) throw notFoundError(data.ImageId);
+        // A Systems Manager parameter is resolved at launch, not here.
+        if (data.ImageId && !data.ImageId.startsWith(SSM_IMAGE_PREFIX) && !world.images.has(data.ImageId))
+          throw notFoundError(data.ImageId);
         for (const groupId of data.SecurityGroupIds ?? []) find(world, world.securityGroups, groupId);
         ctx.dryRunGate();
         const launchTemplateId = world.newId("lt");
@@ -364,6 +447,16 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
           instanceType: data.InstanceType ?? "m1.small",
           securityGroupIds: data.SecurityGroupIds ?? [],
           instanceProfileArn: data.IamInstanceProfile?.Arn ?? data.IamInstanceProfile?.Name,
+          networkInterfaces: data.NetworkInterfaces?.length
+            ? data.NetworkInterfaces.map((eni) => ({
+                deviceIndex: eni.DeviceIndex ?? 0,
+                subnetId: eni.SubnetId,
+                groupIds: eni.Groups ?? [],
+                associatePublicIpAddress: eni.AssociatePublicIpAddress,
+                deleteOnTermination: eni.DeleteOnTermination,
+                description: eni.Description,
+              }))
+            : undefined,
           tags,
           createTime: world.now(),
         });
@@ -379,6 +472,56 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
         };
       },
     ),
+
+    DescribeLaunchTemplateVersions: defineOperation<
+      DescribeLaunchTemplateVersionsRequest,
+      DescribeLaunchTemplateVersionsResult
+    >(DescribeLaunchTemplateVersions$, { mutating: false }, (input) => {
+      const template = findLaunchTemplate(world, input);
+      const versions = input.Versions?.length ? input.Versions : ["$Latest"];
+      for (const version of versions) checkTemplateVersion(template, version);
+      const profile = template.instanceProfileArn;
+      return {
+        LaunchTemplateVersions: [
+          {
+            LaunchTemplateId: template.launchTemplateId,
+            LaunchTemplateName: template.launchTemplateName,
+            VersionNumber: 1,
+            DefaultVersion: true,
+            CreateTime: new Date(template.createTime),
+            CreatedBy: `arn:aws:iam::${world.accountId}:root`,
+            LaunchTemplateData: {
+              // As stored: a Systems Manager parameter stays one (ResolveAlias is not modelled).
+              ImageId: template.imageId,
+              InstanceType: template.instanceType as never,
+              SecurityGroupIds: template.securityGroupIds.length ? template.securityGroupIds : undefined,
+              IamInstanceProfile:
+                profile === undefined
+                  ? undefined
+                  : profile.startsWith("arn:")
+                    ? { Arn: profile }
+                    : { Name: profile },
+              NetworkInterfaces: template.networkInterfaces?.map((eni) => ({
+                DeviceIndex: eni.deviceIndex,
+                SubnetId: eni.subnetId,
+                Groups: eni.groupIds,
+                AssociatePublicIpAddress: eni.associatePublicIpAddress,
+                DeleteOnTermination: eni.deleteOnTermination,
+                Description: eni.description,
+              })),
+              TagSpecifications: template.tags.size
+                ? [
+                    {
+                      ResourceType: "instance",
+                      Tags: [...template.tags].map(([Key, Value]) => ({ Key, Value })),
+                    },
+                  ]
+                : undefined,
+            },
+          },
+        ],
+      };
+    }),
 
     RunInstances: defineOperation<RunInstancesRequest, Reservation>(
       RunInstances$,
@@ -408,12 +551,15 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
             );
           }
         }
-        const launch = resolveLaunch(world, input);
+        const { kmsKeyId, ...launch } = resolveLaunch(world, input);
         ctx.dryRunGate();
+        // The image's customer-managed key: without the caller's KMS permissions the launch is accepted and the
+        // instance terminates with Client.InternalError.
+        const kmsDenied = !kmsAllows(world, kmsKeyId);
         const reservationId = world.newId("r");
         const instances: Instance[] = [];
         for (let n = 0; n < maxCount; n++)
-          instances.push(launchInstance(world, { ...launch, reservationId }));
+          instances.push(launchInstance(world, { ...launch, reservationId, kmsDenied }));
         if (input.ClientToken) {
           world.clientTokens.set(input.ClientToken, {
             reservationId,
@@ -486,6 +632,13 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
         }
         const changes: (() => void)[] = [];
         if (input.DisableApiTermination?.Value !== undefined) {
+          // "You can't enable termination protection for Spot Instances" (ModifyInstanceAttribute); EC2's answer.
+          if (instance.market !== "on-demand") {
+            throw new AwsError(
+              "UnsupportedOperation",
+              "Modifying 'disableApiTermination' is not supported for spot instances.",
+            );
+          }
           const value = input.DisableApiTermination.Value;
           changes.push(() => (instance.disableApiTermination = value));
         }

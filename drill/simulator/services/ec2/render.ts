@@ -105,9 +105,9 @@ export function renderInstance(world: World, instance: Instance): Ec2Instance {
     AmiLaunchIndex: 0,
     Placement: { AvailabilityZone: instance.availabilityZone, Tenancy: "default", GroupName: "" },
     Architecture: info.architecture,
-    // DescribeInstances reports "xen" for Nitro instances too (its enum is ovm | xen); DescribeInstanceTypes
-    // is where "nitro" shows.
-    Hypervisor: "xen",
+    // DescribeInstances reports "xen" for virtualized Nitro instances too (its enum is ovm | xen);
+    // DescribeInstanceTypes is where "nitro" shows. A bare metal instance runs on no hypervisor: none is given.
+    Hypervisor: info.bareMetal ? undefined : "xen",
     VirtualizationType: "hvm",
     RootDeviceType: instance.rootDeviceType,
     RootDeviceName: instance.rootDeviceName,
@@ -117,6 +117,7 @@ export function renderInstance(world: World, instance: Instance): Ec2Instance {
     Monitoring: { State: "disabled" },
     KeyName: instance.keyName,
     ClientToken: instance.clientToken ?? "",
+    ProductCodes: productCodesOf(instance.productCodes),
     InstanceLifecycle: instance.market === "on-demand" ? undefined : "spot",
     SpotInstanceRequestId: instance.spotInstanceRequestId,
     HibernationOptions: { Configured: instance.hibernationConfigured },
@@ -194,6 +195,7 @@ export function renderVolume(volume: Volume): Ec2Volume {
     Iops: volume.iops,
     Throughput: volume.volumeType === "gp3" ? 125 : undefined,
     Encrypted: volume.encrypted,
+    KmsKeyId: volume.kmsKeyId,
     SnapshotId: volume.snapshotId ?? "",
     CreateTime: toDate(volume.createTime),
     MultiAttachEnabled: false,
@@ -232,6 +234,7 @@ export function renderSnapshot(world: World, snapshot: Snapshot): Ec2Snapshot {
     OwnerId: world.accountId,
     Description: snapshot.description,
     Encrypted: snapshot.encrypted,
+    KmsKeyId: snapshot.kmsKeyId,
     StorageTier: "standard",
     Tags: optionalTags(snapshot.tags),
   };
@@ -367,10 +370,18 @@ export function renderImage(world: World, image: Image): Ec2Image {
                 VolumeType: "gp3",
                 DeleteOnTermination: true,
                 Encrypted: true,
+                KmsKeyId: image.kmsKeyId,
               },
             },
           ]
         : [],
+    ProductCodes: productCodesOf(image.productCodes),
     Tags: optionalTags(image.tags),
   };
+}
+
+function productCodesOf(
+  codes: readonly string[],
+): { ProductCodeId: string; ProductCodeType: "marketplace" }[] {
+  return codes.map((ProductCodeId) => ({ ProductCodeId, ProductCodeType: "marketplace" }));
 }

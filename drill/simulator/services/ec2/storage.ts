@@ -24,7 +24,7 @@ import {
   type VolumeAttachment,
 } from "@aws-sdk/client-ec2";
 import { AwsError } from "../../errors";
-import { createVolume } from "../../lifecycle/instances";
+import { attachmentLimitRefusal, createVolume, kmsAllows } from "../../lifecycle/instances";
 import type { Snapshot, Volume } from "../../state/model";
 import type { World } from "../../state/world";
 import { defineOperation, type QueryOperation } from "../../wire/queryProtocol";
@@ -104,8 +104,10 @@ export function storageOperations(world: World): Record<string, QueryOperation> 
           throw new AwsError("InvalidParameterValue", `Invalid availability zone: [${availabilityZone}]`);
         }
         let size = input.Size;
+        let fromSnapshot: Snapshot | undefined;
         if (input.SnapshotId) {
           const snapshot = find(world, world.snapshots, input.SnapshotId);
+          fromSnapshot = snapshot;
           if (snapshot.state !== "completed") {
             throw new AwsError("IncorrectState", `Snapshot is in invalid state - ${snapshot.state}`);
           }
@@ -122,18 +124,26 @@ export function storageOperations(world: World): Record<string, QueryOperation> 
         if (size < 1 || size > 65536)
           throw new AwsError("InvalidParameterValue", `Volume size ${size} is out of range`);
         checkTagSpecifications(input.TagSpecifications, ["volume"]);
+        // A volume from a snapshot keeps the snapshot's key unless another is named; its Marketplace codes too.
+        const kmsKeyId = input.KmsKeyId ?? fromSnapshot?.kmsKeyId;
         ctx.dryRunGate();
+        // EC2 creates the volume with the caller's grant on the key: without the caller's KMS permissions the
+        // call is accepted and the volume ends in `error` (inferred: see README, "EC2 refusals").
+        const keyUsable = kmsAllows(world, kmsKeyId);
         const volume = createVolume(world, availabilityZone, {
           sizeGiB: size,
           volumeType: input.VolumeType,
-          encrypted: input.Encrypted,
+          encrypted: kmsKeyId !== undefined ? true : (input.Encrypted ?? fromSnapshot?.encrypted),
+          kmsKeyId,
+          productCodes: fromSnapshot?.productCodes,
           snapshotId: input.SnapshotId,
           tags: tagsFor(input.TagSpecifications, "volume"),
         });
         volume.state = "creating";
         const generation = volume.generation;
         world.clock.schedule(world.durations.volumeCreateMs, () => {
-          if (volume.generation === generation && volume.state === "creating") volume.state = "available";
+          if (volume.generation === generation && volume.state === "creating")
+            volume.state = keyUsable ? "available" : "error";
         });
         return renderVolume(volume);
       },
@@ -194,7 +204,20 @@ export function storageOperations(world: World): Record<string, QueryOperation> 
             `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`,
           );
         }
+        // "If a volume has an AWS Marketplace product code: The volume can be attached only to a stopped
+        // instance" (AttachVolume); the code and message are EC2's as seen in the wild.
+        if (volume.productCodes.length > 0 && instance.state !== "stopped") {
+          throw new AwsError(
+            "IncorrectInstanceState",
+            `Cannot attach volume '${volume.volumeId}' with Marketplace codes as the instance '${instance.instanceId}' is not in the 'stopped' state.`,
+          );
+        }
+        const overLimit = attachmentLimitRefusal(instance);
+        if (overLimit) throw overLimit;
         ctx.dryRunGate();
+        // Attaching an encrypted volume makes EC2 create a grant on its key as the caller: refused, the attachment
+        // is accepted and then fails, the volume back to available (inferred: see README).
+        const keyUsable = kmsAllows(world, volume.kmsKeyId);
         volume.state = "in-use";
         volume.generation++;
         volume.attachment = {
@@ -205,9 +228,20 @@ export function storageOperations(world: World): Record<string, QueryOperation> 
           attachTime: world.now(),
         };
         instance.blockDevices.push({ deviceName: device, volumeId: volume.volumeId });
+        // "AWS Marketplace product codes are copied from the volume to the instance."
+        for (const code of volume.productCodes)
+          if (!instance.productCodes.includes(code)) instance.productCodes.push(code);
         const generation = volume.generation;
         world.clock.schedule(world.durations.volumeAttachMs, () => {
-          if (volume.generation === generation && volume.attachment) volume.attachment.state = "attached";
+          if (volume.generation !== generation || !volume.attachment) return;
+          if (keyUsable) {
+            volume.attachment.state = "attached";
+            return;
+          }
+          volume.attachment = undefined;
+          volume.state = "available";
+          volume.generation++;
+          instance.blockDevices = instance.blockDevices.filter((b) => b.volumeId !== volume.volumeId);
         });
         return attachmentResult(volume);
       },
@@ -308,6 +342,9 @@ export function storageOperations(world: World): Record<string, QueryOperation> 
             `Value (${String(input.CopyTagsFromSource)}) for parameter CopyTagsFromSource is invalid.`,
           );
         }
+        const requestedKeys = (input.TagSpecifications ?? []).flatMap((spec) =>
+          (spec.Tags ?? []).flatMap((tag) => (tag.Key === undefined ? [] : [tag.Key])),
+        );
         const excluded = new Set(spec.ExcludeDataVolumeIds ?? []);
         const volumes = instance.blockDevices
           .filter((link) => !(spec.ExcludeBootVolume && link.deviceName === instance.rootDeviceName))
@@ -320,6 +357,20 @@ export function storageOperations(world: World): Record<string, QueryOperation> 
             `The instance '${instance.instanceId}' has no volumes to snapshot.`,
           );
         }
+        // A tag key given twice is refused ("Duplicate tag key 'Name' specified.", EC2's answer to a request
+        // naming a key twice); a key that CopyTagsFromSource also brings from a volume counts as given twice
+        // (inferred: the API reference does not say which value would win, and EC2 does not pick one).
+        const copied =
+          input.CopyTagsFromSource === "volume" ? volumes.flatMap((volume) => [...volume.tags.keys()]) : [];
+        const seen = new Set<string>();
+        for (const key of requestedKeys) {
+          if (seen.has(key))
+            throw new AwsError("InvalidParameterValue", `Duplicate tag key '${key}' specified.`);
+          seen.add(key);
+        }
+        const clash = copied.find((key) => seen.has(key));
+        if (clash !== undefined)
+          throw new AwsError("InvalidParameterValue", `Duplicate tag key '${clash}' specified.`);
         ctx.dryRunGate();
         const now = world.now();
         const snapshots = volumes.map((volume) => {
@@ -336,6 +387,8 @@ export function storageOperations(world: World): Record<string, QueryOperation> 
               now + world.durations.snapshotBaseMs + volume.sizeGiB * world.durations.snapshotPerGiBMs,
             description: input.Description ?? "",
             encrypted: volume.encrypted,
+            kmsKeyId: volume.kmsKeyId,
+            productCodes: [...volume.productCodes],
             tags,
             sourceInstanceId: instance.instanceId,
             visibleAt: world.visibleFrom(),
