@@ -6,7 +6,8 @@ import type { AddressInfo } from "node:net";
 import type { SeededRandom, SimClock } from "./clock";
 import { AwsError } from "./errors";
 import type { FaultInjector } from "./faults";
-import type { Authorizer } from "./iam/authorizer";
+import type { Authorizer, Principal } from "./iam/authorizer";
+import { EBS_KMS_ACTIONS } from "./lifecycle/instances";
 import { checksFor } from "./iam/requestChecks";
 import type { World } from "./state/world";
 import type { CallRecord, FaultKind, LatencyOptions } from "./options";
@@ -135,19 +136,60 @@ export class SimulatorServer {
     record: CallRecord,
     service: string,
     accessKeyId: string | undefined,
-  ): Promise<void> {
+  ): Promise<Principal | undefined> {
     const { authorizer, world } = this.parts;
-    if (!authorizer) return;
+    if (!authorizer) return undefined;
     const caller = authorizer.callerOf(service, accessKeyId);
     const checks = checksFor(world, service, record.action, record.params, caller);
     // An action no service here carries out is answered by its endpoint (InvalidAction and the like).
-    if (checks === undefined) return;
+    if (checks === undefined) return caller;
     record.authorization = "allowed";
     try {
       await authorizer.authorize(record.seq, service, `${service}:${record.action}`, caller, checks);
     } catch (error) {
       record.authorization = "denied";
       throw error;
+    }
+    return caller;
+  }
+
+  /**
+   * EC2 uses a customer-managed KMS key on the caller's behalf (a volume from an encrypted snapshot, an attachment,
+   * a launch from an encrypted AMI): the caller's own KMS permissions decide, through EC2 (kms:ViaService). The
+   * decisions are made before the action runs, for every key the account's EBS resources use, and combined with
+   * any scenario stub (World.authorizeKms) while it runs.
+   */
+  private async withKmsDecisions(
+    service: string | undefined,
+    caller: Principal | undefined,
+    execute: () => Answer | Promise<Answer>,
+  ): Promise<Answer> {
+    const { authorizer, world } = this.parts;
+    const keys = new Set(
+      [...world.volumes.values(), ...world.snapshots.values(), ...world.images.values()]
+        .map((resource) => resource.kmsKeyId)
+        .filter((key): key is string => key !== undefined),
+    );
+    if (!authorizer || !caller || service !== "ec2" || keys.size === 0) return execute();
+    const allowed = new Set<string>();
+    for (const key of keys) {
+      for (const action of EBS_KMS_ACTIONS) {
+        const context = {
+          "kms:ViaService": `ec2.${world.region}.amazonaws.com`,
+          "kms:CallerAccount": world.accountId,
+          ...(action === "kms:CreateGrant" ? { "kms:GrantIsForAWSResource": "true" } : {}),
+        };
+        if ((await authorizer.evaluate(caller, { action, resource: key, context })) === "Allowed")
+          allowed.add(`${key} ${action}`);
+      }
+    }
+    const stub = world.authorizeKms;
+    world.authorizeKms = (key, actions) =>
+      stub(key, actions) && actions.every((a) => allowed.has(`${key} ${a}`));
+    try {
+      return await execute();
+    } finally {
+      world.authorizeKms = stub;
     }
   }
 
@@ -203,7 +245,11 @@ export class SimulatorServer {
         record.errorCode = service ? "UnknownService" : "MissingAuthenticationToken";
       } else {
         if (fault) throw faultError(fault, endpoint);
-        await this.authorize(record, service ?? "", accessKeyOf(request.headers, url.searchParams));
+        const caller = await this.authorize(
+          record,
+          service ?? "",
+          accessKeyOf(request.headers, url.searchParams),
+        );
         if (service === "ec2") {
           const decision = throttler.check(
             prepared.action,
@@ -213,7 +259,7 @@ export class SimulatorServer {
           );
           if (!decision.allowed) throw endpoint.throttlingError();
         }
-        answer = await prepared.execute();
+        answer = await this.withKmsDecisions(service, caller, () => prepared.execute());
       }
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;

@@ -149,6 +149,21 @@ export class Authorizer {
     }
   }
 
+  private defaultKeyPolicy(): PolicyDocument {
+    return {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "Enable IAM User Permissions",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${this.accountId}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+      ],
+    };
+  }
+
   /** One decision: Allowed, ImplicitlyDenied, ExplicitlyDenied, or the engine's reason the check is malformed. */
   async evaluate(caller: Principal, check: AuthorizationCheck): Promise<string> {
     const response = await runSimulation(
@@ -160,6 +175,9 @@ export class Authorizer {
           contextVariables: check.context,
         },
         identityPolicies: caller.policies.map((policy, index) => ({ name: `policy-${index}`, policy })),
+        // KMS authorizes only what a key policy allows; a key's default policy hands the decision to the
+        // account's IAM policies ("Default key policy", AWS KMS Developer Guide).
+        resourcePolicy: check.action.startsWith("kms:") ? this.defaultKeyPolicy() : undefined,
         serviceControlPolicies: [],
         resourceControlPolicies: [],
       },
