@@ -132,6 +132,11 @@ export interface IncidentFacts {
   forensic?: { instanceId?: string; subnetId: string; availabilityZone: string; clientToken: string };
   attachments?: { volumeId: string; source: "original" | "copy"; fromSnapshotId?: string; device: string }[];
   replacement?: { by: "auto-scaling-group" | "launch" | "none"; instanceId?: string; reason: string };
+  /**
+   * What a step met and went on without (an AWS refusal it cannot change, a degraded result): each line
+   * "<step>: <what>", listed among the report's problems. Recorded once (a re-run step does not repeat it).
+   */
+  problems?: string[];
   report?: { jsonKey: string; markdownKey: string; messageId?: string; final: boolean };
   /** In dry run: the mutating calls that would have been made. */
   wouldHave?: string[];
@@ -202,6 +207,13 @@ export function summarizeFinding(finding: InstanceFinding, receivedAt: string): 
     updatedAt: finding.updatedAt,
     receivedAt,
   };
+}
+
+/** Records a problem the response goes on without (once: a step re-run after a crash does not repeat it). */
+export function recordProblem(facts: IncidentFacts, step: StepName, problem: string): void {
+  const line = `${step}: ${problem}`;
+  const problems = (facts.problems ??= []);
+  if (!problems.includes(line)) problems.push(line);
 }
 
 /** The instance facts the claim stored; every step after the claim relies on them. */

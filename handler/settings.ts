@@ -38,6 +38,11 @@ export interface Settings {
   readonly snapshotLockDays: number;
   readonly attachSnapshotCopies: boolean;
   readonly replacement: ReplacementMode;
+  /**
+   * Roles the responder may pass to a replacement (iam:PassRole): an original whose profile's role is not listed
+   * gets a replacement without the profile, and the record names the role.
+   */
+  readonly replacementPassableRoleArns: readonly string[];
   readonly revokeRoleSessions: boolean;
   /** Isolate through the untrack group (2 moves per ENI, open connections cut) or directly (1 move, they live on). */
   readonly cutTrackedConnections: boolean;
@@ -145,6 +150,11 @@ export function parseSettings(env: Environment): Settings {
   const forensicSubnets = json<Record<string, string>>("FORENSIC_SUBNETS", {}, (value) =>
     assert(value, record(string(), string())),
   );
+  const replacementPassableRoleArns = json<string[]>("REPLACEMENT_PASSABLE_ROLE_ARNS", [], (value) =>
+    assert(value, array(string())),
+  );
+  for (const arn of replacementPassableRoleArns)
+    pattern("REPLACEMENT_PASSABLE_ROLE_ARNS", arn, /^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/);
 
   return {
     accountId: pattern("RESPONDER_ACCOUNT_ID", required("RESPONDER_ACCOUNT_ID"), /^\d{12}$/),
@@ -178,6 +188,7 @@ export function parseSettings(env: Environment): Settings {
     snapshotLockDays: numberSetting("SNAPSHOT_LOCK_DAYS", 30, 1, 36500),
     attachSnapshotCopies: booleanSetting("ATTACH_SNAPSHOT_COPIES", false),
     replacement: choice<ReplacementMode>("REPLACEMENT", ["off", "launch"], "off"),
+    replacementPassableRoleArns,
     revokeRoleSessions: booleanSetting("REVOKE_ROLE_SESSIONS", true),
     cutTrackedConnections: booleanSetting("CUT_TRACKED_CONNECTIONS", true),
     pollIntervalSeconds: numberSetting("POLL_INTERVAL_SECONDS", 2, 0.001, 60),

@@ -1,16 +1,21 @@
-import { awsErrorCode, describeError, isControlFlow } from "../errors";
+import { awsErrorCode, describeError, isControlFlow, ResponderError } from "../errors";
 import { type InstanceFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance, tagsOf } from "../instanceDescription";
-import { ec2Mutation, pollUntil, type ResponseContext } from "../responseContext";
+import { ec2Mutation, pollUntil, sleep, type ResponseContext } from "../responseContext";
 import type { Settings } from "../settings";
 import { TAG_KDUMP_READY, TRUE_VALUE } from "../tags";
+import { failureOutcome } from "./snapshotVolumes";
 import { done, failed, skipped, type StepResult } from "./stepResult";
 
 /** What DescribeInstanceTypes and DescribeImages said, reduced to what the decision needs. */
 export interface MemoryCaptureInputs {
   readonly state: string;
   readonly architectures: readonly string[];
+  /** DescribeInstanceTypes' Hypervisor: "nitro" or "xen"; none on bare metal. */
   readonly hypervisor?: string;
+  /** DescribeInstanceTypes' BareMetal: Nitro hardware without a hypervisor. */
+  readonly bareMetal?: boolean;
+  readonly instanceType?: string;
   readonly memoryMiB?: number;
   readonly kdumpReady: boolean;
   readonly hibernationConfigured: boolean;
@@ -33,11 +38,19 @@ export function memoryGraceMs(
   return Math.round((settings.memoryGraceBaseSeconds + settings.memoryGraceSecondsPerGib * gib) * 1000);
 }
 
+/** The A1 family, the one Nitro-based family without the diagnostic interrupt (pure). */
+export function isA1(instanceType: string): boolean {
+  return instanceType.startsWith("a1.");
+}
+
 /**
- * How to capture memory (pure). The diagnostic interrupt exists only on Nitro x86_64 instances (not Graviton,
- * not Xen) and is useful only when the kernel has kdump loaded; kdump powers the instance off afterwards, which
- * needs an EBS root (shutdown behaviour stop, set by cutAccess). Otherwise hibernation, where the instance was
- * launched with it, writes RAM to the root volume. Otherwise no memory capture, and the record says why.
+ * How to capture memory (pure). EC2 offers the diagnostic interrupt "on all Nitro-based instance types, except
+ * A1" (EC2 User Guide, "Send a diagnostic interrupt"): virtualized Nitro (Hypervisor "nitro"), bare metal (no
+ * Hypervisor, BareMetal true) and Graviton alike; not Xen. It is useful only when the kernel has kdump loaded
+ * (the ir:kdump-ready tag says so; on Graviton the interrupt is not an NMI, and the tag is the operator's word
+ * that kdump catches it); kdump powers the instance off afterwards, which needs an EBS root (shutdown behaviour
+ * stop, set by cutAccess). Otherwise hibernation, where the instance was launched with it, writes RAM to the
+ * root volume. Otherwise no memory capture, and the record says why.
  */
 export function planMemoryCapture(
   inputs: MemoryCaptureInputs,
@@ -46,10 +59,14 @@ export function planMemoryCapture(
   if (inputs.state !== "running")
     return { method: "none", reason: `instance is ${inputs.state}: no memory to capture` };
   const reasons: string[] = [];
-  if (!inputs.architectures.includes("x86_64"))
-    reasons.push(`no NMI on ${inputs.architectures.join("/") || "unknown"} (Graviton)`);
-  else if (inputs.hypervisor !== "nitro")
-    reasons.push(`no NMI on ${inputs.hypervisor ?? "unknown"} hypervisor`);
+  const nitroBased = inputs.hypervisor === "nitro" || inputs.bareMetal === true;
+  if (!inputs.architectures.includes("x86_64") && !inputs.architectures.includes("arm64"))
+    reasons.push(`no diagnostic interrupt on ${inputs.architectures.join("/") || "unknown"} architecture`);
+  else if (inputs.instanceType !== undefined && isA1(inputs.instanceType))
+    reasons.push(
+      `no diagnostic interrupt on A1 (${inputs.instanceType}): EC2 offers it on every Nitro-based type except A1`,
+    );
+  else if (!nitroBased) reasons.push(`no NMI on ${inputs.hypervisor ?? "unknown"} hypervisor`);
   else if (!inputs.kdumpReady)
     reasons.push(`not kdump-ready (no ${TAG_KDUMP_READY}=true on the instance or its AMI)`);
   else if (inputs.rootDeviceType !== "ebs")
@@ -85,6 +102,8 @@ async function gatherInputs(context: ResponseContext, instance: InstanceFacts): 
     state: live?.State?.Name ?? "terminated",
     architectures: type?.ProcessorInfo?.SupportedArchitectures ?? [],
     hypervisor: type?.Hypervisor,
+    bareMetal: type?.BareMetal,
+    instanceType: instance.instanceType,
     memoryMiB: type?.MemoryInfo?.SizeInMiB,
     kdumpReady: [
       instance.tags[TAG_KDUMP_READY],
@@ -98,6 +117,36 @@ async function gatherInputs(context: ResponseContext, instance: InstanceFacts): 
 }
 
 const POWERED_OFF = ["stopping", "stopped", "shutting-down", "terminated"];
+
+/** Throttled NMI requests asked again (EC2 refused them before acting: nothing was sent to the instance). */
+const NMI_THROTTLE_RETRIES = 4;
+
+/**
+ * Sends the diagnostic interrupt at most once. It has no client token and a second interrupt would hit kdump
+ * while it writes, so it goes through the client without SDK retries: throttling (EC2 did nothing) is asked
+ * again after a pause; a refusal (4xx) propagates; anything whose effect is unknown (5xx, timeout, reset, lost
+ * answer) is never sent again and returns its description: the wait for kdump's power-off decides.
+ */
+async function sendDiagnosticInterruptOnce(
+  context: ResponseContext,
+  InstanceId: string,
+): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await context.aws.ec2SingleAttempt.sendDiagnosticInterrupt({ InstanceId });
+      return undefined;
+    } catch (error) {
+      // The time budget refused to send (nothing went out) or our own error: the pipeline's to handle.
+      if (error instanceof ResponderError) throw error;
+      const failure = failureOutcome(error);
+      if (failure === "unknown") return describeError(error);
+      if (failure === "refused" || attempt > NMI_THROTTLE_RETRIES) throw error;
+      context.logger.warn("SendDiagnosticInterrupt throttled; asking again", { attempt });
+      context.budget.ensure();
+      await sleep(250 * 2 ** attempt);
+    }
+  }
+}
 
 /**
  * Step 4b: memory. A failed capture is recorded (status failed) and the response goes on: losing memory must
@@ -142,7 +191,14 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
       };
       record.facts.memory = memory;
       await context.checkpoint();
-      await aws.ec2.sendDiagnosticInterrupt({ InstanceId });
+      const unknown = await sendDiagnosticInterruptOnce(context, InstanceId);
+      if (unknown !== undefined) {
+        memory = {
+          ...memory,
+          reason: `${memory.reason}; NMI outcome unknown (${unknown}): not sent again, the power-off decides`,
+        };
+        record.facts.memory = memory;
+      }
     }
     if (memory.method !== "nmi") return done(`memory: ${memory.method}`);
     const graceMs = memory.graceMs ?? 0;

@@ -7,7 +7,12 @@ import {
   instanceGoneError,
   isControlFlow,
 } from "../errors";
-import { type InstanceFacts, type TargetRegistration, recordedInstance } from "../incidentRecord";
+import {
+  type InstanceFacts,
+  type TargetRegistration,
+  recordedInstance,
+  recordProblem,
+} from "../incidentRecord";
 import { ec2Mutation, isAlreadyDone, plainMutation, sleep, type ResponseContext } from "../responseContext";
 import { TAG_INCIDENT } from "../tags";
 import { done, type StepResult } from "./stepResult";
@@ -44,6 +49,13 @@ const SPOT_SHUTDOWN_REFUSALS = [
   "InvalidParameterCombination",
   "UnsupportedInstanceAttribute",
 ];
+
+/**
+ * EC2's answer to termination protection on a Spot instance: "You can't enable termination protection for Spot
+ * Instances" (ModifyInstanceAttribute), UnsupportedOperation "Modifying 'disableApiTermination' is not supported
+ * for spot instances."
+ */
+const SPOT_TERMINATION_PROTECTION_REFUSALS = ["UnsupportedOperation"];
 
 /** Which instance attribute changes are possible (pure): instance-store roots cannot shut down to "stop". */
 export function attributeChanges(instance: InstanceFacts): {
@@ -342,11 +354,26 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
   const ec2 = aws.ec2;
   const InstanceId = record.instanceId;
   const changes = attributeChanges(instance);
+  let terminationProtection = true;
   // One attribute per ModifyInstanceAttribute call (an EC2 rule), so these run in parallel.
   await Promise.all([
     ec2Mutation(context, "enable termination protection", (DryRun) =>
       ec2.modifyInstanceAttribute({ DryRun, InstanceId, DisableApiTermination: { Value: true } }),
-    ),
+    ).catch((error: unknown) => {
+      // A Spot instance cannot be protected: EC2 refuses. Nothing the response does can change that, and the
+      // rest of containment does not depend on it: recorded (the API can still terminate it), and on.
+      if (
+        instance.instanceLifecycle !== "spot" ||
+        !isAlreadyDone(error, SPOT_TERMINATION_PROTECTION_REFUSALS)
+      )
+        throw error;
+      terminationProtection = false;
+      recordProblem(
+        record.facts,
+        "cutAccess",
+        `termination protection refused for a Spot instance (${describeError(error)}): it can still be terminated through the API`,
+      );
+    }),
     changes.shutdownToStop
       ? ec2Mutation(context, "set shutdown behaviour to stop", (DryRun) =>
           ec2.modifyInstanceAttribute({
@@ -382,9 +409,11 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
       ec2.modifyInstanceMetadataOptions({ DryRun, InstanceId, HttpEndpoint: "disabled" }),
     ),
   ]);
-  return record.facts.shutdownBehaviorStop === false
-    ? "protected (shutdown behaviour stays terminate)"
-    : "protected";
+  const notes = [
+    ...(terminationProtection ? [] : ["termination protection refused (Spot)"]),
+    ...(record.facts.shutdownBehaviorStop === false ? ["shutdown behaviour stays terminate"] : []),
+  ];
+  return notes.length === 0 ? "protected" : `protected (${notes.join("; ")})`;
 }
 
 /**

@@ -1,9 +1,16 @@
 import type { Volume } from "@aws-sdk/client-ec2";
 
 import { clientToken } from "../clientToken";
+import { describeError, isControlFlow } from "../errors";
 import { type IncidentFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
-import { ec2Mutation, pollUntil, whileNotYetVisible, type ResponseContext } from "../responseContext";
+import {
+  ec2Mutation,
+  isAlreadyDone,
+  pollUntil,
+  whileNotYetVisible,
+  type ResponseContext,
+} from "../responseContext";
 import { ensureOnDemandGroup } from "../securityGroups";
 import type { Settings } from "../settings";
 import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY, TAG_RESPONDER_MADE } from "../tags";
@@ -174,26 +181,37 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
     await detachFromInstance(context, volumeIds, forensicId);
   }
 
-  // Wait for every volume to be free (detached originals, new copies), unless it already sits on the workstation.
+  // Wait for every volume to be free (detached originals, new copies), unless it already sits on the workstation,
+  // or to have failed: a copy EC2 could not create (its snapshot's KMS key refused) ends in `error` for good.
   const volumes = await pollUntil(context, Date.now() + settings.stopTimeoutSeconds * 1000, async () => {
     const states = await describeVolumes(context, volumeIds);
     const ready = states.every(
       (volume) =>
         volume.State === "available" ||
+        volume.State === "error" ||
         volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId),
     );
     return ready && states.length === volumeIds.length ? states : undefined;
   });
   if (volumes === undefined) return failed("volumes did not become available in time");
 
+  const notAttached: NotAttached[] = volumes
+    .filter((volume) => volume.State === "error")
+    .map((volume) => ({
+      volumeId: volume.VolumeId ?? "",
+      reason: "volume in error state: EC2 could not create it (a KMS key the responder may not use?)",
+    }));
   const forensic = await describeInstance(aws, forensicId);
   const used = (forensic?.BlockDeviceMappings ?? []).flatMap((mapping) =>
     mapping.DeviceName ? [mapping.DeviceName] : [],
   );
   const free = volumes.filter((volume) => volume.State === "available");
   const devices = allocateDeviceNames([...used, forensic?.RootDeviceName ?? "/dev/xvda"], free.length);
-  await Promise.all(
-    free.slice(0, devices.length).map((volume, index) =>
+  for (const volume of free.slice(devices.length))
+    notAttached.push({ volumeId: volume.VolumeId ?? "", reason: "no free device name" });
+  const requested = free.slice(0, devices.length);
+  const results = await Promise.allSettled(
+    requested.map((volume, index) =>
       aws.ec2.attachVolume({
         VolumeId: volume.VolumeId ?? "",
         InstanceId: forensicId,
@@ -201,6 +219,35 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
       }),
     ),
   );
+  results.forEach((result, index) => {
+    if (result.status === "fulfilled") return;
+    const error: unknown = result.reason;
+    // A refusal EC2 will repeat whatever the response does (Marketplace codes on a running workstation, the
+    // workstation's attachment limit) is recorded and the other volumes go on; anything else (out of time, a
+    // server error, a volume still busy) ends the step as before, and Lambda's retry attaches what is left.
+    if (isControlFlow(error) || !isAlreadyDone(error, LASTING_ATTACH_REFUSALS)) throw error;
+    notAttached.push({ volumeId: requested[index]!.VolumeId ?? "", reason: describeError(error) });
+  });
+  const accepted = requested
+    .filter((_, index) => results[index]?.status === "fulfilled")
+    .map((volume) => volume.VolumeId ?? "");
+  // An accepted attachment can still fail (EC2 cannot use the volume's KMS key): wait until each one settles.
+  const settled = await pollUntil(context, Date.now() + settings.stopTimeoutSeconds * 1000, async () => {
+    const states = await describeVolumes(context, accepted);
+    const attaching = states.some((volume) =>
+      volume.Attachments?.some(
+        (attachment) => attachment.InstanceId === forensicId && attachment.State === "attaching",
+      ),
+    );
+    return attaching ? undefined : states;
+  });
+  for (const volume of settled ?? []) {
+    if (!volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId))
+      notAttached.push({
+        volumeId: volume.VolumeId ?? "",
+        reason: "the attachment did not complete (a KMS key the responder may not use?)",
+      });
+  }
   const attached = await describeVolumes(context, volumeIds);
   const fromSnapshot = new Map(snapshots.map((snapshot) => [snapshot.snapshotId, snapshot]));
   facts.attachments = attached.flatMap((volume) => {
@@ -219,11 +266,26 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
     ];
   });
   record.status = "responding";
-  const missing = volumeIds.length - facts.attachments.length;
   const summary = `${facts.attachments.length} ${source === "copy" ? "snapshot copies" : "volumes"} attached to ${forensicId}`;
-  return missing > 0
-    ? failed(`${summary}; ${missing} without a free device name`)
-    : done(summary, { attachments: facts.attachments });
+  if (notAttached.length === 0) return done(summary, { attachments: facts.attachments });
+  // The evidence of a volume that is not attached is still in its snapshot (and the volume itself).
+  return failed(
+    `${summary}; not attached: ${notAttached.map((volume) => `${volume.volumeId} (${volume.reason})`).join(", ")}`,
+    { attachments: facts.attachments, notAttached },
+  );
+}
+
+/**
+ * AttachVolume refusals that asking again cannot change: IncorrectInstanceState ("Cannot attach volume ... with
+ * Marketplace codes as the instance ... is not in the 'stopped' state"; the workstation is running, and copies
+ * from the snapshots carry the same codes) and AttachmentLimitExceeded (the workstation's type has no slot left).
+ */
+const LASTING_ATTACH_REFUSALS = ["IncorrectInstanceState", "AttachmentLimitExceeded"];
+
+/** A volume the workstation did not get, and why: in the step's detail and outcome, for the report. */
+interface NotAttached {
+  volumeId: string;
+  reason: string;
 }
 
 async function detachFromInstance(

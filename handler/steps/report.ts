@@ -81,7 +81,12 @@ export function problemsOf(
     return [];
   });
   const incidentTag = record.facts?.incidentTag;
-  return incidentTag === undefined ? failedSteps : [...failedSteps, `cutAccess: ${incidentTag.problem}`];
+  const recorded = record.facts?.problems ?? [];
+  return [
+    ...failedSteps,
+    ...(incidentTag === undefined ? [] : [`cutAccess: ${incidentTag.problem}`]),
+    ...recorded,
+  ];
 }
 
 /**

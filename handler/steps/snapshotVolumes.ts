@@ -1,6 +1,6 @@
 import type { CreateSnapshotsRequest, Snapshot } from "@aws-sdk/client-ec2";
 
-import { describeError, ResponderError } from "../errors";
+import { describeError, isControlFlow, ResponderError } from "../errors";
 import {
   recordedInstance,
   type IncidentFacts,
@@ -69,11 +69,37 @@ export function planSnapshots(volumes: readonly VolumeFacts[], found: readonly S
   return { adopted, missing };
 }
 
+/** EC2's limit of user tags per resource. */
+const MAX_TAGS = 50;
+
+/**
+ * Which tags the request names and whether the volumes' own tags come along (pure). EC2 refuses a request in
+ * which a key is given twice, and a key the volumes bring through CopyTagsFromSource counts: the snapshots of a
+ * volume tagged Name would never be taken. So the request never names a key a volume has: our Name gives way to
+ * the volume's. The incident's own tags must be on every snapshot (they are how a retry finds them): should a
+ * volume carry one of those keys, or its tags and ours pass EC2's 50, the volumes' tags are not copied.
+ * `volumeTagKeys` undefined (the volumes could not be described): not copied.
+ */
+export function snapshotTagPlan(
+  ours: readonly { Key: string; Value: string }[],
+  volumeTagKeys: readonly (readonly string[])[] | undefined,
+): { tags: { Key: string; Value: string }[]; copyTagsFromSource: boolean } {
+  if (volumeTagKeys === undefined) return { tags: [...ours], copyTagsFromSource: false };
+  const theirs = new Set(volumeTagKeys.flat());
+  const yielding = ours.filter((tag) => tag.Key === "Name" && theirs.has(tag.Key));
+  const essentialClash = ours.some((tag) => tag.Key !== "Name" && theirs.has(tag.Key));
+  const tags = ours.filter((tag) => !yielding.includes(tag));
+  const tooMany = volumeTagKeys.some((keys) => keys.length + tags.length > MAX_TAGS);
+  if (essentialClash || tooMany) return { tags: [...ours], copyTagsFromSource: false };
+  return { tags, copyTagsFromSource: true };
+}
+
 /**
  * The CreateSnapshots request for the volumes without a snapshot (pure): one call, so they share one point in
  * time; volumes that already have theirs are excluded (the root one through ExcludeBootVolume: EC2 refuses a
  * root volume among ExcludeDataVolumeIds). Tags are applied at creation, atomically: a snapshot of the incident
- * can always be found by its tag, which is what makes a retry safe without a client token.
+ * can always be found by its tag, which is what makes a retry safe without a client token. The volumes' own
+ * tags are copied when `volumeTagKeys` says that cannot clash with ours (snapshotTagPlan).
  */
 export function createSnapshotsRequest(
   incidentId: string,
@@ -81,11 +107,20 @@ export function createSnapshotsRequest(
   findingType: string,
   instance: Pick<InstanceFacts, "rootDeviceName" | "volumes">,
   missing: readonly VolumeFacts[],
+  volumeTagKeys?: readonly (readonly string[])[],
 ): CreateSnapshotsRequest {
   const missingIds = new Set(missing.map((volume) => volume.volumeId));
   const covered = instance.volumes.filter((volume) => !missingIds.has(volume.volumeId));
   const isRoot = (volume: VolumeFacts) => volume.deviceName === instance.rootDeviceName;
   const excludedData = covered.filter((volume) => !isRoot(volume)).map((volume) => volume.volumeId);
+  const plan = snapshotTagPlan(
+    [
+      { Key: TAG_INCIDENT, Value: incidentId },
+      { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
+      { Key: "Name", Value: `evidence ${instanceId}` },
+    ],
+    volumeTagKeys,
+  );
   return {
     InstanceSpecification: {
       InstanceId: instanceId,
@@ -93,17 +128,8 @@ export function createSnapshotsRequest(
       ...(excludedData.length > 0 ? { ExcludeDataVolumeIds: excludedData } : {}),
     },
     Description: `Evidence of incident ${incidentId} (${findingType})`,
-    CopyTagsFromSource: "volume",
-    TagSpecifications: [
-      {
-        ResourceType: "snapshot",
-        Tags: [
-          { Key: TAG_INCIDENT, Value: incidentId },
-          { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
-          { Key: "Name", Value: `evidence ${instanceId}` },
-        ],
-      },
-    ],
+    ...(plan.copyTagsFromSource ? { CopyTagsFromSource: "volume" as const } : {}),
+    TagSpecifications: [{ ResourceType: "snapshot", Tags: plan.tags }],
   };
 }
 
@@ -118,12 +144,13 @@ const THROTTLING_CODES = new Set([
 ]);
 
 /**
- * What a failed CreateSnapshots says about its effect (pure). `throttled`: EC2 refused it before doing anything,
- * ask again after a pause. `refused`: EC2 answered with a client error, nothing was made and asking again the
- * same way would not help (the pipeline fails the step; Lambda's retry resumes). `unknown`: a 5xx, a timeout, a
- * dropped connection: the snapshots may exist, look before asking again.
+ * What a failed single-attempt mutation (CreateSnapshots, SendDiagnosticInterrupt) says about its effect (pure).
+ * `throttled`: EC2 refused it before doing anything, ask again after a pause. `refused`: EC2 answered with a
+ * client error, nothing was done and asking again the same way would not help. `unknown`: a 5xx, a timeout, a
+ * dropped connection: it may have been done (snapshots may exist: look before asking again; an NMI may have
+ * reached the instance: never send another).
  */
-export function createSnapshotsFailure(error: unknown): "throttled" | "refused" | "unknown" {
+export function failureOutcome(error: unknown): "throttled" | "refused" | "unknown" {
   if (typeof error !== "object" || error === null) return "unknown";
   const { name, $metadata, $retryable } = error as {
     name?: unknown;
@@ -141,10 +168,36 @@ export function createSnapshotsFailure(error: unknown): "throttled" | "refused" 
   return "unknown";
 }
 
+/** What a failed CreateSnapshots says about its effect (see failureOutcome). */
+export const createSnapshotsFailure = failureOutcome;
+
 /** Wall ms to wait after throttling: exponential with jitter, so concurrent responses spread out. */
 function backoffMs(request: number): number {
   const ceiling = Math.min(8_000, 500 * 2 ** (request - 1));
   return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+
+/** The user tag keys of each volume (what CopyTagsFromSource brings); undefined when they cannot be read. */
+async function tagKeysOf(
+  context: ResponseContext,
+  volumes: readonly VolumeFacts[],
+): Promise<string[][] | undefined> {
+  try {
+    const answer = await context.aws.ec2.describeVolumes({
+      VolumeIds: volumes.map((volume) => volume.volumeId),
+    });
+    return (answer.Volumes ?? []).map((volume) =>
+      (volume.Tags ?? []).flatMap((tag) =>
+        tag.Key === undefined || tag.Key.startsWith("aws:") ? [] : [tag.Key],
+      ),
+    );
+  } catch (error) {
+    if (isControlFlow(error) || error instanceof ResponderError) throw error;
+    context.logger.warn("volume tags not readable; snapshots get the incident's tags only", {
+      error: describeError(error),
+    });
+    return undefined;
+  }
 }
 
 async function snapshotsOfIncident(context: ResponseContext, volumes: readonly VolumeFacts[]) {
@@ -187,16 +240,19 @@ async function takeSnapshotsOnce(
   const { record, aws, logger } = context;
   let lookAgain = context.resumed || (record.steps.snapshotVolumes?.attempts ?? 1) > 1;
   let plan: SnapshotPlan | undefined;
+  let volumeTagKeys: string[][] | undefined | null = null; // null: not looked at yet
   for (let request = 1; ; request += 1) {
     plan ??= await lookForSnapshots(context, instance.volumes, lookAgain);
     if (plan.missing.length === 0)
       return { made: true, value: [...plan.adopted], adopted: plan.adopted.length };
+    if (volumeTagKeys === null) volumeTagKeys = await tagKeysOf(context, instance.volumes);
     const asked = createSnapshotsRequest(
       record.incidentId,
       record.instanceId,
       record.finding.type,
       instance,
       plan.missing,
+      volumeTagKeys,
     );
     try {
       const created = await ec2Mutation(

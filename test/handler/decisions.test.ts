@@ -104,17 +104,29 @@ describe("handler: pure decisions", () => {
     });
     const table: [string, Partial<MemoryCaptureInputs>, string, RegExp?][] = [
       ["x86_64 Nitro, kdump-ready", {}, "nmi"],
-      ["Graviton", { architectures: ["arm64"] }, "none", /Graviton/],
+      [
+        "Graviton (Nitro-based: EC2 sends it)",
+        { architectures: ["arm64"], instanceType: "m7g.large" },
+        "nmi",
+      ],
+      ["bare metal (no hypervisor value)", { hypervisor: undefined, bareMetal: true }, "nmi"],
+      [
+        "A1, the one Nitro family without it",
+        { architectures: ["arm64"], instanceType: "a1.large" },
+        "none",
+        /A1/,
+      ],
       ["Xen", { hypervisor: "xen" }, "none", /xen hypervisor/],
+      ["unknown hypervisor, not bare metal", { hypervisor: undefined }, "none", /unknown hypervisor/],
       ["not kdump-ready", { kdumpReady: false }, "none", /not kdump-ready/],
       ["instance-store root", { rootDeviceType: "instance-store" }, "none", /instance-store/],
       ["already stopped", { state: "stopped" }, "none", /stopped/],
       ["one-time Spot (power-off would terminate)", { powerOffStops: false }, "none", /one-time Spot/],
       [
-        "Graviton with hibernation",
-        { architectures: ["arm64"], hibernationConfigured: true },
+        "A1 with hibernation",
+        { architectures: ["arm64"], instanceType: "a1.large", hibernationConfigured: true },
         "hibernate",
-        /Graviton.*hibernating/,
+        /A1.*hibernating/,
       ],
       ["not kdump-ready with hibernation", { kdumpReady: false, hibernationConfigured: true }, "hibernate"],
       ["kdump-ready wins over hibernation", { hibernationConfigured: true }, "nmi"],

@@ -142,12 +142,38 @@ describe("handler resilience", function () {
       { step: "isolateNetwork", fault: denied("ec2", "ModifyNetworkInterfaceAttribute", 1) },
       { step: "cutAccess", fault: denied("ec2", "ModifyInstanceMetadataOptions") },
       { step: "launchForensicInstance", fault: denied("ec2", "RunInstances") },
-      { step: "replacement", fault: denied("ec2", "RunInstances", 1) },
       { step: "stopInstance", fault: denied("ec2", "StopInstances") },
       { step: "snapshotVolumes", fault: denied("ec2", "LockSnapshot", 1) },
       { step: "attachEvidenceVolumes", fault: denied("ec2", "AttachVolume", 1) },
       { step: "report", fault: denied("sns", "Publish") },
     ];
+
+    it("a failed replacement launch (RunInstances fails once) is recorded, not retried: the response completes in one invocation", async () => {
+      const { sim, world } = harness;
+      const created = sim.scenario.instance({
+        subnetId: world.subnetA,
+        imageId: world.kdumpImage,
+        dataVolumes: [{ sizeGiB: 4 }, { sizeGiB: 4 }],
+      });
+      sim.faults.clear();
+      sim.faults.add(denied("ec2", "RunInstances", 1));
+
+      const { outcome, attempts } = await harness.invokeWithRetries(
+        sim.scenario.findingFor(created.instanceId, { severity: 8 }),
+      );
+      sim.faults.clear();
+
+      expect(outcome.outcome).to.equal("completed");
+      expect(attempts, "no retry").to.equal(1);
+      const record = await completedRecord(harness, created.instanceId);
+      expect(record.steps.replacement?.status).to.equal("failed");
+      expect(record.steps.replacement?.outcome).to.include("injected crash");
+      expect(launchesOf(harness, record, "replacement"), "no replacement").to.have.length(0);
+      expectSnapshotsOf(harness, record, 3, true);
+      expectForensicWorkspace(harness, record, 3);
+      expect(interruptionsOf(harness, record.incidentId), "no interruption notice").to.have.length(0);
+      expect(notificationFor(harness, record.incidentId)[0]?.message).to.match(/Problems: .*replacement/);
+    });
 
     for (const { step, fault } of cases) {
       it(`crash in ${step} (${fault.action} fails once): the retry resumes and completes`, async () => {

@@ -248,7 +248,7 @@ describe("handler scenarios (simulator + dynalite)", function () {
     );
   });
 
-  it("Graviton: no NMI is sent; the response records why and goes on", async () => {
+  it("Graviton: the diagnostic interrupt is sent (EC2 offers it on every Nitro type but A1) and kdump dumps", async () => {
     const { sim, world } = harness;
     const created = sim.scenario.instance({
       subnetId: world.subnetA,
@@ -258,10 +258,9 @@ describe("handler scenarios (simulator + dynalite)", function () {
 
     const record = await respond(created.instanceId);
 
-    expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.deep.equal([]);
-    expect(record.facts.memory?.method).to.equal("none");
-    expect(record.facts.memory?.reason).to.match(/Graviton/);
-    expect(record.steps.captureMemory?.status).to.equal("skipped");
+    expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.have.length(1);
+    expect(record.facts.memory?.method).to.equal("nmi");
+    expect(sim.state.instance(created.instanceId)!.memoryDumps).to.have.length(1);
     expect(sim.state.instance(created.instanceId)!.state).to.equal("stopped");
   });
 
@@ -623,7 +622,7 @@ describe("handler scenarios (simulator + dynalite)", function () {
     expect(lines.length, "short enough to read in ten seconds").to.be.at.most(10);
     expect(lines[0]).to.match(/^CONTAINED: i-[0-9a-f]+ \(payments-7\) in eu-central-1a$/);
     expect(message!.message).to.include(record.finding.type);
-    expect(message!.message).to.match(/Memory: .*Graviton/);
+    expect(message!.message).to.match(/Memory: .*not kdump-ready/);
     expect(message!.message).to.include(`s3://${world.bucket}/incidents/${record.incidentId}/report.md`);
     expect(message!.message).to.match(/Forensic workstation: i-[0-9a-f]+, 1 volume\(s\) attached/);
     expect(message!.message).to.include("Problems: none.");

@@ -169,6 +169,10 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
       state: fc.constantFrom("pending", "running", "stopping", "stopped", "shutting-down", "terminated"),
       architectures: fc.subarray(["x86_64", "arm64", "i386"]),
       hypervisor: fc.option(fc.constantFrom("nitro", "xen"), { nil: undefined }),
+      bareMetal: fc.option(fc.boolean(), { nil: undefined }),
+      instanceType: fc.option(fc.constantFrom("m6i.large", "m7g.large", "a1.large", "a1.metal", "m5.metal"), {
+        nil: undefined,
+      }),
       memoryMiB: fc.option(fc.integer({ min: 512, max: 24 * 1024 * 1024 }), { nil: undefined }),
       kdumpReady: fc.boolean(),
       hibernationConfigured: fc.boolean(),
@@ -176,14 +180,15 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
       powerOffStops: fc.boolean(),
     });
 
-    it("an NMI exactly when it can produce a dump: running, x86_64, Nitro, kdump-ready, EBS root, power-off stops", () => {
+    it("an NMI exactly when it can produce a dump: running, x86_64 or arm64, Nitro-based (or bare metal) but not A1, kdump-ready, EBS root, power-off stops", () => {
       fc.assert(
         fc.property(inputsArb, graceSettingsArb, (inputs, grace) => {
           const plan = planMemoryCapture(inputs, grace);
           const nmiPossible =
             inputs.state === "running" &&
-            inputs.architectures.includes("x86_64") &&
-            inputs.hypervisor === "nitro" &&
+            (inputs.architectures.includes("x86_64") || inputs.architectures.includes("arm64")) &&
+            (inputs.hypervisor === "nitro" || inputs.bareMetal === true) &&
+            !(inputs.instanceType ?? "").startsWith("a1.") &&
             inputs.kdumpReady &&
             inputs.rootDeviceType === "ebs" &&
             inputs.powerOffStops;
