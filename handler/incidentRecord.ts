@@ -50,8 +50,17 @@ export interface NetworkInterfaceFacts {
   readonly networkInterfaceId: string;
   readonly vpcId: string;
   readonly subnetId?: string;
-  /** Groups before the responder touched the ENI: what a release after a false positive restores. */
+  /**
+   * Groups before the responder touched the ENI: what a release after a false positive restores, and what a
+   * replacement launches into. Each once, never one of the responder's own groups (untrack, isolation,
+   * forensic). Empty only with `originalGroupsUnknown` saying why.
+   */
   readonly originalGroupIds: readonly string[];
+  /**
+   * Set when the ENI's own groups are not known: the live description shows it in the responder's groups and
+   * the finding does not list its own. Nothing is restored to, or launched into, an empty list.
+   */
+  readonly originalGroupsUnknown?: string;
 }
 
 export interface VolumeFacts {

@@ -2,9 +2,67 @@ import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
 import { awsErrorCode, IncidentLeaseLostError } from "./errors";
 import type { InstanceFinding } from "./findingEvent";
-import { findingKey, newIncidentId, summarizeFinding, type IncidentRecord } from "./incidentRecord";
+import {
+  findingKey,
+  newIncidentId,
+  summarizeFinding,
+  type FindingSummary,
+  type IncidentRecord,
+  type InstanceFacts,
+} from "./incidentRecord";
+import { unstorableRawFinding } from "./rawFinding";
 
 const CONDITION_FAILED = "ConditionalCheckFailedException";
+
+/**
+ * How DynamoDB refuses an item it cannot store as written (a string that is not valid UTF-8, an attribute it
+ * cannot take), and how the document client refuses one it cannot marshal (a plain Error, no AWS code).
+ */
+function mayBeUnstorable(error: unknown): boolean {
+  const code = awsErrorCode(error);
+  return code === undefined || code === "ValidationException" || code === "SerializationException";
+}
+
+/** Printable ASCII only (anything else becomes "?"): text DynamoDB stores whatever it held (pure). */
+export function plainText(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, "?");
+}
+
+/** Every string in a JSON-like value (keys included) as plainText (pure). */
+function plainTexts<T>(value: T): T {
+  if (typeof value === "string") return plainText(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => plainTexts(item)) as T;
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [plainText(key), plainTexts(item as unknown)]),
+    ) as T;
+  }
+  return value;
+}
+
+/**
+ * The claim's item without anything DynamoDB could refuse (pure): what the claim writes when the item as
+ * received cannot be stored, so the record's text never stops the containment. The finding's free text is
+ * made printable ASCII and its tags dropped (the live description has the instance's real tags); the raw
+ * event is replaced by a marker with its size and SHA-256 (the evidence says it was not kept, and how to check
+ * a copy from elsewhere, such as an EventBridge archive). Ids, severity and the ENIs are kept: acceptance
+ * validated them.
+ */
+export function plainClaim(record: IncidentRecord): IncidentRecord {
+  const finding: InstanceFinding = {
+    ...plainTexts(record.finding),
+    tags: {},
+  };
+  return {
+    ...record,
+    finding,
+    rawFinding: unstorableRawFinding(record.rawFinding),
+    findings: { [findingKey(finding)]: plainTexts(Object.values(record.findings)[0]!) },
+    steps: plainTexts(record.steps),
+    facts: plainTexts(record.facts),
+    ...(record.rawInstance === undefined ? {} : { rawInstance: plainText(record.rawInstance) }),
+  };
+}
 
 /** Who asks, and until when its hold on an incident is good (the invocation's deadline). */
 export interface LeaseHolder {
@@ -44,6 +102,11 @@ export class IncidentStore {
       rawFinding: string;
       dryRun: boolean;
       steps: IncidentRecord["steps"];
+      /**
+       * The live description, when the instance was described before the claim (events AWS did not send):
+       * its facts and the DescribeInstances answer verbatim.
+       */
+      instance?: { facts: InstanceFacts; raw: string };
     },
     holder: LeaseHolder,
   ): Promise<ClaimResult> {
@@ -64,33 +127,57 @@ export class IncidentStore {
       leaseExpiresAt: holder.expiresAt,
       continuations: 0,
       steps: start.steps,
-      // The instance description comes with the first network change (isolateNetwork), not before it.
-      facts: {},
+      // For a GuardDuty finding the instance description comes with the first network change
+      // (isolateNetwork), not before it; other events were described before the claim.
+      facts: start.instance === undefined ? {} : { instance: start.instance.facts },
+      ...(start.instance === undefined ? {} : { rawInstance: start.instance.raw }),
     };
-    try {
-      await this.documents.put({
+    const put = (item: IncidentRecord) =>
+      this.documents.put({
         TableName: this.tableName,
-        Item: fresh,
+        Item: item,
         // A released incident is over and nothing of its containment remains: a new finding is evaluated
         // afresh. One conditional write still, so concurrent findings after a release claim it once.
         ConditionExpression: "attribute_not_exists(pk) OR #status = :released",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: { ":released": "released" },
       });
-      return { kind: "claimed", record: fresh, resumed: false };
+    let claimed: IncidentRecord | undefined;
+    try {
+      await put(fresh);
+      claimed = fresh;
     } catch (error) {
-      if (awsErrorCode(error) !== CONDITION_FAILED) throw error;
+      if (awsErrorCode(error) !== CONDITION_FAILED) {
+        // The record's text must never stop the containment: an item DynamoDB refuses is claimed again
+        // without its free text. Still the one conditional write, so concurrent duplicates answer once, and a
+        // first put that did land (its answer lost) fails this one's condition and is taken back below.
+        if (!mayBeUnstorable(error)) throw error;
+        const plain = plainClaim(fresh);
+        try {
+          await put(plain);
+          claimed = plain;
+        } catch (plainError) {
+          if (awsErrorCode(plainError) !== CONDITION_FAILED) throw plainError;
+        }
+      }
     }
+    if (claimed !== undefined) return { kind: "claimed", record: claimed, resumed: false };
     // The instance already has an incident: record this finding on it (idempotent per finding version:
     // a duplicate delivery of the same event writes nothing new), then see whether its response needs us.
-    const appended = await this.documents.update({
-      TableName: this.tableName,
-      Key: { pk },
-      UpdateExpression: "SET findings.#finding = if_not_exists(findings.#finding, :summary)",
-      ConditionExpression: "attribute_exists(pk)",
-      ExpressionAttributeNames: { "#finding": findingKey(finding) },
-      ExpressionAttributeValues: { ":summary": summary },
-      ReturnValues: "ALL_NEW",
+    const append = (key: string, entry: FindingSummary) =>
+      this.documents.update({
+        TableName: this.tableName,
+        Key: { pk },
+        UpdateExpression: "SET findings.#finding = if_not_exists(findings.#finding, :summary)",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeNames: { "#finding": key },
+        ExpressionAttributeValues: { ":summary": entry },
+        ReturnValues: "ALL_NEW",
+      });
+    const appended = await append(findingKey(finding), summary).catch((error: unknown) => {
+      if (!mayBeUnstorable(error)) throw error;
+      const plain = plainTexts(summary);
+      return append(findingKey(plain), plain);
     });
     const record = appended.Attributes as IncidentRecord;
     if (record.status === "completed") return { kind: "appended", record, why: "completed" };

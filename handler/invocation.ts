@@ -2,18 +2,22 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AwsClients } from "./awsClients";
 import { awsErrorCode, describeError } from "./errors";
 import {
+  claimsToBeAFinding,
+  completionSnapshotIds,
   isContinuationEvent,
   isSnapshotCompletionEvent,
   looksLikeFindingEvent,
-  snapshotIdsOf,
+  structuralProblem,
   type RejectionReason,
 } from "./findingEvent";
-import { incidentKey, instanceIdOfIncident, type IncidentRecord } from "./incidentRecord";
+import { incidentKey, instanceIdOfIncident, type IncidentRecord, type InstanceFacts } from "./incidentRecord";
 import type { ClaimResult, IncidentStore, LeaseHolder } from "./incidentStore";
-import { tagsOf } from "./instanceDescription";
+import { describeInstance, tagsOf } from "./instanceDescription";
 import { remainingSteps, runPipeline } from "./pipeline";
-import { acceptEvent } from "./steps/acceptEvent";
+import { configuredResponderGroupIds } from "./securityGroups";
+import { acceptBeforeFirstChange, acceptEvent, liveCheckComesFirst } from "./steps/acceptEvent";
 import { claimIncident } from "./steps/claimIncident";
+import { factsWithOriginalGroups } from "./steps/isolateNetwork";
 import { interruptionNotification } from "./steps/report";
 import { TimeBudget, type ResponseContext } from "./responseContext";
 import type { Settings } from "./settings";
@@ -71,18 +75,47 @@ export async function handleEvent(
   const deadline = Date.now() + lambda.getRemainingTimeInMillis();
   const holder = (): LeaseHolder => ({ owner: lambda.awsRequestId, expiresAt: deadline, now: Date.now() });
 
+  // Before any schema looks at it: superstruct recurses once per level (and prints what it refuses), so an
+  // event nested 100 000 deep anywhere would overflow the stack and the invocation would throw (and be retried).
+  const structure = structuralProblem(event);
+  if (structure !== undefined) {
+    return rejected(logger, claimsToBeAFinding(event) ? "malformed-finding" : "malformed-event", structure);
+  }
+
   let claim: ClaimResult | undefined;
   if (isContinuationEvent(event)) {
     claim = await resumeIncident(deps, event["ir:continue"].incidentId, holder());
   } else if (isSnapshotCompletionEvent(event)) {
-    const incidentId = await incidentOfSnapshots(deps.aws, snapshotIdsOf(event));
+    const snapshots = completionSnapshotIds(event);
+    if ("problem" in snapshots) return rejected(logger, "malformed-event", snapshots.problem);
+    const incidentId = await incidentOfSnapshots(deps.aws, snapshots.ids);
     claim = incidentId === undefined ? undefined : await resumeIncident(deps, incidentId, holder());
   } else if (looksLikeFindingEvent(event)) {
-    // The event alone decides here; the live instance is checked beside the first network change.
+    // The event alone decides here; for a GuardDuty finding the live instance is checked beside the first
+    // network change.
     const accepted = acceptEvent(event, deps.settings);
     if (!accepted.accepted) return rejected(logger, accepted.reason, accepted.detail);
-    logger.appendKeys({ instanceId: accepted.finding.instanceId, findingId: accepted.finding.findingId });
-    const pk = recordKey(deps.settings, accepted.finding.instanceId);
+    const { finding } = accepted;
+    logger.appendKeys({ instanceId: finding.instanceId, findingId: finding.findingId });
+    // Any other event (ir.drill: anyone allowed events:PutEvents writes it, ENIs included) is checked on the
+    // live instance before the claim and before any change; the claim records that description.
+    let described: { facts: InstanceFacts; raw: string } | undefined;
+    if (liveCheckComesFirst(finding)) {
+      const instance = await describeInstance(deps.aws, finding.instanceId);
+      const verdict = acceptBeforeFirstChange(finding, instance, deps.settings);
+      if (!verdict.accepted) return rejected(logger, verdict.reason, verdict.detail);
+      if (instance !== undefined) {
+        described = {
+          facts: factsWithOriginalGroups(
+            instance,
+            finding,
+            configuredResponderGroupIds(deps.settings.vpcSecurityGroups),
+          ),
+          raw: JSON.stringify(instance, null, 2),
+        };
+      }
+    }
+    const pk = recordKey(deps.settings, finding.instanceId);
     claim = await claimIncident(
       deps.store,
       pk,
@@ -90,6 +123,7 @@ export async function handleEvent(
       JSON.stringify(event),
       deps.settings.dryRun,
       holder(),
+      described,
     );
   } else {
     return rejected(
@@ -153,6 +187,41 @@ async function incidentOfSnapshots(aws: AwsClients, snapshotIds: string[]): Prom
   return undefined;
 }
 
+/** Sends the continuation: a fresh invocation gets a fresh 900 s; async, so this one ends now. */
+async function continueInFreshInvocation(
+  aws: AwsClients,
+  lambda: LambdaContext,
+  record: IncidentRecord,
+): Promise<void> {
+  await aws.lambda.invoke({
+    FunctionName: lambda.invokedFunctionArn ?? lambda.functionName,
+    InvocationType: "Event",
+    Payload: new TextEncoder().encode(JSON.stringify({ "ir:continue": { incidentId: record.incidentId } })),
+  });
+}
+
+/**
+ * Whether the snapshots a resting response waits for have all left "pending" (completed, or one failed: the
+ * attach step decides what that means). A failed look counts as "still pending": EBS's event resumes it.
+ */
+async function snapshotsNoLongerPending(
+  aws: AwsClients,
+  record: IncidentRecord,
+  logger: Logger,
+): Promise<boolean> {
+  const snapshotIds = (record.facts.snapshots ?? []).map((snapshot) => snapshot.snapshotId);
+  if (snapshotIds.length === 0) return false;
+  try {
+    const states = (await aws.ec2.describeSnapshots({ SnapshotIds: snapshotIds })).Snapshots ?? [];
+    return states.length === snapshotIds.length && states.every((snapshot) => snapshot.State !== "pending");
+  } catch (error) {
+    logger.warn("snapshot states not read after the release; EBS's completion event resumes the response", {
+      error: describeError(error),
+    });
+    return false;
+  }
+}
+
 async function respond(
   deps: ResponderDependencies,
   lambda: LambdaContext,
@@ -188,22 +257,26 @@ async function respond(
       logger.info("event rejected on the live instance; incident released", { reason, detail });
       return { outcome: "rejected", reason, detail, incidentId: record.incidentId };
     }
-    case "waiting-for-snapshots":
+    case "waiting-for-snapshots": {
       await store.release(record, holder.owner);
+      // EBS's completion event resumes a resting response, but one that arrived while this invocation still
+      // held the incident (between the step's last look and the release above) found it held and was
+      // dropped. So, with the lease given up, look once more: snapshots no longer pending mean their event may
+      // be lost, and a continuation takes the response on. One that arrives from now on finds the incident
+      // free; if both come, the lease lets one of them respond.
+      if (await snapshotsNoLongerPending(aws, record, logger)) {
+        await continueInFreshInvocation(aws, lambda, record);
+        logger.info("snapshots completed while the response came to rest: continuing in a fresh invocation");
+        return { outcome: "continued", incidentId: record.incidentId };
+      }
       logger.info("response waits for its snapshots; EBS's completion event resumes it");
       return { outcome: "waiting-for-snapshots", incidentId: record.incidentId };
+    }
     case "budget-exhausted": {
       record.continuations += 1;
       await save();
       await store.release(record, holder.owner);
-      // A fresh invocation gets a fresh 900 s; async, so this one ends now instead of waiting for it.
-      await aws.lambda.invoke({
-        FunctionName: lambda.invokedFunctionArn ?? lambda.functionName,
-        InvocationType: "Event",
-        Payload: new TextEncoder().encode(
-          JSON.stringify({ "ir:continue": { incidentId: record.incidentId } }),
-        ),
-      });
+      await continueInFreshInvocation(aws, lambda, record);
       logger.info("time budget short: continuing in a fresh invocation", {
         continuations: record.continuations,
       });

@@ -36,3 +36,23 @@ export function boundedRawFinding(raw: string): string {
     2,
   );
 }
+
+/**
+ * The marker the record keeps instead of an event it could not store (incidentStore's plain claim): its size and
+ * SHA-256, so the evidence says the event was not kept and how to check a copy from elsewhere.
+ */
+export function unstorableRawFinding(raw: string): string {
+  const whole = Buffer.from(raw, "utf8");
+  return JSON.stringify(
+    {
+      [TRUNCATED_MARK]: {
+        why: "DynamoDB refused the incident record with this event in it; the record keeps only its size and hash",
+        bytes: whole.length,
+        keptBytes: 0,
+        sha256: createHash("sha256").update(whole).digest("hex"),
+      },
+    },
+    null,
+    2,
+  );
+}

@@ -3,6 +3,7 @@ import type { IpPermission, SecurityGroup } from "@aws-sdk/client-ec2";
 import { parseCidr } from "./cidr";
 import { awsErrorCode } from "./errors";
 import { ec2Mutation, isAlreadyDone, type ResponseContext } from "./responseContext";
+import type { VpcSecurityGroups } from "./settings";
 import { MANAGED_BY_VALUE, TAG_MANAGED_BY, TAG_ROLE, type SecurityGroupRole } from "./tags";
 
 /** One rule, flattened: protocol, port range and one CIDR. */
@@ -100,6 +101,49 @@ export function toPermission(rule: FlatRule): IpPermission {
 
 export function onDemandGroupName(role: SecurityGroupRole, vpcId: string): string {
   return `ir-${role}-${vpcId}`;
+}
+
+/** Whether a name is one onDemandGroupName gives, for any role and VPC (pure). */
+export function isOnDemandGroupName(name: string): boolean {
+  return /^ir-(?:untrack|isolation|forensic)-vpc-[0-9a-f]+$/.test(name);
+}
+
+/** The groups the stack configured for the responder (untrack, isolation, forensic), in every VPC (pure). */
+export function configuredResponderGroupIds(groups: VpcSecurityGroups): Set<string> {
+  return new Set(
+    Object.values(groups).flatMap((pair) =>
+      [pair.untrack, pair.isolation, pair.forensic].filter((id): id is string => id !== undefined),
+    ),
+  );
+}
+
+/**
+ * Whether a group is the responder's own (pure): configured by the stack, or named as the handler names the
+ * groups it makes on demand. Never an ENI's "original" group: restoring an ENI to the untrack group would open
+ * it to everything, and a replacement launched into the isolation group could not serve.
+ */
+export function isResponderGroup(
+  groupId: string,
+  groupName: string | undefined,
+  configured: VpcSecurityGroups,
+): boolean {
+  return (
+    configuredResponderGroupIds(configured).has(groupId) ||
+    (groupName !== undefined && isOnDemandGroupName(groupName))
+  );
+}
+
+/** The responder's groups an instance description shows by name (groups the handler made on demand; pure). */
+export function responderGroupIdsNamedIn(
+  interfaces: readonly { Groups?: readonly { GroupId?: string; GroupName?: string }[] }[] | undefined,
+): string[] {
+  return (interfaces ?? []).flatMap((eni) =>
+    (eni.Groups ?? []).flatMap((group) =>
+      group.GroupId !== undefined && group.GroupName !== undefined && isOnDemandGroupName(group.GroupName)
+        ? [group.GroupId]
+        : [],
+    ),
+  );
 }
 
 /** The responder's group of `role` in a VPC: by its tags first (made by the stack or the handler), else by name. */

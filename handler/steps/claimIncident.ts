@@ -1,4 +1,4 @@
-import type { IncidentRecord } from "../incidentRecord";
+import type { IncidentRecord, InstanceFacts } from "../incidentRecord";
 import type { ClaimResult, IncidentStore, LeaseHolder } from "../incidentStore";
 import { boundedRawFinding } from "../rawFinding";
 import type { EventAcceptance } from "./acceptEvent";
@@ -7,14 +7,16 @@ import type { EventAcceptance } from "./acceptEvent";
 export function openingSteps(
   accepted: Extract<EventAcceptance, { accepted: true }>,
   claimedAt: string,
+  checkedLive = false,
 ): IncidentRecord["steps"] {
   const { finding } = accepted;
+  const live = checkedLive ? "; checked on the live instance before any change" : "";
   return {
     acceptEvent: {
       status: "done",
       startedAt: accepted.receivedAt,
       endedAt: accepted.acceptedAt,
-      outcome: `accepted ${finding.type}, severity ${finding.severity} (${finding.source})`,
+      outcome: `accepted ${finding.type}, severity ${finding.severity} (${finding.source}${live})`,
       attempts: 1,
     },
     claimIncident: {
@@ -38,6 +40,7 @@ export function claimIncident(
   rawFinding: string,
   dryRun: boolean,
   holder: LeaseHolder,
+  described?: { facts: InstanceFacts; raw: string },
 ): Promise<ClaimResult> {
   return store.claim(
     accepted.finding,
@@ -45,9 +48,11 @@ export function claimIncident(
     {
       // Bounded: an oversized event must not push the item past DynamoDB's limit and fail the claim.
       rawFinding: boundedRawFinding(rawFinding),
-      // No instance description yet: isolateNetwork takes it in parallel with the first change.
+      // For a GuardDuty finding no instance description yet: isolateNetwork takes it in parallel with the first
+      // change. An event AWS did not send was described (and checked) before the claim.
       dryRun,
-      steps: openingSteps(accepted, new Date(holder.now).toISOString()),
+      steps: openingSteps(accepted, new Date(holder.now).toISOString(), described !== undefined),
+      ...(described === undefined ? {} : { instance: described }),
     },
     holder,
   );

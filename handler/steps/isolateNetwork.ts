@@ -18,7 +18,11 @@ import {
 } from "../incidentRecord";
 import { describeInstance, instanceFactsOf, requireInstance } from "../instanceDescription";
 import { ec2Mutation, sleep, whileNotYetVisible, type ResponseContext } from "../responseContext";
-import { ensureOnDemandGroup } from "../securityGroups";
+import {
+  configuredResponderGroupIds,
+  ensureOnDemandGroup,
+  responderGroupIdsNamedIn,
+} from "../securityGroups";
 import type { VpcSecurityGroups } from "../settings";
 import { acceptLiveDescription } from "./acceptEvent";
 import { done, type StepResult } from "./stepResult";
@@ -31,25 +35,37 @@ export function configuredPair(vpcId: string, groups: VpcSecurityGroups): Securi
 }
 
 /**
- * The ENIs of the first wave (pure): on a first attempt (nothing described yet) the finding's list, moved before
- * any describe; on a resumed attempt the ENIs the recorded description holds.
+ * An ENI's groups as the finding lists them, when they can be its original groups (pure): each once, and none
+ * of the responder's own. Undefined when the finding lists none or one of ours: the finding then does not know
+ * the ENI's own groups, and the ENI is not moved before the live description says what they are.
+ */
+export function usableFindingGroups(
+  findingGroupIds: readonly string[] | undefined,
+  responderGroupIds: ReadonlySet<string>,
+): string[] | undefined {
+  const groups = [...new Set(findingGroupIds ?? [])];
+  if (groups.length === 0 || groups.some((id) => responderGroupIds.has(id))) return undefined;
+  return groups;
+}
+
+/**
+ * The ENIs of the first wave (pure): on a first attempt (nothing described yet) the finding's ENIs whose own
+ * groups the finding knows, moved before any describe (the others wait for the describe: moving an ENI whose
+ * original groups are unknown would leave nothing to restore it to); on a resumed attempt the ENIs the
+ * recorded description holds.
  */
 export function interfacesToIsolate(
   finding: InstanceFinding,
   described: readonly NetworkInterfaceFacts[],
+  responderGroupIds: ReadonlySet<string> = new Set(),
 ): NetworkInterfaceFacts[] {
   if (described.length === 0) {
-    return finding.networkInterfaces.flatMap((eni) =>
-      eni.vpcId === undefined
+    return finding.networkInterfaces.flatMap((eni) => {
+      const originalGroupIds = usableFindingGroups(eni.securityGroupIds, responderGroupIds);
+      return eni.vpcId === undefined || originalGroupIds === undefined
         ? []
-        : [
-            {
-              networkInterfaceId: eni.networkInterfaceId,
-              vpcId: eni.vpcId,
-              originalGroupIds: eni.securityGroupIds,
-            },
-          ],
-    );
+        : [{ networkInterfaceId: eni.networkInterfaceId, vpcId: eni.vpcId, originalGroupIds }];
+    });
   }
   return [...described];
 }
@@ -68,17 +84,39 @@ export function interfacesNeedingIsolation(
 }
 
 /**
- * The groups an ENI had before the responder touched it (pure). The describe taken with the first change, or a
- * resumed response's, may see the ENI already in the untrack or isolation group: those are ours, so the
- * finding's record of the ENI is used instead.
+ * The groups an ENI had before the responder touched it (pure): each once, never one of the responder's own.
+ * The describe taken with the first change, or a resumed response's, may see the ENI already in the untrack or
+ * isolation group: those are ours, so the finding's record of the ENI is used instead, when it has a usable
+ * one. Empty when neither knows (the ENI was in our groups before GuardDuty looked).
  */
 export function originalGroupsOf(
   liveGroupIds: readonly string[],
   findingGroupIds: readonly string[] | undefined,
   responderGroupIds: ReadonlySet<string>,
 ): string[] {
-  if (liveGroupIds.some((id) => responderGroupIds.has(id))) return [...(findingGroupIds ?? [])];
-  return [...liveGroupIds];
+  return (
+    usableFindingGroups(liveGroupIds, responderGroupIds) ??
+    usableFindingGroups(findingGroupIds, responderGroupIds) ??
+    []
+  );
+}
+
+/** An ENI's facts with its original groups (originalGroupsOf), and why they are unknown when they are (pure). */
+export function withOriginalGroups(
+  eni: NetworkInterfaceFacts,
+  findingGroupIds: readonly string[] | undefined,
+  responderGroupIds: ReadonlySet<string>,
+): NetworkInterfaceFacts {
+  const rest: NetworkInterfaceFacts = { ...eni };
+  delete (rest as { originalGroupsUnknown?: string }).originalGroupsUnknown;
+  const originalGroupIds = originalGroupsOf(eni.originalGroupIds, findingGroupIds, responderGroupIds);
+  if (originalGroupIds.length > 0) return { ...rest, originalGroupIds };
+  return {
+    ...rest,
+    originalGroupIds,
+    originalGroupsUnknown:
+      "the live description shows the ENI in the responder's groups (or in none) and the finding lists none of its own",
+  };
 }
 
 /** The instance's ENIs as a live view (groups as they are now), for interfacesNeedingIsolation. */
@@ -90,27 +128,38 @@ function liveViewsOf(instance: Instance) {
   }));
 }
 
-/** The facts of a live description, each ENI with the groups it had before the responder touched it (pure). */
+/**
+ * The facts of a live description, each ENI with the groups it had before the responder touched it (pure).
+ * The responder's groups are the ones given and the ones the description names as the handler names its
+ * on-demand groups.
+ */
 export function factsWithOriginalGroups(
   instance: Instance,
   finding: InstanceFinding,
   responderGroupIds: ReadonlySet<string>,
 ): InstanceFacts {
   const facts = instanceFactsOf(instance);
+  const ours = new Set([...responderGroupIds, ...responderGroupIdsNamedIn(instance.NetworkInterfaces)]);
   const fromFinding = new Map(
     finding.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.securityGroupIds]),
   );
   return {
     ...facts,
-    networkInterfaces: facts.networkInterfaces.map((eni) => ({
-      ...eni,
-      originalGroupIds: originalGroupsOf(
-        eni.originalGroupIds,
-        fromFinding.get(eni.networkInterfaceId),
-        responderGroupIds,
-      ),
-    })),
+    networkInterfaces: facts.networkInterfaces.map((eni) =>
+      withOriginalGroups(eni, fromFinding.get(eni.networkInterfaceId), ours),
+    ),
   };
+}
+
+/** The description a claim recorded (record.rawInstance), or undefined when there is none or it is unreadable. */
+export function recordedDescription(rawInstance: string | undefined): Instance | undefined {
+  if (rawInstance === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(rawInstance) as unknown;
+    return typeof parsed === "object" && parsed !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** EC2's throttling answer (RequestLimitExceeded), and the name other AWS APIs and SDK paths give it. */
@@ -193,12 +242,15 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     }
     return lookup;
   };
+  // The responder's own groups: the stack's (untrack, isolation, forensic), the pairs in use, and any a
+  // description names as the handler names its on-demand groups. Never an ENI's original group.
+  const namedOurs = new Set<string>();
   const responderGroups = (): Set<string> =>
-    new Set(
-      [...Object.values(pairs), ...Object.values(settings.vpcSecurityGroups)].flatMap((pair) =>
-        [pair.untrack, pair.isolation].filter((id): id is string => id !== undefined),
-      ),
-    );
+    new Set([
+      ...configuredResponderGroupIds(settings.vpcSecurityGroups),
+      ...Object.values(pairs).flatMap((pair) => [pair.untrack, pair.isolation]),
+      ...namedOurs,
+    ]);
 
   const move = (networkInterfaceId: string, groupIds: readonly string[]) =>
     ec2Mutation(context, `move ${networkInterfaceId} to ${groupIds.join(",")}`, (DryRun) =>
@@ -212,13 +264,15 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
       ),
     );
 
-  // The groups each ENI had before the response: the recorded description, else the finding.
+  // The groups each ENI had before the response: the recorded description, else the finding (when it knows).
   const originals = new Map<string, readonly string[]>();
   const learnOriginals = (interfaces: readonly NetworkInterfaceFacts[]) => {
     for (const eni of interfaces) originals.set(eni.networkInterfaceId, eni.originalGroupIds);
   };
-  for (const eni of record.finding.networkInterfaces)
-    originals.set(eni.networkInterfaceId, eni.securityGroupIds);
+  for (const eni of record.finding.networkInterfaces) {
+    const usable = usableFindingGroups(eni.securityGroupIds, responderGroups());
+    if (usable !== undefined) originals.set(eni.networkInterfaceId, usable);
+  }
   learnOriginals(record.facts.instance?.networkInterfaces ?? []);
 
   // ENIs this invocation changed (not in dry run): what a late rejection moves back.
@@ -229,8 +283,10 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     if (earlier !== undefined && earlier.problem === undefined) return earlier;
     const groupIds = originals.get(networkInterfaceId) ?? [];
     let outcome: RestoredInterface;
-    if (groupIds.length === 0) {
-      outcome = { networkInterfaceId, groupIds, problem: "original groups unknown" };
+    if (usableFindingGroups(groupIds, responderGroups()) === undefined) {
+      // Never "restored" into nothing (EC2 would refuse) or into one of our groups (the untrack group is open
+      // to everything).
+      outcome = { networkInterfaceId, groupIds: [], problem: "original groups unknown" };
     } else {
       try {
         await move(networkInterfaceId, groupIds);
@@ -251,6 +307,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
       attachedNow = (instance.NetworkInterfaces ?? []).flatMap((eni) =>
         eni.NetworkInterfaceId === undefined ? [] : [eni.NetworkInterfaceId],
       );
+      for (const id of responderGroupIdsNamedIn(instance.NetworkInterfaces)) namedOurs.add(id);
     }
   };
   const isolatedByInstanceCall: string[] = [];
@@ -411,8 +468,9 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
   const firstAttempt = !context.resumed && record.facts.instance === undefined;
   if (firstAttempt) {
     // The critical path: the finding's ENIs move at once; the describe goes out once the first change is
-    // answered and runs beside the isolation hop.
-    firstWave = interfacesToIsolate(record.finding, []);
+    // answered and runs beside the isolation hop. An ENI whose own groups the finding does not know (it lists
+    // none, or one of ours) waits for the describe: the fix-up below isolates it with the groups it shows.
+    firstWave = interfacesToIsolate(record.finding, [], responderGroups());
     let describing: Promise<Instance | undefined> | undefined;
     const describeOnce = (): Promise<Instance | undefined> => {
       if (describing === undefined) {
@@ -450,8 +508,11 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     }
   } else {
     // A resumed attempt looks first, so ENIs already isolated by the crashed attempt are not moved through the
-    // untrack group again.
-    const live = context.resumed ? await describeInstance(aws, record.instanceId) : undefined;
+    // untrack group again. A first attempt here is an event AWS did not send (a drill): the invocation described
+    // the instance and checked it before the claim, and the claim recorded that description.
+    const live = context.resumed
+      ? await describeInstance(aws, record.instanceId)
+      : recordedDescription(record.rawInstance);
     noteDescription(live);
     if (record.facts.instance === undefined) {
       // Claimed, then interrupted before the live check was recorded: check now, before any change.
@@ -510,14 +571,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
     const known = new Set(current.networkInterfaces.map((eni) => eni.networkInterfaceId));
     const added = liveFacts.networkInterfaces
       .filter((eni) => pending.includes(eni.networkInterfaceId) && !known.has(eni.networkInterfaceId))
-      .map((eni) => ({
-        ...eni,
-        originalGroupIds: originalGroupsOf(
-          eni.originalGroupIds,
-          findingGroups.get(eni.networkInterfaceId),
-          responderGroups(),
-        ),
-      }));
+      .map((eni) => withOriginalGroups(eni, findingGroups.get(eni.networkInterfaceId), responderGroups()));
     record.facts.instance = { ...current, networkInterfaces: [...current.networkInterfaces, ...added] };
     learnOriginals(added);
     const byId = new Map(liveFacts.networkInterfaces.map((eni) => [eni.networkInterfaceId, eni.vpcId]));

@@ -13,7 +13,15 @@ import {
 import { mayTakeOver } from "../../handler/incidentStore";
 import { instanceGoneError, remainingSteps, STEP_DEPENDENCIES } from "../../handler/pipeline";
 import { InstanceGoneError, TimeBudgetExhaustedError } from "../../handler/errors";
-import { desiredRules, flattenPermissions, ruleChanges, toPermission } from "../../handler/securityGroups";
+import {
+  configuredResponderGroupIds,
+  desiredRules,
+  flattenPermissions,
+  isResponderGroup,
+  responderGroupIdsNamedIn,
+  ruleChanges,
+  toPermission,
+} from "../../handler/securityGroups";
 import { parseSettings } from "../../handler/settings";
 import {
   memoryGraceMs,
@@ -31,9 +39,13 @@ import {
   interfacesNeedingIsolation,
   isolationAttemptVerdict,
   isSoleInterface,
+  interfacesToIsolate,
   originalGroupsOf,
   throttledIsolationPauseMs,
+  usableFindingGroups,
+  withOriginalGroups,
 } from "../../handler/steps/isolateNetwork";
+import type { InstanceFinding } from "../../handler/findingEvent";
 import { planReplacement, replacementRequest, replacementTags } from "../../handler/steps/replacement";
 import { milestones, notificationOf, problemsOf, timelineOf } from "../../handler/steps/report";
 import { lockRequest } from "../../handler/steps/snapshotVolumes";
@@ -258,6 +270,60 @@ describe("handler: pure decisions", () => {
       expect(originalGroupsOf(["sg-app"], ["sg-old"], ours)).to.deep.equal(["sg-app"]);
       expect(originalGroupsOf(["sg-u"], ["sg-app"], ours)).to.deep.equal(["sg-app"]);
       expect(originalGroupsOf(["sg-i"], undefined, ours)).to.deep.equal([]);
+    });
+    it("original groups: each once, never ours, empty only when neither the live ENI nor the finding knows", () => {
+      const ours = new Set(["sg-u", "sg-i", "sg-f"]);
+      expect(originalGroupsOf(["sg-app", "sg-app", "sg-db"], undefined, ours)).to.deep.equal([
+        "sg-app",
+        "sg-db",
+      ]);
+      expect(originalGroupsOf(["sg-u"], ["sg-app", "sg-app"], ours)).to.deep.equal(["sg-app"]);
+      // The finding names one of ours as the ENI's group: it does not know the ENI's own groups.
+      expect(originalGroupsOf(["sg-i"], ["sg-u"], ours)).to.deep.equal([]);
+      expect(originalGroupsOf(["sg-i"], ["sg-app", "sg-f"], ours)).to.deep.equal([]);
+      expect(originalGroupsOf(["sg-i"], [], ours)).to.deep.equal([]);
+      expect(originalGroupsOf([], ["sg-app"], ours)).to.deep.equal(["sg-app"]);
+      const eni = { networkInterfaceId: "eni-1", vpcId: "vpc-1", originalGroupIds: ["sg-i"] };
+      expect(withOriginalGroups(eni, ["sg-u"], ours).originalGroupsUnknown).to.be.a("string");
+      expect(withOriginalGroups(eni, ["sg-app"], ours)).to.deep.equal({
+        ...eni,
+        originalGroupIds: ["sg-app"],
+      });
+    });
+    it("first wave: only ENIs whose own groups the finding knows move before the describe", () => {
+      const finding = {
+        networkInterfaces: [
+          { networkInterfaceId: "eni-known", vpcId: "vpc-1", securityGroupIds: ["sg-app", "sg-app"] },
+          { networkInterfaceId: "eni-none", vpcId: "vpc-1", securityGroupIds: [] },
+          { networkInterfaceId: "eni-ours", vpcId: "vpc-1", securityGroupIds: ["sg-u"] },
+          { networkInterfaceId: "eni-novpc", securityGroupIds: ["sg-app"] },
+        ],
+      } as unknown as InstanceFinding;
+      expect(interfacesToIsolate(finding, [], new Set(["sg-u", "sg-i"]))).to.deep.equal([
+        { networkInterfaceId: "eni-known", vpcId: "vpc-1", originalGroupIds: ["sg-app"] },
+      ]);
+      expect(usableFindingGroups(["sg-a", "sg-b", "sg-a"], new Set())).to.deep.equal(["sg-a", "sg-b"]);
+      expect(usableFindingGroups([], new Set())).to.equal(undefined);
+      expect(usableFindingGroups(undefined, new Set())).to.equal(undefined);
+    });
+    it("the responder's own groups: configured (untrack, isolation, forensic) or named as on-demand groups", () => {
+      const configured = { "vpc-1": { untrack: "sg-u", isolation: "sg-i", forensic: "sg-f" } };
+      expect([...configuredResponderGroupIds(configured)]).to.deep.equal(["sg-u", "sg-i", "sg-f"]);
+      expect(isResponderGroup("sg-f", undefined, configured)).to.equal(true);
+      expect(isResponderGroup("sg-x", "ir-untrack-vpc-0123456789abcdef0", configured)).to.equal(true);
+      expect(isResponderGroup("sg-x", "ir-forensic-vpc-01234567", {})).to.equal(true);
+      expect(isResponderGroup("sg-x", "web-app", configured)).to.equal(false);
+      expect(isResponderGroup("sg-x", "ir-untrack-elsewhere", configured)).to.equal(false);
+      expect(
+        responderGroupIdsNamedIn([
+          {
+            Groups: [
+              { GroupId: "sg-1", GroupName: "ir-isolation-vpc-0123abcd" },
+              { GroupId: "sg-2", GroupName: "app" },
+            ],
+          },
+        ]),
+      ).to.deep.equal(["sg-1"]);
     });
     it("isolation move after the untrack hop: throttling is asked again soon, server errors a few times, the rest fails", () => {
       const awsError = (name: string, httpStatusCode?: number) =>

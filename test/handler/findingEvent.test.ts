@@ -13,7 +13,9 @@ import {
   ECHO_LIMIT,
   FINDING_COPY_LIMITS,
   MAX_EVENT_DEPTH,
+  MAX_GROUPS_PER_INTERFACE,
   TITLE_LIMIT,
+  completionSnapshotIds,
   isContinuationEvent,
   isSnapshotCompletionEvent,
   snapshotIdsOf,
@@ -67,6 +69,19 @@ function drillEvent(event: Record<string, unknown>, drillTag: string | undefined
   return copy;
 }
 
+/**
+ * GuardDuty's sample finding with its placeholder ids (GeneratedFindingVPCId, GeneratedFindingSecurityId, ...)
+ * replaced by real ones, as a drill runner writes it about its instance.
+ */
+function sampleWithRealIds(): Record<string, unknown> {
+  const sample = fixture("guardduty-sample-finding.json") as unknown as MutableFinding;
+  const eni = sample.detail.resource!.instanceDetails!.networkInterfaces[0]! as Record<string, unknown>;
+  eni.vpcId = "vpc-0123456789abcdef0";
+  eni.subnetId = "subnet-0aa11bb22cc33dd44";
+  eni.securityGroups = [{ groupName: "web-app", groupId: "sg-0a1a2a3a4a5a6a7a8" }];
+  return sample;
+}
+
 /** A deep copy of the C&C fixture with `change` applied: the base of the hand-written cases. */
 function mutated(change: (event: MutableFinding, details: Details) => void): unknown {
   const event = structuredClone(fixture("guardduty-ec2-backdoor-two-enis.json")) as MutableFinding;
@@ -112,12 +127,21 @@ describe("handler: event acceptance (step 0)", () => {
     });
 
     it("accepts a sample finding when it comes from the drill source, about an instance tagged ir:drill=true", () => {
-      const drill = drillEvent(fixture("guardduty-sample-finding.json"), "true");
+      const drill = drillEvent(sampleWithRealIds(), "true");
       expect(acceptFindingEvent(drill, { ...settings, severityThreshold: 1 }).accepted).to.equal(true);
     });
 
+    it("rejects GuardDuty's sample finding as it comes (placeholder ids such as GeneratedFindingVPCId) from the drill source: malformed", () => {
+      const drill = drillEvent(fixture("guardduty-sample-finding.json"), "true");
+      const result = acceptFindingEvent(drill, { ...settings, severityThreshold: 1 });
+      expect(result).to.deep.include({ accepted: false, reason: "malformed-finding" });
+      expect((result as { detail: string }).detail).to.match(
+        /^detail\.resource\.instanceDetails\.networkInterfaces\.0\./,
+      );
+    });
+
     it("rejects a drill sample finding about an instance without ir:drill=true: not-a-drill-target", () => {
-      const drill = { ...fixture("guardduty-sample-finding.json"), source: "ir.drill" };
+      const drill = { ...sampleWithRealIds(), source: "ir.drill" };
       const result = acceptFindingEvent(drill, { ...settings, severityThreshold: 1 });
       expect(result).to.deep.include({ accepted: false, reason: "not-a-drill-target" });
       expect((result as { detail: string }).detail).to.match(/not tagged ir:drill=true/);
@@ -363,13 +387,15 @@ describe("handler: event acceptance (step 0)", () => {
       });
     }
 
-    it("keeps a bounded copy: the title capped, at most 64 tags, 64 ENIs and 16 groups per ENI", () => {
+    it("keeps a bounded copy: the title capped, at most 64 tags and 64 ENIs (each with its 16 groups at most)", () => {
       const event = mutated((e, d) => {
         e.detail.title = "T".repeat(200 * 1024);
         d.tags = Array.from({ length: 1_000 }, (_, index) => ({ key: `k${index}`, value: "v" }));
         d.networkInterfaces = Array.from({ length: 100 }, (_, index) => ({
           networkInterfaceId: `eni-${index.toString(16).padStart(17, "0")}`,
-          securityGroups: Array.from({ length: 40 }, (_, group) => ({ groupId: `sg-${group}` })),
+          securityGroups: Array.from({ length: MAX_GROUPS_PER_INTERFACE }, (_, group) => ({
+            groupId: `sg-${group.toString(16).padStart(8, "0")}`,
+          })),
         }));
       });
       const finding = (acceptFindingEvent(event, settings) as { finding: InstanceFinding }).finding;
@@ -377,10 +403,167 @@ describe("handler: event acceptance (step 0)", () => {
       expect(finding.title).to.match(/… \(204544 more characters\)$/);
       expect(Object.keys(finding.tags)).to.have.length(FINDING_COPY_LIMITS.tags);
       expect(finding.networkInterfaces).to.have.length(FINDING_COPY_LIMITS.networkInterfaces);
-      expect(finding.networkInterfaces[0]!.securityGroupIds).to.have.length(
-        FINDING_COPY_LIMITS.securityGroups,
-      );
-      expect(JSON.stringify(finding).length, "the copy stays small").to.be.below(20_000);
+      expect(finding.networkInterfaces[0]!.securityGroupIds).to.have.length(MAX_GROUPS_PER_INTERFACE);
+      expect(JSON.stringify(finding).length, "the copy stays small").to.be.below(40_000);
+    });
+
+    describe("every identifier and number the response uses is checked at acceptance", () => {
+      const group = (details: Details) => details.networkInterfaces[0]!.securityGroups[0]!;
+      const eni = (details: Details) => details.networkInterfaces[0]! as Record<string, unknown>;
+      const malformed: [string, unknown][] = [
+        [
+          "a doubled group id",
+          mutated((e, d) => (group(d).groupId = "sg-0a1a2a3a4a5a6a7a8sg-0a1a2a3a4a5a6a7a8")),
+        ],
+        ["an empty group id", mutated((e, d) => (group(d).groupId = ""))],
+        ["a group id Infinity", mutated((e, d) => (group(d).groupId = "Infinity"))],
+        ["a group id sg-Infinity", mutated((e, d) => (group(d).groupId = "sg-Infinity"))],
+        ["a group id with another prefix", mutated((e, d) => (group(d).groupId = "vpc-0a1a2a3a4a5a6a7a8"))],
+        ["a group id of 10 hex digits", mutated((e, d) => (group(d).groupId = "sg-0a1a2a3a4a"))],
+        ["a group id in upper case", mutated((e, d) => (group(d).groupId = "sg-0A1A2A3A4A5A6A7A8"))],
+        ["a group id that is a number", mutated((e, d) => (group(d).groupId = Infinity))],
+        ["an empty VPC id", mutated((e, d) => (eni(d).vpcId = ""))],
+        ["a VPC id Infinity", mutated((e, d) => (eni(d).vpcId = "Infinity"))],
+        [
+          "a doubled VPC id",
+          mutated((e, d) => (eni(d).vpcId = "vpc-0123456789abcdef0vpc-0123456789abcdef0")),
+        ],
+        ["a VPC id of 9 hex digits", mutated((e, d) => (eni(d).vpcId = "vpc-012345678"))],
+        ["a subnet id with another prefix", mutated((e, d) => (eni(d).subnetId = "sg-0aa11bb22cc33dd44"))],
+        ["an ENI id of 4 hex digits", mutated((e, d) => (eni(d).networkInterfaceId = "eni-0123"))],
+        ["an instance id of 9 hex digits", mutated((e, d) => (d.instanceId = "i-012345678"))],
+        [
+          `an ENI with ${MAX_GROUPS_PER_INTERFACE + 1} groups (EC2 allows ${MAX_GROUPS_PER_INTERFACE})`,
+          mutated(
+            (e, d) =>
+              (d.networkInterfaces[0]!.securityGroups = Array.from(
+                { length: MAX_GROUPS_PER_INTERFACE + 1 },
+                (_, index) => ({ groupId: `sg-${index.toString(16).padStart(8, "0")}` }),
+              )),
+          ),
+        ],
+        [
+          "one ENI listed twice",
+          mutated((e, d) => d.networkInterfaces.push(structuredClone(d.networkInterfaces[0]!))),
+        ],
+        ["an empty tag key", mutated((e, d) => d.tags.push({ key: "", value: "x" }))],
+        ["severity 1e308", mutated((e) => (e.detail.severity = 1e308))],
+        [
+          "severity a 30-digit integer",
+          mutated((e) => (e.detail.severity = Number("123456789012345678901234567890"))),
+        ],
+        [
+          "severity 1e309 (JSON.parse makes it Infinity)",
+          JSON.parse(
+            JSON.stringify(mutated((e) => (e.detail.severity = 8))).replace(
+              '"severity":8',
+              '"severity":1e309',
+            ),
+          ),
+        ],
+        ["severity 11 (over GuardDuty's 10)", mutated((e) => (e.detail.severity = 11))],
+        ["severity -1", mutated((e) => (e.detail.severity = -1))],
+        ["severity 1e-7 (an exponent form)", mutated((e) => (e.detail.severity = 1e-7))],
+        ["severity -Infinity", mutated((e) => (e.detail.severity = -Infinity))],
+      ];
+      for (const [name, event] of malformed) {
+        it(`rejects ${name}: malformed-finding`, () => {
+          const result = acceptFindingEvent(event, { ...settings, severityThreshold: 0 });
+          expect(result).to.deep.include({ accepted: false, reason: "malformed-finding" });
+          expect((result as { detail: string }).detail.length).to.be.at.most(400);
+        });
+      }
+
+      it("accepts severities GuardDuty writes: 0, 1.0, 5.5, 8.9, 10 and 7.000000000000001", () => {
+        for (const severity of [0, 1, 5.5, 8.9, 10, 7.000000000000001]) {
+          const event = mutated((e) => (e.detail.severity = severity));
+          expect(
+            acceptFindingEvent(event, { ...settings, severityThreshold: 0 }).accepted,
+            String(severity),
+          ).to.equal(true);
+        }
+      });
+
+      it("keeps each group once", () => {
+        const event = mutated((e, d) => {
+          const first = group(d);
+          d.networkInterfaces[0]!.securityGroups = [first, { ...first }, { ...first }];
+        });
+        const finding = (acceptFindingEvent(event, settings) as { finding: InstanceFinding }).finding;
+        expect(finding.networkInterfaces[0]!.securityGroupIds).to.deep.equal(["sg-0a1a2a3a4a5a6a7a8"]);
+      });
+
+      it("an ENI the finding shows in one of the responder's groups: its own groups are not known (empty)", () => {
+        const ours = {
+          ...settings,
+          vpcSecurityGroups: {
+            "vpc-0123456789abcdef0": { untrack: "sg-0b1b2b3b4b5b6b7b8", isolation: "sg-0d0d0d0d0d0d0d0d0" },
+          },
+        };
+        const configured = (
+          acceptFindingEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), ours) as {
+            finding: InstanceFinding;
+          }
+        ).finding;
+        // The second ENI lists the configured untrack group beside another: neither is its own.
+        expect(configured.networkInterfaces.map((eni) => eni.securityGroupIds)).to.deep.equal([
+          ["sg-0a1a2a3a4a5a6a7a8"],
+          [],
+        ]);
+        const onDemand = mutated((e, d) => {
+          d.networkInterfaces[0]!.securityGroups = [
+            { groupId: "sg-0e0e0e0e0e0e0e0e0", groupName: "ir-isolation-vpc-0123456789abcdef0" } as never,
+          ];
+        });
+        const named = (acceptFindingEvent(onDemand, settings) as { finding: InstanceFinding }).finding;
+        expect(named.networkInterfaces[0]!.securityGroupIds, "an on-demand group, by its name").to.deep.equal(
+          [],
+        );
+      });
+
+      it("an ENI the finding lists without groups is accepted (the live description has them)", () => {
+        const event = mutated((e, d) => {
+          d.networkInterfaces[0]!.securityGroups = [];
+          delete (d.networkInterfaces[1] as Record<string, unknown>).securityGroups;
+        });
+        const finding = (acceptFindingEvent(event, settings) as { finding: InstanceFinding }).finding;
+        expect(finding.networkInterfaces.map((eni) => eni.securityGroupIds)).to.deep.equal([[], []]);
+      });
+    });
+
+    describe("the copy is storable (DynamoDB refuses strings that are not valid UTF-8)", () => {
+      const lone = "\ud83d";
+      it("a lone surrogate in the title, type, ids and tags becomes U+FFFD", () => {
+        const event = mutated((e, d) => {
+          e.detail.title = `a${lone}b`;
+          e.detail.type = `Backdoor:EC2/C&CActivity.B${lone}`;
+          e.detail.id = `f${lone}`;
+          e.id = `e${"\udc00"}`;
+          e.detail.updatedAt = `2026${lone}`;
+          d.tags.push({ key: `k${lone}`, value: `v${lone}` });
+        });
+        const finding = (acceptFindingEvent(event, settings) as { finding: InstanceFinding }).finding;
+        expect(finding.title).to.equal("a\ufffdb");
+        expect(finding.type).to.equal("Backdoor:EC2/C&CActivity.B\ufffd");
+        expect(finding.findingId).to.equal("f\ufffd");
+        expect(finding.eventId).to.equal("e\ufffd");
+        expect(finding.updatedAt).to.equal("2026\ufffd");
+        expect(finding.tags["k\ufffd"]).to.equal("v\ufffd");
+      });
+
+      it("the title cap never cuts an emoji in half", () => {
+        const title = `${"a".repeat(TITLE_LIMIT - 1)}😀😀tail`;
+        const event = mutated((e) => (e.detail.title = title));
+        const finding = (acceptFindingEvent(event, settings) as { finding: InstanceFinding }).finding;
+        expect(finding.title).to.equal(`${"a".repeat(TITLE_LIMIT - 1)}😀… (5 more characters)`);
+      });
+
+      it("capText counts code points and keeps pairs whole", () => {
+        expect(capText("😀😀😀", 2)).to.equal("😀😀… (1 more characters)");
+        expect(capText("ab😀", 2)).to.equal("ab… (1 more characters)");
+        expect(capText("a😀", 2)).to.equal("a😀");
+        expect(capText(`a${"\udc00"}b`, 5)).to.equal("a\ufffdb");
+      });
     });
 
     it("checks the exclusion tag among all tags, not only the copied ones", () => {
@@ -571,6 +754,40 @@ describe("handler: event acceptance (step 0)", () => {
       expect(isSnapshotCompletionEvent(event)).to.equal(true);
       expect(snapshotIdsOf(event as never)).to.deep.equal(["snap-01234567"]);
       expect(isSnapshotCompletionEvent({ ...event, source: "aws.guardduty" })).to.equal(false);
+    });
+
+    it("refuses a completion event whose snapshot ids are not EBS snapshot ids (DescribeSnapshots would throw)", () => {
+      const completion = (...ids: string[]) =>
+        ({
+          source: "aws.ec2",
+          "detail-type": "EBS Multi-Volume Snapshots Completion Status",
+          detail: {
+            event: "createSnapshots",
+            result: "succeeded",
+            snapshots: ids.map((id) => ({ snapshot_id: id })),
+          },
+        }) as never;
+      expect(
+        completionSnapshotIds(completion("arn:aws:ec2:eu-central-1::snapshot/snap-01234567")),
+      ).to.deep.equal({
+        ids: ["snap-01234567"],
+      });
+      expect(
+        completionSnapshotIds(completion("snap-0123456789abcdef0", "snap-0123456789abcdef0")),
+      ).to.deep.equal({
+        ids: ["snap-0123456789abcdef0"],
+      });
+      for (const bad of [
+        "snap-XYZ",
+        "",
+        "arn:aws:ec2:eu-central-1::snapshot/",
+        "snap-0123",
+        "../../snap-01234567x",
+      ]) {
+        expect(completionSnapshotIds(completion("snap-01234567", bad)), bad).to.have.property("problem");
+      }
+      const many = Array.from({ length: 129 }, (_, index) => `snap-${index.toString(16).padStart(8, "0")}`);
+      expect(completionSnapshotIds(completion(...many))).to.have.property("problem");
     });
   });
 });

@@ -7,7 +7,7 @@ import fc from "fast-check";
 
 import { matchesEventPattern } from "../../drill/eventPattern";
 import { clientToken } from "../../handler/clientToken";
-import { acceptFindingEvent } from "../../handler/findingEvent";
+import { acceptFindingEvent, capText, isStorableSeverity } from "../../handler/findingEvent";
 import {
   STEP_NAMES,
   instanceIdOfIncident,
@@ -24,7 +24,11 @@ import {
   type MemoryCaptureInputs,
 } from "../../handler/steps/captureMemory";
 import { allocateDeviceNames, evidenceSource } from "../../handler/steps/forensicWorkspace";
-import { interfacesNeedingIsolation, originalGroupsOf } from "../../handler/steps/isolateNetwork";
+import {
+  interfacesNeedingIsolation,
+  interfacesToIsolate,
+  originalGroupsOf,
+} from "../../handler/steps/isolateNetwork";
 import { replacementRequest } from "../../handler/steps/replacement";
 import { notificationOf } from "../../handler/steps/report";
 import { planStop } from "../../handler/steps/stopInstance";
@@ -32,6 +36,7 @@ import { ConfigError, PROJECT, parseStackConfig } from "../../infra/config";
 import { findingEventPattern } from "../../infra/eventPattern";
 import { TEST_ENV } from "../handler/testSettings";
 import { loadEvent } from "../support/fixtures";
+import { isWellFormed } from "./support/storable";
 
 /** Runs per property: enough to find edge cases, cheap enough for every `npm test`. */
 const RUNS = { numRuns: 500 };
@@ -274,18 +279,59 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
       );
     });
 
-    it("the recorded original groups never contain the responder's own groups (a release restores real ones)", () => {
+    it("the recorded original groups never contain the responder's own groups (a release restores real ones), each once", () => {
       const responder = new Set(["sg-untrack-a", "sg-isolation-a"]);
+      const someGroups = fc.array(fc.oneof(groupIdArb, fc.constantFrom("sg-0aaaaaaa", "sg-0bbbbbbb")), {
+        maxLength: 4,
+      });
       fc.assert(
         fc.property(
-          fc.array(fc.oneof(groupIdArb, fc.constantFrom(...responder)), { maxLength: 4 }),
-          fc.option(fc.array(groupIdArb, { maxLength: 4 }), { nil: undefined }),
+          fc.array(fc.oneof(groupIdArb, fc.constantFrom(...responder), fc.constantFrom("sg-0aaaaaaa")), {
+            maxLength: 4,
+          }),
+          fc.option(fc.oneof(someGroups, fc.array(fc.constantFrom(...responder), { maxLength: 2 })), {
+            nil: undefined,
+          }),
           (live, fromFinding) => {
             const original = originalGroupsOf(live, fromFinding, responder);
             for (const group of original) expect(responder.has(group), group).to.equal(false);
-            if (!live.some((group) => responder.has(group))) expect(original).to.deep.equal(live);
+            expect(new Set(original).size, "each group once").to.equal(original.length);
+            if (live.length > 0 && !live.some((group) => responder.has(group)))
+              expect(original).to.deep.equal([...new Set(live)]);
           },
         ),
+        RUNS,
+      );
+    });
+
+    it("the first wave moves only ENIs whose original groups the finding knows (usable to restore), never into nothing", () => {
+      const responder = new Set(["sg-untrack-a", "sg-isolation-a"]);
+      const findingEniArb = fc.record({
+        networkInterfaceId: hex(8, 17).map((digits) => `eni-${digits}`),
+        vpcId: fc.option(vpcIdArb, { nil: undefined }),
+        securityGroupIds: fc.array(fc.oneof(groupIdArb, fc.constantFrom(...responder)), { maxLength: 4 }),
+      });
+      fc.assert(
+        fc.property(fc.array(findingEniArb, { maxLength: 6 }), (enis) => {
+          const wave = interfacesToIsolate({ networkInterfaces: enis } as never, [], responder);
+          for (const eni of wave) {
+            expect(eni.originalGroupIds.length, "something to restore to").to.be.greaterThan(0);
+            for (const group of eni.originalGroupIds) expect(responder.has(group)).to.equal(false);
+            expect(new Set(eni.originalGroupIds).size).to.equal(eni.originalGroupIds.length);
+          }
+          const moved = new Set(wave.map((eni) => eni.networkInterfaceId));
+          for (const eni of enis) {
+            const knows =
+              eni.vpcId !== undefined &&
+              eni.securityGroupIds.length > 0 &&
+              !eni.securityGroupIds.some((group) => responder.has(group));
+            if (knows) expect(moved.has(eni.networkInterfaceId), eni.networkInterfaceId).to.equal(true);
+            else if (
+              !enis.some((other) => other !== eni && other.networkInterfaceId === eni.networkInterfaceId)
+            )
+              expect(moved.has(eni.networkInterfaceId), eni.networkInterfaceId).to.equal(false);
+          }
+        }),
         RUNS,
       );
     });
@@ -324,6 +370,123 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
             if (role === "isolation") expect(finalEgress.size, "isolation egress").to.equal(0);
           },
         ),
+        RUNS,
+      );
+    });
+  });
+
+  describe("what acceptance lets through to AWS calls and the record", () => {
+    const base = () =>
+      structuredClone(loadEvent("guardduty-ec2-backdoor-two-enis")) as {
+        detail: Record<string, unknown> & {
+          resource: { instanceDetails: { networkInterfaces: Record<string, unknown>[] } };
+        };
+      };
+    const lowThreshold = { ...settings, severityThreshold: 0 };
+    const idLike = fc.oneof(
+      fc.string({ maxLength: 30 }),
+      fc
+        .tuple(
+          fc.constantFrom("sg-", "vpc-", "subnet-", "eni-", "i-", ""),
+          fc.string({ unit: fc.constantFrom(..."0123456789abcdefABX-"), maxLength: 20 }),
+        )
+        .map(([prefix, rest]) => prefix + rest),
+      fc.constantFrom("Infinity", "NaN", "", "sg-0a1a2a3a4a5a6a7a8sg-0a1a2a3a4a5a6a7a8"),
+    );
+    const ec2Id = (prefix: string) => new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`);
+
+    it("any group, VPC, subnet or ENI id that is accepted is the prefix and 8 or 17 lowercase hex digits", () => {
+      fc.assert(
+        fc.property(
+          fc.constantFrom("groupId", "vpcId", "subnetId", "networkInterfaceId"),
+          idLike,
+          (field, value) => {
+            const event = base();
+            const eni = event.detail.resource.instanceDetails.networkInterfaces[0]!;
+            if (field === "groupId") eni.securityGroups = [{ groupId: value }];
+            else eni[field] = value;
+            const result = acceptFindingEvent(event, settings);
+            if (!result.accepted) return;
+            const accepted = result.finding.networkInterfaces[0]!;
+            const prefix = { groupId: "sg", vpcId: "vpc", subnetId: "subnet", networkInterfaceId: "eni" }[
+              field
+            ];
+            const seen = field === "groupId" ? accepted.securityGroupIds : [accepted[field]];
+            for (const id of seen) expect(id, `${field} ${JSON.stringify(value)}`).to.match(ec2Id(prefix));
+          },
+        ),
+        RUNS,
+      );
+    });
+
+    it("any severity that is accepted is finite, in GuardDuty's range 0-10, and a number DynamoDB stores", () => {
+      const severityArb = fc.oneof(
+        fc.double(),
+        fc.double({ min: 0, max: 10 }),
+        fc.integer({ min: -20, max: 20 }),
+        fc.constantFrom(
+          1e308,
+          1e-200,
+          Number("123456789012345678901234567890"),
+          Infinity,
+          -Infinity,
+          NaN,
+          -0,
+          1e-7,
+        ),
+      );
+      fc.assert(
+        fc.property(severityArb, (severity) => {
+          const event = base();
+          event.detail.severity = severity;
+          const result = acceptFindingEvent(event, lowThreshold);
+          if (!result.accepted) return;
+          const stored = result.finding.severity;
+          expect(Number.isFinite(stored)).to.equal(true);
+          expect(stored).to.be.within(0, 10);
+          // DynamoDB: at most 38 significant digits, magnitude 1e-130 to 9.99e125 (or 0), no exponent needed.
+          const text = String(stored);
+          expect(text, "a plain decimal").to.match(/^\d+(\.\d+)?$/);
+          expect(text.replace(/^0\.?0*|\./g, "").length).to.be.at.most(38);
+        }),
+        RUNS,
+      );
+    });
+
+    it("a severity GuardDuty writes (one decimal, 0.0-10.0) is always accepted", () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 100 }), (tenths) => {
+          const event = base();
+          event.detail.severity = tenths / 10;
+          expect(acceptFindingEvent(event, lowThreshold).accepted, String(tenths / 10)).to.equal(true);
+        }),
+        RUNS,
+      );
+    });
+
+    it("capText: well-formed, at most `max` code points before the cut mark, never half a surrogate pair, a prefix of the text", () => {
+      const textArb = fc.oneof(
+        fc.string({ unit: "binary", maxLength: 300 }),
+        fc.string({
+          unit: fc.oneof(
+            fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit)),
+            fc.constantFrom("😀", "a"),
+          ),
+          maxLength: 300,
+        }),
+      );
+      fc.assert(
+        fc.property(textArb, fc.integer({ min: 0, max: 300 }), (text, max) => {
+          const capped = capText(text, max);
+          expect(isWellFormed(capped)).to.equal(true);
+          const cut = / … \(\d+ more characters\)$|… \(\d+ more characters\)$/.exec(capped);
+          const head = cut === null ? capped : capped.slice(0, cut.index);
+          expect([...head].length).to.be.at.most(max);
+          if (cut === null) expect([...head].length).to.equal([...text].length);
+          // The head is the text's beginning, lone surrogates shown as U+FFFD.
+          const original = [...text].slice(0, [...head].length);
+          expect([...head]).to.deep.equal(original.map((char) => (isWellFormed(char) ? char : "\ufffd")));
+        }),
         RUNS,
       );
     });
@@ -468,6 +631,11 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
             ...settings,
             severityThreshold: threshold,
           });
+          if (!isStorableSeverity(severity)) {
+            // Not a severity GuardDuty writes (5e-324, 7.000000000000000001e-20...): refused whatever the rule.
+            expect(verdict).to.deep.include({ accepted: false, reason: "malformed-finding" });
+            return;
+          }
           const tooLow = !verdict.accepted && verdict.reason === "below-severity-threshold";
           expect(delivered, JSON.stringify(verdict)).to.equal(!tooLow);
         }),

@@ -100,7 +100,55 @@ export const GENERATED_CASES: readonly GeneratedCase[] = [
   {
     name: "detail nested 100 000 arrays deep",
     build: (live) => patched(live, (f) => (f.detail = nestedArrays(100_000) as Finding["detail"])),
-    expect: { reason: "not-an-instance-finding" },
+    expect: { reason: "malformed-finding" },
+  },
+  // Nested 100 000 deep where a schema looks before the finding's own checks: superstruct prints the value it
+  // refuses (`${value}` joins a nested array recursively), so each of these overflowed the stack and threw.
+  {
+    name: "the source nested 100 000 arrays deep",
+    build: (live) => patched(live, (f) => (f.source = nestedArrays(100_000))),
+    expect: { reason: "malformed-finding" },
+  },
+  {
+    name: "the detail-type nested 100 000 arrays deep",
+    build: (live) => patched(live, (f) => (f["detail-type"] = nestedArrays(100_000))),
+    expect: { reason: "malformed-event" },
+  },
+  {
+    name: "the whole event an array nested 100 000 deep",
+    build: () => nestedArrays(100_000),
+    expect: { reason: "malformed-event" },
+  },
+  {
+    name: "a continuation whose incident id is nested 100 000 arrays deep",
+    build: () => ({ "ir:continue": { incidentId: nestedArrays(100_000) } }),
+    expect: { reason: "malformed-event" },
+  },
+  {
+    name: "a continuation with an unknown field nested 100 000 arrays deep",
+    build: () => ({
+      "ir:continue": { incidentId: "inc-20260101T000000Z-i-0123456789abcdef0" },
+      junk: nestedArrays(100_000),
+    }),
+    expect: { reason: "malformed-event" },
+  },
+  {
+    name: "a snapshot-completion event whose snapshots are nested 100 000 arrays deep",
+    build: () => ({
+      source: "aws.ec2",
+      "detail-type": "EBS Multi-Volume Snapshots Completion Status",
+      detail: { event: "createSnapshots", result: "succeeded", snapshots: nestedArrays(100_000) },
+    }),
+    expect: { reason: "malformed-event" },
+  },
+  {
+    name: "a snapshot-completion event whose result is nested 100 000 objects deep",
+    build: () => ({
+      source: "aws.ec2",
+      "detail-type": "EBS Multi-Volume Snapshots Completion Status",
+      detail: { event: "createSnapshots", result: nestedObjects(100_000), snapshots: [] },
+    }),
+    expect: { reason: "malformed-event" },
   },
   {
     name: "instanceDetails nested 100 000 objects deep",
@@ -136,7 +184,7 @@ export const GENERATED_CASES: readonly GeneratedCase[] = [
   {
     name: "a function as the detail",
     build: (live) => patched(live, (f) => ((f as Record<string, unknown>).detail = () => "Instance")),
-    expect: { reason: "not-an-instance-finding" },
+    expect: { reason: "malformed-finding" },
   },
   {
     name: "a symbol as the instance id",
@@ -157,7 +205,12 @@ export const GENERATED_CASES: readonly GeneratedCase[] = [
   {
     name: "a -Infinity severity",
     build: (live) => patched(live, (f) => (f.detail.severity = Number.NEGATIVE_INFINITY)),
-    expect: { reason: "below-severity-threshold" },
+    expect: { reason: "malformed-finding" },
+  },
+  {
+    name: "an Infinity severity (what JSON.parse makes of 1e309)",
+    build: (live) => patched(live, (f) => (f.detail.severity = Number.POSITIVE_INFINITY)),
+    expect: { reason: "malformed-finding" },
   },
   {
     name: "a Date as the account id",
@@ -216,6 +269,62 @@ export const VALID_BUT_HOSTILE_CASES: readonly GeneratedCase[] = [
     // The record keeps a copy of the title capped at TITLE_LIMIT and the raw event once, bounded.
     name: "a 200 KiB title (EventBridge's 256 KB event limit allows it)",
     build: (live) => patched(live, (f) => (f.detail.title = "T".repeat(200 * 1024))),
+    expect: {},
+  },
+  // Strings DynamoDB refuses (not valid UTF-8) in the fields the record copies: a claim that cannot be written
+  // contains nothing, and every retry fails the same way. The test also requires the stored record to hold
+  // only well-formed strings.
+  {
+    name: "a lone surrogate in the title",
+    build: (live) => patched(live, (f) => (f.detail.title = `Backdoor \ud83d on the instance`)),
+    expect: {},
+  },
+  {
+    name: "an emoji the 256-character title cap would cut in half",
+    build: (live) => patched(live, (f) => (f.detail.title = `${"t".repeat(255)}😀😀 and more`)),
+    expect: {},
+  },
+  {
+    name: "a lone low surrogate in the finding type",
+    build: (live) => patched(live, (f) => (f.detail.type = "Backdoor:EC2/C&CActivity.B\udc00")),
+    expect: {},
+  },
+  {
+    name: "a lone surrogate in the finding id and the event id",
+    build: (live) =>
+      patched(live, (f) => {
+        f.detail.id = "0a1b2c3d\ud800";
+        f.id = "\udfff";
+      }),
+    expect: {},
+  },
+  {
+    name: "a lone surrogate in a tag key and value",
+    build: (live) =>
+      patched(live, (f) => {
+        const tags = (f.detail.resource.instanceDetails.tags ?? []) as unknown[];
+        f.detail.resource.instanceDetails.tags = [...tags, { key: "Owner\ud800", value: "\udbffteam" }];
+      }),
+    expect: {},
+  },
+  {
+    name: "an ENI whose finding lists no security groups",
+    build: (live) =>
+      patched(live, (f) => {
+        const enis = f.detail.resource.instanceDetails.networkInterfaces as Record<string, unknown>[];
+        enis[0]!.securityGroups = [];
+      }),
+    expect: {},
+  },
+  {
+    name: "an ENI whose finding lists its group three times",
+    build: (live) =>
+      patched(live, (f) => {
+        const enis = f.detail.resource.instanceDetails.networkInterfaces as { securityGroups: unknown[] }[];
+        const group = enis[0]!.securityGroups[0];
+        // Copies: Lambda's JSON.parse never hands over one object twice.
+        enis[0]!.securityGroups = [group, structuredClone(group), structuredClone(group)];
+      }),
     expect: {},
   },
 ];
