@@ -44,13 +44,16 @@ export function responderIdentity(
 
 /**
  * The stack the handler tests stand for: the dev stack's config with snapshot locks on, as the test harness
- * configures the handler. Run once per process (the mock run takes about a second).
+ * configures the handler, plus any keys a test sets. Each config is run once per process (about a second).
  */
-let testStack: Promise<ProgramRun> | undefined;
-export function testStackRun(): Promise<ProgramRun> {
-  testStack ??= runProgram({
+const testStacks = new Map<string, Promise<ProgramRun>>();
+export function testStackRun(extra: Record<string, string> = {}): Promise<ProgramRun> {
+  const config = {
     ...BASE_CONFIG,
-    ...stackConfig({ snapshotLock: '{"mode":"compliance","days":30}' }),
-  });
-  return testStack;
+    ...stackConfig({ snapshotLock: '{"mode":"compliance","days":30}', ...extra }),
+  };
+  const key = JSON.stringify(config);
+  const run = testStacks.get(key) ?? runProgram(config);
+  testStacks.set(key, run);
+  return run;
 }

@@ -332,8 +332,20 @@ async function replaceInstanceProfile(context: ResponseContext, instance: Instan
     const profile = await aws.iam.getInstanceProfile({
       InstanceProfileName: instanceProfileNameOf(profileArn),
     });
-    for (const role of profile.InstanceProfile?.Roles ?? [])
-      if (role.RoleName !== undefined && !roleNames.includes(role.RoleName)) roleNames.push(role.RoleName);
+    for (const role of profile.InstanceProfile?.Roles ?? []) {
+      if (role.RoleName === undefined || roleNames.includes(role.RoleName)) continue;
+      // The policy denies rewriting a role the responder may pass (else a stolen responder credential could give
+      // it any right and launch an instance with it): its sessions stay valid, and the record says so.
+      if (role.Arn !== undefined && settings.replacementPassableRoleArns.includes(role.Arn)) {
+        recordProblem(
+          record.facts,
+          "cutAccess",
+          `sessions of role ${role.RoleName} not revoked: it is a replacement role (replacementRoleArns), which the responder may pass but never rewrite`,
+        );
+        continue;
+      }
+      roleNames.push(role.RoleName);
+    }
   }
   const cutOff = new Date();
   for (const roleName of roleNames) {

@@ -208,9 +208,11 @@ describe("handler against EC2's refusals (simulator + dynalite)", function () {
     it("a role in REPLACEMENT_PASSABLE_ROLE_ARNS is passed: the replacement keeps the profile", async () => {
       const { sim, world } = harness;
       const roleArn = sim.state.role(world.appProfile.roleName!)!.arn;
-      const responder = await harness.withSettings({
-        REPLACEMENT_PASSABLE_ROLE_ARNS: JSON.stringify([roleArn]),
-      });
+      // The stack's replacementRoleArns sets both the handler's setting and the role's iam:PassRole.
+      const responder = await harness.withSettings(
+        { REPLACEMENT_PASSABLE_ROLE_ARNS: JSON.stringify([roleArn]) },
+        { replacementRoleArns: JSON.stringify([roleArn]) },
+      );
       const created = sim.scenario.instance({
         subnetId: world.subnetA,
         securityGroupIds: [world.appGroup],
@@ -224,7 +226,10 @@ describe("handler against EC2's refusals (simulator + dynalite)", function () {
         sim.state.iamInstanceProfileAssociations().find((a) => a.instanceId === replacementId)
           ?.instanceProfileArn,
       ).to.equal(world.appProfile.arn);
-      expect(record.facts.problems ?? []).to.deep.equal([]);
+      // The policy never lets the responder rewrite a role it may pass: that role's sessions stay valid, said.
+      expect(record.facts.problems ?? []).to.deep.equal([
+        "cutAccess: sessions of role web-app-role not revoked: it is a replacement role (replacementRoleArns), which the responder may pass but never rewrite",
+      ]);
     });
 
     it("a refused launch is recorded as a failed replacement; the response completes", async () => {

@@ -155,8 +155,11 @@ export interface Harness {
   settle(): Promise<void>;
   readonly continuationOutcomes: (InvocationOutcome | Error)[];
   record(instanceId: string): Promise<IncidentRecord | undefined>;
-  /** A fresh responder (a cold start) with changed settings, sharing the table and the simulator. */
-  withSettings(settings: Record<string, string>): Promise<Harness>;
+  /**
+   * A fresh responder (a cold start) with changed settings, sharing the table and the simulator. Settings that
+   * come from stack config also change the role's policy: give those keys in `stack` (e.g. replacementRoleArns).
+   */
+  withSettings(settings: Record<string, string>, stack?: Record<string, string>): Promise<Harness>;
   stop(): Promise<void>;
 }
 
@@ -208,8 +211,9 @@ async function responderCredentials(
   sim: Simulator,
   world: World,
   table: string,
+  stack: Record<string, string> = {},
 ): Promise<Record<string, string>> {
-  const run = await testStackRun();
+  const run = await testStackRun(stack);
   const roleOf = (profile: string) => sim.state.instanceProfile(profile)?.roleNames[0] ?? profile;
   const identity = responderIdentity(run, sim, FUNCTION_NAME, [
     [`table/${String(run.one("aws:dynamodb/table:Table").state.name)}`, `table/${table}`],
@@ -418,8 +422,10 @@ function makeHarness(
       });
       return answer.Item as IncidentRecord | undefined;
     },
-    withSettings(settings) {
-      return Promise.resolve(makeHarness(sim, world, documents, { ...env, ...settings }, invocationMs));
+    async withSettings(settings, stack) {
+      const credentials =
+        stack === undefined ? {} : await responderCredentials(sim, world, env.INCIDENT_TABLE ?? "", stack);
+      return makeHarness(sim, world, documents, { ...env, ...credentials, ...settings }, invocationMs);
     },
     async stop() {
       await harness.settle();

