@@ -325,8 +325,9 @@ function makeHarness(
   invocationMs: number,
 ): Harness {
   // The handler reads its settings and endpoints from the environment, as in Lambda.
-  // DynamoDB goes through the simulator's front too: authorized, then passed to dynalite.
-  Object.assign(process.env, sim.env(), env);
+  // DynamoDB goes through the simulator's front too: authorized, then passed to dynalite (named explicitly, so
+  // an endpoint another test file left in the environment cannot take it elsewhere).
+  Object.assign(process.env, sim.env(), { AWS_ENDPOINT_URL_DYNAMODB: sim.endpoint }, env);
   const handler = createResponder();
   const inFlight = new Set<Promise<unknown>>();
   const continuationOutcomes: (InvocationOutcome | Error)[] = [];
