@@ -247,6 +247,8 @@ export class FaultMatrixLane {
       settings: { ATTACH_SNAPSHOT_COPIES: "true", SNAPSHOT_WAIT_SECONDS: String(2 / TIME_SCALE) },
       build: () => plain(world.kdumpImage),
       finish: async (harness, created, first) => {
+        // Snapshots done by the time the response came to rest: it continued in a fresh invocation itself.
+        await this.continuationsOf.get(harness)?.settled();
         if (first.outcome?.outcome !== "waiting-for-snapshots") return;
         // EBS sends its completion event once the snapshots are done; Lambda delivers it like any event.
         await sim.sleep(SHORT_DURATIONS.snapshotBaseMs + 10 * SHORT_DURATIONS.snapshotPerGiBMs);
