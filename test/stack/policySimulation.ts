@@ -1,7 +1,6 @@
 // The policy tests' common ground: a stack with every permission-bearing option on (snapshot locks, the evidence key
 // given as an alias, customer-managed EBS keys, session revocation, a replacement role), and IAM's decision on a
 // request by a real engine (@cloud-copilot/iam-simulate, AGPL: a devDependency, used by tests only).
-import { runSimulation } from "@cloud-copilot/iam-simulate";
 import {
   ACCOUNT_ID,
   BASE_CONFIG,
@@ -10,6 +9,7 @@ import {
   stackConfig,
   type ProgramRun,
 } from "../../drill/stackMockRun";
+import { simulateIam } from "../../drill/simulator/iam/authorizer";
 import type { PolicyDocument } from "../../infra/policies";
 
 export const EVIDENCE_KEY_ALIAS = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:alias/ir-evidence`;
@@ -60,20 +60,6 @@ export const tagging = (tags: Record<string, string>, createAction?: string): Co
   ...(createAction ? { "ec2:CreateAction": createAction } : {}),
 });
 
-// KMS consults the key policy first: the default one lets the account's IAM policies decide.
-const DEFAULT_KEY_POLICY = {
-  Version: "2012-10-17",
-  Statement: [
-    {
-      Sid: "Enable IAM User Permissions",
-      Effect: "Allow",
-      Principal: { AWS: `arn:aws:iam::${ACCOUNT_ID}:root` },
-      Action: "kms:*",
-      Resource: "*",
-    },
-  ],
-};
-
 export interface Decision {
   verdict: Verdict | "not a resource of the action";
   /** Context keys that do not apply to this action and resource type (a row using them would prove nothing). */
@@ -87,20 +73,11 @@ export async function decide(
   resource: string,
   context: Context = {},
 ): Promise<Decision> {
-  const answer = await runSimulation(
-    {
-      request: {
-        principal: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ir-role/ir-function`,
-        action,
-        resource: { resource, accountId: ACCOUNT_ID },
-        contextVariables: context,
-      },
-      identityPolicies: [{ name: "responder", policy }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-      ...(action.startsWith("kms:") ? { resourcePolicy: DEFAULT_KEY_POLICY } : {}),
-    },
-    {},
+  const answer = await simulateIam(
+    ACCOUNT_ID,
+    `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ir-role/ir-function`,
+    [policy],
+    { action, resource, context },
   );
   if (answer.resultType !== "single")
     return { verdict: "not a resource of the action", ignoredContextKeys: [] };

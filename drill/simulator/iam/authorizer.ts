@@ -74,6 +74,46 @@ function accessDeniedError(service: string, message: string, encoded: string): A
   }
 }
 
+/**
+ * IAM's evaluation of one action on one resource for a principal with these identity policies, by the engine.
+ * KMS authorizes only what a key policy allows: every key is given its default policy, which hands the decision to
+ * the account's IAM policies ("Default key policy", AWS KMS Developer Guide).
+ */
+export function simulateIam(
+  accountId: string,
+  principal: string,
+  policies: readonly PolicyDocument[],
+  check: AuthorizationCheck,
+): ReturnType<typeof runSimulation> {
+  const defaultKeyPolicy = {
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "Enable IAM User Permissions",
+        Effect: "Allow",
+        Principal: { AWS: `arn:aws:iam::${accountId}:root` },
+        Action: "kms:*",
+        Resource: "*",
+      },
+    ],
+  };
+  return runSimulation(
+    {
+      request: {
+        principal,
+        action: check.action,
+        resource: { resource: check.resource, accountId },
+        contextVariables: check.context,
+      },
+      identityPolicies: policies.map((policy, index) => ({ name: `policy-${index}`, policy })),
+      resourcePolicy: check.action.startsWith("kms:") ? defaultKeyPolicy : undefined,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+}
+
 export class Authorizer {
   private readonly byAccessKey = new Map<string, Principal>();
   readonly stats: AuthorizationStats = { evaluated: 0, denied: 0, checks: 0, denials: [] };
@@ -149,40 +189,9 @@ export class Authorizer {
     }
   }
 
-  private defaultKeyPolicy(): PolicyDocument {
-    return {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "Enable IAM User Permissions",
-          Effect: "Allow",
-          Principal: { AWS: `arn:aws:iam::${this.accountId}:root` },
-          Action: "kms:*",
-          Resource: "*",
-        },
-      ],
-    };
-  }
-
-  /** One decision: Allowed, ImplicitlyDenied, ExplicitlyDenied, or the engine's reason the check is malformed. */
+  /** One decision: Allowed, ImplicitlyDenied or ExplicitlyDenied. */
   async evaluate(caller: Principal, check: AuthorizationCheck): Promise<string> {
-    const response = await runSimulation(
-      {
-        request: {
-          principal: caller.arn,
-          action: check.action,
-          resource: { resource: check.resource, accountId: this.accountId },
-          contextVariables: check.context,
-        },
-        identityPolicies: caller.policies.map((policy, index) => ({ name: `policy-${index}`, policy })),
-        // KMS authorizes only what a key policy allows; a key's default policy hands the decision to the
-        // account's IAM policies ("Default key policy", AWS KMS Developer Guide).
-        resourcePolicy: check.action.startsWith("kms:") ? this.defaultKeyPolicy() : undefined,
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-      },
-      {},
-    );
+    const response = await simulateIam(this.accountId, caller.arn, caller.policies, check);
     if (response.resultType === "error") {
       // The engine refuses a resource that is not one of the action's types in the Service Authorization
       // Reference: that is a bug in the simulator's request mapping, not a denial.
