@@ -86,6 +86,9 @@ function unknownServiceAnswer(service: string | undefined, requestId: string): A
   };
 }
 
+/** The EC2 actions whose handlers ask World.authorizeKms (services/ec2: instances.ts, storage.ts). */
+const USES_KMS_KEYS = new Set(["RunInstances", "CreateVolume", "AttachVolume"]);
+
 export class SimulatorServer {
   private readonly server: Server;
   private readonly endpoints: Map<string, ServiceEndpoint>;
@@ -155,22 +158,28 @@ export class SimulatorServer {
 
   /**
    * EC2 uses a customer-managed KMS key on the caller's behalf (a volume from an encrypted snapshot, an attachment,
-   * a launch from an encrypted AMI): the caller's own KMS permissions decide, through EC2 (kms:ViaService). The
-   * decisions are made before the action runs, for every key the account's EBS resources use, and combined with
-   * any scenario stub (World.authorizeKms) while it runs.
+   * a launch from an encrypted AMI): the caller's own KMS permissions decide, through EC2 (kms:ViaService). For the
+   * actions that do so, the decisions are made before the action runs, for every key the account's EBS resources
+   * use and any key the request names, and combined with any scenario stub (World.authorizeKms) while it runs.
    */
   private async withKmsDecisions(
-    service: string | undefined,
+    record: CallRecord,
     caller: Principal | undefined,
     execute: () => Answer | Promise<Answer>,
   ): Promise<Answer> {
     const { authorizer, world } = this.parts;
+    if (!authorizer || !caller || record.service !== "ec2" || !USES_KMS_KEYS.has(record.action))
+      return execute();
+    // A key named by its ARN (an alias or a bare id would need KMS's own lookup, which is not modelled).
+    const named = record.params.KmsKeyId;
+    const requested =
+      typeof named === "string" && /^arn:[^:]+:kms:[^:]*:\d{12}:key\//.test(named) ? [named] : [];
     const keys = new Set(
       [...world.volumes.values(), ...world.snapshots.values(), ...world.images.values()]
         .map((resource) => resource.kmsKeyId)
+        .concat(requested)
         .filter((key): key is string => key !== undefined),
     );
-    if (!authorizer || !caller || service !== "ec2" || keys.size === 0) return execute();
     const allowed = new Set<string>();
     for (const key of keys) {
       for (const action of EBS_KMS_ACTIONS) {
@@ -259,7 +268,7 @@ export class SimulatorServer {
           );
           if (!decision.allowed) throw endpoint.throttlingError();
         }
-        answer = await this.withKmsDecisions(service, caller, () => prepared.execute());
+        answer = await this.withKmsDecisions(record, caller, () => prepared.execute());
       }
     } catch (error) {
       if (!(error instanceof AwsError)) throw error;

@@ -162,6 +162,28 @@ describe("simulator IAM evaluation", function () {
     expect(launched.Instances).to.have.length(1);
   });
 
+  it("a volume encrypted with a key the request names needs the caller's KMS permissions through EC2", async function () {
+    const key = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+    const create = new ec2.CreateVolumeCommand({
+      AvailabilityZone: `${REGION}a`,
+      Size: 1,
+      Encrypted: true,
+      KmsKeyId: key,
+    });
+    const volumes = { Effect: "Allow", Action: "ec2:CreateVolume", Resource: "*" };
+    const kmsViaEc2 = {
+      Effect: "Allow",
+      Action: "kms:*",
+      Resource: key,
+      Condition: { StringEquals: { "kms:ViaService": `ec2.${REGION}.amazonaws.com` } },
+    };
+    const refused = await as(policy(volumes)).ec2.send(create);
+    const allowed = await as(policy(volumes, kmsViaEc2)).ec2.send(create);
+    sim.advance(sim.durations.volumeCreateMs);
+    expect(sim.state.volume(refused.VolumeId ?? "")?.state).to.equal("error");
+    expect(sim.state.volume(allowed.VolumeId ?? "")?.state).to.equal("available");
+  });
+
   it("snapshot and image ARNs carry no account id, as AWS's do", async function () {
     const { ec2: client } = as(
       policy({ Effect: "Allow", Action: "ec2:LockSnapshot", Resource: arn("snapshot", "*") }),
