@@ -177,8 +177,9 @@ describe("simulator IAM evaluation", function () {
       Resource: key,
       Condition: { StringEquals: { "kms:ViaService": `ec2.${REGION}.amazonaws.com` } },
     };
-    const refused = await as(policy(volumes)).ec2.send(create);
+    // Allowed first: no resource of the account uses the key yet, only the request names it.
     const allowed = await as(policy(volumes, kmsViaEc2)).ec2.send(create);
+    const refused = await as(policy(volumes)).ec2.send(create);
     sim.advance(sim.durations.volumeCreateMs);
     expect(sim.state.volume(refused.VolumeId ?? "")?.state).to.equal("error");
     expect(sim.state.volume(allowed.VolumeId ?? "")?.state).to.equal("available");
