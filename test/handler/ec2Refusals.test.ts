@@ -151,6 +151,14 @@ describe("handler against EC2's refusals (simulator + dynalite)", function () {
       .filter((message) => message.message.includes(record.incidentId))
       .map((message) => message.message)
       .join("\n");
+  /** An app instance launched from a template (EC2 tags it with the template's id and version). */
+  const launchedFrom = (launchTemplateId: string) =>
+    harness.sim.scenario.instance({
+      subnetId: harness.world.subnetA,
+      imageId: harness.world.plainImage,
+      securityGroupIds: [harness.world.appGroup],
+      tags: { "aws:ec2launchtemplate:id": launchTemplateId, "aws:ec2launchtemplate:version": "1" },
+    });
   const replacementLaunches = (record: IncidentRecord) =>
     callsNaming(harness, record.incidentId, "RunInstances").filter((call) =>
       JSON.stringify(call.params).includes('"replacement"'),
@@ -266,12 +274,7 @@ describe("handler against EC2's refusals (simulator + dynalite)", function () {
           { subnetId: world.subnetA2, securityGroupIds: [other], associatePublicIpAddress: false },
         ],
       });
-      const created = sim.scenario.instance({
-        subnetId: world.subnetA,
-        imageId: world.plainImage,
-        securityGroupIds: [world.appGroup],
-        tags: { "aws:ec2launchtemplate:id": template.launchTemplateId, "aws:ec2launchtemplate:version": "1" },
-      });
+      const created = launchedFrom(template.launchTemplateId);
 
       const record = await respond(created.instanceId);
 
@@ -304,12 +307,7 @@ describe("handler against EC2's refusals (simulator + dynalite)", function () {
         instanceType: "m6i.large",
         securityGroupIds: [world.appGroup],
       });
-      const created = sim.scenario.instance({
-        subnetId: world.subnetA,
-        imageId: world.plainImage,
-        securityGroupIds: [world.appGroup],
-        tags: { "aws:ec2launchtemplate:id": template.launchTemplateId, "aws:ec2launchtemplate:version": "1" },
-      });
+      const created = launchedFrom(template.launchTemplateId);
 
       const record = await respond(created.instanceId);
 
@@ -327,12 +325,7 @@ describe("handler against EC2's refusals (simulator + dynalite)", function () {
         instanceType: "m6i.large",
         securityGroupIds: [world.appGroup],
       });
-      const created = sim.scenario.instance({
-        subnetId: world.subnetA,
-        imageId: world.plainImage,
-        securityGroupIds: [world.appGroup],
-        tags: { "aws:ec2launchtemplate:id": template.launchTemplateId, "aws:ec2launchtemplate:version": "1" },
-      });
+      const created = launchedFrom(template.launchTemplateId);
 
       const record = await respond(created.instanceId);
 
