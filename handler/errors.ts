@@ -116,3 +116,18 @@ export function describeError(error: unknown): string {
 export function isControlFlow(error: unknown): boolean {
   return error instanceof TimeBudgetExhaustedError || error instanceof IncidentLeaseLostError;
 }
+
+/**
+ * The codes AWS answers a throttled request with (EC2's RequestLimitExceeded, and the names other APIs and SDK
+ * paths give it). An array, not a Set: a Set captured from module scope does not survive closure serialization
+ * (its methods then throw "incompatible receiver" in the Lambda).
+ */
+export const THROTTLING_CODES: readonly string[] = [
+  "RequestLimitExceeded",
+  "Throttling",
+  "ThrottlingException",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "EC2ThrottledException",
+  "BandwidthLimitExceeded",
+];

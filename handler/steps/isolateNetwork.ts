@@ -7,6 +7,7 @@ import {
   isControlFlow,
   LateRejectionError,
   StepFailedError,
+  THROTTLING_CODES,
   type RestoredInterface,
 } from "../errors";
 import type { Acceptance, InstanceFinding } from "../findingEvent";
@@ -162,9 +163,6 @@ export function recordedDescription(rawInstance: string | undefined): Instance |
   }
 }
 
-/** EC2's throttling answer (RequestLimitExceeded), and the name other AWS APIs and SDK paths give it. */
-const THROTTLING_CODES = new Set(["RequestLimitExceeded", "Throttling", "ThrottlingException"]);
-
 /**
  * What a failed attempt of the isolation move after an untrack hop means (pure): "throttled" (ask again soon,
  * for as long as the time budget lasts), "transient" (a server error or a lost connection: ask again a few
@@ -172,7 +170,7 @@ const THROTTLING_CODES = new Set(["RequestLimitExceeded", "Throttling", "Throttl
  */
 export function isolationAttemptVerdict(error: unknown): "throttled" | "transient" | "final" {
   if (isControlFlow(error) || !(error instanceof Error)) return "final";
-  if (THROTTLING_CODES.has(awsErrorCode(error) ?? "")) return "throttled";
+  if (THROTTLING_CODES.includes(awsErrorCode(error) ?? "")) return "throttled";
   const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
   if (typeof status !== "number" || status >= 500) return "transient";
   return "final";

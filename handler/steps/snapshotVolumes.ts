@@ -1,6 +1,6 @@
 import type { CreateSnapshotsRequest, Snapshot } from "@aws-sdk/client-ec2";
 
-import { describeError, isControlFlow, ResponderError } from "../errors";
+import { describeError, isControlFlow, ResponderError, THROTTLING_CODES } from "../errors";
 import {
   recordedInstance,
   type IncidentFacts,
@@ -133,16 +133,6 @@ export function createSnapshotsRequest(
   };
 }
 
-const THROTTLING_CODES = new Set([
-  "RequestLimitExceeded",
-  "Throttling",
-  "ThrottlingException",
-  "RequestThrottled",
-  "RequestThrottledException",
-  "EC2ThrottledException",
-  "BandwidthLimitExceeded",
-]);
-
 /**
  * What a failed single-attempt mutation (CreateSnapshots, SendDiagnosticInterrupt) says about its effect (pure).
  * `throttled`: EC2 refused it before doing anything, ask again after a pause. `refused`: EC2 answered with a
@@ -161,7 +151,7 @@ export function failureOutcome(error: unknown): "throttled" | "refused" | "unkno
   if (
     status === 429 ||
     $retryable?.throttling === true ||
-    (typeof name === "string" && THROTTLING_CODES.has(name))
+    (typeof name === "string" && THROTTLING_CODES.includes(name))
   )
     return "throttled";
   if (status !== undefined && status >= 400 && status < 500) return "refused";

@@ -19,6 +19,11 @@ describe("handler: closure serialization of createResponder", function () {
     expect(serialized.text).to.not.match(/native code/);
   });
 
+  it("captures no Set or Map from module scope (serialized, their methods throw 'incompatible receiver')", async () => {
+    const serialized = await pulumi.runtime.serializeFunction(createResponder, { isFactoryFunction: true });
+    expect(serialized.text).to.not.match(/global\.(Set|Map|WeakSet|WeakMap)\.prototype/);
+  });
+
   it("contains no call that terminates instances or deletes volumes or snapshots", async () => {
     const serialized = await pulumi.runtime.serializeFunction(createResponder, { isFactoryFunction: true });
     expect(serialized.text).to.not.match(
