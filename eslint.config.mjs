@@ -11,7 +11,7 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
-      // Closure serialization needs require() inside the responder factory (TOOLCHAIN.md).
+      // Closure serialization needs require() inside the responder factory (handler/README.md, "Closure serialization").
       "@typescript-eslint/no-require-imports": "off",
     },
   },

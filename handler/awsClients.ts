@@ -37,7 +37,7 @@ export interface AwsClients {
  * Creates the clients from the SDK's standard configuration: credentials and endpoints come from the
  * environment (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>), so the unmodified handler talks to AWS, the
  * simulator or any other endpoint. Called inside the responder factory: the SDK is `require`d here, at run
- * time, because SDK classes captured as values do not survive closure serialization (TOOLCHAIN.md).
+ * time, because SDK classes captured as values do not survive closure serialization (README.md here, "Closure serialization").
  */
 export function createAwsClients(region: string, beforeEachAttempt: () => void): AwsClients {
   const ec2Sdk = require("@aws-sdk/client-ec2") as typeof import("@aws-sdk/client-ec2");

@@ -105,7 +105,7 @@ function codePointsFrom(text: string, start: number): number {
 
 /**
  * The schemas, built on call: superstruct's Struct objects hold closures over `this` that Pulumi's closure
- * serialization cannot capture, so no Struct may live at module scope in the Lambda's code (TOOLCHAIN.md).
+ * serialization cannot capture, so no Struct may live at module scope in the Lambda's code (README.md here, "Closure serialization").
  */
 function findingSchemas() {
   const Ec2Id = (prefix: Parameters<typeof ec2IdPattern>[0]) => pattern(string(), ec2IdPattern(prefix));

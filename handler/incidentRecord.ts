@@ -1,6 +1,6 @@
 import type { InstanceFinding } from "./findingEvent";
 
-/** The steps of a response, in the order a reader meets them in DESIGN.md. */
+/** The steps of a response, in the order README.md here tells them ("What it does, in order"). */
 export const STEP_NAMES = [
   "acceptEvent",
   "claimIncident",

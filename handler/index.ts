@@ -11,7 +11,7 @@ export type { InvocationOutcome, LambdaContext } from "./invocation";
 /**
  * The responder Lambda's factory: Pulumi's CallbackFunction serializes this function (callbackFactory), and
  * Lambda runs it once per cold start. Everything with native state — SDK clients, the logger — is made here,
- * never captured from module scope (TOOLCHAIN.md). A bad setting throws here, naming the variable.
+ * never captured from module scope (README.md here, "Closure serialization"). A bad setting throws here, naming the variable.
  */
 export function createResponder(): (event: unknown, context: LambdaContext) => Promise<InvocationOutcome> {
   const settings = parseSettings(process.env);

@@ -5,7 +5,7 @@ import { isWholeInternet, parseCidr } from "./cidr";
 import { DEFAULT_EXCLUSION_TAG } from "./tags";
 import { InvalidSettingError } from "./errors";
 
-// Built on call: superstruct Structs at module scope do not survive closure serialization (TOOLCHAIN.md).
+// Built on call: superstruct Structs at module scope do not survive closure serialization (handler/README.md, "Closure serialization").
 function vpcSecurityGroupsSchema() {
   return record(
     string(),

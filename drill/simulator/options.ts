@@ -16,7 +16,7 @@ export interface StateDurations {
   instanceShuttingDownMs: number;
   /** An OS power-off that the instance initiates itself (after a kdump) reaches "stopping" this fast. */
   guestPowerOffMs: number;
-  /** kdump after the NMI: fixed part (crash kernel boot, about 30 s measured in a VM, see TOOLCHAIN.md) ... */
+  /** kdump after the NMI: fixed part (crash kernel boot, about 30 s measured in a VM, see forensics-ami/README.md, "Measured here") ... */
   kdumpBaseMs: number;
   /** ... plus this per GiB of instance memory (makedumpfile filtering and writing the dump). */
   kdumpPerGiBMs: number;
@@ -105,7 +105,7 @@ export interface SimulatorOptions {
 // - Auto Scaling health checks (docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html):
 //   an instance in any state other than running is unhealthy and is replaced; detection happens on the next
 //   periodic check. We assume 60 s.
-// - kdump: measured in a 2 GiB VM under TCG emulation (TOOLCHAIN.md): about 30 s to boot the crash kernel and
+// - kdump: measured in a 2 GiB VM under TCG emulation (forensics-ami/README.md, "Measured here"): about 30 s to boot the crash kernel and
 //   about 60 s for the dump; a Nitro instance writes faster. We assume 20 s + 10 s per GiB.
 export const DEFAULT_DURATIONS: StateDurations = {
   instancePendingMs: 40_000,

@@ -1,4 +1,4 @@
-// Event acceptance (DESIGN.md step 0), table-driven: the shared fixtures and many hand-written malformed events.
+// Event acceptance (handler/README.md, step 0), table-driven: the shared fixtures and many hand-written malformed events.
 // Every rejection has a reason and never throws.
 import { createHash } from "crypto";
 import * as fs from "fs";
