@@ -244,7 +244,7 @@ export class SimulatorServer {
       return;
     }
 
-    await clock.sleep(this.latencyMs());
+    if (!endpoint?.passThrough) await clock.sleep(this.latencyMs());
     clock.runDue();
 
     let answer: Answer;

@@ -39,6 +39,7 @@ export function dynamodbEndpoint(upstreamUrl: string): ServiceEndpoint {
   const upstream = new URL(upstreamUrl);
   return {
     signingName: "dynamodb",
+    passThrough: true,
     prepare(call: IncomingCall): PreparedCall {
       const action = String(call.headers["x-amz-target"] ?? "").replace(TARGET_PREFIX, "");
       let tableName: unknown;

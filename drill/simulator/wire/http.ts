@@ -35,4 +35,9 @@ export interface ServiceEndpoint {
   errorAnswer(error: AwsError, requestId: string): Answer;
   /** The service's throttling error, for an injected "throttle" fault. */
   throttlingError(): AwsError;
+  /**
+   * Requests are passed to a real server (DynamoDB to dynalite), whose own time is their latency: the latency
+   * model does not add to it.
+   */
+  readonly passThrough?: boolean;
 }
