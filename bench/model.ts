@@ -79,7 +79,8 @@ export function latencyModelDescription(): Record<string, unknown> {
   return {
     callLatencyMs: CALL_LATENCY_MS,
     jitterMs: 0,
-    appliesTo: "every call the simulator serves; DynamoDB runs on local dynalite and is not latency-modelled",
+    appliesTo:
+      "every call the simulator models; DynamoDB passes through it to local dynalite and is not latency-modelled",
     stateDurationsMs: AWS_TYPICAL_DURATIONS,
     stateDurationsSource: "drill/simulator/README.md (simulator defaults)",
     throttling: "EC2's documented token buckets (drill/simulator/throttling.ts), on in every run",

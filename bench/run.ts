@@ -37,6 +37,7 @@ import {
   latencyModelDescription,
 } from "./model";
 import { millis, ratio, seconds } from "./stats";
+import { iamTotals } from "./scenario";
 import { runTestSuite, type SuiteResult } from "./testSuite";
 
 interface Plan {
@@ -391,8 +392,11 @@ async function main(): Promise<void> {
       .join(" ")})`,
   );
   console.log(
-    `latency model: ${CALL_LATENCY_MS} ms per AWS call (no jitter; DynamoDB on local dynalite, not modelled); ` +
+    `latency model: ${CALL_LATENCY_MS} ms per AWS call (no jitter; DynamoDB on local dynalite through the simulator's front, latency not modelled); ` +
       `AWS-typical state durations (simulator defaults); EC2 documented throttling on`,
+  );
+  console.log(
+    `IAM: ${iamTotals.evaluated} requests evaluated against the stack's synthesized policies, ${iamTotals.denied} denied`,
   );
   if (git.uncommittedFiles.length > 0)
     console.log(
@@ -427,6 +431,7 @@ async function main(): Promise<void> {
     },
     code: git,
     latencyModel: latencyModelDescription(),
+    iam: iamTotals,
     plan: chosen,
     containment: { oneEni: containment, threeEnis: containmentThreeEnis },
     endToEnd,

@@ -32,9 +32,12 @@ export interface BenchOptions {
   readonly timingOverrides?: Record<string, number>;
 }
 
+/** IAM evaluation over every simulator the bench started: requests evaluated and denied (any denial also fails). */
+export const iamTotals = { evaluated: 0, denied: 0 };
+
 /** A simulator with the latency model, a real DynamoDB-compatible table, and the responder as deployed. */
-export function startBench(options: BenchOptions): Promise<Harness> {
-  return startHarness({
+export async function startBench(options: BenchOptions): Promise<Harness> {
+  const harness = await startHarness({
     timeScale: options.timeScale,
     simulator: { latency: { meanMs: CALL_LATENCY_MS, jitterMs: 0 }, durations: options.durations },
     // One invocation gets Lambda's 900 s, in wall time at this scale.
@@ -50,6 +53,14 @@ export function startBench(options: BenchOptions): Promise<Harness> {
       ...options.settings,
     },
   });
+  return {
+    ...harness,
+    async stop() {
+      iamTotals.evaluated += harness.sim.iam.stats.evaluated;
+      iamTotals.denied += harness.sim.iam.stats.denied;
+      await harness.stop();
+    },
+  };
 }
 
 export interface ReferenceWorkload {
