@@ -8,6 +8,7 @@ import {
   containmentPath,
   instanceGroupsReplaced,
   lastAnswered,
+  modelledCalls,
   movesIntoIsolation,
   naming,
   type ContainmentPath,
@@ -86,7 +87,7 @@ export async function runOurs(
     Object.values(record?.facts.isolationGroups ?? {}).map((pair) => pair.isolation),
   );
   if (isolationGroups.size === 0) isolationGroups.add(world.isolationGroup);
-  const calls = sim.calls;
+  const calls = modelledCalls(sim.calls);
   const replacementId = record?.facts.replacement?.instanceId;
   const replacementTarget = sim.state
     .targetGroup(workload.targetGroupArn)
@@ -160,7 +161,7 @@ export async function runBaseline(
   }
   const cpuMs = cpuSince(cpu);
   const wallMs = performance.now() - wall;
-  const calls = sim.calls;
+  const calls = modelledCalls(sim.calls);
   const milestones: Milestones = {
     isolated: containmentPath(calls, start, instanceGroupsReplaced)?.isolatedMs,
     evidenceSecured: lastAnswered(

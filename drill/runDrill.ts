@@ -26,6 +26,7 @@ import { LocalDynamo, startDynalite } from "./localDynamo";
 import { AsyncInvocationRecord, LocalLambda } from "./localLambda";
 import { startSimulator, type Simulator } from "./simulator";
 import { responderIdentity } from "./responderIdentity";
+import { deniedRequests } from "./simulator/iam/authorizer";
 import { runProgram } from "./stackMockRun";
 
 export type { DrillStep, Milestones, ProgressEvent } from "./followIncident";
@@ -254,12 +255,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
 }
 
 function iamSummary(sim: Simulator): DrillResult["iam"] {
-  const { evaluated, denied, denials } = sim.iam.stats;
-  return {
-    evaluated,
-    denied,
-    denials: [...new Set(denials.map((d) => `${d.check.action} on ${d.check.resource}`))],
-  };
+  const { evaluated, denied } = sim.iam.stats;
+  return { evaluated, denied, denials: deniedRequests(sim.iam.stats) };
 }
 
 /** Stack config as `pulumi config` would hand it to the program: `namespace:key` -> string (JSON for structures). */

@@ -12,6 +12,7 @@ import { EC2 } from "@aws-sdk/client-ec2";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
 import { responderIdentity, testStackRun } from "../../drill/responderIdentity";
+import { deniedRequests } from "../../drill/simulator/iam/authorizer";
 import { startSimulator, type SimulatorOptions, type Simulator } from "../../drill/simulator";
 import { securityGroupTags } from "../../infra/tagging";
 import { createResponder, type InvocationOutcome, type LambdaContext } from "../../handler";
@@ -123,8 +124,6 @@ export interface World {
 export interface HarnessOptions {
   timeScale?: number;
   simulator?: SimulatorOptions;
-  /** The test provokes IAM denials on purpose (otherwise stop() fails on any). */
-  expectDenials?: boolean;
   settings?: Record<string, string>;
   /** Wall milliseconds each invocation gets (Lambda's remaining time). */
   invocationMs?: number;
@@ -180,13 +179,13 @@ function buildWorld(sim: Simulator): World {
   ];
   const group = (groupName: string, tags: Record<string, string>, ingress: { cidr: string }[] = []) =>
     scenario.securityGroup({ vpcId: vpc.vpcId, groupName, tags, ingress });
-  // Tagged as the stack tags them: the responder's policy lets it use only groups that carry the stack's tag.
   const appProfile = scenario.instanceProfile({ name: "web-app" });
   return {
     vpcId: vpc.vpcId,
     subnetA,
     subnetB,
     subnetA2,
+    // Tagged as the stack tags them: the responder's policy lets it use only groups that carry the stack's tag.
     untrackGroup: group("ir-untrack", securityGroupTags("ir-untrack", "untrack"), [{ cidr: "0.0.0.0/0" }]),
     isolationGroup: group("ir-isolation", securityGroupTags("ir-isolation", "isolation")),
     forensicGroup: group("ir-forensic", securityGroupTags("ir-forensic", "forensic"), [
@@ -295,6 +294,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const base = {
     ...settingsFor(sim, world, table, timeScale),
     ...(await responderCredentials(sim, world, table)),
+    // DynamoDB goes through the simulator's front too: authorized, then passed to dynalite. Named here, in the
+    // responder's own environment, so no endpoint another harness or test left behind can take it elsewhere
+    // (the bench's worker processes start from such an environment).
+    AWS_ENDPOINT_URL_DYNAMODB: sim.endpoint,
     ...options.settings,
   };
   // The handler reads the process environment, as in Lambda; other test files must get theirs back.
@@ -308,10 +311,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       for (const key of Object.keys(process.env)) if (!(key in savedEnvironment)) delete process.env[key];
       Object.assign(process.env, savedEnvironment);
       // Every scenario must pass IAM as AWS would evaluate it: a denial fails the test that caused it.
-      const { denials } = sim.iam.stats;
-      if (denials.length > 0 && !options.expectDenials) {
-        const listed = [...new Set(denials.map((d) => `${d.check.action} on ${d.check.resource}`))];
-        throw new Error(`IAM denied ${denials.length} request(s) of the response: ${listed.join("; ")}`);
+      const { denied } = sim.iam.stats;
+      if (denied > 0) {
+        const listed = deniedRequests(sim.iam.stats).join("; ");
+        throw new Error(`IAM denied ${denied} request(s) of the response: ${listed}`);
       }
     },
   };
@@ -325,9 +328,7 @@ function makeHarness(
   invocationMs: number,
 ): Harness {
   // The handler reads its settings and endpoints from the environment, as in Lambda.
-  // DynamoDB goes through the simulator's front too: authorized, then passed to dynalite (named explicitly, so
-  // an endpoint another test file left in the environment cannot take it elsewhere).
-  Object.assign(process.env, sim.env(), { AWS_ENDPOINT_URL_DYNAMODB: sim.endpoint }, env);
+  Object.assign(process.env, sim.env(), env);
   const handler = createResponder();
   const inFlight = new Set<Promise<unknown>>();
   const continuationOutcomes: (InvocationOutcome | Error)[] = [];

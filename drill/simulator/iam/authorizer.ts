@@ -46,6 +46,11 @@ export interface AuthorizationStats {
   denials: Denial[];
 }
 
+/** Each distinct denied check, as "action on resource", in the order first met. */
+export function deniedRequests(stats: AuthorizationStats): string[] {
+  return [...new Set(stats.denials.map((d) => `${d.check.action} on ${d.check.resource}`))];
+}
+
 /** Full access, as an account administrator has: the identity the simulator's default credentials stand for. */
 export const ADMINISTRATOR_POLICY: PolicyDocument = {
   Version: "2012-10-17",
