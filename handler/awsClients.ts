@@ -2,11 +2,10 @@ import type { AutoScaling } from "@aws-sdk/client-auto-scaling";
 import type { EC2 } from "@aws-sdk/client-ec2";
 import type { ElasticLoadBalancingV2 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { IAM } from "@aws-sdk/client-iam";
-import type { Lambda } from "@aws-sdk/client-lambda";
 import type { S3 } from "@aws-sdk/client-s3";
+import type { SFN } from "@aws-sdk/client-sfn";
 import type { SNS } from "@aws-sdk/client-sns";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
-import type { MiddlewareStack } from "@smithy/types";
 
 /** The SDK clients the response uses. Only types are imported here: values come from `createAwsClients`. */
 export interface AwsClients {
@@ -29,7 +28,7 @@ export interface AwsClients {
   readonly iam: IAM;
   readonly s3: S3;
   readonly sns: SNS;
-  readonly lambda: Lambda;
+  readonly stepFunctions: SFN;
   readonly documents: DynamoDBDocument;
 }
 
@@ -39,7 +38,7 @@ export interface AwsClients {
  * simulator or any other endpoint. Called inside the responder factory: the SDK is `require`d here, at run
  * time, because SDK classes captured as values do not survive closure serialization (README.md here, "Closure serialization").
  */
-export function createAwsClients(region: string, beforeEachAttempt: () => void): AwsClients {
+export function createAwsClients(region: string): AwsClients {
   const ec2Sdk = require("@aws-sdk/client-ec2") as typeof import("@aws-sdk/client-ec2");
   const autoScalingSdk =
     require("@aws-sdk/client-auto-scaling") as typeof import("@aws-sdk/client-auto-scaling");
@@ -48,52 +47,34 @@ export function createAwsClients(region: string, beforeEachAttempt: () => void):
   const iamSdk = require("@aws-sdk/client-iam") as typeof import("@aws-sdk/client-iam");
   const s3Sdk = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const snsSdk = require("@aws-sdk/client-sns") as typeof import("@aws-sdk/client-sns");
-  const lambdaSdk = require("@aws-sdk/client-lambda") as typeof import("@aws-sdk/client-lambda");
+  const sfnSdk = require("@aws-sdk/client-sfn") as typeof import("@aws-sdk/client-sfn");
   const dynamoSdk = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
   const documentSdk = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
 
   // Adaptive retries: a burst of incidents meets EC2's request throttling; the client-side rate limiter
-  // backs off instead of burning attempts. A request timeout keeps a hung connection from eating the budget.
+  // backs off instead of burning attempts. A request timeout keeps a hung connection from holding a step.
   const common = {
     region,
     retryMode: "adaptive",
     maxAttempts: 10,
     requestHandler: { requestTimeout: 15_000, connectionTimeout: 5_000 },
   } as const;
-  // Every attempt of a workload-facing call (retries included) first asks the time budget: a call that keeps
-  // hanging or failing must not carry the invocation past Lambda's limit. The response's own bookkeeping
-  // (DynamoDB, the continuation Invoke) is not gated: it is what the reserve is kept for.
-  const gated = <Client extends { middlewareStack: unknown }>(client: Client): Client => {
-    gateEachAttempt(client.middlewareStack as MiddlewareStack<object, object>, beforeEachAttempt);
-    return client;
-  };
   return {
-    ec2: gated(new ec2Sdk.EC2(common)),
+    ec2: new ec2Sdk.EC2(common),
     // Still adaptive: its client-side rate limiter holds the one attempt back while EC2 throttles.
-    ec2SingleAttempt: gated(new ec2Sdk.EC2({ ...common, maxAttempts: 1 })),
+    ec2SingleAttempt: new ec2Sdk.EC2({ ...common, maxAttempts: 1 }),
     // "standard" with one attempt: no retry and no client-side rate limiter holding the attempt back.
-    ec2Unretried: gated(new ec2Sdk.EC2({ ...common, retryMode: "standard", maxAttempts: 1 })),
-    autoScaling: gated(new autoScalingSdk.AutoScaling(common)),
-    loadBalancing: gated(new elbSdk.ElasticLoadBalancingV2(common)),
+    ec2Unretried: new ec2Sdk.EC2({ ...common, retryMode: "standard", maxAttempts: 1 }),
+    autoScaling: new autoScalingSdk.AutoScaling(common),
+    loadBalancing: new elbSdk.ElasticLoadBalancingV2(common),
     // IAM is a global service with one endpoint; the region only picks the partition.
-    iam: gated(new iamSdk.IAM(common)),
+    iam: new iamSdk.IAM(common),
     // Path-style addressing works against any S3-compatible endpoint as well as AWS.
-    s3: gated(new s3Sdk.S3({ ...common, forcePathStyle: true })),
-    sns: gated(new snsSdk.SNS(common)),
-    lambda: new lambdaSdk.Lambda(common),
+    s3: new s3Sdk.S3({ ...common, forcePathStyle: true }),
+    sns: new snsSdk.SNS(common),
+    stepFunctions: new sfnSdk.SFN(common),
     documents: documentSdk.DynamoDBDocument.from(new dynamoSdk.DynamoDB(common), {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
     }),
   };
-}
-
-/** Runs `check` before every attempt of every call of a client (after the retry middleware: per attempt). */
-function gateEachAttempt(stack: MiddlewareStack<object, object>, check: () => void): void {
-  stack.add(
-    (next) => (args) => {
-      check();
-      return next(args);
-    },
-    { step: "finalizeRequest", priority: "low", name: "timeBudgetGate" },
-  );
 }

@@ -33,7 +33,7 @@ export class InstanceGoneError extends ResponderError {
   }
 }
 
-/** A step that the response cannot go on without failed: the invocation throws so Lambda's retry resumes it. */
+/** A step that the response cannot go on without failed: thrown, so the state machine's Retry asks again. */
 export class StepFailedError extends ResponderError {
   constructor(
     readonly step: string,
@@ -41,25 +41,6 @@ export class StepFailedError extends ResponderError {
   ) {
     super(`step ${step} failed: ${describeError(options.cause)}`, options);
     this.name = "StepFailedError";
-  }
-}
-
-/** The invocation's remaining time fell under the reserve: the pipeline stops at a step boundary and continues. */
-export class TimeBudgetExhaustedError extends ResponderError {
-  constructor(readonly remainingMs: number) {
-    super(`time budget exhausted (${remainingMs} ms left)`);
-    this.name = "TimeBudgetExhaustedError";
-  }
-}
-
-/** Another invocation holds the incident (its lease is alive) or wrote it since we read it (version moved). */
-export class IncidentLeaseLostError extends ResponderError {
-  constructor(
-    readonly incidentId: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`incident ${incidentId} is held or was changed by another invocation`, options);
-    this.name = "IncidentLeaseLostError";
   }
 }
 
@@ -107,14 +88,6 @@ export function instanceGoneError(error: unknown, instanceId: string): unknown {
 export function describeError(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
   return String(error);
-}
-
-/**
- * Errors that end the invocation's work rather than describe a failed AWS action: a step that records its own
- * failures and goes on must still let these through.
- */
-export function isControlFlow(error: unknown): boolean {
-  return error instanceof TimeBudgetExhaustedError || error instanceof IncidentLeaseLostError;
 }
 
 /**

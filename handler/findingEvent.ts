@@ -5,7 +5,6 @@ import {
   literal,
   nullable,
   number,
-  object,
   optional,
   pattern,
   refine,
@@ -508,60 +507,4 @@ export function acceptLiveInstance(
     }
   }
   return { accepted: true, finding };
-}
-
-/** The payload the handler sends itself (async Invoke) to continue a response in a fresh invocation. */
-function continuationSchema() {
-  return object({ "ir:continue": shape({ incidentId: string() }) });
-}
-export type ContinuationEvent = Infer<ReturnType<typeof continuationSchema>>;
-
-export function isContinuationEvent(event: unknown): event is ContinuationEvent {
-  return is(event, continuationSchema());
-}
-
-/**
- * EBS "EBS Multi-Volume Snapshots Completion Status": resumes a response that waits for its snapshots
- * (ATTACH_SNAPSHOT_COPIES) without holding a Lambda invocation while EBS copies the data.
- */
-function snapshotCompletionSchema() {
-  return shape({
-    source: literal("aws.ec2"),
-    "detail-type": literal("EBS Multi-Volume Snapshots Completion Status"),
-    detail: shape({
-      event: literal("createSnapshots"),
-      result: string(),
-      snapshots: array(shape({ snapshot_id: string() })),
-    }),
-  });
-}
-export type SnapshotCompletionEvent = Infer<ReturnType<typeof snapshotCompletionSchema>>;
-
-export function isSnapshotCompletionEvent(event: unknown): event is SnapshotCompletionEvent {
-  return is(event, snapshotCompletionSchema());
-}
-
-/** Snapshot ids (snap-...) from the completion event; its entries are ARNs. */
-export function snapshotIdsOf(event: SnapshotCompletionEvent): string[] {
-  return event.detail.snapshots.map((entry) => entry.snapshot_id.split("/").pop() ?? entry.snapshot_id);
-}
-
-/** More snapshots than one completion event names (a multi-volume set is one per volume of one instance). */
-export const MAX_COMPLETION_SNAPSHOTS = 128;
-
-/**
- * The completion event's snapshot ids when every one is an EBS snapshot id (pure); else why not. A malformed id
- * would make DescribeSnapshots fail (InvalidSnapshotID.Malformed) and the invocation throw, so Lambda would retry
- * a hopeless event: it is refused with a reason instead.
- */
-export function completionSnapshotIds(
-  event: SnapshotCompletionEvent,
-): { readonly ids: string[] } | { readonly problem: string } {
-  const ids = snapshotIdsOf(event);
-  if (ids.length > MAX_COMPLETION_SNAPSHOTS)
-    return { problem: `${ids.length} snapshots, more than one completion event names` };
-  const format = ec2IdPattern("snap");
-  const malformed = ids.find((id) => !format.test(id));
-  if (malformed !== undefined) return { problem: `snapshot ${echo(malformed)} is not an EBS snapshot id` };
-  return { ids: [...new Set(ids)] };
 }

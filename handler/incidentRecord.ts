@@ -28,12 +28,22 @@ export interface StepRecord {
   readonly outcome: string;
   /** Machine-readable detail for the report (ids, counts, errors). */
   readonly detail?: Readonly<Record<string, unknown>>;
-  /** How many times the step was started (more than 1 after a crash or a budget continuation). */
+  /** How many times the step was started (more than 1 after a crash retried by the state machine). */
   readonly attempts: number;
+  /** Set while the step waits between passes (the state machine's Wait state): the next look. */
+  readonly until?: string;
 }
 
 /** released: rejected on the live instance after the claim; every ENI moved was moved back (facts.release). */
-export type IncidentStatus = "responding" | "waiting-for-snapshots" | "completed" | "released";
+export type IncidentStatus = "responding" | "completed" | "released";
+
+/** The Step Functions execution that runs the response after containment. */
+export interface ExecutionLink {
+  readonly arn: string;
+  readonly name: string;
+  readonly startedAt: string;
+  readonly consoleUrl: string;
+}
 
 /** A finding that arrived for this instance (the first and every repeat). */
 export interface FindingSummary {
@@ -176,10 +186,14 @@ export interface IncidentRecord {
   rawInstance?: string;
   readonly findings: Readonly<Record<string, FindingSummary>>;
   status: IncidentStatus;
-  version: number;
-  leaseOwner: string;
-  leaseExpiresAt: number;
-  continuations: number;
+  /**
+   * The Lambda request that claimed the incident: its retries (same request id) carry the containment on. Another
+   * finding may take an abandoned claim over once claimExpiresAt has passed without an execution.
+   */
+  claimedBy: string;
+  /** Epoch ms: the claiming request and Lambda's retries of it are over by then. */
+  claimExpiresAt: number;
+  execution?: ExecutionLink;
   steps: Partial<Record<StepName, StepRecord>>;
   facts: IncidentFacts;
 }
@@ -189,7 +203,7 @@ export function incidentKey(accountId: string, region: string, instanceId: strin
 }
 
 /**
- * Incident ids carry the instance id so a continuation event can find the record from the id alone, and the claim
+ * Incident ids carry the instance id so the record can be found from the id alone, and the claim
  * time to the millisecond: a released incident's instance may be claimed again within the same second, and the
  * new incident must not share its evidence prefix or client tokens.
  */

@@ -1,14 +1,16 @@
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
-import { awsErrorCode, IncidentLeaseLostError } from "./errors";
+import { awsErrorCode } from "./errors";
 import type { InstanceFinding } from "./findingEvent";
 import {
   findingKey,
   newIncidentId,
   summarizeFinding,
   type FindingSummary,
+  type IncidentFacts,
   type IncidentRecord,
   type InstanceFacts,
+  type StepName,
 } from "./incidentRecord";
 import { unstorableRawFinding } from "./rawFinding";
 
@@ -64,30 +66,43 @@ export function plainClaim(record: IncidentRecord): IncidentRecord {
   };
 }
 
-/** Who asks, and until when its hold on an incident is good (the invocation's deadline). */
-export interface LeaseHolder {
-  readonly owner: string;
-  readonly expiresAt: number;
+/** The Lambda request that asks, and until when it (with Lambda's retries of it) may carry a claim. */
+export interface Claimant {
+  readonly requestId: string;
   readonly now: number;
+  readonly expiresAt: number;
 }
 
 export type ClaimResult =
-  /** This invocation holds the incident: new, or taken over from a crashed/expired holder. */
+  /** This request carries the containment: a new incident, its own retry, or an abandoned claim taken over. */
   | { readonly kind: "claimed"; readonly record: IncidentRecord; readonly resumed: boolean }
-  /** Another invocation is responding, or the response is complete: the finding was appended only. */
+  /** The incident is under response (its execution runs) or complete: the finding was appended only. */
   | { readonly kind: "appended"; readonly record: IncidentRecord; readonly why: "running" | "completed" };
 
-/** Decides, from the stored record, whether a late-comer may take the incident over. Pure. */
-export function mayTakeOver(record: IncidentRecord, holder: LeaseHolder): boolean {
-  // A released incident (rejected on the live instance, containment undone) is never resumed: a new finding
-  // claims the instance afresh instead (claim's put).
-  if (record.status === "completed" || record.status === "released") return false;
-  return record.leaseOwner === holder.owner || record.leaseExpiresAt <= holder.now;
+/**
+ * Whether this request carries the containment of an existing record (pure): its own claim (a Lambda retry has
+ * the same request id), or a claim whose request is over without having started the execution.
+ */
+export function carriesClaim(record: IncidentRecord, claimant: Claimant): boolean {
+  if (record.status !== "responding" || record.execution !== undefined) return false;
+  return record.claimedBy === claimant.requestId || record.claimExpiresAt <= claimant.now;
+}
+
+/** What one write of a step (or of the containment) changes in the record: its own parts, nothing else. */
+export interface RecordChanges {
+  readonly steps: readonly StepName[];
+  readonly facts: readonly (keyof IncidentFacts)[];
+  readonly fields?: readonly ("status" | "rawInstance" | "execution")[];
+  /** Problems and dry-run notes new since the record was loaded: appended, so concurrent steps keep theirs. */
+  readonly newProblems?: readonly string[];
+  readonly newWouldHave?: readonly string[];
 }
 
 /**
  * The incident table. One item per instance (pk = account#region#instanceId): a second finding for the same
  * instance lands on the same item, which is what makes "append, do not answer again" a single conditional write.
+ * Steps that run in parallel (the state machine's Parallel branches) each write only their own step entry and
+ * the facts they declare (handler/workflow.ts): no write overwrites another's, so no versions or leases.
  */
 export class IncidentStore {
   constructor(
@@ -108,9 +123,9 @@ export class IncidentStore {
        */
       instance?: { facts: InstanceFacts; raw: string };
     },
-    holder: LeaseHolder,
+    claimant: Claimant,
   ): Promise<ClaimResult> {
-    const now = new Date(holder.now);
+    const now = new Date(claimant.now);
     const summary = summarizeFinding(finding, now.toISOString());
     const fresh: IncidentRecord = {
       pk,
@@ -122,10 +137,8 @@ export class IncidentStore {
       rawFinding: start.rawFinding,
       findings: { [findingKey(finding)]: summary },
       status: "responding",
-      version: 1,
-      leaseOwner: holder.owner,
-      leaseExpiresAt: holder.expiresAt,
-      continuations: 0,
+      claimedBy: claimant.requestId,
+      claimExpiresAt: claimant.expiresAt,
       steps: start.steps,
       // For a GuardDuty finding the instance description comes with the first network change
       // (isolateNetwork), not before it; other events were described before the claim.
@@ -163,7 +176,7 @@ export class IncidentStore {
     }
     if (claimed !== undefined) return { kind: "claimed", record: claimed, resumed: false };
     // The instance already has an incident: record this finding on it (idempotent per finding version:
-    // a duplicate delivery of the same event writes nothing new), then see whether its response needs us.
+    // a duplicate delivery of the same event writes nothing new), then see whether its containment needs us.
     const append = (key: string, entry: FindingSummary) =>
       this.documents.update({
         TableName: this.tableName,
@@ -180,106 +193,82 @@ export class IncidentStore {
       return append(findingKey(plain), plain);
     });
     const record = appended.Attributes as IncidentRecord;
-    if (record.status === "completed") return { kind: "appended", record, why: "completed" };
-    if (!mayTakeOver(record, holder)) return { kind: "appended", record, why: "running" };
-    return this.takeOver(record, holder);
+    const why = record.status === "completed" ? "completed" : "running";
+    if (!carriesClaim(record, claimant)) return { kind: "appended", record, why };
+    if (record.claimedBy === claimant.requestId) return { kind: "claimed", record, resumed: true };
+    // An abandoned claim: taken over by one conditional write, so of two late findings one carries it.
+    try {
+      const taken = await this.documents.update({
+        TableName: this.tableName,
+        Key: { pk },
+        UpdateExpression: "SET claimedBy = :me, claimExpiresAt = :expires",
+        ConditionExpression: "claimedBy = :previous AND attribute_not_exists(execution)",
+        ExpressionAttributeValues: {
+          ":me": claimant.requestId,
+          ":expires": claimant.expiresAt,
+          ":previous": record.claimedBy,
+        },
+        ReturnValues: "ALL_NEW",
+      });
+      return { kind: "claimed", record: taken.Attributes as IncidentRecord, resumed: true };
+    } catch (error) {
+      if (awsErrorCode(error) !== CONDITION_FAILED) throw error;
+      return { kind: "appended", record, why };
+    }
   }
 
-  /** Loads an incident by id (continuations and snapshot-completion events carry only the id). */
+  /** Loads an incident by its key (the state machine's tasks carry the key and the incident id). */
   async load(pk: string): Promise<IncidentRecord | undefined> {
     const answer = await this.documents.get({ TableName: this.tableName, Key: { pk }, ConsistentRead: true });
     return answer.Item as IncidentRecord | undefined;
   }
 
-  /** Takes the lease of a record whose holder is gone (expired) or is this very invocation (a Lambda retry). */
-  async takeOver(record: IncidentRecord, holder: LeaseHolder): Promise<ClaimResult> {
-    if (!mayTakeOver(record, holder)) {
-      return { kind: "appended", record, why: record.status === "completed" ? "completed" : "running" };
-    }
-    try {
-      const answer = await this.documents.update({
-        TableName: this.tableName,
-        Key: { pk: record.pk },
-        UpdateExpression: "SET leaseOwner = :owner, leaseExpiresAt = :expires, version = version + :one",
-        ConditionExpression: "version = :version AND (leaseOwner = :owner OR leaseExpiresAt <= :now)",
-        ExpressionAttributeValues: {
-          ":owner": holder.owner,
-          ":expires": holder.expiresAt,
-          ":version": record.version,
-          ":now": holder.now,
-          ":one": 1,
-        },
-        ReturnValues: "ALL_NEW",
-      });
-      return { kind: "claimed", record: answer.Attributes as IncidentRecord, resumed: true };
-    } catch (error) {
-      if (awsErrorCode(error) !== CONDITION_FAILED) throw error;
-      // Someone else took it between our read and our write: they respond, we do not.
-      const current = (await this.load(record.pk)) ?? record;
-      return {
-        kind: "appended",
-        record: current,
-        why: current.status === "completed" ? "completed" : "running",
-      };
-    }
-  }
-
   /**
-   * Saves what the holder changed (steps, facts, status) under optimistic concurrency: the write succeeds only
-   * if nobody else wrote since (version) and we still hold the lease. Findings are not written here, so repeat
-   * findings appended meanwhile are never overwritten.
+   * Writes the named parts of the record, on the condition that the item is still this incident (a released
+   * instance claimed again has a new incident id: a late task of the old execution must not write into it).
    */
-  async save(record: IncidentRecord, holder: { owner: string; expiresAt: number }): Promise<void> {
-    try {
-      await this.documents.update({
-        TableName: this.tableName,
-        Key: { pk: record.pk },
-        UpdateExpression:
-          "SET steps = :steps, facts = :facts, #status = :status, continuations = :continuations, " +
-          "leaseExpiresAt = :expires, version = :next",
-        ConditionExpression: "version = :version AND leaseOwner = :owner",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: {
-          ":steps": record.steps,
-          ":facts": record.facts,
-          ":status": record.status,
-          ":continuations": record.continuations,
-          ":expires": holder.expiresAt,
-          ":version": record.version,
-          ":next": record.version + 1,
-          ":owner": holder.owner,
-        },
-      });
-      record.version += 1;
-      record.leaseExpiresAt = holder.expiresAt;
-    } catch (error) {
-      if (awsErrorCode(error) === CONDITION_FAILED)
-        throw new IncidentLeaseLostError(record.incidentId, { cause: error });
-      throw error;
+  async save(record: IncidentRecord, changes: RecordChanges): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ":incidentId": record.incidentId };
+    const sets: string[] = [];
+    changes.steps.forEach((step, index) => {
+      const value = record.steps[step];
+      if (value === undefined) return;
+      names[`#s${index}`] = step;
+      values[`:s${index}`] = value;
+      sets.push(`steps.#s${index} = :s${index}`);
+    });
+    changes.facts.forEach((fact, index) => {
+      const value = record.facts[fact];
+      if (value === undefined) return;
+      names[`#f${index}`] = fact;
+      values[`:f${index}`] = value;
+      sets.push(`facts.#f${index} = :f${index}`);
+    });
+    for (const field of changes.fields ?? []) {
+      const value = record[field];
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
     }
-  }
-
-  /** Gives the lease up at once (before a continuation or a retry) so the next invocation need not wait. */
-  async release(record: IncidentRecord, owner: string): Promise<void> {
-    try {
-      await this.documents.update({
-        TableName: this.tableName,
-        Key: { pk: record.pk },
-        UpdateExpression: "SET leaseExpiresAt = :zero, version = :next",
-        ConditionExpression: "version = :version AND leaseOwner = :owner",
-        ExpressionAttributeValues: {
-          ":zero": 0,
-          ":version": record.version,
-          ":next": record.version + 1,
-          ":owner": owner,
-        },
-      });
-      record.version += 1;
-      record.leaseExpiresAt = 0;
-    } catch (error) {
-      if (awsErrorCode(error) === CONDITION_FAILED)
-        throw new IncidentLeaseLostError(record.incidentId, { cause: error });
-      throw error;
-    }
+    const appendLines = (fact: "problems" | "wouldHave", lines: readonly string[] | undefined) => {
+      if (lines === undefined || lines.length === 0) return;
+      names[`#${fact}`] = fact;
+      values[`:${fact}`] = lines;
+      values[":none"] = [];
+      sets.push(`facts.#${fact} = list_append(if_not_exists(facts.#${fact}, :none), :${fact})`);
+    };
+    appendLines("problems", changes.newProblems);
+    appendLines("wouldHave", changes.newWouldHave);
+    if (sets.length === 0) return;
+    await this.documents.update({
+      TableName: this.tableName,
+      Key: { pk: record.pk },
+      UpdateExpression: `SET ${sets.join(", ")}`,
+      ConditionExpression: "incidentId = :incidentId",
+      ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
+      ExpressionAttributeValues: values,
+    });
   }
 }

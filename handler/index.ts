@@ -1,12 +1,11 @@
 import type { Logger as PowertoolsLogger } from "@aws-lambda-powertools/logger";
 
 import { createAwsClients } from "./awsClients";
-import { TimeBudgetExhaustedError } from "./errors";
 import { IncidentStore } from "./incidentStore";
 import { handleEvent, type InvocationOutcome, type LambdaContext } from "./invocation";
 import { parseSettings } from "./settings";
 
-export type { InvocationOutcome, LambdaContext } from "./invocation";
+export type { FindingOutcome, InvocationOutcome, LambdaContext } from "./invocation";
 
 /**
  * The responder Lambda's factory: Pulumi's CallbackFunction serializes this function (callbackFactory), and
@@ -15,18 +14,7 @@ export type { InvocationOutcome, LambdaContext } from "./invocation";
  */
 export function createResponder(): (event: unknown, context: LambdaContext) => Promise<InvocationOutcome> {
   const settings = parseSettings(process.env);
-  const { AsyncLocalStorage } = require("async_hooks") as typeof import("async_hooks");
-  // The deadline of the invocation a call belongs to (per async context, so concurrent invocations in one
-  // process — as in tests — each keep their own).
-  const invocation = new AsyncLocalStorage<{ deadline: number }>();
-  const reserveMs = settings.timeBudgetReserveSeconds * 1000;
-  const aws = createAwsClients(settings.region, () => {
-    const deadline = invocation.getStore()?.deadline;
-    if (deadline === undefined) return;
-    // Half the reserve: the other half is for saving the record and sending the continuation.
-    const remaining = deadline - Date.now();
-    if (remaining < reserveMs / 2) throw new TimeBudgetExhaustedError(remaining);
-  });
+  const aws = createAwsClients(settings.region);
   const powertools =
     require("@aws-lambda-powertools/logger") as typeof import("@aws-lambda-powertools/logger");
   const logger: PowertoolsLogger = new powertools.Logger({
@@ -34,8 +22,5 @@ export function createResponder(): (event: unknown, context: LambdaContext) => P
   });
   logger.appendPersistentKeys({ dryRun: settings.dryRun });
   const store = new IncidentStore(aws.documents, settings.incidentTable);
-  return (event, context) =>
-    invocation.run({ deadline: Date.now() + context.getRemainingTimeInMillis() }, () =>
-      handleEvent(event, context, { settings, aws, logger, store }),
-    );
+  return (event, context) => handleEvent(event, context, { settings, aws, logger, store });
 }

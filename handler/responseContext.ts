@@ -1,44 +1,24 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 
 import type { AwsClients } from "./awsClients";
-import { awsErrorCode, TimeBudgetExhaustedError } from "./errors";
-import type { IncidentRecord } from "./incidentRecord";
+import { awsErrorCode } from "./errors";
+import type { IncidentRecord, StepName } from "./incidentRecord";
 import type { Settings } from "./settings";
 
-/** What every step gets: settings, clients, the incident it works on, a logger keyed to it, and time. */
+/** What every step gets: settings, clients, the incident it works on, a logger keyed to it. */
 export interface ResponseContext {
   readonly settings: Settings;
   readonly aws: AwsClients;
   readonly logger: Logger;
   readonly record: IncidentRecord;
-  /** True when this invocation took the incident over (a retry, a continuation): earlier work may be half done. */
+  /** The step this pass runs. */
+  readonly step: StepName;
+  /** True when the step ran before and did not finish (a crash, a retry): earlier work may be half done. */
   readonly resumed: boolean;
-  readonly budget: TimeBudget;
-  /** Persists the record now (a step calls it before a long wait, so a resumed response knows what was sent). */
+  /** What the step's previous pass left in its record's detail when it answered "waiting". */
+  readonly progress?: Readonly<Record<string, unknown>>;
+  /** Persists what the step wrote so far (a step calls it before a side effect that must never be repeated). */
   readonly checkpoint: () => Promise<void>;
-}
-
-/** The invocation's remaining time, minus the reserve kept for recording the state and continuing. */
-export class TimeBudget {
-  constructor(
-    private readonly remainingMs: () => number,
-    private readonly reserveMs: number,
-  ) {}
-
-  /** Throws TimeBudgetExhaustedError when it is time to stop at the next step boundary. */
-  ensure(): void {
-    const remaining = this.remainingMs();
-    if (remaining < this.reserveMs) throw new TimeBudgetExhaustedError(remaining);
-  }
-
-  /** False once it is time to stop (ensure() would throw): for a step's own retry loop, which then gives up. */
-  hasTimeLeft(): boolean {
-    return this.remainingMs() >= this.reserveMs;
-  }
-
-  get deadline(): number {
-    return Date.now() + this.remainingMs();
-  }
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -46,23 +26,12 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Polls `probe` every POLL_INTERVAL_SECONDS until it returns a value or `deadline` (epoch ms) passes.
- * Deadlines are absolute so a wait that spans a continuation keeps its original bound. Budget-aware: it
- * throws TimeBudgetExhaustedError rather than let the invocation run into Lambda's limit.
+ * When a waiting step looks again (epoch ms): after the poll interval, never later than its deadline. The state
+ * machine waits in between (a Wait state): no Lambda runs while AWS works.
  */
-export async function pollUntil<T>(
-  context: ResponseContext,
-  deadline: number,
-  probe: () => Promise<T | undefined>,
-): Promise<T | undefined> {
-  const intervalMs = context.settings.pollIntervalSeconds * 1000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) return undefined;
-    context.budget.ensure();
-    await sleep(Math.max(1, Math.min(intervalMs, deadline - Date.now())));
-  }
+export function nextLook(context: Pick<ResponseContext, "settings">, deadline?: number): number {
+  const next = Date.now() + context.settings.pollIntervalSeconds * 1000;
+  return deadline === undefined ? next : Math.max(Date.now(), Math.min(next, deadline));
 }
 
 /** The result of a mutating call: made, or (dry run) only checked and noted. */

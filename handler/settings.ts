@@ -50,8 +50,10 @@ export interface Settings {
   readonly stopTimeoutSeconds: number;
   readonly memoryGraceBaseSeconds: number;
   readonly memoryGraceSecondsPerGib: number;
-  readonly timeBudgetReserveSeconds: number;
-  readonly snapshotWaitSeconds: number;
+  /** How often a response that attaches snapshot copies looks at the snapshots (hours for large volumes). */
+  readonly snapshotPollSeconds: number;
+  /** The Step Functions state machine that runs the response after containment. */
+  readonly stateMachineArn: string;
 }
 
 /**
@@ -63,8 +65,7 @@ export const DURATION_SETTINGS: readonly (readonly [string, keyof Settings])[] =
   ["STOP_TIMEOUT_SECONDS", "stopTimeoutSeconds"],
   ["MEMORY_GRACE_BASE_SECONDS", "memoryGraceBaseSeconds"],
   ["MEMORY_GRACE_SECONDS_PER_GIB", "memoryGraceSecondsPerGib"],
-  ["TIME_BUDGET_RESERVE_SECONDS", "timeBudgetReserveSeconds"],
-  ["SNAPSHOT_WAIT_SECONDS", "snapshotWaitSeconds"],
+  ["SNAPSHOT_POLL_SECONDS", "snapshotPollSeconds"],
 ];
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -195,7 +196,11 @@ export function parseSettings(env: Environment): Settings {
     stopTimeoutSeconds: numberSetting("STOP_TIMEOUT_SECONDS", 300, 0.001, 3600),
     memoryGraceBaseSeconds: numberSetting("MEMORY_GRACE_BASE_SECONDS", 60, 0, 3600),
     memoryGraceSecondsPerGib: numberSetting("MEMORY_GRACE_SECONDS_PER_GIB", 10, 0, 600),
-    timeBudgetReserveSeconds: numberSetting("TIME_BUDGET_RESERVE_SECONDS", 60, 0, 600),
-    snapshotWaitSeconds: numberSetting("SNAPSHOT_WAIT_SECONDS", 120, 0, 3600),
+    snapshotPollSeconds: numberSetting("SNAPSHOT_POLL_SECONDS", 60, 0.001, 3600),
+    stateMachineArn: pattern(
+      "STATE_MACHINE_ARN",
+      required("STATE_MACHINE_ARN"),
+      /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/,
+    ),
   };
 }

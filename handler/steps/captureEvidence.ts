@@ -1,6 +1,6 @@
 import { createHash } from "crypto";
 
-import { awsErrorCode, describeError, isControlFlow } from "../errors";
+import { awsErrorCode, describeError } from "../errors";
 import type { EvidenceObject } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
 import type { ResponseContext } from "../responseContext";
@@ -125,7 +125,6 @@ export async function captureEvidence(context: ResponseContext): Promise<StepRes
           const key = `${evidencePrefix(record.incidentId)}evidence/${source.name}`;
           stored.push(await putEvidenceObject(context, source.kind, key, body, source.contentType));
         } catch (error) {
-          if (isControlFlow(error)) throw error;
           problems[source.kind] = describeError(error);
         }
       }),

@@ -1,11 +1,11 @@
-import { awsErrorCode, describeError, isControlFlow, ResponderError } from "../errors";
-import { type InstanceFacts, recordedInstance } from "../incidentRecord";
+import { awsErrorCode, describeError, ResponderError } from "../errors";
+import { type IncidentRecord, type InstanceFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance, tagsOf } from "../instanceDescription";
-import { ec2Mutation, pollUntil, sleep, type ResponseContext } from "../responseContext";
+import { ec2Mutation, nextLook, sleep, type ResponseContext } from "../responseContext";
 import type { Settings } from "../settings";
 import { TAG_KDUMP_READY, TRUE_VALUE } from "../tags";
 import { failureOutcome } from "./snapshotVolumes";
-import { done, failed, skipped, type StepResult } from "./stepResult";
+import { done, failed, skipped, waiting, type StepResult } from "./stepResult";
 
 /** What DescribeInstanceTypes and DescribeImages said, reduced to what the decision needs. */
 export interface MemoryCaptureInputs {
@@ -116,6 +116,17 @@ async function gatherInputs(context: ResponseContext, instance: InstanceFacts): 
   };
 }
 
+/**
+ * Why nothing may power the instance off (pure): access cutting failed for good, so the instance may still be in
+ * its Auto Scaling group (which terminates a stopped member, volumes included) or keep a shutdown behaviour that
+ * terminates. The snapshots still run, crash-consistent, on the running, isolated instance.
+ */
+export function accessNotCut(record: Pick<IncidentRecord, "steps">): string | undefined {
+  return record.steps.cutAccess?.status === "failed"
+    ? "access cutting failed: the instance is not powered off (Auto Scaling or its shutdown behaviour could terminate it)"
+    : undefined;
+}
+
 const POWERED_OFF = ["stopping", "stopped", "shutting-down", "terminated"];
 
 /** Throttled NMI requests asked again (EC2 refused them before acting: nothing was sent to the instance). */
@@ -136,13 +147,11 @@ async function sendDiagnosticInterruptOnce(
       await context.aws.ec2SingleAttempt.sendDiagnosticInterrupt({ InstanceId });
       return undefined;
     } catch (error) {
-      // The time budget refused to send (nothing went out) or our own error: the pipeline's to handle.
       if (error instanceof ResponderError) throw error;
       const failure = failureOutcome(error);
       if (failure === "unknown") return describeError(error);
       if (failure === "refused" || attempt > NMI_THROTTLE_RETRIES) throw error;
       context.logger.warn("SendDiagnosticInterrupt throttled; asking again", { attempt });
-      context.budget.ensure();
       await sleep(250 * 2 ** attempt);
     }
   }
@@ -159,6 +168,11 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
   try {
     let memory = record.facts.memory;
     if (memory?.sentAt === undefined) {
+      const held = accessNotCut(record);
+      if (held !== undefined) {
+        record.facts.memory = { method: "none", reason: held };
+        return skipped(held);
+      }
       const inputs = await gatherInputs(context, instance);
       const plan = planMemoryCapture(inputs, context.settings);
       if (plan.method === "none") {
@@ -169,9 +183,9 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
         const sent = await ec2Mutation(context, "hibernate the instance", (DryRun) =>
           aws.ec2.stopInstances({ DryRun, InstanceIds: [InstanceId], Hibernate: true }),
         );
+        // The stop step waits for "stopped" from sentAt on: hibernation is a stop that first writes RAM to the
+        // root volume.
         record.facts.memory = { method: "hibernate", reason: plan.reason, sentAt: new Date().toISOString() };
-        // The stop step waits for "stopped": hibernation is a stop that first writes RAM to the root volume.
-        record.facts.stop = { requestedAt: new Date().toISOString() };
         return done(sent.made ? "hibernation started" : "would hibernate", { reason: plan.reason });
       }
       if (context.settings.dryRun) {
@@ -203,19 +217,20 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
     if (memory.method !== "nmi") return done(`memory: ${memory.method}`);
     const graceMs = memory.graceMs ?? 0;
     const deadline = Date.parse(memory.sentAt ?? new Date().toISOString()) + graceMs;
-    const finalState = await pollUntil(context, deadline, async () => {
-      const state = (await describeInstance(aws, InstanceId))?.State?.Name ?? "terminated";
-      return POWERED_OFF.includes(state) ? state : undefined;
-    });
-    record.facts.memory = { ...memory, poweredOff: finalState !== undefined };
-    return finalState !== undefined
-      ? done(`NMI sent; kdump powered the instance off (${finalState})`, { graceMs })
-      : done(
-          `NMI sent; no power-off within the ${Math.round(graceMs / 1000)} s grace (dump may be partial)`,
-          { graceMs },
-        );
+    const state = (await describeInstance(aws, InstanceId))?.State?.Name ?? "terminated";
+    if (POWERED_OFF.includes(state)) {
+      record.facts.memory = { ...memory, poweredOff: true };
+      return done(`NMI sent; kdump powered the instance off (${state})`, { graceMs });
+    }
+    if (Date.now() < deadline) {
+      return waiting(`NMI sent; waiting for kdump's power-off (${state})`, nextLook(context, deadline));
+    }
+    record.facts.memory = { ...memory, poweredOff: false };
+    return done(
+      `NMI sent; no power-off within the ${Math.round(graceMs / 1000)} s grace (dump may be partial)`,
+      { graceMs },
+    );
   } catch (error) {
-    if (isControlFlow(error)) throw error;
     record.facts.memory = {
       ...(record.facts.memory ?? { method: "none" }),
       reason: `capture failed: ${describeError(error)}`,

@@ -1,5 +1,5 @@
 import type { IncidentRecord, InstanceFacts } from "../incidentRecord";
-import type { ClaimResult, IncidentStore, LeaseHolder } from "../incidentStore";
+import type { Claimant, ClaimResult, IncidentStore } from "../incidentStore";
 import { boundedRawFinding } from "../rawFinding";
 import type { EventAcceptance } from "./acceptEvent";
 
@@ -31,7 +31,8 @@ export function openingSteps(
 
 /**
  * Step 1: claim the incident with one conditional write. A finding for an instance already under response is
- * appended to that incident instead; a response whose holder crashed is taken over and resumed.
+ * appended to that incident instead; a containment whose request gave up before starting the execution is
+ * taken over.
  */
 export function claimIncident(
   store: IncidentStore,
@@ -39,7 +40,7 @@ export function claimIncident(
   accepted: Extract<EventAcceptance, { accepted: true }>,
   rawFinding: string,
   dryRun: boolean,
-  holder: LeaseHolder,
+  claimant: Claimant,
   described?: { facts: InstanceFacts; raw: string },
 ): Promise<ClaimResult> {
   return store.claim(
@@ -51,9 +52,9 @@ export function claimIncident(
       // For a GuardDuty finding no instance description yet: isolateNetwork takes it in parallel with the first
       // change. An event AWS did not send was described (and checked) before the claim.
       dryRun,
-      steps: openingSteps(accepted, new Date(holder.now).toISOString(), described !== undefined),
+      steps: openingSteps(accepted, new Date(claimant.now).toISOString(), described !== undefined),
       ...(described === undefined ? {} : { instance: described }),
     },
-    holder,
+    claimant,
   );
 }

@@ -1,12 +1,6 @@
 import type { TargetDescription } from "@aws-sdk/client-elastic-load-balancing-v2";
 
-import {
-  InstanceGoneError,
-  StepFailedError,
-  describeError,
-  instanceGoneError,
-  isControlFlow,
-} from "../errors";
+import { InstanceGoneError, StepFailedError, describeError, instanceGoneError } from "../errors";
 import {
   type InstanceFacts,
   type TargetRegistration,
@@ -98,9 +92,8 @@ export async function cutAccess(context: ResponseContext): Promise<StepResult> {
       errors.push(result.reason);
     }
   });
-  const controlFlow = errors.find((error): error is Error => isControlFlow(error));
-  if (controlFlow !== undefined) throw controlFlow; // out of time or lease: continue, do not fail
-  // Every part is a containment measure: the response must not go on to stop the instance without them.
+  // Every part is a containment measure: thrown, so the state machine asks again; failed for good, the steps
+  // that would power the instance off see it (a stopped Auto Scaling member may be terminated) and hold back.
   if (errors.length > 0)
     throw new StepFailedError("cutAccess", { cause: new AggregateError(errors, JSON.stringify(detail)) });
   return done(
@@ -446,8 +439,7 @@ async function tagInstance(context: ResponseContext): Promise<string> {
     return "tagged";
   } catch (error) {
     // Out of time or lease, or the instance gone: those end the step as they would anywhere else.
-    if (isControlFlow(error) || instanceGoneError(error, record.instanceId) instanceof InstanceGoneError)
-      throw error;
+    if (instanceGoneError(error, record.instanceId) instanceof InstanceGoneError) throw error;
     const problem = `incident tag not applied: ${describeError(error)}`;
     record.facts.incidentTag = { applied: false, problem };
     context.logger.warn("incident tag not applied; the response goes on", { error: describeError(error) });

@@ -1,13 +1,13 @@
 import type { Volume } from "@aws-sdk/client-ec2";
 
 import { clientToken } from "../clientToken";
-import { describeError, isControlFlow } from "../errors";
+import { describeError } from "../errors";
 import { type IncidentFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
 import {
   ec2Mutation,
   isAlreadyDone,
-  pollUntil,
+  nextLook,
   whileNotYetVisible,
   type ResponseContext,
 } from "../responseContext";
@@ -123,16 +123,29 @@ async function describeVolumes(context: ResponseContext, volumeIds: string[]): P
   return answer.Volumes ?? [];
 }
 
+/** What the attach step did in earlier passes (kept in its step record between passes). */
+interface AttachProgress {
+  /** Copies created from the snapshots (CreateVolume answered). */
+  readonly copies?: string[];
+  /** Epoch ms when the step first waited for the volumes to be free: the wait is bounded from there. */
+  readonly volumesSince?: number;
+  /** Volumes AttachVolume accepted or refused for good: never asked for again. */
+  readonly requested?: string[];
+  readonly notAttached?: NotAttached[];
+}
+
 /**
  * Step 7b: hand the evidence to the workstation. Originals: detach every volume (always naming the instance, so
  * a volume that moved meanwhile is never pulled from somewhere else) and attach all of them on free device
- * names. Copies: volumes created from the snapshots once they complete; while they are pending the response
- * rests (status waiting) and resumes on EBS's snapshot completion event instead of holding a Lambda for hours.
+ * names. Copies: volumes created from the snapshots once they complete. Each pass does what it can and answers
+ * "waiting" while AWS works (the workstation booting, snapshots copying for hours, volumes detaching and
+ * attaching): the state machine waits between passes.
  */
 export async function attachEvidenceVolumes(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
   const facts = record.facts;
   const instance = recordedInstance(record);
+  const progress = (context.progress ?? {}) as AttachProgress;
   if (settings.dryRun) return done("would detach the volumes and attach them to the forensic instance");
   if (instance.volumes.length === 0) return skipped("no EBS volumes: nothing to attach");
   const snapshots = facts.snapshots ?? [];
@@ -141,107 +154,137 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   const forensicId = facts.forensic?.instanceId;
   if (forensicId === undefined) return failed("no forensic instance to attach the evidence to");
 
-  // The workstation must be running (or stopped) before volumes can attach.
+  // The workstation must be running (or stopped) before volumes can attach. Just launched, it may not be visible
+  // yet (eventual consistency): that reads as still pending.
   const launchedAt = Date.parse(record.steps.launchForensicInstance?.startedAt ?? new Date().toISOString());
-  const forensicState = await pollUntil(context, launchedAt + FORENSIC_BOOT_TIMEOUT_MS, async () => {
-    // Just launched: not visible yet (eventual consistency) reads as still pending.
-    const state = (await describeInstance(aws, forensicId))?.State?.Name ?? "pending";
-    return state === "pending" ? undefined : state;
-  });
+  const bootDeadline = launchedAt + FORENSIC_BOOT_TIMEOUT_MS;
+  const forensicState = (await describeInstance(aws, forensicId))?.State?.Name ?? "pending";
+  if (forensicState === "pending" && Date.now() < bootDeadline) {
+    return waiting(`forensic instance ${forensicId} pending`, nextLook(context, bootDeadline), {
+      ...progress,
+    });
+  }
   if (forensicState !== "running" && forensicState !== "stopped") {
-    return failed(`forensic instance ${forensicId} is ${forensicState ?? "still pending"}`);
+    return failed(`forensic instance ${forensicId} is ${forensicState}`);
   }
 
   let volumeIds: string[];
   if (source === "copy") {
-    const snapshotIds = snapshots.map((snapshot) => snapshot.snapshotId);
-    const waitDeadline = Date.now() + settings.snapshotWaitSeconds * 1000;
-    const complete = await pollUntil(context, waitDeadline, async () => {
+    volumeIds = progress.copies ?? [];
+    if (volumeIds.length === 0) {
+      const snapshotIds = snapshots.map((snapshot) => snapshot.snapshotId);
       const states = (await aws.ec2.describeSnapshots({ SnapshotIds: snapshotIds })).Snapshots ?? [];
-      if (states.some((snapshot) => snapshot.State === "error")) return "error";
-      return states.length === snapshotIds.length &&
-        states.every((snapshot) => snapshot.State === "completed")
-        ? "completed"
-        : undefined;
-    });
-    if (complete === "error") return failed("a snapshot failed: no copies attached");
-    if (complete === undefined) {
-      record.status = "waiting-for-snapshots";
-      return waiting(
-        "snapshots still copying: volumes will be created from them when EBS reports completion",
+      if (states.some((snapshot) => snapshot.State === "error"))
+        return failed("a snapshot failed: no copies attached");
+      const complete =
+        states.length === snapshotIds.length && states.every((snapshot) => snapshot.State === "completed");
+      if (!complete) {
+        // Hours for large volumes: looked at every snapshotPollSeconds, so the execution's history stays small.
+        const progressLine = states.map((snapshot) => snapshot.Progress ?? "0%").join(", ");
+        return waiting(
+          `snapshots still copying (${progressLine}): copies are made when they complete`,
+          Date.now() + settings.snapshotPollSeconds * 1000,
+          { ...progress },
+        );
+      }
+      volumeIds = await createCopies(
+        context,
+        snapshots,
+        facts.forensic?.availabilityZone ?? instance.availabilityZone,
       );
     }
-    volumeIds = await createCopies(
-      context,
-      snapshots,
-      facts.forensic?.availabilityZone ?? instance.availabilityZone,
-    );
   } else {
     volumeIds = instance.volumes.map((volume) => volume.volumeId);
     await detachFromInstance(context, volumeIds, forensicId);
   }
+  const copies = source === "copy" ? volumeIds : undefined;
 
-  // Wait for every volume to be free (detached originals, new copies), unless it already sits on the workstation,
-  // or to have failed: a copy EC2 could not create (its snapshot's KMS key refused) ends in `error` for good.
-  const volumes = await pollUntil(context, Date.now() + settings.stopTimeoutSeconds * 1000, async () => {
-    const states = await describeVolumes(context, volumeIds);
-    const ready = states.every(
+  // Every volume must be free (detached originals, new copies), unless it already sits on the workstation, or
+  // have failed: a copy EC2 could not create (its snapshot's KMS key refused) ends in `error` for good.
+  const volumesSince = progress.volumesSince ?? Date.now();
+  const volumes = await describeVolumes(context, volumeIds);
+  const ready =
+    volumes.length === volumeIds.length &&
+    volumes.every(
       (volume) =>
         volume.State === "available" ||
         volume.State === "error" ||
         volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId),
     );
-    return ready && states.length === volumeIds.length ? states : undefined;
-  });
-  if (volumes === undefined) return failed("volumes did not become available in time");
+  if (!ready) {
+    const deadline = volumesSince + settings.stopTimeoutSeconds * 1000;
+    if (Date.now() >= deadline) return failed("volumes did not become available in time");
+    return waiting("waiting for the volumes to be free", nextLook(context, deadline), {
+      ...progress,
+      copies,
+      volumesSince,
+    });
+  }
 
-  const notAttached: NotAttached[] = volumes
-    .filter((volume) => volume.State === "error")
-    .map((volume) => ({
+  const requested = new Set(progress.requested ?? []);
+  const notAttached: NotAttached[] = [...(progress.notAttached ?? [])];
+  const noted = new Set(notAttached.map((volume) => volume.volumeId));
+  for (const volume of volumes) {
+    if (volume.State !== "error" || noted.has(volume.VolumeId ?? "")) continue;
+    notAttached.push({
       volumeId: volume.VolumeId ?? "",
       reason: "volume in error state: EC2 could not create it (a KMS key the responder may not use?)",
-    }));
-  const forensic = await describeInstance(aws, forensicId);
-  const used = (forensic?.BlockDeviceMappings ?? []).flatMap((mapping) =>
-    mapping.DeviceName ? [mapping.DeviceName] : [],
+    });
+  }
+  const free = volumes.filter(
+    (volume) => volume.State === "available" && !requested.has(volume.VolumeId ?? ""),
   );
-  const free = volumes.filter((volume) => volume.State === "available");
-  const devices = allocateDeviceNames([...used, forensic?.RootDeviceName ?? "/dev/xvda"], free.length);
-  for (const volume of free.slice(devices.length))
-    notAttached.push({ volumeId: volume.VolumeId ?? "", reason: "no free device name" });
-  const requested = free.slice(0, devices.length);
-  const results = await Promise.allSettled(
-    requested.map((volume, index) =>
-      aws.ec2.attachVolume({
-        VolumeId: volume.VolumeId ?? "",
-        InstanceId: forensicId,
-        Device: devices[index]!,
-      }),
-    ),
-  );
-  results.forEach((result, index) => {
-    if (result.status === "fulfilled") return;
-    const error: unknown = result.reason;
-    // A refusal EC2 will repeat whatever the response does (Marketplace codes on a running workstation, the
-    // workstation's attachment limit) is recorded and the other volumes go on; anything else (out of time, a
-    // server error, a volume still busy) ends the step as before, and Lambda's retry attaches what is left.
-    if (isControlFlow(error) || !isAlreadyDone(error, LASTING_ATTACH_REFUSALS)) throw error;
-    notAttached.push({ volumeId: requested[index]!.VolumeId ?? "", reason: describeError(error) });
-  });
-  const accepted = requested
-    .filter((_, index) => results[index]?.status === "fulfilled")
-    .map((volume) => volume.VolumeId ?? "");
-  // An accepted attachment can still fail (EC2 cannot use the volume's KMS key): wait until each one settles.
-  const settled = await pollUntil(context, Date.now() + settings.stopTimeoutSeconds * 1000, async () => {
-    const states = await describeVolumes(context, accepted);
-    const attaching = states.some((volume) =>
-      volume.Attachments?.some(
-        (attachment) => attachment.InstanceId === forensicId && attachment.State === "attaching",
+  if (free.length > 0) {
+    const forensic = await describeInstance(aws, forensicId);
+    const used = (forensic?.BlockDeviceMappings ?? []).flatMap((mapping) =>
+      mapping.DeviceName ? [mapping.DeviceName] : [],
+    );
+    const devices = allocateDeviceNames([...used, forensic?.RootDeviceName ?? "/dev/xvda"], free.length);
+    for (const volume of free.slice(devices.length)) {
+      notAttached.push({ volumeId: volume.VolumeId ?? "", reason: "no free device name" });
+      requested.add(volume.VolumeId ?? "");
+    }
+    const asked = free.slice(0, devices.length);
+    const results = await Promise.allSettled(
+      asked.map((volume, index) =>
+        aws.ec2.attachVolume({
+          VolumeId: volume.VolumeId ?? "",
+          InstanceId: forensicId,
+          Device: devices[index]!,
+        }),
       ),
     );
-    return attaching ? undefined : states;
-  });
-  for (const volume of settled ?? []) {
+    results.forEach((result, index) => {
+      const volumeId = asked[index]!.VolumeId ?? "";
+      if (result.status === "fulfilled") {
+        requested.add(volumeId);
+        return;
+      }
+      const error: unknown = result.reason;
+      // A refusal EC2 will repeat whatever the response does (Marketplace codes on a running workstation, the
+      // workstation's attachment limit) is recorded and the other volumes go on; anything else (a server error,
+      // a volume still busy) is thrown, and the state machine's retry attaches what is left.
+      if (!isAlreadyDone(error, LASTING_ATTACH_REFUSALS)) throw error;
+      requested.add(volumeId);
+      notAttached.push({ volumeId, reason: describeError(error) });
+    });
+  }
+  const next: AttachProgress = { copies, volumesSince, requested: [...requested], notAttached };
+
+  // An accepted attachment can still fail (EC2 cannot use the volume's KMS key): wait until each one settles.
+  const accepted = [...requested].filter((id) => !notAttached.some((volume) => volume.volumeId === id));
+  const states = await describeVolumes(context, accepted);
+  const attaching = states.some((volume) =>
+    volume.Attachments?.some(
+      (attachment) => attachment.InstanceId === forensicId && attachment.State === "attaching",
+    ),
+  );
+  if (attaching) {
+    const deadline = volumesSince + 2 * settings.stopTimeoutSeconds * 1000;
+    if (Date.now() < deadline)
+      return waiting("attachments in progress", nextLook(context, deadline), { ...next });
+  }
+  for (const volume of states) {
     if (!volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId))
       notAttached.push({
         volumeId: volume.VolumeId ?? "",
@@ -265,7 +308,6 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
       },
     ];
   });
-  record.status = "responding";
   const summary = `${facts.attachments.length} ${source === "copy" ? "snapshot copies" : "volumes"} attached to ${forensicId}`;
   if (notAttached.length === 0) return done(summary, { attachments: facts.attachments });
   // The evidence of a volume that is not attached is still in its snapshot (and the volume itself).

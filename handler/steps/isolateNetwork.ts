@@ -4,7 +4,6 @@ import {
   awsErrorCode,
   describeError,
   InstanceGoneError,
-  isControlFlow,
   LateRejectionError,
   StepFailedError,
   THROTTLING_CODES,
@@ -165,16 +164,22 @@ export function recordedDescription(rawInstance: string | undefined): Instance |
 
 /**
  * What a failed attempt of the isolation move after an untrack hop means (pure): "throttled" (ask again soon,
- * for as long as the time budget lasts), "transient" (a server error or a lost connection: ask again a few
+ * for up to THROTTLED_ISOLATION_WINDOW_MS), "transient" (a server error or a lost connection: ask again a few
  * times, as the SDK would) or "final" (anything else, including the responder's own control flow).
  */
 export function isolationAttemptVerdict(error: unknown): "throttled" | "transient" | "final" {
-  if (isControlFlow(error) || !(error instanceof Error)) return "final";
+  if (!(error instanceof Error)) return "final";
   if (THROTTLING_CODES.includes(awsErrorCode(error) ?? "")) return "throttled";
   const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
   if (typeof status !== "number" || status >= 500) return "transient";
   return "final";
 }
+
+/**
+ * How long a throttled isolation move after an untrack hop is asked again: EC2 refills its buckets every second,
+ * so a minute outlasts any burst the documented buckets allow; the Lambda's timeout is longer (infra/config.ts).
+ */
+export const THROTTLED_ISOLATION_WINDOW_MS = 60_000;
 
 /**
  * The pause between two rounds of a throttled isolation move (pure; `random` in [0, 1)): short, because the ENI
@@ -315,7 +320,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
    * before the response, so it must not sit out the SDK's exponential back-off: in a burst the untrack moves take
    * the whole ModifyNetworkInterfaceAttribute bucket, and every isolation move after them is throttled. It goes
    * through the client without SDK retries, and a throttled attempt is asked again after a short jittered pause
-   * while the time budget lasts; then the last error goes to the caller's failure path (back to the original
+   * for up to THROTTLED_ISOLATION_WINDOW_MS; then the last error goes to the caller's failure path (back to the original
    * groups). Where the ENI is the instance's only interface, each round also tries ModifyInstanceAttribute
    * Groups, which draws from another bucket (mutating actions) and sets the same interface's groups. The
    * attempts are strictly sequential: each is answered before the next is sent, so the first to succeed ends it
@@ -326,6 +331,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
   const isolateAfterHop = (networkInterfaceId: string, isolation: string): Promise<void> =>
     // An on-demand group may not be visible yet right after its creation.
     whileNotYetVisible(["InvalidGroup.NotFound"], async () => {
+      const askUntil = Date.now() + THROTTLED_ISOLATION_WINDOW_MS;
       let instanceCallUsable = true;
       let transientLeft = TRANSIENT_RETRIES;
       for (;;) {
@@ -350,7 +356,6 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
             isolatedByInstanceCall.push(networkInterfaceId);
             return;
           } catch (error) {
-            if (isControlFlow(error)) throw error;
             // Anything but throttling (EC2 says the instance has several interfaces by now, the call is refused,
             // a lost answer) ends this route: the ENI's own move stays, and it is the one that reports.
             if (isolationAttemptVerdict(error) !== "throttled") {
@@ -362,7 +367,7 @@ export async function isolateNetwork(context: ResponseContext): Promise<StepResu
             }
           }
         }
-        if (!context.budget.hasTimeLeft()) throw lastError;
+        if (Date.now() >= askUntil) throw lastError;
         await sleep(throttledIsolationPauseMs());
       }
     });

@@ -7,12 +7,12 @@ import {
   recordedInstance,
   recordProblem,
 } from "../incidentRecord";
-import { describeError, isControlFlow } from "../errors";
+import { describeError } from "../errors";
 import { describeInstance } from "../instanceDescription";
 import {
   ec2Mutation,
   plainMutation,
-  pollUntil,
+  nextLook,
   type Mutation,
   type ResponseContext,
 } from "../responseContext";
@@ -20,7 +20,7 @@ import type { ReplacementMode } from "../settings";
 import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY, TAG_RESPONDER_MADE } from "../tags";
 import { instanceProfileNameOf } from "./cutAccess";
 import { failureOutcome } from "./snapshotVolumes";
-import { done, failed, skipped, type StepResult } from "./stepResult";
+import { done, failed, skipped, waiting, type StepResult } from "./stepResult";
 
 export type ReplacementPlan =
   | { readonly by: "auto-scaling-group"; readonly groupName: string }
@@ -233,7 +233,6 @@ async function roleArnsOf(context: ResponseContext, profile: string): Promise<st
       role.Arn === undefined ? [] : [role.Arn],
     );
   } catch (error) {
-    if (isControlFlow(error)) throw error;
     context.logger.warn("instance profile not readable; the replacement goes without it", {
       profile,
       error: describeError(error),
@@ -296,7 +295,7 @@ async function launchReplacement(
     try {
       return { launched: await attempt("launch-template", "replacement"), from: "launch-template" };
     } catch (error) {
-      if (isControlFlow(error) || instance.imageId === undefined) throw error;
+      if (instance.imageId === undefined) throw error;
       // Only a refusal means nothing was launched: a lost answer (5xx, timeout) is not followed by a second launch.
       const refused = error instanceof TemplateProfileNotPassable || failureOutcome(error) === "refused";
       if (!refused) throw error;
@@ -337,7 +336,6 @@ export async function replacement(context: ResponseContext): Promise<StepResult>
   try {
     return await launchAndRegister(context, plan.from);
   } catch (error) {
-    if (isControlFlow(error)) throw error;
     const reason = `replacement failed: ${describeError(error)}`;
     facts.replacement = { ...facts.replacement, by: "launch", reason };
     context.logger.warn("replacement failed; the response goes on", { error: describeError(error) });
@@ -369,7 +367,6 @@ async function launchAndRegister(context: ResponseContext, initial: ReplacementS
       instanceId: replacementId,
       reason: `launched from its ${SOURCE_LABEL[from]}${noted}`,
     };
-    await context.checkpoint();
   }
   const launchedFrom = facts.replacement?.reason ?? "launched";
 
@@ -377,13 +374,13 @@ async function launchAndRegister(context: ResponseContext, initial: ReplacementS
   // use the image's KMS key), and targets must be running to register.
   const launchedAt = Date.parse(record.steps.replacement?.startedAt ?? new Date().toISOString());
   const newId = replacementId;
-  await pollUntil(context, launchedAt + REPLACEMENT_BOOT_TIMEOUT_MS, async () => {
-    // Just launched: not visible yet (eventual consistency) reads as still pending.
-    const state = (await describeInstance(aws, newId))?.State?.Name ?? "pending";
-    return state === "pending" ? undefined : state;
-  });
+  // Just launched: not visible yet (eventual consistency) reads as still pending.
   const current = await describeInstance(aws, newId);
   const state = current?.State?.Name ?? "pending";
+  const bootDeadline = launchedAt + REPLACEMENT_BOOT_TIMEOUT_MS;
+  if (state === "pending" && Date.now() < bootDeadline) {
+    return waiting(`replacement ${newId} pending`, nextLook(context, bootDeadline));
+  }
   if (state !== "running") {
     const why = current?.StateReason?.Message ? ` (${current.StateReason.Message})` : "";
     const reason = `replacement ${newId} is ${state}${why}`;

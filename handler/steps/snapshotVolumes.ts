@@ -1,6 +1,6 @@
 import type { CreateSnapshotsRequest, Snapshot } from "@aws-sdk/client-ec2";
 
-import { describeError, isControlFlow, ResponderError, THROTTLING_CODES } from "../errors";
+import { describeError, ResponderError, THROTTLING_CODES } from "../errors";
 import {
   recordedInstance,
   type IncidentFacts,
@@ -9,7 +9,6 @@ import {
 } from "../incidentRecord";
 import {
   ec2Mutation,
-  pollUntil,
   sleep,
   whileNotYetVisible,
   type Mutation,
@@ -182,7 +181,7 @@ async function tagKeysOf(
       ),
     );
   } catch (error) {
-    if (isControlFlow(error) || error instanceof ResponderError) throw error;
+    if (error instanceof ResponderError) throw error;
     context.logger.warn("volume tags not readable; snapshots get the incident's tags only", {
       error: describeError(error),
     });
@@ -208,12 +207,13 @@ async function lookForSnapshots(
   lookAgain: boolean,
 ): Promise<SnapshotPlan> {
   const window = lookAgain ? SNAPSHOT_LOOK_AGAIN_POLLS * context.settings.pollIntervalSeconds * 1000 : 0;
-  let latest: SnapshotPlan = { adopted: [], missing: volumes };
-  const complete = await pollUntil(context, Date.now() + window, async () => {
-    latest = planSnapshots(volumes, await snapshotsOfIncident(context, volumes));
-    return latest.missing.length === 0 ? latest : undefined;
-  });
-  return complete ?? latest;
+  // A few seconds at most (eventual consistency after a lost answer): looked at within this pass.
+  const deadline = Date.now() + window;
+  for (;;) {
+    const latest = planSnapshots(volumes, await snapshotsOfIncident(context, volumes));
+    if (latest.missing.length === 0 || Date.now() >= deadline) return latest;
+    await sleep(context.settings.pollIntervalSeconds * 1000);
+  }
 }
 
 /**
@@ -228,7 +228,8 @@ async function takeSnapshotsOnce(
   instance: InstanceFacts,
 ): Promise<Mutation<RecordedSnapshot[]> & { adopted: number }> {
   const { record, aws, logger } = context;
-  let lookAgain = context.resumed || (record.steps.snapshotVolumes?.attempts ?? 1) > 1;
+  // A retried step (a crash, a lost answer) may have made them already.
+  let lookAgain = (record.steps.snapshotVolumes?.attempts ?? 1) > 1;
   let plan: SnapshotPlan | undefined;
   let volumeTagKeys: string[][] | undefined | null = null; // null: not looked at yet
   for (let request = 1; ; request += 1) {
@@ -257,7 +258,6 @@ async function takeSnapshotsOnce(
       }));
       return { made: true, value: [...plan.adopted, ...taken], adopted: plan.adopted.length };
     } catch (error) {
-      // The time budget's refusal (nothing was sent) and our own errors are the pipeline's to handle.
       if (error instanceof ResponderError) throw error;
       const failure = createSnapshotsFailure(error);
       if (failure === "refused" || request >= MAX_SNAPSHOT_REQUESTS) throw error;
@@ -266,7 +266,6 @@ async function takeSnapshotsOnce(
         request,
         error: describeError(error),
       });
-      context.budget.ensure();
       if (failure === "throttled") {
         await sleep(backoffMs(request));
       } else {

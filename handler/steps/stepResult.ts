@@ -1,9 +1,11 @@
-/** What a step reports back to the pipeline when it returns (a thrown error means "interrupted, retry"). */
+/** What one pass of a step reports back (a thrown error means "interrupted": the state machine retries it). */
 export interface StepResult {
-  /** done: finished; failed: recorded and the response goes on; skipped: nothing to do; waiting: resume later. */
+  /** done: finished; failed: recorded and the response goes on; skipped: nothing to do; waiting: look again. */
   readonly status: "done" | "failed" | "skipped" | "waiting";
   readonly outcome: string;
   readonly detail?: Readonly<Record<string, unknown>>;
+  /** With "waiting": when to run the next pass (epoch ms). */
+  readonly until?: number;
 }
 
 export function done(outcome: string, detail?: Record<string, unknown>): StepResult {
@@ -15,6 +17,7 @@ export function failed(outcome: string, detail?: Record<string, unknown>): StepR
 export function skipped(outcome: string, detail?: Record<string, unknown>): StepResult {
   return { status: "skipped", outcome, detail };
 }
-export function waiting(outcome: string, detail?: Record<string, unknown>): StepResult {
-  return { status: "waiting", outcome, detail };
+/** Not finished: the next pass runs at `until` (epoch ms; see nextLook), with `detail` as the step left it. */
+export function waiting(outcome: string, until: number, detail?: Record<string, unknown>): StepResult {
+  return { status: "waiting", outcome, detail, until };
 }

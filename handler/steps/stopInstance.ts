@@ -1,8 +1,9 @@
-import { awsErrorCode, describeError, isControlFlow } from "../errors";
+import { awsErrorCode, describeError } from "../errors";
 import { type InstanceFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
-import { ec2Mutation, pollUntil, type ResponseContext } from "../responseContext";
-import { done, failed, skipped, type StepResult } from "./stepResult";
+import { ec2Mutation, nextLook, type ResponseContext } from "../responseContext";
+import { accessNotCut } from "./captureMemory";
+import { done, failed, skipped, waiting, type StepResult } from "./stepResult";
 
 export type StopPlan =
   | { readonly action: "none"; readonly reason: string; readonly cannotStop: boolean }
@@ -63,9 +64,22 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
     );
     return done("would stop the instance");
   }
+  // Hibernation (captureMemory) is a stop already requested.
+  const memory = record.facts.memory;
+  const requested = {
+    requestedAt: stop.requestedAt ?? (memory?.method === "hibernate" ? memory.sentAt : undefined),
+    forcedAt: stop.forcedAt,
+  };
+  if (requested.requestedAt === undefined) {
+    const held = accessNotCut(record);
+    if (held !== undefined) {
+      stop.reason = held;
+      return skipped(held);
+    }
+  }
   for (;;) {
     const state = (await describeInstance(aws, InstanceId))?.State?.Name ?? "terminated";
-    const plan = planStop(instance, state, stop, Date.now(), timeoutMs);
+    const plan = planStop(instance, state, requested, Date.now(), timeoutMs);
     switch (plan.action) {
       case "none":
         stop.finalState = state;
@@ -78,11 +92,7 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
         stop.reason = plan.reason;
         return failed(plan.reason, { ...stop });
       case "wait":
-        await pollUntil(context, plan.deadline, async () => {
-          const now = (await describeInstance(aws, InstanceId))?.State?.Name ?? "terminated";
-          return now === "stopped" || now === "terminated" ? now : undefined;
-        });
-        break; // plan again from the new state: done, force, or give up
+        return waiting(`${state}: waiting for the stop`, nextLook(context, plan.deadline));
       case "stop":
         try {
           await aws.ec2.stopInstances({ InstanceIds: [InstanceId] });
@@ -93,19 +103,17 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
             stop.stopProtectionRemoved = true;
             break; // plan again: the next round sends the stop
           }
-          if (isControlFlow(error) || !CANNOT_STOP.includes(awsErrorCode(error) ?? "")) throw error;
+          if (!CANNOT_STOP.includes(awsErrorCode(error) ?? "")) throw error;
           stop.reason = `cannot be stopped (${describeError(error)}); stays running, isolated`;
           stop.finalState = state;
           return skipped(stop.reason);
         }
-        stop.requestedAt = new Date().toISOString();
-        await context.checkpoint();
-        break;
+        stop.requestedAt = requested.requestedAt = new Date().toISOString();
+        return waiting("stop requested", nextLook(context));
       case "force":
         await aws.ec2.stopInstances({ InstanceIds: [InstanceId], Force: true });
-        stop.forcedAt = new Date().toISOString();
-        await context.checkpoint();
-        break;
+        stop.forcedAt = requested.forcedAt = new Date().toISOString();
+        return waiting("forced stop requested", nextLook(context));
     }
   }
 }

@@ -1,0 +1,256 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+
+import { describeError, instanceGoneError, InstanceGoneError } from "./errors";
+import type { IncidentFacts, IncidentRecord, StepName, StepRecord, StepStatus } from "./incidentRecord";
+import { recordProblem } from "./incidentRecord";
+import type { IncidentStore, RecordChanges } from "./incidentStore";
+import type { ResponderDependencies } from "./invocation";
+import type { ResponseContext } from "./responseContext";
+import { captureEvidence } from "./steps/captureEvidence";
+import { captureMemory } from "./steps/captureMemory";
+import { cutAccess } from "./steps/cutAccess";
+import { attachEvidenceVolumes, launchForensicInstance } from "./steps/forensicWorkspace";
+import { replacement } from "./steps/replacement";
+import { report } from "./steps/report";
+import { snapshotVolumes } from "./steps/snapshotVolumes";
+import { stopInstance } from "./steps/stopInstance";
+import type { StepResult } from "./steps/stepResult";
+import { WORKFLOW_STEPS, type StepTask, type StepTaskResult, type WorkflowStep } from "./workflow";
+
+const STEP_FUNCTIONS: Readonly<Record<WorkflowStep, (context: ResponseContext) => Promise<StepResult>>> = {
+  cutAccess,
+  captureEvidence,
+  launchForensicInstance,
+  replacement,
+  captureMemory,
+  stopInstance,
+  snapshotVolumes,
+  attachEvidenceVolumes,
+};
+
+const TERMINAL: readonly StepStatus[] = ["done", "failed", "skipped"];
+
+export function isTerminal(status: StepStatus | undefined): boolean {
+  return status !== undefined && TERMINAL.includes(status);
+}
+
+/**
+ * Saves a step's own parts of the record: its timeline entry, the facts it declares (handler/workflow.ts), and the
+ * problems and dry-run notes it added since the record was loaded (appended once each).
+ */
+export function stepSaver(
+  store: IncidentStore,
+  record: IncidentRecord,
+  changes: Pick<RecordChanges, "steps" | "facts" | "fields">,
+): () => Promise<void> {
+  const saved = {
+    problems: new Set(record.facts.problems ?? []),
+    wouldHave: new Set(record.facts.wouldHave ?? []),
+  };
+  return async () => {
+    const newProblems = (record.facts.problems ?? []).filter((line) => !saved.problems.has(line));
+    const newWouldHave = (record.facts.wouldHave ?? []).filter((line) => !saved.wouldHave.has(line));
+    await store.save(record, { ...changes, newProblems, newWouldHave });
+    newProblems.forEach((line) => saved.problems.add(line));
+    newWouldHave.forEach((line) => saved.wouldHave.add(line));
+  };
+}
+
+/** The facts a step changed that it does not declare (pure): a programming error its tests must catch. */
+export function undeclaredWrites(
+  before: string,
+  after: IncidentFacts,
+  declared: readonly (keyof IncidentFacts)[],
+): string[] {
+  const previous = JSON.parse(before) as IncidentFacts;
+  const shared: readonly (keyof IncidentFacts)[] = ["problems", "wouldHave"];
+  return (Object.keys({ ...previous, ...after }) as (keyof IncidentFacts)[]).filter(
+    (fact) =>
+      !declared.includes(fact) &&
+      !shared.includes(fact) &&
+      JSON.stringify(previous[fact]) !== JSON.stringify(after[fact]),
+  );
+}
+
+/**
+ * One Task of the state machine: one pass of a step, a failure the state machine caught after its retries, or
+ * the report. A thrown error means "interrupted": the Task's Retry runs the pass again.
+ */
+export async function runStepTask(task: StepTask, deps: ResponderDependencies): Promise<StepTaskResult> {
+  const { incidentId, recordKey, step, failure } = task["ir:step"];
+  const { logger, store } = deps;
+  logger.appendKeys({ incidentId, step });
+  const record = await store.load(recordKey);
+  if (record === undefined || record.incidentId !== incidentId) {
+    // Not this incident any more (released and claimed again): nothing to do for this execution.
+    logger.warn("no such incident: step skipped", { recordKey });
+    return { step, status: "skipped", outcome: `incident ${incidentId} not found` };
+  }
+  logger.appendKeys({ instanceId: record.instanceId });
+  if (step === "report") return runReport(deps, record, failure);
+  if (record.status === "released") {
+    return { step, status: "skipped", outcome: "incident released" };
+  }
+  const save = stepSaver(store, record, { steps: [step], facts: WORKFLOW_STEPS[step].writes });
+  const previous = record.steps[step];
+  if (failure !== undefined) {
+    // Failed for good after the Task's retries: recorded, and the branch goes on without it.
+    const error = `${failure.Error ?? "Error"}: ${causeOf(failure.Cause)}`;
+    record.steps[step] = {
+      status: "failed",
+      startedAt: previous?.startedAt ?? new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+      outcome: `failed after the state machine's retries: ${error}`,
+      attempts: previous?.attempts ?? 1,
+      detail: previous?.detail,
+    };
+    logger.error("step failed for good", { error });
+    await save();
+    return { step, status: "failed", outcome: record.steps[step].outcome };
+  }
+  if (isTerminal(previous?.status)) {
+    // A Task delivered again after the pass that ended it (its answer was lost): nothing is done twice.
+    return { step, status: previous!.status as StepTaskResult["status"], outcome: previous!.outcome };
+  }
+  return runPass(deps, record, step, save);
+}
+
+async function runPass(
+  deps: ResponderDependencies,
+  record: IncidentRecord,
+  step: WorkflowStep,
+  save: () => Promise<void>,
+): Promise<StepTaskResult> {
+  const previous = record.steps[step];
+  const waited = previous?.until !== undefined;
+  const running: StepRecord = {
+    status: "running",
+    startedAt: previous?.startedAt ?? new Date().toISOString(),
+    outcome: waited ? previous.outcome : "started",
+    // A pass after a wait continues the attempt; anything else starts one (the first, or after a crash).
+    attempts: (previous?.attempts ?? 0) + (waited ? 0 : 1),
+    detail: previous?.detail,
+  };
+  record.steps[step] = running;
+  const logger = deps.logger.createChild({ persistentKeys: { step } });
+  // The start is on record before any side effect: a pass that crashes is seen as such by its retry.
+  if (!waited) await save();
+  logger.info(waited ? "step: next pass" : "step started", { attempt: running.attempts });
+  const context: ResponseContext = {
+    settings: deps.settings,
+    aws: deps.aws,
+    logger,
+    record,
+    step,
+    resumed: previous !== undefined && !waited,
+    progress: waited ? previous.detail : undefined,
+    checkpoint: save,
+  };
+  const factsBefore = JSON.stringify(record.facts);
+  let result: StepResult;
+  try {
+    result = await STEP_FUNCTIONS[step](context);
+  } catch (caught) {
+    const error = instanceGoneError(caught, record.instanceId);
+    // An instance that vanished mid-response (terminated by someone else) is a recorded failure, not a retry:
+    // retrying could never succeed, and what was already secured still deserves its report.
+    if (error instanceof InstanceGoneError) {
+      return finish(record, step, running, { status: "failed", outcome: error.message }, save, logger);
+    }
+    record.steps[step] = { ...running, outcome: `interrupted: ${describeError(error)}` };
+    logger.warn("step interrupted; the state machine retries it", { error: describeError(error) });
+    await save().catch((saveError: unknown) =>
+      logger.warn("interruption not recorded", { error: describeError(saveError) }),
+    );
+    throw error;
+  }
+  const stray = undeclaredWrites(factsBefore, record.facts, WORKFLOW_STEPS[step].writes);
+  if (stray.length > 0) throw new Error(`step ${step} wrote facts it does not declare: ${stray.join(", ")}`);
+  return finish(record, step, running, result, save, logger);
+}
+
+async function finish(
+  record: IncidentRecord,
+  step: StepName,
+  running: StepRecord,
+  result: StepResult,
+  save: () => Promise<void>,
+  logger: Logger,
+): Promise<StepTaskResult> {
+  const waiting = result.status === "waiting";
+  const until = waiting ? new Date(result.until ?? Date.now()).toISOString() : undefined;
+  record.steps[step] = {
+    ...running,
+    status: waiting ? "running" : result.status,
+    endedAt: waiting ? undefined : new Date().toISOString(),
+    outcome: result.outcome,
+    detail: result.detail,
+    until,
+  };
+  logger.info(waiting ? "step waits" : "step ended", {
+    status: result.status,
+    outcome: result.outcome,
+    until,
+  });
+  await save();
+  return {
+    step: step as StepTaskResult["step"],
+    status: result.status,
+    outcome: result.outcome,
+    ...(until === undefined ? {} : { until }),
+  };
+}
+
+/** Step Functions' Cause for a Lambda error is JSON with errorMessage: the message alone reads better. */
+function causeOf(cause: string | undefined): string {
+  if (cause === undefined) return "no cause given";
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === "string") return parsed.errorMessage;
+  } catch {
+    // not JSON: the cause as given
+  }
+  return cause.slice(0, 1000);
+}
+
+/**
+ * The last Task: the report and the notification, whatever happened before. A failure the state machine caught
+ * outside any step (the Parallel's Catch) is listed among the problems.
+ */
+async function runReport(
+  deps: ResponderDependencies,
+  record: IncidentRecord,
+  failure: { Error?: string; Cause?: string } | undefined,
+): Promise<StepTaskResult> {
+  const save = stepSaver(deps.store, record, { steps: ["report"], facts: ["report"], fields: ["status"] });
+  if (failure !== undefined) {
+    recordProblem(
+      record.facts,
+      "report",
+      `the workflow stopped early: ${failure.Error ?? "Error"}: ${causeOf(failure.Cause)}`,
+    );
+  }
+  const previous = record.steps.report;
+  if (previous?.status === "done" && record.facts.report?.messageId !== undefined) {
+    return { step: "report", status: "done", outcome: previous.outcome };
+  }
+  const running: StepRecord = {
+    status: "running",
+    startedAt: previous?.startedAt ?? new Date().toISOString(),
+    outcome: "started",
+    attempts: (previous?.attempts ?? 0) + 1,
+  };
+  record.steps.report = running;
+  const logger = deps.logger.createChild({ persistentKeys: { step: "report" } });
+  const context: ResponseContext = {
+    settings: deps.settings,
+    aws: deps.aws,
+    logger,
+    record,
+    step: "report",
+    resumed: previous !== undefined,
+    checkpoint: save,
+  };
+  const result = await report(context, true);
+  return finish(record, "report", running, result, save, logger);
+}
