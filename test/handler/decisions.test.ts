@@ -10,9 +10,10 @@ import {
   type IncidentRecord,
   type InstanceFacts,
 } from "../../handler/incidentRecord";
-import { mayTakeOver } from "../../handler/incidentStore";
-import { instanceGoneError, remainingSteps, STEP_DEPENDENCIES } from "../../handler/pipeline";
-import { InstanceGoneError, TimeBudgetExhaustedError } from "../../handler/errors";
+import { carriesClaim } from "../../handler/incidentStore";
+import { instanceGoneError, InstanceGoneError } from "../../handler/errors";
+import { undeclaredWrites } from "../../handler/stepTask";
+import { workflowDependencies } from "../../handler/workflow";
 import {
   configuredResponderGroupIds,
   desiredRules,
@@ -193,21 +194,31 @@ describe("handler: pure decisions", () => {
   });
 
   describe("step planning", () => {
-    it("runs containment first and every step after its dependencies", () => {
-      const order = remainingSteps({});
-      expect(order[0]).to.equal("isolateNetwork");
-      for (const [step, dependencies] of Object.entries(STEP_DEPENDENCIES)) {
-        for (const dependency of dependencies) {
-          expect(order.indexOf(dependency), `${dependency} before ${step}`).to.be.lessThan(
-            order.indexOf(step as never),
-          );
-        }
-      }
+    it("memory waits for the access cuts (shutdown behaviour stop, out of the Auto Scaling group), as declared", () => {
+      const dependencies = workflowDependencies();
+      expect(dependencies.captureMemory).to.include("cutAccess");
+      expect(dependencies.stopInstance).to.include("captureMemory");
+      expect(dependencies.snapshotVolumes).to.include("stopInstance");
+      expect(dependencies.attachEvidenceVolumes).to.include.members([
+        "snapshotVolumes",
+        "launchForensicInstance",
+      ]);
+      expect(dependencies.launchForensicInstance).to.deep.equal([]);
     });
-    it("memory waits for the access cuts (shutdown behaviour stop, out of the Auto Scaling group)", () => {
-      expect(STEP_DEPENDENCIES.captureMemory).to.include("cutAccess");
-      expect(STEP_DEPENDENCIES.snapshotVolumes).to.include("stopInstance");
-      expect(STEP_DEPENDENCIES.launchForensicInstance).to.deep.equal(["isolateNetwork"]);
+    it("a step that changes a fact it does not declare is caught; its own and the shared lists are not", () => {
+      const before = JSON.stringify({ instance: { state: "running" }, problems: ["a"] });
+      expect(
+        undeclaredWrites(before, { instance: { state: "running" } as never, problems: ["a", "b"] }, []),
+      ).to.deep.equal([]);
+      expect(undeclaredWrites(before, { instance: { state: "stopped" } as never }, [])).to.deep.equal([
+        "instance",
+      ]);
+      expect(
+        undeclaredWrites(before, { instance: { state: "running" } as never, stop: {} }, ["stop"]),
+      ).to.deep.equal([]);
+      expect(
+        undeclaredWrites(before, { instance: { state: "running" } as never, stop: {} }, ["memory"]),
+      ).to.deep.equal(["stop"]);
     });
     it("EC2's NotFound about the instance under response maps to InstanceGoneError; about another id it does not", () => {
       const notFound = (id: string) =>
@@ -223,25 +234,6 @@ describe("handler: pure decisions", () => {
         $metadata: {},
       });
       expect(instanceGoneError(throttled, "i-0abc")).to.equal(throttled);
-    });
-
-    it("a resumed response skips finished steps but re-runs interrupted and waiting ones", () => {
-      const finished = { status: "done" as const, startedAt: "t", outcome: "", attempts: 1 };
-      const steps: IncidentRecord["steps"] = {
-        isolateNetwork: finished,
-        cutAccess: finished,
-        captureMemory: { ...finished, status: "failed" },
-        stopInstance: { ...finished, status: "running" },
-        attachEvidenceVolumes: { ...finished, status: "running" },
-      };
-      expect(remainingSteps(steps)).to.deep.equal([
-        "captureEvidence",
-        "launchForensicInstance",
-        "replacement",
-        "stopInstance",
-        "snapshotVolumes",
-        "attachEvidenceVolumes",
-      ]);
     });
   });
 
@@ -339,7 +331,6 @@ describe("handler: pure decisions", () => {
       ).to.equal("transient");
       expect(isolationAttemptVerdict(awsError("UnauthorizedOperation", 403))).to.equal("final");
       expect(isolationAttemptVerdict(awsError("InvalidGroup.NotFound", 400))).to.equal("final");
-      expect(isolationAttemptVerdict(new TimeBudgetExhaustedError(10))).to.equal("final");
       expect(isolationAttemptVerdict("not an error")).to.equal("final");
     });
     it("throttled isolation move: a pause of 100-300 ms, jittered", () => {
@@ -518,27 +509,29 @@ describe("handler: pure decisions", () => {
     });
   });
 
-  describe("incident identity and the lease", () => {
-    it("the incident id carries the instance id, so a continuation finds the record", () => {
+  describe("incident identity and the claim", () => {
+    it("the incident id carries the instance id, so the record is found from the id alone", () => {
       const id = newIncidentId("i-0123abcd4567ef890", new Date("2026-11-20T08:14:03.412Z"));
       expect(id).to.equal("inc-20261120T081403412Z-i-0123abcd4567ef890");
       expect(instanceIdOfIncident(id)).to.equal("i-0123abcd4567ef890");
       expect(incidentKey("111122223333", "eu-central-1", "i-1")).to.equal("111122223333#eu-central-1#i-1");
     });
-    it("a lease can be taken over only when expired or by its own holder, never on a completed incident", () => {
-      const record = { status: "responding", leaseOwner: "req-1", leaseExpiresAt: 1000 } as IncidentRecord;
-      expect(mayTakeOver(record, { owner: "req-2", now: 999, expiresAt: 5000 })).to.equal(false);
-      expect(mayTakeOver(record, { owner: "req-2", now: 1000, expiresAt: 5000 })).to.equal(true);
-      expect(mayTakeOver(record, { owner: "req-1", now: 10, expiresAt: 5000 })).to.equal(true);
+    it("a claim is carried on by its own request's retry, or taken over once expired without an execution", () => {
+      const record = {
+        status: "responding",
+        claimedBy: "req-1",
+        claimExpiresAt: 1000,
+      } as IncidentRecord;
+      expect(carriesClaim(record, { requestId: "req-1", now: 10, expiresAt: 5000 })).to.equal(true);
+      expect(carriesClaim(record, { requestId: "req-2", now: 999, expiresAt: 5000 })).to.equal(false);
+      expect(carriesClaim(record, { requestId: "req-2", now: 1000, expiresAt: 5000 })).to.equal(true);
+      const started = { ...record, execution: { arn: "a", name: "n", startedAt: "t", consoleUrl: "u" } };
+      expect(carriesClaim(started, { requestId: "req-1", now: 5000, expiresAt: 9000 })).to.equal(false);
       expect(
-        mayTakeOver(
-          { ...record, status: "completed" },
-          {
-            owner: "req-1",
-            now: 5000,
-            expiresAt: 9000,
-          },
-        ),
+        carriesClaim({ ...record, status: "completed" }, { requestId: "req-1", now: 5000, expiresAt: 9000 }),
+      ).to.equal(false);
+      expect(
+        carriesClaim({ ...record, status: "released" }, { requestId: "req-2", now: 5000, expiresAt: 9000 }),
       ).to.equal(false);
     });
   });
@@ -554,7 +547,7 @@ describe("handler: pure decisions", () => {
         revokeRoleSessions: true,
         pollIntervalSeconds: 2,
         stopTimeoutSeconds: 300,
-        timeBudgetReserveSeconds: 60,
+        snapshotPollSeconds: 60,
         exclusionTag: "ir:exclude",
       });
     });
@@ -581,6 +574,12 @@ describe("handler: pure decisions", () => {
         "QUARANTINE_INSTANCE_PROFILE_ARN",
       ],
       ["a negative poll interval", { POLL_INTERVAL_SECONDS: "-1" }, "POLL_INTERVAL_SECONDS"],
+      ["a missing state machine", { STATE_MACHINE_ARN: undefined }, "STATE_MACHINE_ARN"],
+      [
+        "a state machine ARN that names an execution",
+        { STATE_MACHINE_ARN: "arn:aws:states:eu-central-1:111122223333:execution:ir:inc-1" },
+        "STATE_MACHINE_ARN",
+      ],
     ];
     it("accepts IPv6 forensic sources (the stack passes them) and refuses an IPv6 /0 or a non-address", () => {
       const sources = ["192.0.2.0/24", "2001:db8:1234::/48"];

@@ -15,10 +15,6 @@ import {
   MAX_EVENT_DEPTH,
   MAX_GROUPS_PER_INTERFACE,
   TITLE_LIMIT,
-  completionSnapshotIds,
-  isContinuationEvent,
-  isSnapshotCompletionEvent,
-  snapshotIdsOf,
   type InstanceFinding,
 } from "../../handler/findingEvent";
 import {
@@ -724,70 +720,6 @@ describe("handler: event acceptance (step 0)", () => {
         sha256: createHash("sha256").update(raw).digest("hex"),
       });
       expect(raw.startsWith(marked.head.slice(0, -1)), "the head is the original's").to.equal(true);
-    });
-  });
-
-  describe("the handler's other events", () => {
-    it("recognises its own continuation and nothing else as one", () => {
-      expect(isContinuationEvent({ "ir:continue": { incidentId: "inc-1" } })).to.equal(true);
-      expect(isContinuationEvent({ "ir:continue": {} })).to.equal(false);
-      expect(isContinuationEvent({ "ir:continue": { incidentId: "inc-1" }, extra: true })).to.equal(false);
-      expect(isContinuationEvent(fixture("guardduty-ec2-cryptomining.json"))).to.equal(false);
-    });
-
-    it("reads snapshot ids from EBS's multi-volume completion event", () => {
-      const event = {
-        source: "aws.ec2",
-        "detail-type": "EBS Multi-Volume Snapshots Completion Status",
-        detail: {
-          event: "createSnapshots",
-          result: "succeeded",
-          snapshots: [
-            {
-              snapshot_id: "arn:aws:ec2:eu-central-1::snapshot/snap-01234567",
-              source: "arn:aws:ec2:eu-central-1::volume/vol-1",
-              status: "completed",
-            },
-          ],
-        },
-      };
-      expect(isSnapshotCompletionEvent(event)).to.equal(true);
-      expect(snapshotIdsOf(event as never)).to.deep.equal(["snap-01234567"]);
-      expect(isSnapshotCompletionEvent({ ...event, source: "aws.guardduty" })).to.equal(false);
-    });
-
-    it("refuses a completion event whose snapshot ids are not EBS snapshot ids (DescribeSnapshots would throw)", () => {
-      const completion = (...ids: string[]) =>
-        ({
-          source: "aws.ec2",
-          "detail-type": "EBS Multi-Volume Snapshots Completion Status",
-          detail: {
-            event: "createSnapshots",
-            result: "succeeded",
-            snapshots: ids.map((id) => ({ snapshot_id: id })),
-          },
-        }) as never;
-      expect(
-        completionSnapshotIds(completion("arn:aws:ec2:eu-central-1::snapshot/snap-01234567")),
-      ).to.deep.equal({
-        ids: ["snap-01234567"],
-      });
-      expect(
-        completionSnapshotIds(completion("snap-0123456789abcdef0", "snap-0123456789abcdef0")),
-      ).to.deep.equal({
-        ids: ["snap-0123456789abcdef0"],
-      });
-      for (const bad of [
-        "snap-XYZ",
-        "",
-        "arn:aws:ec2:eu-central-1::snapshot/",
-        "snap-0123",
-        "../../snap-01234567x",
-      ]) {
-        expect(completionSnapshotIds(completion("snap-01234567", bad)), bad).to.have.property("problem");
-      }
-      const many = Array.from({ length: 129 }, (_, index) => `snap-${index.toString(16).padStart(8, "0")}`);
-      expect(completionSnapshotIds(completion(...many))).to.have.property("problem");
     });
   });
 });

@@ -6,7 +6,7 @@ import { expect } from "chai";
 
 import type { AwsClients } from "../../handler/awsClients";
 import type { IncidentRecord } from "../../handler/incidentRecord";
-import { TimeBudget, type ResponseContext } from "../../handler/responseContext";
+import type { ResponseContext } from "../../handler/responseContext";
 import { parseSettings } from "../../handler/settings";
 import { quarantineInstanceProfile } from "../../handler/steps/cutAccess";
 import { TEST_ENV } from "./testSettings";
@@ -68,8 +68,8 @@ describe("handler: instance profile race (AssociateIamInstanceProfile answers In
       aws: { ec2: racedEc2(calls) } as unknown as AwsClients,
       logger: new Logger({ logLevel: "SILENT" }),
       record: { instanceId: "i-0123456789abcdef0", facts: {} } as unknown as IncidentRecord,
+      step: "cutAccess",
       resumed: false,
-      budget: new TimeBudget(() => 60_000, 0),
       checkpoint: () => Promise.resolve(),
     } satisfies ResponseContext;
 

@@ -8,4 +8,5 @@ export const TEST_ENV: Record<string, string> = {
   FORENSIC_AMI_ID: "ami-0123456789abcdef0",
   FORENSIC_INSTANCE_PROFILE_ARN: "arn:aws:iam::111122223333:instance-profile/ir-forensic",
   QUARANTINE_INSTANCE_PROFILE_ARN: "arn:aws:iam::111122223333:instance-profile/ir-quarantine",
+  STATE_MACHINE_ARN: "arn:aws:states:eu-central-1:111122223333:stateMachine:ir-response",
 };

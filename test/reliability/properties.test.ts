@@ -8,14 +8,7 @@ import fc from "fast-check";
 import { matchesEventPattern } from "../../drill/eventPattern";
 import { clientToken } from "../../handler/clientToken";
 import { acceptFindingEvent, capText, isStorableSeverity } from "../../handler/findingEvent";
-import {
-  STEP_NAMES,
-  instanceIdOfIncident,
-  newIncidentId,
-  type IncidentRecord,
-  type StepRecord,
-} from "../../handler/incidentRecord";
-import { STEP_DEPENDENCIES, remainingSteps } from "../../handler/pipeline";
+import { instanceIdOfIncident, newIncidentId, type IncidentRecord } from "../../handler/incidentRecord";
 import { desiredRules, ruleChanges, type FlatRule } from "../../handler/securityGroups";
 import { parseSettings, type Settings } from "../../handler/settings";
 import {
@@ -492,40 +485,8 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
     });
   });
 
-  describe("pipeline order", () => {
-    const statusArb = fc.option(fc.constantFrom("running", "done", "failed", "skipped"), { nil: undefined });
-
-    it("a resumed response runs exactly the unfinished steps, each after everything it depends on", () => {
-      fc.assert(
-        fc.property(
-          fc.array(statusArb, { minLength: STEP_NAMES.length, maxLength: STEP_NAMES.length }),
-          (statuses) => {
-            const steps: Partial<Record<(typeof STEP_NAMES)[number], StepRecord>> = {};
-            STEP_NAMES.forEach((name, index) => {
-              const status = statuses[index];
-              if (status !== undefined) steps[name] = { status, startedAt: "", outcome: "", attempts: 1 };
-            });
-            const order = remainingSteps(steps);
-            const work = Object.keys(STEP_DEPENDENCIES) as (keyof typeof STEP_DEPENDENCIES)[];
-            const unfinished = work.filter(
-              (step) => !["done", "failed", "skipped"].includes(steps[step]?.status ?? ""),
-            );
-            expect([...order].sort()).to.deep.equal([...unfinished].sort());
-            for (const step of order)
-              for (const dependency of STEP_DEPENDENCIES[step])
-                if (order.includes(dependency))
-                  expect(order.indexOf(dependency), `${dependency} before ${step}`).to.be.lessThan(
-                    order.indexOf(step),
-                  );
-          },
-        ),
-        RUNS,
-      );
-    });
-  });
-
   describe("identity and idempotency", () => {
-    it("an incident id always leads back to its instance (a continuation finds the record)", () => {
+    it("an incident id always leads back to its instance (a Task finds the record from it)", () => {
       fc.assert(
         fc.property(
           instanceIdArb,
@@ -794,10 +755,8 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
         rawInstance: "{}",
         findings: {},
         status: "completed",
-        version: 1,
-        leaseOwner: "",
-        leaseExpiresAt: 0,
-        continuations: 0,
+        claimedBy: "request-1",
+        claimExpiresAt: 0,
         steps: {},
         facts: { instance },
       };

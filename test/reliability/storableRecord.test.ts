@@ -7,7 +7,7 @@ import fc from "fast-check";
 
 import type { InvocationOutcome } from "../../handler";
 import { acceptFindingEvent, TITLE_LIMIT, type InstanceFinding } from "../../handler/findingEvent";
-import { IncidentStore, plainClaim, type LeaseHolder } from "../../handler/incidentStore";
+import { IncidentStore, plainClaim, type Claimant } from "../../handler/incidentStore";
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { TRUNCATED_MARK } from "../../handler/rawFinding";
 import { parseSettings } from "../../handler/settings";
@@ -154,7 +154,7 @@ function fakeDocuments(refuse: (item: IncidentRecord) => string | undefined) {
 
 describe("reliability: the claim's item is always storable", () => {
   const settings = parseSettings(TEST_ENV);
-  const holder: LeaseHolder = { owner: "request-1", expiresAt: Date.now() + 60_000, now: Date.now() };
+  const holder: Claimant = { requestId: "request-1", expiresAt: Date.now() + 60_000, now: Date.now() };
   const accepted = (event: unknown): InstanceFinding => {
     const result = acceptFindingEvent(event, settings);
     if (!result.accepted) throw new Error(`not accepted: ${result.detail}`);
@@ -197,14 +197,14 @@ describe("reliability: the claim's item is always storable", () => {
     const finding = accepted(loadEvent("guardduty-ec2-cryptomining"));
     const fake = fakeDocuments((item) => (item.rawFinding.includes("é") ? "ValidationException" : undefined));
     const store = new IncidentStore(fake.documents as never, "incidents");
-    const running: Pick<IncidentRecord, "pk" | "status" | "leaseOwner" | "leaseExpiresAt" | "incidentId"> = {
+    const running: Pick<IncidentRecord, "pk" | "status" | "claimedBy" | "claimExpiresAt" | "incidentId"> = {
       pk: "pk-3",
       status: "responding",
-      leaseOwner: "someone-else",
-      leaseExpiresAt: holder.expiresAt,
+      claimedBy: "someone-else",
+      claimExpiresAt: holder.expiresAt,
       incidentId: "inc-1",
     };
-    fake.items.set("pk-3", running as IncidentRecord);
+    fake.items.set("pk-3", running as unknown as IncidentRecord);
 
     const claim = await store.claim(finding, "pk-3", { rawFinding: '"é"', dryRun: false, steps }, holder);
 
