@@ -1,6 +1,7 @@
 // The simulator's public surface: what handler tests, the drill and the CLI code against.
 import type { AuthorizationStats, PolicyDocument } from "./iam/authorizer";
 import type { CallRecord, FaultRule, StateDurations } from "./options";
+import type { StepFunctionsExecution } from "./services/stepFunctions";
 import type {
   AutoScalingGroup,
   Bucket,
@@ -278,11 +279,25 @@ export type LambdaTarget = (payload: unknown, invocationType: InvocationType) =>
 
 export interface LambdaInvocation {
   functionName: string;
+  /** The version or alias the caller named (`name:7`, a qualified ARN, or the Qualifier parameter). */
+  qualifier?: string;
   invocationType: InvocationType;
   payload: unknown;
   at: number;
   outcome: "succeeded" | "failed" | "pending";
   error?: string;
+}
+
+/** Step Functions executions as the simulator ran them (copies: mutate freely). */
+export interface StepFunctionsView {
+  /** Every execution started, oldest first. */
+  readonly executions: readonly StepFunctionsExecution[];
+  /** By execution ARN, or the most recent execution with that name. */
+  execution(arnOrName: string): StepFunctionsExecution | undefined;
+  /** Resolves with the execution once it is over (SUCCEEDED, FAILED, TIMED_OUT or ABORTED) and its history complete. */
+  waitForExecution(executionArn: string): Promise<StepFunctionsExecution>;
+  /** Resolves once no execution is running (including executions started meanwhile). */
+  settled(): Promise<void>;
 }
 
 export interface FaultController {
@@ -319,12 +334,20 @@ export interface Simulator {
   readonly iam: {
     /** Off only when the test asked for `iam: "off"`. */
     readonly enabled: boolean;
-    /** Adds an identity with its policies; sign with the returned credentials to act as it. */
-    addPrincipal(principal: { name: string; arn: string; policies: PolicyDocument[] }): {
+    /**
+     * Adds an identity with its policies; sign with the returned credentials to act as it. An identity is also what a
+     * service acts as for a role: Step Functions calls Lambda and SNS for a state machine as the principal whose
+     * `roleArn` is the machine's roleArn, or else whose assumed-role `arn` (arn:aws:sts::ACCOUNT:assumed-role/ROLE/
+     * SESSION) names the same role. A role nobody registered has no policy: its calls are denied.
+     */
+    addPrincipal(principal: { name: string; arn: string; policies: PolicyDocument[]; roleArn?: string }): {
       accessKeyId: string;
       secretAccessKey: string;
     };
     readonly stats: AuthorizationStats;
   };
+  /** AWS Step Functions: executions, their histories and final states. */
+  readonly stepFunctions: StepFunctionsView;
+  /** Aborts running Step Functions executions, waits for background Lambda invocations, closes connections. */
   stop(): Promise<void>;
 }

@@ -19,6 +19,7 @@ export type {
   SecurityGroupSpec,
   Simulator,
   StateReader,
+  StepFunctionsView,
   TargetGroupSpec,
   VolumeSpec,
   VpcSpec,
@@ -34,5 +35,7 @@ export type {
   ThrottlingOptions,
 } from "./options";
 export { DEFAULT_DURATIONS } from "./options";
+export type { StepFunctionsExecution, StepFunctionsThrottling } from "./services/stepFunctions";
+export type { HistoryEvent as StepFunctionsHistoryEvent } from "./stepFunctions/history";
 export type * as model from "./state/model";
 export { startSimulator } from "./simulator";

@@ -1,4 +1,5 @@
 import type { Principal } from "./iam/authorizer";
+import type { StepFunctionsThrottling } from "./services/stepFunctions";
 // Public configuration of the AWS simulator: every realism knob, with its default and where the value comes from.
 // All durations are SIMULATED milliseconds; the time scale maps them to wall-clock time (see clock.ts).
 
@@ -87,6 +88,8 @@ export interface SimulatorOptions {
   iam?: { principals?: Principal[] } | "off";
   /** A DynamoDB-compatible server (dynalite) that the simulator's front passes authorized DynamoDB calls to. */
   dynamodbUpstream?: string;
+  /** Step Functions' API throttling (default on, with the documented token buckets; see services/stepFunctions.ts). */
+  stepFunctionsThrottling?: StepFunctionsThrottling;
 }
 
 // Sources for the defaults (also listed in README.md):
@@ -130,7 +133,7 @@ export const DEFAULT_DURATIONS: StateDurations = {
 /** A record of one API call as the simulator served it. */
 export interface CallRecord {
   seq: number;
-  /** Signing name of the service: ec2, autoscaling, elasticloadbalancing, iam, sns, s3, lambda. */
+  /** Signing name of the service: ec2, autoscaling, elasticloadbalancing, iam, sns, s3, lambda, states, ... */
   service: string;
   action: string;
   /** The decoded request (the SDK's input shape for Query services; a summary for S3 and Lambda). */

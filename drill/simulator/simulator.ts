@@ -2,7 +2,7 @@
 import type { Simulator, StateReader } from "./api";
 import { SeededRandom, SimClock } from "./clock";
 import { FaultInjector } from "./faults";
-import { ADMINISTRATOR_POLICY, Authorizer } from "./iam/authorizer";
+import { ADMINISTRATOR_POLICY, Authorizer, type Principal } from "./iam/authorizer";
 import { watchAutoScalingHealth } from "./lifecycle/autoScaling";
 import { DEFAULT_DURATIONS, type CallRecord, type SimulatorOptions } from "./options";
 import { createScenarioBuilder } from "./scenario";
@@ -16,7 +16,9 @@ import { eventsEndpoint, EventRules } from "./services/events";
 import { lambdaEndpoint, LambdaFunctions } from "./services/lambda";
 import { s3Endpoint } from "./services/s3";
 import { snsEndpoint } from "./services/sns";
+import { StepFunctions, stepFunctionsEndpoint } from "./services/stepFunctions";
 import { World } from "./state/world";
+import { Integrations } from "./stepFunctions/integrations";
 import { Ec2Throttler } from "./throttling";
 
 /** Dummy credentials: the SDK signs every request; the simulator reads only the credential scope. */
@@ -85,6 +87,46 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           ...(iamOptions.principals ?? []),
         ]);
   let principals = 0;
+  /**
+   * Who Step Functions acts as for a state machine's role: the principal registered for the role, or else a
+   * stand-in with no policy (AWS would deny a role without one), made once per role.
+   */
+  const standIns = new Map<string, Principal>();
+  const credentialsFor = (roleArn: string) => {
+    if (!authorizer) return { accessKeyId: ACCESS_KEY_ID, secretAccessKey: SECRET_ACCESS_KEY };
+    let principal = authorizer.principalForRole(roleArn) ?? standIns.get(roleArn);
+    if (!principal) {
+      const roleName = roleArn.split("/").pop() ?? roleArn;
+      // Step Functions' sessions are named with 32 random letters and digits.
+      const session = random.hex(32);
+      principal = {
+        name: roleName,
+        arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${session}`,
+        accessKeyId: `AKIASIMSTANDIN${String(standIns.size + 1).padStart(6, "0")}`,
+        policies: [],
+        standIn: true,
+      };
+      authorizer.add(principal);
+      standIns.set(roleArn, principal);
+    }
+    return { accessKeyId: principal.accessKeyId, secretAccessKey: `${principal.name}-secret-not-a-real-one` };
+  };
+  let endpoint = "";
+  const stepFunctions = new StepFunctions(
+    world,
+    {
+      clock,
+      random,
+      region,
+      integrations: new Integrations({
+        endpoint: () => endpoint,
+        region,
+        now: () => clock.now(),
+        credentialsFor,
+      }),
+    },
+    options.stepFunctionsThrottling,
+  );
   const server = new SimulatorServer({
     clock,
     random,
@@ -104,9 +146,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       s3Endpoint(world),
       lambdaEndpoint(world, lambdas),
       eventsEndpoint(world, eventRules, lambdas),
+      stepFunctionsEndpoint(world, stepFunctions),
     ],
   });
-  const endpoint = await server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
+  endpoint = await server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
 
   return {
     endpoint,
@@ -142,7 +185,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       },
       stats: authorizer?.stats ?? { evaluated: 0, denied: 0, checks: 0, denials: [] },
     },
+    stepFunctions: stepFunctions.view(),
     stop: async () => {
+      await stepFunctions.shutdown();
       clock.stop();
       await Promise.allSettled([...lambdas.inFlight]);
       await server.close();

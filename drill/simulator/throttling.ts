@@ -75,7 +75,8 @@ export function categorize(action: string, filteredOrPaginated: boolean): Ec2Thr
   return "mutating";
 }
 
-class TokenBucket {
+/** A token bucket refilled continuously on the simulated clock (also Step Functions' API buckets). */
+export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
 

@@ -360,8 +360,50 @@ describe("simulator IAM request checks against the Service Authorization Referen
     ["sns", "Publish", { TopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alerts` }],
     ["s3", "PutObject", { Bucket: "evidence", Key: "inc/finding.json" }],
     ["lambda", "Invoke", { FunctionName: "ir-responder" }],
+    ["lambda", "Invoke", { FunctionName: "ir-responder", Qualifier: "7" }],
     ["events", "PutEvents", {}],
     ["dynamodb", "UpdateItem", { TableName: "incidents" }],
+    [
+      "states",
+      "CreateStateMachine",
+      {
+        name: "ir-workflow",
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/ir-workflow`,
+        tags: [{ key: "a", value: "b" }],
+      },
+    ],
+    [
+      "states",
+      "DescribeStateMachine",
+      { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:wf` },
+    ],
+    [
+      "states",
+      "UpdateStateMachine",
+      {
+        stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:wf`,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/ir-workflow`,
+      },
+    ],
+    [
+      "states",
+      "DeleteStateMachine",
+      { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:wf` },
+    ],
+    ["states", "ListStateMachines", {}],
+    ["states", "StartExecution", { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:wf` }],
+    ["states", "ListExecutions", { stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:wf` }],
+    [
+      "states",
+      "DescribeExecution",
+      { executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:wf:inc-1` },
+    ],
+    [
+      "states",
+      "GetExecutionHistory",
+      { executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:wf:inc-1` },
+    ],
+    ["states", "StopExecution", { executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:wf:inc-1` }],
   ];
 
   for (const [service, action, params] of requests) {

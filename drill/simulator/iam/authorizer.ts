@@ -18,6 +18,16 @@ export interface Principal {
   arn: string;
   accessKeyId: string;
   policies: PolicyDocument[];
+  /**
+   * The IAM role this identity is a session of, when a service acts as it (a state machine's roleArn). Optional: an
+   * assumed-role ARN (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION) already names its role; see principalForRole.
+   */
+  roleArn?: string;
+  /**
+   * Made up by the simulator for a role no test registered (it carries no policy, so every request is denied, as AWS
+   * denies a role without one); never returned by principalForRole.
+   */
+  standIn?: boolean;
 }
 
 /** One authorization decision AWS makes for a request: an action on one resource, with its condition keys. */
@@ -72,6 +82,8 @@ function accessDeniedError(service: string, message: string, encoded: string): A
     case "events":
       return new AwsError("AccessDeniedException", message, service === "lambda" ? 403 : 400);
     case "dynamodb":
+    case "states":
+      // awsJson services answer 400 with the error type (Step Functions API Reference, "Common Errors").
       return new AwsError("AccessDeniedException", message, 400);
     default:
       // IAM, Auto Scaling, ELBv2, S3.
@@ -155,11 +167,32 @@ export class Authorizer {
         "The AWS Access Key Id you provided does not exist in our records.",
         403,
       );
+    const jsonService = service === "lambda" || service === "dynamodb" || service === "states";
     throw new AwsError(
-      service === "lambda" || service === "dynamodb" ? "UnrecognizedClientException" : "InvalidClientTokenId",
+      jsonService ? "UnrecognizedClientException" : "InvalidClientTokenId",
       message,
-      403,
+      service === "states" ? 400 : 403,
     );
+  }
+
+  /**
+   * The identity a service acts as when it assumes `roleArn` (Step Functions calling Lambda or SNS for a state
+   * machine): a principal registered with that roleArn, else one whose assumed-role ARN names the same role in the
+   * same account (an assumed-role ARN carries the role's name without its path). Undefined when none is known.
+   */
+  principalForRole(roleArn: string): Principal | undefined {
+    const role = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
+    let byName: Principal | undefined;
+    for (const principal of this.byAccessKey.values()) {
+      if (principal.standIn) continue;
+      if (principal.roleArn !== undefined) {
+        if (principal.roleArn === roleArn) return principal;
+        continue;
+      }
+      const session = /^arn:[^:]+:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(principal.arn);
+      if (role && session && session[1] === role[1] && session[2] === role[2]) byName ??= principal;
+    }
+    return byName;
   }
 
   /**

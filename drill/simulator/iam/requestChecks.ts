@@ -5,6 +5,7 @@
 // creation", EC2 User Guide), and handing a role to an instance needs iam:PassRole with iam:PassedToService.
 import { AwsError } from "../errors";
 import { resolveImageId } from "../lifecycle/instances";
+import { functionArn } from "../services/lambda";
 import type { Tags } from "../state/model";
 import type { World } from "../state/world";
 import type { AuthorizationCheck } from "./authorizer";
@@ -413,10 +414,12 @@ const S3: Record<string, Builder> = {
 };
 
 const LAMBDA: Record<string, Builder> = {
+  // A version or alias is authorized on the qualified ARN: a policy naming only the unqualified function does not
+  // allow invoking `name:7` (Lambda Developer Guide, "Resources and conditions for Lambda actions").
   Invoke: (checks, params, world) =>
     void checks.add(
       "lambda:InvokeFunction",
-      `arn:aws:lambda:${world.region}:${world.accountId}:function:${text(params.FunctionName) ?? ""}`,
+      functionArn(world.region, world.accountId, text(params.FunctionName) ?? "", text(params.Qualifier)),
     ),
 };
 
@@ -426,6 +429,68 @@ const EVENTS: Record<string, Builder> = {
       "events:PutEvents",
       `arn:aws:events:${world.region}:${world.accountId}:event-bus/default`,
     ),
+};
+
+/** A state machine's ARN as a request names it, with the machine's tags (aws:ResourceTag) when it exists. */
+function stateMachineCheck(checks: RequestChecks, world: World, action: string, arn: string): void {
+  checks.add(action, arn, tagContext(world.stateMachines.get(arn)?.tags, "aws:ResourceTag/"));
+}
+
+/**
+ * An execution's ARN (arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME). Assumption: an execution is authorized
+ * with the tags of its state machine (executions carry no tags of their own).
+ */
+function executionCheck(checks: RequestChecks, world: World, action: string, arn: string): void {
+  const machine = arn.replace(/:execution:([^:]+):[^:]+$/, ":stateMachine:$1");
+  checks.add(action, arn, tagContext(world.stateMachines.get(machine)?.tags, "aws:ResourceTag/"));
+}
+
+const stateMachineArnOf = (world: World, params: Params): string =>
+  text(params.stateMachineArn) ?? `arn:aws:states:${world.region}:${world.accountId}:stateMachine:*`;
+const executionArnOf = (world: World, params: Params): string =>
+  text(params.executionArn) ?? `arn:aws:states:${world.region}:${world.accountId}:execution:*:*`;
+
+/**
+ * Step Functions (Service Authorization Reference, "Actions defined by AWS Step Functions"): CreateStateMachine,
+ * DescribeStateMachine, UpdateStateMachine, DeleteStateMachine, StartExecution and ListExecutions act on the
+ * `statemachine` resource; DescribeExecution, GetExecutionHistory and StopExecution on `execution`;
+ * ListStateMachines on `*` only. Handing a role to a state machine needs iam:PassRole with iam:PassedToService
+ * states.amazonaws.com.
+ */
+const STATES: Record<string, Builder> = {
+  CreateStateMachine: (checks, params, world) => {
+    const tags = list(params.tags).flatMap((tag) => {
+      const { key, value } = record(tag);
+      return typeof key === "string" ? [[key, text(value) ?? ""] as [string, string]] : [];
+    });
+    checks.add(
+      "states:CreateStateMachine",
+      `arn:aws:states:${world.region}:${world.accountId}:stateMachine:${text(params.name) ?? ""}`,
+      requestTagContext(tags),
+    );
+    const role = text(params.roleArn);
+    if (role) checks.add("iam:PassRole", role, { "iam:PassedToService": "states.amazonaws.com" });
+  },
+  DescribeStateMachine: (checks, params, world) =>
+    stateMachineCheck(checks, world, "states:DescribeStateMachine", stateMachineArnOf(world, params)),
+  UpdateStateMachine: (checks, params, world) => {
+    stateMachineCheck(checks, world, "states:UpdateStateMachine", stateMachineArnOf(world, params));
+    const role = text(params.roleArn);
+    if (role) checks.add("iam:PassRole", role, { "iam:PassedToService": "states.amazonaws.com" });
+  },
+  DeleteStateMachine: (checks, params, world) =>
+    stateMachineCheck(checks, world, "states:DeleteStateMachine", stateMachineArnOf(world, params)),
+  ListStateMachines: wildcard("states:ListStateMachines"),
+  StartExecution: (checks, params, world) =>
+    stateMachineCheck(checks, world, "states:StartExecution", stateMachineArnOf(world, params)),
+  ListExecutions: (checks, params, world) =>
+    stateMachineCheck(checks, world, "states:ListExecutions", stateMachineArnOf(world, params)),
+  DescribeExecution: (checks, params, world) =>
+    executionCheck(checks, world, "states:DescribeExecution", executionArnOf(world, params)),
+  GetExecutionHistory: (checks, params, world) =>
+    executionCheck(checks, world, "states:GetExecutionHistory", executionArnOf(world, params)),
+  StopExecution: (checks, params, world) =>
+    executionCheck(checks, world, "states:StopExecution", executionArnOf(world, params)),
 };
 
 const DYNAMODB_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "CreateTable"];
@@ -439,6 +504,7 @@ const BY_SERVICE: Record<string, Record<string, Builder>> = {
   s3: S3,
   lambda: LAMBDA,
   events: EVENTS,
+  states: STATES,
   dynamodb: Object.fromEntries(
     DYNAMODB_ACTIONS.map((name) => [
       name,

@@ -21,11 +21,39 @@ export class LambdaFunctions {
   }
 }
 
-/** Function name from a name, a partial ARN (account:function:name) or a full ARN. */
-function functionNameOf(raw: string): string {
+/**
+ * A FunctionName as Lambda's Invoke takes it: a name, `name:qualifier`, a partial ARN (`account:function:name`) or a
+ * full ARN (`arn:aws:lambda:region:account:function:name`), each with an optional version or alias qualifier, which
+ * the `Qualifier` query parameter may also give (Lambda API Reference, Invoke, "FunctionName" and "Qualifier").
+ */
+export function parseFunctionName(
+  raw: string,
+  qualifierParameter?: string,
+): { name: string; qualifier?: string } | { error: string } {
   const parts = raw.split(":");
   const index = parts.indexOf("function");
-  return index >= 0 ? (parts[index + 1] ?? raw) : raw;
+  const [name = "", qualifier] = index >= 0 ? parts.slice(index + 1) : parts;
+  const extra = index >= 0 ? parts.length - index - 1 > 2 : parts.length > 2;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(name) || extra || (qualifier !== undefined && qualifier === "")) {
+    return {
+      error: `1 validation error detected: Value '${raw}' at 'functionName' failed to satisfy constraint`,
+    };
+  }
+  if (qualifier !== undefined && qualifierParameter !== undefined && qualifier !== qualifierParameter) {
+    return { error: "The derived qualifier from the function name does not match the specified qualifier." };
+  }
+  const resolved = qualifier ?? qualifierParameter;
+  return resolved === undefined ? { name } : { name, qualifier: resolved };
+}
+
+/** The version a qualifier runs: a version number runs itself; $LATEST, an alias or none run $LATEST (no versions here). */
+export function executedVersion(qualifier: string | undefined): string {
+  return qualifier !== undefined && /^\d+$/.test(qualifier) ? qualifier : "$LATEST";
+}
+
+/** The ARN Lambda authorizes an Invoke on: qualified when the request names a version or alias. */
+export function functionArn(region: string, accountId: string, name: string, qualifier?: string): string {
+  return `arn:aws:lambda:${region}:${accountId}:function:${name}${qualifier === undefined ? "" : `:${qualifier}`}`;
 }
 
 export function lambdaEndpoint(world: World, functions: LambdaFunctions): ServiceEndpoint {
@@ -46,17 +74,28 @@ export function lambdaEndpoint(world: World, functions: LambdaFunctions): Servic
           },
         };
       }
-      const functionName = functionNameOf(decodeURIComponent(match[1] ?? ""));
+      const parsed = parseFunctionName(
+        decodeURIComponent(match[1] ?? ""),
+        call.query.get("Qualifier") ?? undefined,
+      );
+      const functionName = "name" in parsed ? parsed.name : "";
+      const qualifier = "name" in parsed ? parsed.qualifier : undefined;
       const invocationType = String(
         call.headers["x-amz-invocation-type"] ?? "RequestResponse",
       ) as InvocationType;
       return {
         action: "Invoke",
-        params: { FunctionName: functionName, InvocationType: invocationType },
+        params: {
+          FunctionName: functionName,
+          ...(qualifier === undefined ? {} : { Qualifier: qualifier }),
+          InvocationType: invocationType,
+        },
         execute: async (): Promise<Answer> => {
+          if ("error" in parsed) throw new AwsError("InvalidParameterValueException", parsed.error);
           const target = functions.targets.get(functionName);
-          const arn = `arn:aws:lambda:${world.region}:${world.accountId}:function:${functionName}`;
+          const arn = functionArn(world.region, world.accountId, functionName, qualifier);
           if (!target) throw new AwsError("ResourceNotFoundException", `Function not found: ${arn}`, 404);
+          const version = executedVersion(qualifier);
           if (!["RequestResponse", "Event", "DryRun"].includes(invocationType)) {
             throw new AwsError("InvalidParameterValueException", `Invalid invocation type ${invocationType}`);
           }
@@ -79,6 +118,7 @@ export function lambdaEndpoint(world: World, functions: LambdaFunctions): Servic
           if (invocationType === "DryRun") return { status: 204 };
           const record: LambdaInvocation = {
             functionName,
+            ...(qualifier === undefined ? {} : { qualifier }),
             invocationType,
             payload,
             at: world.now(),
@@ -109,7 +149,7 @@ export function lambdaEndpoint(world: World, functions: LambdaFunctions): Servic
             const result = await run();
             return {
               status: 200,
-              headers: { "content-type": "application/json", "x-amz-executed-version": "$LATEST" },
+              headers: { "content-type": "application/json", "x-amz-executed-version": version },
               body: result === undefined ? "null" : JSON.stringify(result),
             };
           } catch (error) {
@@ -119,7 +159,7 @@ export function lambdaEndpoint(world: World, functions: LambdaFunctions): Servic
               headers: {
                 "content-type": "application/json",
                 "x-amz-function-error": "Unhandled",
-                "x-amz-executed-version": "$LATEST",
+                "x-amz-executed-version": version,
               },
               body: JSON.stringify({
                 errorType: err.name,

@@ -345,3 +345,26 @@ export interface Topic {
   topicArn: string;
   messages: PublishedMessage[];
 }
+
+/** A Step Functions logging configuration as CreateStateMachine takes it. */
+export interface StateMachineLogging {
+  level: "ALL" | "ERROR" | "FATAL" | "OFF";
+  includeExecutionData: boolean;
+  destinations: { cloudWatchLogsLogGroup?: { logGroupArn?: string } }[];
+}
+
+/** A Step Functions state machine (STANDARD: the only type the simulator runs). */
+export interface StateMachine {
+  stateMachineArn: string;
+  name: string;
+  /** The Amazon States Language definition as given (JSON text). */
+  definition: string;
+  roleArn: string;
+  type: "STANDARD";
+  creationDate: number;
+  /** Set by UpdateStateMachine. */
+  updateDate?: number;
+  revisionId: string;
+  loggingConfiguration: StateMachineLogging;
+  tags: Tags;
+}

@@ -15,6 +15,7 @@ import type {
   Role,
   SecurityGroup,
   Snapshot,
+  StateMachine,
   Subnet,
   Tags,
   TargetGroup,
@@ -43,6 +44,8 @@ export class World {
   readonly targetGroups = new Map<string, TargetGroup>();
   readonly buckets = new Map<string, Bucket>();
   readonly topics = new Map<string, Topic>();
+  /** Step Functions state machines by ARN (their executions live in services/stepFunctions.ts). */
+  readonly stateMachines = new Map<string, StateMachine>();
   /** Systems Manager parameters a launch template's `resolve:ssm:` image id can name (name -> value). */
   readonly ssmParameters = new Map<string, string>();
   /**

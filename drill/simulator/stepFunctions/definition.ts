@@ -1,0 +1,229 @@
+// Amazon States Language definitions: validation as CreateStateMachine does it (asl-validator, with AWS's error
+// codes), the features the simulator runs, and the copy of a definition that aws-local-stepfunctions executes.
+//
+// The copy differs from the definition where the library's behaviour is not AWS's (runner.ts supplies the rest):
+// - Task states keep their data flow (InputPath, Parameters, ResultSelector, ResultPath, OutputPath) and Catch, but
+//   lose Retry and TimeoutSeconds: the library would time them on the wall clock (with a 60 s default AWS does not
+//   have) and pause retries on the wall clock; the runner does both on the simulator's clock.
+// - Wait states become Tasks whose Parameters resolve Seconds/SecondsPath/Timestamp/TimestampPath against the
+//   state's input (the library's JSONPath), so the runner can wait on the right clock.
+// - Parallel states become Tasks: the runner runs each branch as its own library execution, so a branch's waits,
+//   retries and aborts are the runner's, and Retry on the Parallel pauses on the simulator's clock.
+import { AwsError } from "../errors";
+
+/** asl-validator ships no type declarations. */
+const aslValidator = require("asl-validator") as (
+  definition: unknown,
+  options?: { checkPaths?: boolean; checkArn?: boolean },
+) => { isValid: boolean; errorsText(separator?: string): string };
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export interface StateJson extends JsonObject {
+  Type: string;
+}
+
+export interface Definition {
+  StartAt: string;
+  States: Record<string, StateJson>;
+  TimeoutSeconds?: number;
+}
+
+export interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+  JitterStrategy?: "FULL" | "NONE";
+}
+
+/** Where a state sits: its definition, the enclosing Parallel branch or Map, by name (names are unique). */
+export interface StateInfo {
+  name: string;
+  state: StateJson;
+  /** The nearest Map state around it, if any (its iterations are threads of their own in the history). */
+  map?: string;
+}
+
+/** The optimized integrations and the plain Lambda ARN the simulator runs (services/stepFunctions.ts, README). */
+export const LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke";
+export const SNS_PUBLISH = "arn:aws:states:::sns:publish";
+export const LAMBDA_FUNCTION_ARN =
+  /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
+
+/** Resource of the Tasks the copy puts in place of Wait and Parallel states (never called: the runner handles them). */
+export const SIMULATOR_RESOURCE = "arn:aws:states:::simulator:state";
+
+/**
+ * TimeoutSeconds of every Task in the copy: the library races each Task against a wall-clock timer of this length.
+ * Under setTimeout's 2^31-1 ms ceiling (a longer delay fires at once), and far beyond any drill.
+ */
+const LIBRARY_TASK_TIMEOUT_SECONDS = 2_000_000;
+
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const invalid = (detail: string): AwsError =>
+  new AwsError("InvalidDefinition", `Invalid State Machine Definition: '${detail}'`);
+
+/** The states of a branch, an iterator or the machine, each with its own nested states. */
+function statesOf(container: unknown): Record<string, StateJson> {
+  const states = isObject(container) ? container.States : undefined;
+  return isObject(states) ? (states as Record<string, StateJson>) : {};
+}
+
+function nested(state: StateJson): JsonObject[] {
+  if (state.Type === "Parallel" && Array.isArray(state.Branches)) return state.Branches.filter(isObject);
+  if (state.Type === "Map") {
+    const processor = state.ItemProcessor ?? state.Iterator;
+    return isObject(processor) ? [processor] : [];
+  }
+  return [];
+}
+
+/** Every state by name, at any depth. */
+export function stateIndex(definition: Definition): Map<string, StateInfo> {
+  const index = new Map<string, StateInfo>();
+  const visit = (container: unknown, map: string | undefined) => {
+    for (const [name, state] of Object.entries(statesOf(container))) {
+      index.set(name, map === undefined ? { name, state } : { name, state, map });
+      for (const inner of nested(state)) visit(inner, state.Type === "Map" ? name : map);
+    }
+  };
+  visit(definition, undefined);
+  return index;
+}
+
+/** What the simulator cannot run, named, or undefined. AWS would accept these; the simulator refuses them loudly. */
+function unsupported(definition: JsonObject): string | undefined {
+  if (definition.QueryLanguage === "JSONata") return "QueryLanguage JSONata";
+  for (const { name, state } of stateIndex(definition as unknown as Definition).values()) {
+    if (state.QueryLanguage === "JSONata") return `QueryLanguage JSONata (state '${name}')`;
+    for (const field of ["Assign", "Arguments", "Output", "Credentials"]) {
+      if (field in state) return `the field '${field}' (state '${name}')`;
+    }
+    if (state.Type === "Task") {
+      const resource = typeof state.Resource === "string" ? state.Resource : JSON.stringify(state.Resource);
+      if (resource !== LAMBDA_INVOKE && resource !== SNS_PUBLISH && !LAMBDA_FUNCTION_ARN.test(resource)) {
+        return `the Task resource '${resource}' (state '${name}'): the simulator runs ${LAMBDA_INVOKE}, ${SNS_PUBLISH} and Lambda function ARNs`;
+      }
+    }
+    if (state.Type === "Map") {
+      for (const field of ["ItemReader", "ItemBatcher", "ResultWriter", "ToleratedFailureCount", "Label"]) {
+        if (field in state) return `the Map field '${field}' (state '${name}')`;
+      }
+      const processor = state.ItemProcessor;
+      if (
+        isObject(processor) &&
+        isObject(processor.ProcessorConfig) &&
+        processor.ProcessorConfig.Mode === "DISTRIBUTED"
+      ) {
+        return `a distributed Map (state '${name}')`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses and validates a definition as CreateStateMachine does: invalid JSON or ASL answers InvalidDefinition with
+ * the validator's AWS error codes (SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET, ...).
+ */
+export function parseDefinition(text: string): Definition {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw invalid(`INVALID_JSON_DESCRIPTION: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!isObject(parsed)) throw invalid("SCHEMA_VALIDATION_FAILED: The definition must be a JSON object");
+  // The validator writes defaults (QueryLanguage) into what it checks: it gets a copy.
+  const result = aslValidator(structuredClone(parsed), { checkPaths: true, checkArn: true });
+  if (!result.isValid) throw invalid(result.errorsText(", "));
+  const missing = unsupported(parsed);
+  if (missing !== undefined) throw invalid(`SIMULATOR_UNSUPPORTED: the simulator does not run ${missing}`);
+  return parsed as unknown as Definition;
+}
+
+function pick(state: JsonObject, keys: string[]): JsonObject {
+  return Object.fromEntries(keys.filter((key) => key in state).map((key) => [key, state[key] ?? null]));
+}
+
+const FLOW = ["Comment", "Next", "End"];
+
+function transformState(state: StateJson): JsonObject {
+  const flow = pick(state, FLOW);
+  switch (state.Type) {
+    case "Task": {
+      const copy = pick(state, [
+        "Resource",
+        "InputPath",
+        "Parameters",
+        "ResultSelector",
+        "ResultPath",
+        "OutputPath",
+        "Catch",
+      ]);
+      if ("TimeoutSecondsPath" in state) {
+        // The path is resolved against the state's input with the rest of Parameters; the runner unwraps both.
+        copy.Parameters = {
+          ...("Parameters" in state ? { parameters: state.Parameters ?? null } : { "parameters.$": "$" }),
+          "timeoutSeconds.$": state.TimeoutSecondsPath ?? null,
+        };
+      }
+      return { Type: "Task", ...copy, ...flow, TimeoutSeconds: LIBRARY_TASK_TIMEOUT_SECONDS };
+    }
+    case "Wait": {
+      const timing: JsonObject =
+        "Seconds" in state
+          ? { seconds: state.Seconds ?? null }
+          : "SecondsPath" in state
+            ? { "seconds.$": state.SecondsPath ?? null }
+            : "Timestamp" in state
+              ? { timestamp: state.Timestamp ?? null }
+              : { "timestamp.$": state.TimestampPath ?? null };
+      return {
+        Type: "Task",
+        Resource: SIMULATOR_RESOURCE,
+        ...pick(state, ["InputPath", "OutputPath"]),
+        Parameters: { "input.$": "$", ...timing },
+        ...flow,
+        TimeoutSeconds: LIBRARY_TASK_TIMEOUT_SECONDS,
+      };
+    }
+    case "Parallel":
+      return {
+        Type: "Task",
+        Resource: SIMULATOR_RESOURCE,
+        ...pick(state, ["InputPath", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Catch"]),
+        ...flow,
+        TimeoutSeconds: LIBRARY_TASK_TIMEOUT_SECONDS,
+      };
+    case "Map": {
+      const key = "ItemProcessor" in state ? "ItemProcessor" : "Iterator";
+      const processor = state[key];
+      return isObject(processor)
+        ? { ...state, [key]: { ...processor, States: transformStates(statesOf(processor)) } }
+        : state;
+    }
+    default:
+      return state;
+  }
+}
+
+function transformStates(states: Record<string, StateJson>): JsonObject {
+  return Object.fromEntries(Object.entries(states).map(([name, state]) => [name, transformState(state)]));
+}
+
+/** The copy the library runs of a machine (without its TimeoutSeconds: the runner times executions) or a branch. */
+export function libraryDefinition(container: {
+  StartAt: string;
+  States: Record<string, StateJson>;
+}): JsonObject {
+  return { StartAt: container.StartAt, States: transformStates(container.States) };
+}
+
+/** The states the copy turns into Tasks handled by the runner. */
+export const RUNNER_STATES = new Set(["Task", "Wait", "Parallel"]);
