@@ -445,6 +445,14 @@ function executionCheck(checks: RequestChecks, world: World, action: string, arn
   checks.add(action, arn, tagContext(world.stateMachines.get(machine)?.tags, "aws:ResourceTag/"));
 }
 
+/** iam:PassRole of the machine's role; an ARN that is no role is refused by the action itself (InvalidArn). */
+function passStatesRole(checks: RequestChecks, params: Params): void {
+  const role = text(params.roleArn);
+  if (role && /^arn:[^:]+:iam::\d{12}:role\/.+$/.test(role)) {
+    checks.add("iam:PassRole", role, { "iam:PassedToService": "states.amazonaws.com" });
+  }
+}
+
 const stateMachineArnOf = (world: World, params: Params): string =>
   text(params.stateMachineArn) ?? `arn:aws:states:${world.region}:${world.accountId}:stateMachine:*`;
 const executionArnOf = (world: World, params: Params): string =>
@@ -468,15 +476,13 @@ const STATES: Record<string, Builder> = {
       `arn:aws:states:${world.region}:${world.accountId}:stateMachine:${text(params.name) ?? ""}`,
       requestTagContext(tags),
     );
-    const role = text(params.roleArn);
-    if (role) checks.add("iam:PassRole", role, { "iam:PassedToService": "states.amazonaws.com" });
+    passStatesRole(checks, params);
   },
   DescribeStateMachine: (checks, params, world) =>
     stateMachineCheck(checks, world, "states:DescribeStateMachine", stateMachineArnOf(world, params)),
   UpdateStateMachine: (checks, params, world) => {
     stateMachineCheck(checks, world, "states:UpdateStateMachine", stateMachineArnOf(world, params));
-    const role = text(params.roleArn);
-    if (role) checks.add("iam:PassRole", role, { "iam:PassedToService": "states.amazonaws.com" });
+    passStatesRole(checks, params);
   },
   DeleteStateMachine: (checks, params, world) =>
     stateMachineCheck(checks, world, "states:DeleteStateMachine", stateMachineArnOf(world, params)),

@@ -128,10 +128,69 @@ function unsupported(definition: JsonObject): string | undefined {
 }
 
 /**
+ * A copy of a definition with every state renamed `__state_N__` (references included). asl-validator finds Parallel
+ * branches with the JSONPath `$..Branches`, so a state *named* "Branches" makes it throw; AWS accepts that name.
+ */
+function renamed(definition: JsonObject): { copy: JsonObject; original: Map<string, string> } {
+  const names = new Map<string, string>();
+  const nameOf = (name: Json | undefined): Json | undefined => {
+    if (typeof name !== "string") return name;
+    let renamedName = names.get(name);
+    if (renamedName === undefined) names.set(name, (renamedName = `__state_${names.size + 1}__`));
+    return renamedName;
+  };
+  const withNext = (item: Json): Json =>
+    isObject(item) && "Next" in item ? { ...item, Next: nameOf(item.Next) ?? null } : item;
+  const container = (value: JsonObject): JsonObject => ({
+    ...value,
+    ...("StartAt" in value ? { StartAt: nameOf(value.StartAt) ?? null } : {}),
+    States: Object.fromEntries(
+      Object.entries(statesOf(value)).map(([name, state]) => [nameOf(name) as string, copyState(state)]),
+    ),
+  });
+  const copyState = (state: StateJson): JsonObject => {
+    const copy: JsonObject = { ...state };
+    if ("Next" in state) copy.Next = nameOf(state.Next) ?? null;
+    if ("Default" in state) copy.Default = nameOf(state.Default) ?? null;
+    if (Array.isArray(state.Choices)) copy.Choices = state.Choices.map(withNext);
+    if (Array.isArray(state.Catch)) copy.Catch = state.Catch.map(withNext);
+    if (Array.isArray(state.Branches))
+      copy.Branches = state.Branches.map((b) => (isObject(b) ? container(b) : b));
+    for (const key of ["ItemProcessor", "Iterator"]) {
+      const processor = state[key];
+      if (isObject(processor)) copy[key] = container(processor);
+    }
+    return copy;
+  };
+  const copy = container(definition);
+  return { copy, original: new Map([...names].map(([name, renamedName]) => [renamedName, name])) };
+}
+
+/** The validator's verdict: valid, or its errors as AWS words them. */
+function validate(definition: JsonObject): string | undefined {
+  // The validator writes defaults (QueryLanguage) into what it checks: it gets a copy.
+  try {
+    const result = aslValidator(structuredClone(definition), { checkPaths: true, checkArn: true });
+    return result.isValid ? undefined : result.errorsText(", ");
+  } catch {
+    const { copy, original } = renamed(definition);
+    const result = aslValidator(copy, { checkPaths: true, checkArn: true });
+    return result.isValid
+      ? undefined
+      : result.errorsText(", ").replace(/__state_\d+__/g, (name) => original.get(name) ?? name);
+  }
+}
+
+/** Definitions already parsed and validated, by their text: StartExecution does not validate again. */
+const parsedDefinitions = new Map<string, Definition>();
+
+/**
  * Parses and validates a definition as CreateStateMachine does: invalid JSON or ASL answers InvalidDefinition with
  * the validator's AWS error codes (SCHEMA_VALIDATION_FAILED, MISSING_TRANSITION_TARGET, ...).
  */
 export function parseDefinition(text: string): Definition {
+  const known = parsedDefinitions.get(text);
+  if (known) return structuredClone(known);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -139,12 +198,12 @@ export function parseDefinition(text: string): Definition {
     throw invalid(`INVALID_JSON_DESCRIPTION: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (!isObject(parsed)) throw invalid("SCHEMA_VALIDATION_FAILED: The definition must be a JSON object");
-  // The validator writes defaults (QueryLanguage) into what it checks: it gets a copy.
-  const result = aslValidator(structuredClone(parsed), { checkPaths: true, checkArn: true });
-  if (!result.isValid) throw invalid(result.errorsText(", "));
+  const errors = validate(parsed);
+  if (errors !== undefined) throw invalid(errors);
   const missing = unsupported(parsed);
   if (missing !== undefined) throw invalid(`SIMULATOR_UNSUPPORTED: the simulator does not run ${missing}`);
-  return parsed as unknown as Definition;
+  parsedDefinitions.set(text, parsed as unknown as Definition);
+  return structuredClone(parsed as unknown as Definition);
 }
 
 function pick(state: JsonObject, keys: string[]): JsonObject {
