@@ -30,6 +30,7 @@ function parseArgs(argv: string[]): SimulatorOptions {
         break;
       case "--no-throttling":
         options.throttling = { enabled: false };
+        options.stepFunctionsThrottling = { enabled: false };
         break;
       case "--help":
         process.stdout.write(

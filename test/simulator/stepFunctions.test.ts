@@ -503,6 +503,104 @@ describe("simulator Step Functions (real SFN client)", function () {
     never.open({});
   });
 
+  it("Lambda's own refusals: a 500 is Lambda.ServiceException, throttling Lambda.TooManyRequestsException, both retried as AWS recommends", async function () {
+    await start();
+    registerRole();
+    sim.lambda.register("step", () => Promise.resolve({ ok: true }));
+    sim.faults.add({
+      service: "lambda",
+      action: "Invoke",
+      fault: {
+        type: "error",
+        code: "ServiceException",
+        message: "Lambda was unable to run",
+        httpStatus: 500,
+      },
+      count: 1,
+    });
+    sim.faults.add({ service: "lambda", action: "Invoke", fault: { type: "throttle" }, count: 1 });
+    const execution = await run(
+      await machine("transient", {
+        StartAt: "Call",
+        States: {
+          Call: invoke("step", {
+            Retry: [
+              {
+                ErrorEquals: [
+                  "Lambda.ServiceException",
+                  "Lambda.AWSLambdaException",
+                  "Lambda.SdkClientException",
+                  "Lambda.TooManyRequestsException",
+                ],
+                IntervalSeconds: 1,
+                MaxAttempts: 3,
+                BackoffRate: 2,
+              },
+            ],
+            OutputPath: "$.Payload",
+            End: true,
+          }),
+        },
+      }),
+    );
+    expect(execution.status).to.equal("SUCCEEDED");
+    const failures = details(execution, "TaskFailed");
+    expect(failures.map((failure) => failure.error)).to.deep.equal([
+      "Lambda.ServiceException",
+      "Lambda.TooManyRequestsException",
+    ]);
+    expect(String(failures[0]?.cause)).to.match(
+      /^Lambda was unable to run \(Service: AWSLambda; Status Code: 500; Error Code: ServiceException; Request ID: [0-9a-f-]+; Proxy: null\)$/,
+    );
+    expect(String(failures[1]?.cause)).to.include("Status Code: 429; Error Code: TooManyRequestsException");
+    expect(sim.calls.filter((call) => call.service === "lambda").map((call) => call.status)).to.deep.equal([
+      500, 429, 200,
+    ]);
+  });
+
+  it("Map: each item through the iterator's Task, the results in order, iteration events in the history", async function () {
+    await start();
+    registerRole();
+    sim.lambda.register("step", (payload) =>
+      Promise.resolve({ doubled: (payload as { value: number }).value * 2 }),
+    );
+    const execution = await run(
+      await machine("mapping", {
+        StartAt: "Each",
+        States: {
+          Each: {
+            Type: "Map",
+            ItemsPath: "$.volumes",
+            ItemSelector: { "value.$": "$$.Map.Item.Value" },
+            ItemProcessor: {
+              ProcessorConfig: { Mode: "INLINE" },
+              StartAt: "Double",
+              States: { Double: invoke("step", { OutputPath: "$.Payload.doubled", End: true }) },
+            },
+            End: true,
+          },
+        },
+      }),
+      { volumes: [1, 2, 3] },
+    );
+    expect(execution.status, execution.cause).to.equal("SUCCEEDED");
+    expect(execution.output).to.equal("[2,4,6]");
+    expect(types(execution).filter((type) => type.startsWith("Map"))).to.deep.equal([
+      "MapStateEntered",
+      "MapStateStarted",
+      "MapIterationStarted",
+      "MapIterationStarted",
+      "MapIterationStarted",
+      "MapIterationSucceeded",
+      "MapIterationSucceeded",
+      "MapIterationSucceeded",
+      "MapStateSucceeded",
+      "MapStateExited",
+    ]);
+    expect(details(execution, "MapIterationStarted").map((d) => d.index)).to.deep.equal([0, 1, 2]);
+    expect(types(execution).filter((type) => type === "TaskSucceeded")).to.have.length(3);
+  });
+
   it("StartExecution: same name and input while running answers the original; after it closed, or with another input, ExecutionAlreadyExists", async function () {
     await start();
     registerRole();

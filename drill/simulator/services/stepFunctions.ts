@@ -427,11 +427,15 @@ function operations(world: World, sfn: StepFunctions): Record<string, Handler> {
           "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
         );
       }
-      // Executions already running keep the definition they started with (the runner holds its own copy).
-      if (params.definition !== undefined) machine.definition = definitionOf(params.definition);
-      if (params.roleArn !== undefined) machine.roleArn = roleOf(params.roleArn);
-      if (params.loggingConfiguration !== undefined)
-        machine.loggingConfiguration = loggingOf(params.loggingConfiguration);
+      // Everything is validated before anything changes. Executions already running keep the definition they
+      // started with (the runner holds its own copy).
+      const definition = params.definition === undefined ? undefined : definitionOf(params.definition);
+      const roleArn = params.roleArn === undefined ? undefined : roleOf(params.roleArn);
+      const logging =
+        params.loggingConfiguration === undefined ? undefined : loggingOf(params.loggingConfiguration);
+      if (definition !== undefined) machine.definition = definition;
+      if (roleArn !== undefined) machine.roleArn = roleArn;
+      if (logging !== undefined) machine.loggingConfiguration = logging;
       machine.updateDate = world.now();
       machine.revisionId = world.random.hex(32);
       return { updateDate: seconds(machine.updateDate), revisionId: machine.revisionId };
