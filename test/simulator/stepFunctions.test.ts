@@ -914,6 +914,32 @@ describe("simulator Step Functions (real SFN client)", function () {
     expect(sim.stepFunctions.executions).to.have.length(0);
   });
 
+  it('reads the States Language as AWS does where the library does not: ResultPath "$" replaces the input, a Pass Result of 0 is 0', async function () {
+    await start();
+    registerRole();
+    sim.lambda.register("flaky", () => Promise.reject(new RangeError("out of range")));
+    const execution = await run(
+      await machine("paths", {
+        StartAt: "Zero",
+        States: {
+          Zero: { Type: "Pass", Result: 0, ResultPath: "$.zero", Next: "Whole" },
+          Whole: { Type: "Pass", Result: { replaced: true }, ResultPath: "$", Next: "Call" },
+          Call: invoke("flaky", {
+            Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: "$", Next: "Caught" }],
+            End: true,
+          }),
+          Caught: { Type: "Pass", End: true },
+        },
+      }),
+      { a: 1 },
+    );
+    const exits = details(execution, "PassStateExited").map((d) => JSON.parse(String(d.output)) as unknown);
+    expect(exits[0]).to.deep.equal({ a: 1, zero: 0 });
+    expect(exits[1]).to.deep.equal({ replaced: true });
+    expect(Object.keys(JSON.parse(execution.output ?? "{}") as object)).to.deep.equal(["Error", "Cause"]);
+    expect(JSON.parse(execution.output ?? "{}")).to.include({ Error: "RangeError" });
+  });
+
   it("UpdateStateMachine changes what new executions run; DeleteStateMachine refuses new ones", async function () {
     await start();
     const machineArn = await machine("versioned", {

@@ -212,7 +212,32 @@ function pick(state: JsonObject, keys: string[]): JsonObject {
 
 const FLOW = ["Comment", "Next", "End"];
 
-function transformState(state: StateJson): JsonObject {
+/**
+ * Where the library reads a definition differently from the States Language, the copy says the same thing in a form
+ * it reads right: `"ResultPath": "$"` (the result replaces the input, as with no ResultPath) is set at a key named "$"
+ * by the library, so it is dropped, in Catchers too; a Pass state's falsy Result (0, false, "", null) is ignored by
+ * the library (it passes the input on), so it becomes the Parameters, a constant with the same output.
+ */
+function normalized(state: StateJson): StateJson {
+  const copy: StateJson = { ...state };
+  if (copy.ResultPath === "$") delete copy.ResultPath;
+  if (Array.isArray(copy.Catch)) {
+    copy.Catch = copy.Catch.map((catcher) => {
+      if (!isObject(catcher) || catcher.ResultPath !== "$") return catcher;
+      const rest = { ...catcher };
+      delete rest.ResultPath;
+      return rest;
+    });
+  }
+  if (copy.Type === "Pass" && "Result" in copy && !copy.Result) {
+    copy.Parameters = copy.Result ?? null;
+    delete copy.Result;
+  }
+  return copy;
+}
+
+function transformState(original: StateJson): JsonObject {
+  const state = normalized(original);
   const flow = pick(state, FLOW);
   switch (state.Type) {
     case "Task": {

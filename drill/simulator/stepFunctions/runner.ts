@@ -176,7 +176,8 @@ function wallPause(ms: number, signal: AbortSignal): Promise<void> {
         signal.removeEventListener("abort", onAbort);
         resolve();
       },
-      Math.min(Math.max(0, ms), 2 ** 31 - 1),
+      // +1 ms: a timer can fire a hair before the wall-clock time it was computed from.
+      Math.min(Math.max(0, ms) + 1, 2 ** 31 - 1),
     );
     signal.addEventListener("abort", onAbort, { once: true });
   });
