@@ -109,12 +109,16 @@ export async function runProgram(config: Record<string, string>): Promise<Progra
         const physicalName = typeof inputs.name === "string" ? inputs.name : `${args.name}-7f3a`;
         const id = `${physicalName}-id`;
         // Inputs are spread last so the mock's made-up values never hide what the program asked for.
+        const arn = fakeArn(args.type, physicalName);
+        // A function created with publish: true has a version (the first is 1) and a qualified ARN, as Lambda answers.
+        const published = args.type === "aws:lambda/function:Function" && inputs.publish === true;
         const state = {
           id,
           name: physicalName,
-          arn: fakeArn(args.type, physicalName),
+          arn,
           bucket: physicalName,
           url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${physicalName}`,
+          ...(published ? { version: "1", qualifiedArn: `${arn}:1` } : {}),
           ...inputs,
         };
         const opts = options.get(`${args.type}::${args.name}`) ?? { retainOnDelete: false, protect: false };

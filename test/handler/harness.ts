@@ -11,13 +11,15 @@ import { DynamoDB } from "@aws-sdk/client-dynamodb";
 import { EC2 } from "@aws-sdk/client-ec2";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
+import { deployWorkflow } from "../../drill/deployWorkflow";
 import { responderIdentity, testStackRun } from "../../drill/responderIdentity";
+import type { ProgramRun } from "../../drill/stackMockRun";
 import { deniedRequests } from "../../drill/simulator/iam/authorizer";
 import { startSimulator, type SimulatorOptions, type Simulator } from "../../drill/simulator";
 import { securityGroupTags } from "../../infra/tagging";
 import { createResponder, type InvocationOutcome, type LambdaContext } from "../../handler";
 import type { IncidentRecord } from "../../handler/incidentRecord";
-import { incidentKey } from "../../handler/incidentRecord";
+import { incidentKey, instanceIdOfIncident } from "../../handler/incidentRecord";
 
 export const FUNCTION_NAME = "ir-responder";
 
@@ -97,8 +99,7 @@ export function scaledTimings(timeScale: number): Record<string, string> {
     STOP_TIMEOUT_SECONDS: wall(300),
     MEMORY_GRACE_BASE_SECONDS: wall(60),
     MEMORY_GRACE_SECONDS_PER_GIB: wall(15),
-    TIME_BUDGET_RESERVE_SECONDS: wall(30),
-    SNAPSHOT_WAIT_SECONDS: wall(600),
+    SNAPSHOT_POLL_SECONDS: wall(60),
   };
 }
 
@@ -129,20 +130,47 @@ export interface HarnessOptions {
   invocationMs?: number;
 }
 
+/**
+ * What a finding led to: the triggering invocation's outcome, or, when it started the state machine's execution,
+ * how that execution ended ("completed" when the record says so).
+ */
+export type ResponseOutcome =
+  | Exclude<InvocationOutcome, { outcome: "started" } | { step: string }>
+  | {
+      readonly outcome: "completed" | "not-completed";
+      readonly incidentId: string;
+      readonly executionArn: string;
+      /** SUCCEEDED, FAILED, TIMED_OUT or ABORTED. */
+      readonly executionStatus: string;
+      /** The execution's error and cause, when it did not succeed. */
+      readonly executionError?: string;
+    };
+
+/** Replaces the function the state machine's Tasks invoke, e.g. to crash a pass: `run` is the responder's own. */
+export type TaskTarget = (
+  payload: unknown,
+  run: (payload: unknown) => Promise<InvocationOutcome>,
+) => Promise<unknown>;
+
 export interface Harness {
   readonly sim: Simulator;
   readonly world: World;
   readonly env: Record<string, string>;
-  /** One invocation, like Lambda's: a fresh request id and a deadline. */
-  invoke(event: unknown, options?: { requestId?: string; invocationMs?: number }): Promise<InvocationOutcome>;
+  /** The finding's invocation (like Lambda's: a fresh request id and a deadline), then the execution it started. */
+  invoke(event: unknown, options?: { requestId?: string; invocationMs?: number }): Promise<ResponseOutcome>;
+  /** One invocation only, as EventBridge or a Task delivers it: no waiting for an execution. */
+  trigger(
+    event: unknown,
+    options?: { requestId?: string; invocationMs?: number },
+  ): Promise<InvocationOutcome>;
   /** Invoke, and on a throw retry with the same request id, as Lambda's async retry does (2 retries). */
   invokeWithRetries(
     event: unknown,
     retries?: number,
-  ): Promise<{ outcome: InvocationOutcome; attempts: number }>;
+  ): Promise<{ outcome: ResponseOutcome; attempts: number }>;
   /**
-   * Runs one invocation in a worker thread and terminates it abruptly as soon as `crashWhen` holds for the
-   * incident record (polled): a crash at an arbitrary point after a given step was saved.
+   * Runs one invocation of the SERIALIZED responder in a worker thread and terminates it abruptly as soon as
+   * `crashWhen` holds for the incident record (polled): a crash at an arbitrary point after a given save.
    */
   invokeAndCrash(
     event: unknown,
@@ -150,9 +178,10 @@ export interface Harness {
     crashWhen: (record: IncidentRecord | undefined) => boolean,
     instanceId: string,
   ): Promise<"crashed" | "finished">;
-  /** Wait until every self-continuation the handler sent has finished (transitively). */
+  /** Routes the state machine's Tasks through `target` (undefined: back to the responder). */
+  interceptTasks(target: TaskTarget | undefined): void;
+  /** Waits until every execution (and every Task invocation) has finished. */
   settle(): Promise<void>;
-  readonly continuationOutcomes: (InvocationOutcome | Error)[];
   record(instanceId: string): Promise<IncidentRecord | undefined>;
   /**
    * A fresh responder (a cold start) with changed settings, sharing the table and the simulator. Settings that
@@ -213,8 +242,20 @@ async function responderCredentials(
   stack: Record<string, string> = {},
 ): Promise<Record<string, string>> {
   const run = await testStackRun(stack);
+  const identity = responderIdentity(run, sim, FUNCTION_NAME, stackReplacements(run, sim, world, table));
+  const credentials = sim.iam.addPrincipal(identity);
+  return { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
+}
+
+/** The mock run's names of the stack's resources -> this harness's. */
+function stackReplacements(
+  run: ProgramRun,
+  sim: Simulator,
+  world: World,
+  table: string,
+): [mock: string, real: string][] {
   const roleOf = (profile: string) => sim.state.instanceProfile(profile)?.roleNames[0] ?? profile;
-  const identity = responderIdentity(run, sim, FUNCTION_NAME, [
+  return [
     [`table/${String(run.one("aws:dynamodb/table:Table").state.name)}`, `table/${table}`],
     [String(run.one("aws:s3/bucket:Bucket").state.bucket), world.bucket],
     [String(run.one("aws:sns/topic:Topic").state.arn), world.topicArn],
@@ -224,9 +265,7 @@ async function responderCredentials(
       `role/${String(run.one("aws:iam/role:Role", "quarantine").state.name)}`,
       `role/${roleOf("ir-quarantine")}`,
     ],
-  ]);
-  const credentials = sim.iam.addPrincipal(identity);
-  return { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey };
+  ];
 }
 
 function settingsFor(sim: Simulator, world: World, table: string, timeScale: number): Record<string, string> {
@@ -291,8 +330,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const world = buildWorld(sim);
   const table = `incidents-${randomUUID().slice(0, 8)}`;
   const documents = await createTable(endpoint, sim.region, table);
+  const workflow = await deployWorkflow(
+    await testStackRun(),
+    sim,
+    stackReplacements(await testStackRun(), sim, world, table),
+  );
   const base = {
     ...settingsFor(sim, world, table, timeScale),
+    STATE_MACHINE_ARN: workflow.stateMachineArn,
     ...(await responderCredentials(sim, world, table)),
     // DynamoDB goes through the simulator's front too: authorized, then passed to dynalite. Named here, in the
     // responder's own environment, so no endpoint another harness or test left behind can take it elsewhere
@@ -331,7 +376,7 @@ function makeHarness(
   Object.assign(process.env, sim.env(), env);
   const handler = createResponder();
   const inFlight = new Set<Promise<unknown>>();
-  const continuationOutcomes: (InvocationOutcome | Error)[] = [];
+  let intercept: TaskTarget | undefined;
 
   const context = (requestId: string, ms: number): LambdaContext => {
     const deadline = Date.now() + ms;
@@ -342,36 +387,68 @@ function makeHarness(
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     };
   };
-  const invoke: Harness["invoke"] = (event, invokeOptions) =>
+  const trigger: Harness["trigger"] = (event, invokeOptions) =>
     handler(
       event,
       context(invokeOptions?.requestId ?? randomUUID(), invokeOptions?.invocationMs ?? invocationMs),
     );
+  const run = (payload: unknown) => trigger(payload);
+  const record: Harness["record"] = async (instanceId) => {
+    const pk = incidentKey(sim.accountId, sim.region, instanceId);
+    const dry = env.DRY_RUN === "true" ? `dry-run#${pk}` : pk;
+    const answer = await documents.get({
+      TableName: env.INCIDENT_TABLE,
+      Key: { pk: dry },
+      ConsistentRead: true,
+    });
+    return answer.Item as IncidentRecord | undefined;
+  };
+  /** The execution a finding's invocation started, followed to its end. */
+  const followed = async (outcome: InvocationOutcome): Promise<ResponseOutcome> => {
+    if ("step" in outcome) throw new Error(`a finding answered like a step: ${JSON.stringify(outcome)}`);
+    if (outcome.outcome !== "started") return outcome;
+    const execution = await sim.stepFunctions.waitForExecution(outcome.executionArn);
+    const instanceId = instanceIdOfIncident(outcome.incidentId) ?? "";
+    const completed = (await record(instanceId))?.status === "completed";
+    return {
+      outcome: completed ? "completed" : "not-completed",
+      incidentId: outcome.incidentId,
+      executionArn: outcome.executionArn,
+      executionStatus: execution.status,
+      ...(execution.error === undefined
+        ? {}
+        : { executionError: `${execution.error}: ${execution.cause ?? ""}` }),
+    };
+  };
 
+  // The state machine's Tasks invoke the function synchronously (lambda:invoke): the responder answers them.
   sim.lambda.register(FUNCTION_NAME, (payload) => {
-    const run = invoke(payload).then(
-      (outcome) => void continuationOutcomes.push(outcome),
-      (error: Error) => void continuationOutcomes.push(error),
-    );
-    inFlight.add(run);
-    void run.finally(() => inFlight.delete(run));
-    return run;
+    const answer = intercept === undefined ? run(payload) : intercept(payload, run);
+    inFlight.add(answer);
+    void answer.finally(() => inFlight.delete(answer)).catch(() => undefined);
+    return answer;
   });
 
   const harness: Harness = {
     sim,
     world,
     env,
-    invoke,
+    trigger,
+    async invoke(event, invokeOptions) {
+      return followed(await trigger(event, invokeOptions));
+    },
     async invokeWithRetries(event, retries = 2) {
       const requestId = randomUUID();
       for (let attempt = 1; ; attempt += 1) {
         try {
-          return { outcome: await invoke(event, { requestId }), attempts: attempt };
+          return { outcome: await followed(await trigger(event, { requestId })), attempts: attempt };
         } catch (error) {
           if (attempt > retries) throw error;
         }
       }
+    },
+    interceptTasks(target) {
+      intercept = target;
     },
     async invokeAndCrash(event, requestId, crashWhen, instanceId) {
       const worker = new Worker(INVOCATION_WORKER, {
@@ -407,23 +484,10 @@ function makeHarness(
       }
     },
     async settle() {
-      for (let rounds = 0; rounds < 1000; rounds += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        if (inFlight.size === 0) return;
-        await Promise.allSettled([...inFlight]);
-      }
+      await sim.stepFunctions.settled();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
-    continuationOutcomes,
-    async record(instanceId) {
-      const pk = incidentKey(sim.accountId, sim.region, instanceId);
-      const dry = env.DRY_RUN === "true" ? `dry-run#${pk}` : pk;
-      const answer = await documents.get({
-        TableName: env.INCIDENT_TABLE,
-        Key: { pk: dry },
-        ConsistentRead: true,
-      });
-      return answer.Item as IncidentRecord | undefined;
-    },
+    record,
     async withSettings(settings, stack) {
       const credentials =
         stack === undefined ? {} : await responderCredentials(sim, world, env.INCIDENT_TABLE ?? "", stack);
