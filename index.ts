@@ -1,4 +1,5 @@
-// The responder stack: GuardDuty finding -> EventBridge -> responder Lambda, with everything the response needs.
+// The responder stack: GuardDuty finding -> EventBridge -> responder Lambda (containment) -> the response workflow
+// (Step Functions, one pass of the same Lambda per step), with everything the response needs.
 // Configuration is read and validated once here (infra/config.ts lists every key); components never read config.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -10,6 +11,8 @@ import { IsolationGroups } from "./infra/isolation";
 import { KdumpPreparation } from "./infra/kdumpPreparation";
 import { kmsKeyArnOf } from "./infra/kms";
 import { Responder, ResponderSettings } from "./infra/responder";
+import { ResponseWorkflow, responseStateMachineName } from "./infra/workflow";
+import { stateMachineArn as stateMachineArnOf } from "./handler/workflow";
 
 const config = parseStackConfig(pulumi.runtime.allConfig());
 const identity = aws.getCallerIdentityOutput();
@@ -59,11 +62,21 @@ const vpcSecurityGroups = pulumi.output(
   ),
 );
 
+// Named by the stack, so the responder's environment and policy carry its ARN while the state machine names the
+// responder's published version: no cycle between the two.
+const workflowName = responseStateMachineName(pulumi.getProject(), pulumi.getStack());
+const workflowArn = pulumi
+  .all([partition, identity.accountId])
+  .apply(([partitionName, accountId]) =>
+    stateMachineArnOf(partitionName, config.region, accountId, workflowName),
+  );
+
 const settings: pulumi.Output<ResponderSettings> = pulumi.output({
   accountId: identity.accountId,
   incidentTable: evidence.tableName,
   evidenceBucket: evidence.bucketName,
   notificationTopicArn: evidence.topicArn,
+  stateMachineArn: workflowArn,
   severityThreshold: config.severityThreshold,
   vpcSecurityGroups,
   forensicSourceCidrs: config.forensicSourceCidrs,
@@ -104,6 +117,22 @@ const responder = new Responder("ir", {
   powertoolsLayerArn: config.powertoolsLayerArn,
 });
 
+const workflow = new ResponseWorkflow("ir-workflow", {
+  stateMachineName: workflowName,
+  stateMachineArn: workflowArn,
+  accountId: identity.accountId,
+  region: config.region,
+  dnsSuffix,
+  functionVersionArn: responder.functionVersionArn,
+  notificationTopicArn: evidence.topicArn,
+  // The topic is under the evidence key when one is configured (infra/evidenceStore.ts).
+  topicKmsKeyArn: evidenceKmsKeyArn,
+  // Above the function's own limit: a pass that runs out of time fails as Lambda.Unknown, not as a Task timeout
+  // while the function still runs.
+  taskTimeoutSeconds: config.responderTimeoutSeconds + 60,
+  logRetentionDays: config.logRetentionDays,
+});
+
 // Depends on the whole responder, so no finding is delivered before its role policy exists.
 const detection = new Detection(
   "ir",
@@ -118,7 +147,7 @@ const detection = new Detection(
     deadLetterQueueArn: responder.deadLetterQueueArn,
     deadLetterQueueUrl: responder.deadLetterQueueUrl,
   },
-  { dependsOn: [responder] },
+  { dependsOn: [responder, workflow] },
 );
 
 // Memory capture needs instances prepared for it: running ones through SSM, new ones through the AMI pipeline.
@@ -139,6 +168,8 @@ export const responderFunctionArn = responder.functionArn;
 export const responderRoleArn = responder.roleArn;
 export const responderLogGroup = responder.logGroupName;
 export const deadLetterQueueUrl = responder.deadLetterQueueUrl;
+export const stateMachineArn = workflow.stateMachineArn;
+export const stateMachineName = workflow.stateMachineName;
 export const isolationGroups = vpcSecurityGroups;
 export const forensicInstanceProfileArn = access.forensicInstanceProfileArn;
 export const quarantineInstanceProfileArn = access.quarantineInstanceProfileArn;

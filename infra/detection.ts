@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { findingEventPattern, snapshotsCompletionPattern } from "./eventPattern";
+import { findingEventPattern } from "./eventPattern";
 import { deadLetterQueuePolicy } from "./policies";
 import { managedTags } from "./tagging";
 
@@ -76,26 +76,13 @@ export class Detection extends pulumi.ComponentResource {
       `GuardDuty EC2 findings at severity ${args.severityThreshold} or above, and drills`,
       findingEventPattern(args.severityThreshold, args.acceptDrillEvents),
     );
-    // A response that attaches snapshot copies (configured, or forced by an instance that cannot be stopped)
-    // waits without a running invocation; EBS's completion event resumes it. Unrelated snapshots cost one
-    // DescribeSnapshots each.
-    const rules = [
-      rule,
-      route(
-        "snapshots",
-        "EBS snapshot completion: resumes responses that attach copies",
-        snapshotsCompletionPattern(),
-      ),
-    ];
     new aws.sqs.QueuePolicy(
       `${name}-dead-letters`,
       {
         queueUrl: args.deadLetterQueueUrl,
         policy: pulumi
-          .all([args.deadLetterQueueArn, ...rules.map((r) => r.arn)])
-          .apply(([queueArn, ...ruleArns]) =>
-            JSON.stringify(deadLetterQueuePolicy(queueArn as string, ruleArns)),
-          ),
+          .all([args.deadLetterQueueArn, rule.arn])
+          .apply(([queueArn, ruleArn]) => JSON.stringify(deadLetterQueuePolicy(queueArn, [ruleArn]))),
       },
       child,
     );

@@ -27,17 +27,3 @@ export function findingEventPattern(severityThreshold: number, acceptDrillEvents
     },
   };
 }
-
-export const SNAPSHOTS_COMPLETION_DETAIL_TYPE = "EBS Multi-Volume Snapshots Completion Status";
-
-/**
- * EBS's event when a CreateSnapshots call's snapshots complete: it resumes a response that attaches volumes made
- * from the snapshots (attachSnapshotCopies) without holding a Lambda invocation while EBS copies the data.
- */
-export function snapshotsCompletionPattern(): Record<string, unknown> {
-  return {
-    source: ["aws.ec2"],
-    "detail-type": [SNAPSHOTS_COMPLETION_DETAIL_TYPE],
-    detail: { event: ["createSnapshots"] },
-  };
-}

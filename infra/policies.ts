@@ -26,6 +26,91 @@ export function assumeRolePolicy(service: "lambda.amazonaws.com" | "ec2.amazonaw
 }
 
 /**
+ * The response workflow's role may be assumed by Step Functions for this one state machine only: aws:SourceArn and
+ * aws:SourceAccount, as AWS recommends against the cross-service confused deputy ("Creating an IAM role for your state
+ * machine in Step Functions"), so no other account's or other state machine's execution can act with it.
+ */
+export function workflowAssumeRolePolicy(accountId: string, stateMachineArn: string): PolicyDocument {
+  return doc({
+    Sid: "AssumeForTheResponseWorkflow",
+    Effect: "Allow",
+    Principal: { Service: "states.amazonaws.com" },
+    Action: ["sts:AssumeRole"],
+    Condition: {
+      StringEquals: { "aws:SourceAccount": accountId },
+      ArnLike: { "aws:SourceArn": stateMachineArn },
+    },
+  });
+}
+
+export interface WorkflowPolicyArgs {
+  region: string;
+  /** The partition's DNS suffix (amazonaws.com): kms:ViaService names SNS by its endpoint. */
+  dnsSuffix: string;
+  /** The responder's published version (function:NAME:VERSION): the only thing the workflow runs. */
+  functionVersionArn: string;
+  notificationTopicArn: string;
+  /** The topic's customer-managed key, when it has one (the evidence key, infra/evidenceStore.ts). */
+  topicKmsKeyArn?: string;
+}
+
+/**
+ * CloudWatch Logs' log delivery, which Step Functions logging uses ("Using CloudWatch Logs to log execution history in
+ * Step Functions", its IAM policy). These actions have no resource type in the Service Authorization Reference, so
+ * "*" is their only resource: the delivery is set up by Step Functions for the log group the state machine names.
+ */
+export const LOG_DELIVERY_ACTIONS = [
+  "logs:CreateLogDelivery",
+  "logs:GetLogDelivery",
+  "logs:UpdateLogDelivery",
+  "logs:DeleteLogDelivery",
+  "logs:ListLogDeliveries",
+  "logs:PutResourcePolicy",
+  "logs:DescribeResourcePolicies",
+  "logs:DescribeLogGroups",
+] as const;
+
+/**
+ * The response workflow's role: invoke the responder's published version, publish to the notification topic when the
+ * report fails (with the topic's key, through SNS, for this topic), and deliver its logs. Nothing else: every AWS call
+ * of the response is the responder's, under the responder's role.
+ */
+export function workflowPolicy(a: WorkflowPolicyArgs): PolicyDocument {
+  const statements: PolicyStatement[] = [
+    {
+      Sid: "RunTheResponderVersion",
+      Effect: "Allow",
+      Action: ["lambda:InvokeFunction"],
+      Resource: [a.functionVersionArn],
+    },
+    {
+      Sid: "NotifyReportFailure",
+      Effect: "Allow",
+      Action: ["sns:Publish"],
+      Resource: [a.notificationTopicArn],
+    },
+  ];
+  if (a.topicKmsKeyArn) {
+    // SNS encrypts a message under the topic's key with the publisher's permissions, so the key is usable through SNS
+    // only. Which topic needs no condition: the role may publish to the notification topic alone.
+    statements.push({
+      Sid: "PublishUnderTheTopicKey",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: [a.topicKmsKeyArn],
+      Condition: { StringEquals: { "kms:ViaService": `sns.${a.region}.${a.dnsSuffix}` } },
+    });
+  }
+  statements.push({
+    Sid: "DeliverLogs",
+    Effect: "Allow",
+    Action: [...LOG_DELIVERY_ACTIONS],
+    Resource: ["*"],
+  });
+  return doc(...statements);
+}
+
+/**
  * Actions the responder must never be able to take, whatever else is attached to its role later: destroy or unlock
  * evidence, blind the detector, rewrite its own function, or loosen the evidence bucket's policy and lifecycle.
  */
@@ -65,7 +150,8 @@ export interface ResponderPolicyArgs {
   dnsSuffix: string;
   region: string;
   accountId: string;
-  functionArn: string;
+  /** The response workflow's state machine, which the triggering invocation starts once per incident. */
+  stateMachineArn: string;
   logGroupArn: string;
   deadLetterQueueArn: string;
   incidentTableArn: string;
@@ -370,8 +456,14 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
       Resource: [`${a.evidenceBucketArn}/*`],
     },
     { Sid: "Notify", Effect: "Allow", Action: ["sns:Publish"], Resource: [a.notificationTopicArn] },
-    // A response that runs short of time continues in a fresh invocation of this same function.
-    { Sid: "ContinueItself", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [a.functionArn] },
+    // After containment the triggering invocation hands the response to the workflow (handler/workflow.ts): one
+    // execution per incident, named by it. Nothing else of Step Functions: the handler never reads executions back.
+    {
+      Sid: "StartResponseWorkflow",
+      Effect: "Allow",
+      Action: ["states:StartExecution"],
+      Resource: [a.stateMachineArn],
+    },
     // Lambda's on-failure destination for asynchronous invocations uses the function's own role.
     { Sid: "DeadLetter", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: [a.deadLetterQueueArn] },
     {

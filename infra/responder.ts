@@ -20,6 +20,8 @@ export interface ResponderSettings {
   incidentTable: string;
   evidenceBucket: string;
   notificationTopicArn: string;
+  /** The response workflow's state machine (infra/workflow.ts), by the ARN its fixed name gives. */
+  stateMachineArn: string;
   severityThreshold: number;
   vpcSecurityGroups: Record<string, VpcGroupIds>;
   forensicSourceCidrs: string[];
@@ -94,6 +96,7 @@ function environmentWithoutVpcGroups(s: ResponderSettings): Record<string, strin
     INCIDENT_TABLE: s.incidentTable,
     EVIDENCE_BUCKET: s.evidenceBucket,
     NOTIFICATION_TOPIC_ARN: s.notificationTopicArn,
+    STATE_MACHINE_ARN: s.stateMachineArn,
     SEVERITY_THRESHOLD: String(s.severityThreshold),
     FORENSIC_SOURCE_CIDRS: JSON.stringify(s.forensicSourceCidrs),
     FORENSIC_AMI_ID: s.forensicAmiId,
@@ -174,6 +177,8 @@ export interface ResponderArgs {
 export class Responder extends pulumi.ComponentResource {
   public readonly functionName: pulumi.Output<string>;
   public readonly functionArn: pulumi.Output<string>;
+  /** The published version's ARN (function:NAME:VERSION), which the response workflow invokes. */
+  public readonly functionVersionArn: pulumi.Output<string>;
   public readonly roleArn: pulumi.Output<string>;
   public readonly logGroupName: pulumi.Output<string>;
   public readonly deadLetterQueueArn: pulumi.Output<string>;
@@ -223,6 +228,9 @@ export class Responder extends pulumi.ComponentResource {
         architectures: ["arm64"],
         memorySize: args.memoryMb,
         timeout: args.timeoutSeconds,
+        // Every deployment publishes a version: the workflow invokes that version, so an execution runs the code it
+        // was deployed with, and its role may invoke nothing else (infra/workflow.ts).
+        publish: true,
         layers: [layerArn],
         environment: { variables: pulumi.output(args.settings).apply(responderEnvironment) },
         loggingConfig: {
@@ -237,7 +245,6 @@ export class Responder extends pulumi.ComponentResource {
       child,
     );
 
-    // Written after the function exists because it names the function itself (self-continuation).
     const policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       {
@@ -246,7 +253,6 @@ export class Responder extends pulumi.ComponentResource {
           .all([
             pulumi.output(args.settings),
             pulumi.all([args.partition, args.dnsSuffix, args.evidenceKmsKeyArn]),
-            fn.arn,
             logGroup.arn,
             deadLetters.arn,
             args.incidentTableArn,
@@ -260,7 +266,6 @@ export class Responder extends pulumi.ComponentResource {
             ([
               settings,
               [partition, dnsSuffix, evidenceKmsKeyArn],
-              functionArn,
               logGroupArn,
               dlqArn,
               tableArn,
@@ -273,7 +278,7 @@ export class Responder extends pulumi.ComponentResource {
                   dnsSuffix,
                   region: args.region,
                   accountId: settings.accountId,
-                  functionArn,
+                  stateMachineArn: settings.stateMachineArn,
                   logGroupArn,
                   deadLetterQueueArn: dlqArn,
                   incidentTableArn: tableArn,
@@ -327,6 +332,7 @@ export class Responder extends pulumi.ComponentResource {
 
     this.functionName = fn.name;
     this.functionArn = fn.arn;
+    this.functionVersionArn = fn.qualifiedArn;
     this.roleArn = role.arn;
     this.logGroupName = logGroup.name;
     this.deadLetterQueueArn = deadLetters.arn;
@@ -334,6 +340,7 @@ export class Responder extends pulumi.ComponentResource {
     this.registerOutputs({
       functionName: this.functionName,
       functionArn: this.functionArn,
+      functionVersionArn: this.functionVersionArn,
       roleArn: this.roleArn,
       logGroupName: this.logGroupName,
       deadLetterQueueUrl: this.deadLetterQueueUrl,

@@ -13,6 +13,7 @@ const CLIENT_SERVICES: Record<string, string> = {
   S3: "s3",
   SNS: "sns",
   Lambda: "lambda",
+  SFN: "states",
   DynamoDBDocument: "dynamodb",
 };
 /** Where the SDK method's name is not the IAM action's. */

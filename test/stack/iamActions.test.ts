@@ -1,9 +1,12 @@
 // Least privilege, checked both ways: the responder's policy allows every AWS action handler/ can call (found by
-// the TypeScript checker, so rare branches count too), and allows nothing handler/ never calls.
+// the TypeScript checker, so rare branches count too), and allows nothing handler/ never calls; the workflow's role
+// allows what its definition's Tasks call, and nothing else but log delivery and the topic's key.
 import { expect } from "chai";
-import { PolicyDocument } from "../../infra/policies";
+import { LOG_DELIVERY_ACTIONS, PolicyDocument } from "../../infra/policies";
+import { LAMBDA_INVOKE, SNS_PUBLISH, type Branch, type State } from "../../infra/workflowDefinition";
 import { BASE_CONFIG, runProgram } from "../../drill/stackMockRun";
 import { actionsCalledByHandler } from "./handlerCalls";
+import { decide, fullStackRun, workflowPolicyOf } from "./policySimulation";
 
 describe("responder IAM policy vs. the calls handler/ makes", function () {
   this.timeout(120_000);
@@ -28,6 +31,12 @@ describe("responder IAM policy vs. the calls handler/ makes", function () {
     expect(called.length).to.be.above(30);
   });
 
+  it("the handler hands the response to the workflow, and no longer invokes itself", () => {
+    expect(called).to.include("states:StartExecution");
+    expect(called).not.to.include("lambda:InvokeFunction");
+    expect(allowed.has("lambda:InvokeFunction")).to.equal(false);
+  });
+
   it("allows every action the handler can call", () => {
     expect(called.filter((action) => !allowed.has(action))).to.deep.equal([]);
   });
@@ -44,5 +53,54 @@ describe("responder IAM policy vs. the calls handler/ makes", function () {
     expect([...allowed].filter((action) => !called.includes(action) && !platform.has(action))).to.deep.equal(
       [],
     );
+  });
+});
+
+/** The IAM action and resource of each Task the definition runs, by its service integration. */
+function taskCalls(branch: Branch): { state: string; action: string; resource: string }[] {
+  return Object.entries(branch.States).flatMap(([name, state]: [string, State]) => {
+    const nested = (state.Branches ?? []).flatMap(taskCalls);
+    if (state.Type !== "Task") return nested;
+    const parameters = state.Parameters ?? {};
+    if (state.Resource === LAMBDA_INVOKE)
+      return [
+        ...nested,
+        { state: name, action: "lambda:InvokeFunction", resource: parameters.FunctionName as string },
+      ];
+    if (state.Resource === SNS_PUBLISH)
+      return [...nested, { state: name, action: "sns:Publish", resource: parameters.TopicArn as string }];
+    throw new Error(`${name}: an integration this test does not know (${String(state.Resource)})`);
+  });
+}
+
+describe("workflow IAM policy vs. the Tasks its definition runs", function () {
+  this.timeout(120_000);
+
+  it("allows each Task's call on the resource it names, and nothing else but log delivery and the topic's key", async () => {
+    const run = await fullStackRun();
+    const definition = JSON.parse(
+      run.one("aws:sfn/stateMachine:StateMachine").inputs.definition as string,
+    ) as Branch;
+    const calls = taskCalls(definition);
+    expect(calls.length).to.be.above(16);
+    const policy = workflowPolicyOf(run);
+    const session = "arn:aws:sts::111122223333:assumed-role/ir-workflow-role/execution";
+    const refused: string[] = [];
+    for (const call of calls) {
+      const { verdict } = await decide(policy, call.action, call.resource, {}, session);
+      if (verdict !== "Allowed")
+        refused.push(`${call.state}: ${call.action} on ${call.resource}: ${verdict}`);
+    }
+    expect(refused).to.deep.equal([]);
+    const allowed = new Set(policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action));
+    const needed = new Set([
+      ...calls.map((call) => call.action),
+      ...LOG_DELIVERY_ACTIONS,
+      // SNS encrypts under the topic's key with the publisher's permissions (the full stack's topic has one).
+      "kms:GenerateDataKey",
+      "kms:Decrypt",
+    ]);
+    expect([...allowed].filter((action) => !needed.has(action))).to.deep.equal([]);
+    expect([...needed].filter((action) => !allowed.has(action))).to.deep.equal([]);
   });
 });

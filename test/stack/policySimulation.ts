@@ -9,6 +9,7 @@ import {
   stackConfig,
   type ProgramRun,
 } from "../../drill/stackMockRun";
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { simulateIam } from "../../drill/simulator/iam/authorizer";
 import type { PolicyDocument } from "../../infra/policies";
 
@@ -31,6 +32,13 @@ export const FULL_CONFIG = {
 export function responderPolicyOf(run: ProgramRun): PolicyDocument {
   return JSON.parse(
     run.one("aws:iam/rolePolicy:RolePolicy", "ir-policy").inputs.policy as string,
+  ) as PolicyDocument;
+}
+
+/** The response workflow role's inline policy (infra/workflow.ts). */
+export function workflowPolicyOf(run: ProgramRun): PolicyDocument {
+  return JSON.parse(
+    run.one("aws:iam/rolePolicy:RolePolicy", "ir-workflow-policy").inputs.policy as string,
   ) as PolicyDocument;
 }
 
@@ -66,23 +74,49 @@ export interface Decision {
   ignoredContextKeys: string[];
 }
 
+/** The responder's session, the principal decide() asks for unless told otherwise. */
+export const RESPONDER_SESSION = `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ir-role/ir-function`;
+
 /** IAM's decision for one action on one resource, as EC2 asks it (each resource of a request separately). */
 export async function decide(
   policy: PolicyDocument,
   action: string,
   resource: string,
   context: Context = {},
+  principal = RESPONDER_SESSION,
 ): Promise<Decision> {
-  const answer = await simulateIam(
-    ACCOUNT_ID,
-    `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ir-role/ir-function`,
-    [policy],
-    { action, resource, context },
-  );
+  const answer = await simulateIam(ACCOUNT_ID, principal, [policy], { action, resource, context });
   if (answer.resultType !== "single")
     return { verdict: "not a resource of the action", ignoredContextKeys: [] };
   return {
     verdict: answer.overallResult,
     ignoredContextKeys: answer.result.ignoredContextKeys ?? [],
   };
+}
+
+/** IAM's decision on a service assuming a role under its trust policy (a resource policy on the role), with its keys. */
+export async function assumeDecision(
+  trust: PolicyDocument,
+  roleArn: string,
+  servicePrincipal: string,
+  context: Context,
+): Promise<Decision> {
+  const answer = await runSimulation(
+    {
+      request: {
+        principal: servicePrincipal,
+        action: "sts:AssumeRole",
+        resource: { resource: roleArn, accountId: ACCOUNT_ID },
+        contextVariables: context,
+      },
+      identityPolicies: [],
+      resourcePolicy: trust,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    {},
+  );
+  if (answer.resultType !== "single")
+    return { verdict: "not a resource of the action", ignoredContextKeys: [] };
+  return { verdict: answer.overallResult, ignoredContextKeys: answer.result.ignoredContextKeys ?? [] };
 }

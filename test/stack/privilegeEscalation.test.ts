@@ -5,6 +5,7 @@
 // evaluated that way, per resource, and its verdict must be exactly the expected one.
 import { expect } from "chai";
 import { ACCOUNT_ID, ALIAS_TARGET_KEY_ARN, REGION, type ProgramRun } from "../../drill/stackMockRun";
+import { stateMachineArn } from "../../handler/workflow";
 import type { PolicyDocument } from "../../infra/policies";
 import { actionsCalledByHandler } from "./handlerCalls";
 import {
@@ -14,6 +15,7 @@ import {
   REPLACEMENT_ROLE,
   responderPolicyOf,
   tagged,
+  workflowPolicyOf,
   tagging,
   type Context,
   type Verdict,
@@ -97,7 +99,14 @@ function rows(run: ProgramRun): Row[] {
   const topic = run.one("aws:sns/topic:Topic").state.arn as string;
   const table = run.one("aws:dynamodb/table:Table").state.arn as string;
   const queue = run.one("aws:sqs/queue:Queue").state.arn as string;
-  const logGroup = run.one("aws:cloudwatch/logGroup:LogGroup").state.arn as string;
+  const logGroup = run.one("aws:cloudwatch/logGroup:LogGroup", "ir-logs").state.arn as string;
+  const workflow = stateMachineArn(
+    "aws",
+    REGION,
+    ACCOUNT_ID,
+    run.one("aws:sfn/stateMachine:StateMachine").inputs.name as string,
+  );
+  const execution = `${workflow.replace(":stateMachine:", ":execution:")}:gd-1a2b3c`;
   const detector = `arn:aws:guardduty:${REGION}:${ACCOUNT_ID}:detector/${String(run.outputs.guardDutyDetectorId)}`;
   const evidence = `${bucket}/gd-1a2b3c/finding.json`;
   const targetGroup = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT_ID}:targetgroup/web/0123456789abcdef`;
@@ -282,7 +291,7 @@ function rows(run: ProgramRun): Row[] {
       arn: ALIAS_TARGET_KEY_ARN,
     }),
     allowed("notify", "sns:Publish", { arn: topic }),
-    allowed("continue in a fresh invocation", "lambda:InvokeFunction", { arn: fn }),
+    allowed("start the response workflow for the incident", "states:StartExecution", { arn: workflow }),
     allowed("park a failed invocation", "sqs:SendMessage", { arn: queue }),
     allowed("open its log stream", "logs:CreateLogStream", {
       arn: `${logGroup}:log-stream:2026/01/01/[$LATEST]0123`,
@@ -399,6 +408,20 @@ function rows(run: ProgramRun): Row[] {
     denied("ImplicitlyDenied", "invoke another function", "lambda:InvokeFunction", {
       arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:payments`,
     }),
+    denied("ImplicitlyDenied", "invoke itself (continuations are gone)", "lambda:InvokeFunction", {
+      arn: fn,
+    }),
+    denied("ImplicitlyDenied", "invoke its published version", "lambda:InvokeFunction", { arn: `${fn}:1` }),
+    denied("ImplicitlyDenied", "start another state machine", "states:StartExecution", {
+      arn: `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:payments`,
+    }),
+    denied("ImplicitlyDenied", "stop a response under way", "states:StopExecution", { arn: execution }),
+    denied("ImplicitlyDenied", "rewrite the response workflow", "states:UpdateStateMachine", {
+      arn: workflow,
+    }),
+    denied("ImplicitlyDenied", "delete the response workflow", "states:DeleteStateMachine", {
+      arn: workflow,
+    }),
     denied("ImplicitlyDenied", "grant itself a key that is not listed", "kms:CreateGrant", {
       arn: OTHER_KEY,
       context: { ...viaEc2, "kms:GrantIsForAWSResource": "true" },
@@ -411,12 +434,114 @@ function rows(run: ProgramRun): Row[] {
   ];
 }
 
+/**
+ * The response workflow's role (infra/workflow.ts): only Step Functions can assume it, for this state machine, but a
+ * definition changed by someone who may update the state machine acts with it, so it is held to the same rows.
+ */
+function workflowRows(run: ProgramRun): Row[] {
+  const fn = run.one("aws:lambda/function:Function").state;
+  const version = fn.qualifiedArn as string;
+  const topic = run.one("aws:sns/topic:Topic").state.arn as string;
+  const table = run.one("aws:dynamodb/table:Table").state.arn as string;
+  const bucket = `arn:aws:s3:::${run.one("aws:s3/bucket:Bucket").state.bucket as string}`;
+  const ownRole = run.one("aws:iam/role:Role", "ir-workflow-role").state.arn as string;
+  const workflow = stateMachineArn(
+    "aws",
+    REGION,
+    ACCOUNT_ID,
+    run.one("aws:sfn/stateMachine:StateMachine").inputs.name as string,
+  );
+  const viaSns = { "kms:ViaService": `sns.${REGION}.amazonaws.com` };
+  const row = (expectation: Verdict, what: string, action: string, ...resources: Resource[]): Row => ({
+    what,
+    action,
+    resources,
+    expect: expectation,
+  });
+  const logDelivery = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+  ];
+  return [
+    // ---- what the workflow does ----
+    row("Allowed", "run a step: the responder's published version", "lambda:InvokeFunction", {
+      arn: version,
+    }),
+    row("Allowed", "tell a person the report failed", "sns:Publish", { arn: topic }),
+    row("Allowed", "SNS encrypts the message under the topic's key", "kms:GenerateDataKey", {
+      arn: ALIAS_TARGET_KEY_ARN,
+      context: viaSns,
+    }),
+    row("Allowed", "SNS decrypts under the topic's key", "kms:Decrypt", {
+      arn: ALIAS_TARGET_KEY_ARN,
+      context: viaSns,
+    }),
+    ...logDelivery.map((action) => row("Allowed", "deliver its logs", action, { arn: "*" })),
+
+    // ---- what a changed definition would try ----
+    row("ImplicitlyDenied", "invoke the unqualified function ($LATEST)", "lambda:InvokeFunction", {
+      arn: fn.arn as string,
+    }),
+    row("ImplicitlyDenied", "invoke $LATEST by name", "lambda:InvokeFunction", {
+      arn: `${fn.arn as string}:$LATEST`,
+    }),
+    row("ImplicitlyDenied", "invoke another version", "lambda:InvokeFunction", {
+      arn: `${fn.arn as string}:2`,
+    }),
+    row("ImplicitlyDenied", "invoke another function", "lambda:InvokeFunction", {
+      arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:payments:1`,
+    }),
+    row("ImplicitlyDenied", "change the responder's code", "lambda:UpdateFunctionCode", {
+      arn: fn.arn as string,
+    }),
+    row("ImplicitlyDenied", "publish to another topic", "sns:Publish", {
+      arn: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:alerts`,
+    }),
+    row("ImplicitlyDenied", "use the topic key outside SNS", "kms:Decrypt", { arn: ALIAS_TARGET_KEY_ARN }),
+    row("ImplicitlyDenied", "make data keys outside SNS", "kms:GenerateDataKey", {
+      arn: ALIAS_TARGET_KEY_ARN,
+    }),
+    row("ImplicitlyDenied", "use the topic key through another service", "kms:Decrypt", {
+      arn: ALIAS_TARGET_KEY_ARN,
+      context: { "kms:ViaService": `s3.${REGION}.amazonaws.com` },
+    }),
+    row("ImplicitlyDenied", "start another response", "states:StartExecution", { arn: workflow }),
+    row("ImplicitlyDenied", "read an incident record", "dynamodb:GetItem", { arn: table }),
+    row("ImplicitlyDenied", "read evidence", "s3:GetObject", { arn: `${bucket}/gd-1a2b3c/finding.json` }),
+    row("ImplicitlyDenied", "rewrite its own role", "iam:PutRolePolicy", { arn: ownRole }),
+    row("ImplicitlyDenied", "hand a role to a service", "iam:PassRole", {
+      arn: role("admin"),
+      context: { "iam:PassedToService": "lambda.amazonaws.com" },
+    }),
+    row("ImplicitlyDenied", "stop an instance", "ec2:StopInstances", {
+      arn: INSTANCE,
+      context: INSTANCE_TAGS,
+    }),
+  ];
+}
+
 /** The request's verdict: every resource evaluated alone; one denial refuses the request. */
-async function evaluate(policy: PolicyDocument, row: Row): Promise<{ verdict: Verdict; detail: string }> {
+async function evaluate(
+  policy: PolicyDocument,
+  row: Row,
+  principal?: string,
+): Promise<{ verdict: Verdict; detail: string }> {
   const notes: string[] = [];
   const verdicts: Verdict[] = [];
   for (const resource of row.resources) {
-    const { verdict, ignoredContextKeys } = await decide(policy, row.action, resource.arn, resource.context);
+    const { verdict, ignoredContextKeys } = await decide(
+      policy,
+      row.action,
+      resource.arn,
+      resource.context,
+      principal,
+    );
     notes.push(`${resource.arn}: ${verdict}`);
     // A key that does not apply to this action and resource type, or an ARN of no resource type of the action,
     // would make the row prove nothing.
@@ -458,6 +583,37 @@ describe("privilege escalation with a stolen responder credential (iam-simulate,
     expect(table.filter((r) => r.expect === "Allowed").length).to.be.above(50);
     for (const row of table) {
       const { verdict, detail } = await evaluate(policy, row);
+      if (verdict !== row.expect || detail.startsWith("INVALID ROW"))
+        wrong.push(`${row.what}: ${row.action} expected ${row.expect}, got ${verdict} (${detail})`);
+    }
+    expect(wrong, wrong.join("\n")).to.deep.equal([]);
+  });
+});
+
+describe("the response workflow's role, evaluated like the responder's (iam-simulate, per resource)", function () {
+  this.timeout(300_000);
+  let run: ProgramRun;
+  let policy: PolicyDocument;
+  before(async () => {
+    run = await fullStackRun();
+    policy = workflowPolicyOf(run);
+  });
+
+  it("has an allowed row for every action its policy allows", () => {
+    const covered = new Set(
+      workflowRows(run)
+        .filter((r) => r.expect === "Allowed")
+        .map((r) => r.action),
+    );
+    const allowed = policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action);
+    expect(allowed.filter((action) => !covered.has(action))).to.deep.equal([]);
+  });
+
+  it("allows what the workflow does, and nothing a changed definition would try", async () => {
+    const session = `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ir-workflow-role/execution`;
+    const wrong: string[] = [];
+    for (const row of workflowRows(run)) {
+      const { verdict, detail } = await evaluate(policy, row, session);
       if (verdict !== row.expect || detail.startsWith("INVALID ROW"))
         wrong.push(`${row.what}: ${row.action} expected ${row.expect}, got ${verdict} (${detail})`);
     }

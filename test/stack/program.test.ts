@@ -2,8 +2,9 @@
 import { expect } from "chai";
 import { matchesEventPattern } from "../../drill/eventPattern";
 import { artifactFiles, bundledPackages, zipArtifact } from "../../drill/lambdaArtifact";
-import { isSnapshotCompletionEvent } from "../../handler/findingEvent";
 import { parseSettings } from "../../handler/settings";
+import { stateMachineArn } from "../../handler/workflow";
+import { PROJECT } from "../../infra/config";
 import { selfTagPolicy } from "../../infra/kdumpPreparation";
 import {
   awsManagedPolicyArn,
@@ -13,8 +14,10 @@ import {
 } from "../../infra/policies";
 import { responderEnvironment } from "../../infra/responder";
 import type { SecurityGroupRule } from "../../infra/securityGroupRules";
+import { responseStateMachineName, workflowLogGroupName } from "../../infra/workflow";
+import { workflowDefinition } from "../../infra/workflowDefinition";
 import { loadEvent } from "../support/fixtures";
-import { decide, tagged, tagging, type Context } from "./policySimulation";
+import { assumeDecision, decide, tagged, tagging, type Context } from "./policySimulation";
 import {
   ACCOUNT_ID,
   ALIAS_TARGET_KEY_ARN,
@@ -31,6 +34,7 @@ const SG = "aws:ec2/securityGroup:SecurityGroup";
 const ROLE = "aws:iam/role:Role";
 const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
 const FUNCTION = "aws:lambda/function:Function";
+const STATE_MACHINE = "aws:sfn/stateMachine:StateMachine";
 
 const policyOf = (resource: RegisteredResource) =>
   JSON.parse(resource.inputs.policy as string) as PolicyDocument;
@@ -305,11 +309,23 @@ describe("responder stack (Pulumi mock mode)", function () {
         "vpc-0fedcba9876543210",
       ]);
       expect(settings.forensicSourceCidrs).to.deep.equal(["10.20.250.0/24"]);
+      // The state machine's ARN, from its fixed name: what Step Functions names it.
+      const machine = run.one(STATE_MACHINE);
+      expect(env.STATE_MACHINE_ARN).to.equal(
+        stateMachineArn("aws", REGION, ACCOUNT_ID, machine.inputs.name as string),
+      );
+      expect(settings.stateMachineArn).to.equal(env.STATE_MACHINE_ARN);
+    });
+
+    it("publishes a version on every deployment, which the workflow invokes", () => {
+      const fn = run.one(FUNCTION);
+      expect(fn.inputs.publish).to.equal(true);
+      expect(fn.state.qualifiedArn).to.equal(`${fn.state.arn as string}:1`);
     });
 
     it("logs JSON to its own log group with a retention", () => {
       const fn = run.one(FUNCTION);
-      const logGroup = run.one("aws:cloudwatch/logGroup:LogGroup");
+      const logGroup = run.one("aws:cloudwatch/logGroup:LogGroup", "ir-logs");
       expect(fn.inputs.loggingConfig).to.deep.include({ logFormat: "JSON", logGroup: logGroup.state.name });
       expect(logGroup.inputs.retentionInDays).to.equal(365);
     });
@@ -319,6 +335,152 @@ describe("responder stack (Pulumi mock mode)", function () {
       const queue = run.one("aws:sqs/queue:Queue");
       expect(config.inputs.maximumRetryAttempts).to.equal(2);
       expect(config.inputs.destinationConfig.onFailure.destination).to.equal(queue.state.arn);
+    });
+  });
+
+  describe("the response workflow", () => {
+    const machine = () => run.one(STATE_MACHINE);
+    const workflowRole = () => run.one(ROLE, "ir-workflow-role");
+
+    it("is a Standard state machine named by the stack, run by its own role, generated from the step contracts", () => {
+      const fn = run.one(FUNCTION);
+      expect(machine().inputs).to.deep.include({
+        name: responseStateMachineName(PROJECT, "dev"),
+        type: "STANDARD",
+        roleArn: workflowRole().state.arn,
+      });
+      // The definition the generator gives for the function's published version, the topic and a Task limit a
+      // minute above the function's own (900 s by default).
+      expect(JSON.parse(machine().inputs.definition as string)).to.deep.equal(
+        workflowDefinition({
+          functionArn: fn.state.qualifiedArn as string,
+          topicArn: run.one("aws:sns/topic:Topic").state.arn as string,
+          taskTimeoutSeconds: 960,
+        }),
+      );
+      expect(machine().inputs.definition).to.include(`"FunctionName":"${fn.state.qualifiedArn as string}"`);
+    });
+
+    it("names the state machine as the handler accepts it: letters, digits, - and _, at most 80", () => {
+      expect(responseStateMachineName("ec2-incident-response", "dev")).to.equal(
+        "ec2-incident-response-dev-response",
+      );
+      expect(responseStateMachineName("p", "team.prod/eu")).to.equal("p-team-prod-eu-response");
+      expect(responseStateMachineName("p", "x".repeat(100))).to.have.length(80);
+      for (const stack of ["dev", "team.prod", "x".repeat(100)]) {
+        const arn = stateMachineArn("aws", REGION, ACCOUNT_ID, responseStateMachineName(PROJECT, stack));
+        const env = { ...(run.one(FUNCTION).inputs.environment.variables as Record<string, string>) };
+        expect(
+          parseSettings({ ...env, STATE_MACHINE_ARN: arn, AWS_REGION: REGION }).stateMachineArn,
+        ).to.equal(arn);
+      }
+    });
+
+    it("logs errors, without execution data, to a vended-logs group with the stack's retention", () => {
+      const logGroup = run.one("aws:cloudwatch/logGroup:LogGroup", "ir-workflow-logs");
+      expect(logGroup.inputs.name).to.equal(workflowLogGroupName(machine().inputs.name as string));
+      expect(logGroup.inputs.retentionInDays).to.equal(365);
+      expect(machine().inputs.loggingConfiguration).to.deep.equal({
+        level: "ERROR",
+        includeExecutionData: false,
+        logDestination: `${logGroup.state.arn as string}:*`,
+      });
+    });
+
+    it("carries the stack's tags on the state machine, its role and its log group", () => {
+      for (const resource of [
+        machine(),
+        workflowRole(),
+        run.one("aws:cloudwatch/logGroup:LogGroup", "ir-workflow-logs"),
+      ]) {
+        expect(resource.inputs.tags, resource.name).to.deep.equal({
+          Name: resource.name,
+          "ir:managed-by": "ec2-incident-response",
+        });
+      }
+    });
+
+    it("its role is Step Functions' for this state machine of this account only, and carries one inline policy", async () => {
+      const trust = JSON.parse(workflowRole().inputs.assumeRolePolicy as string) as PolicyDocument;
+      expect(trust.Statement).to.deep.equal([
+        {
+          Sid: "AssumeForTheResponseWorkflow",
+          Effect: "Allow",
+          Principal: { Service: "states.amazonaws.com" },
+          Action: ["sts:AssumeRole"],
+          Condition: {
+            StringEquals: { "aws:SourceAccount": ACCOUNT_ID },
+            ArnLike: {
+              "aws:SourceArn": stateMachineArn("aws", REGION, ACCOUNT_ID, machine().inputs.name as string),
+            },
+          },
+        },
+      ]);
+      // Evaluated as IAM does: this account's execution of this state machine only, and Step Functions only.
+      const own = stateMachineArn("aws", REGION, ACCOUNT_ID, machine().inputs.name as string);
+      const assume = async (principal: string, context: Context) =>
+        (await assumeDecision(trust, workflowRole().state.arn as string, principal, context)).verdict;
+      const as = (account: string, source: string) => ({
+        "aws:SourceAccount": account,
+        "aws:SourceArn": source,
+      });
+      expect(await assume("states.amazonaws.com", as(ACCOUNT_ID, own))).to.equal("Allowed");
+      expect(await assume("states.amazonaws.com", as("444455556666", own))).to.equal("ImplicitlyDenied");
+      expect(await assume("states.amazonaws.com", as(ACCOUNT_ID, `${own}-other`))).to.equal(
+        "ImplicitlyDenied",
+      );
+      expect(await assume("states.amazonaws.com", { "aws:SourceAccount": ACCOUNT_ID })).to.equal(
+        "ImplicitlyDenied",
+      );
+      expect(await assume("lambda.amazonaws.com", as(ACCOUNT_ID, own))).to.equal("ImplicitlyDenied");
+      const roleName = workflowRole().state.name as string;
+      expect(
+        run
+          .ofType(ROLE_POLICY)
+          .filter((p) => p.inputs.role === roleName)
+          .map((p) => p.name),
+      ).to.deep.equal(["ir-workflow-policy"]);
+      expect(
+        run
+          .ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+          .filter((a) => a.inputs.role === roleName),
+      ).to.deep.equal([]);
+    });
+
+    it("pages the notification topic when an execution fails", () => {
+      const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "ir-workflow-failed-executions");
+      expect(alarm.inputs).to.deep.include({
+        namespace: "AWS/States",
+        metricName: "ExecutionsFailed",
+        threshold: 0,
+        comparisonOperator: "GreaterThanThreshold",
+      });
+      expect(alarm.inputs.dimensions).to.deep.equal({ StateMachineArn: machine().state.arn });
+      expect(alarm.inputs.alarmActions).to.deep.equal([run.one("aws:sns/topic:Topic").state.arn]);
+    });
+
+    it("the responder may start executions of this state machine only, and may no longer invoke itself", async () => {
+      const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
+      const arn = stateMachineArn("aws", REGION, ACCOUNT_ID, machine().inputs.name as string);
+      const verdict = async (action: string, resource: string) =>
+        (await decide(doc, action, resource)).verdict;
+      expect(await verdict("states:StartExecution", arn)).to.equal("Allowed");
+      expect(await verdict("states:StartExecution", `${arn.replace(/:[^:]+$/, "")}:other-workflow`)).to.equal(
+        "ImplicitlyDenied",
+      );
+      const execution = `${arn.replace(":stateMachine:", ":execution:")}:gd-1`;
+      for (const action of ["states:DescribeExecution", "states:StopExecution"]) {
+        expect(await verdict(action, execution), action).to.equal("ImplicitlyDenied");
+      }
+      const fn = run.one(FUNCTION).state;
+      for (const target of [fn.arn as string, fn.qualifiedArn as string]) {
+        expect(await verdict("lambda:InvokeFunction", target), target).to.equal("ImplicitlyDenied");
+      }
+      expect(
+        allows(doc)
+          .flatMap((s) => s.Action)
+          .filter((a) => a.startsWith("states:")),
+      ).to.deep.equal(["states:StartExecution"]);
     });
   });
 
@@ -347,15 +509,24 @@ describe("responder stack (Pulumi mock mode)", function () {
         principal: "events.amazonaws.com",
         sourceArn: rule.state.arn,
       });
-      const snapshots = run.one("aws:cloudwatch/eventRule:EventRule", "snapshots");
       const queuePolicy = policyOf(run.one("aws:sqs/queuePolicy:QueuePolicy"));
       expect(queuePolicy.Statement[0]?.Condition).to.deep.equal({
-        ArnEquals: { "aws:SourceArn": [rule.state.arn, snapshots.state.arn] },
+        ArnEquals: { "aws:SourceArn": [rule.state.arn] },
       });
     });
 
+    it("routes nothing else to the responder: snapshot completions no longer resume responses (Wait states do)", () => {
+      expect(run.ofType("aws:cloudwatch/eventRule:EventRule").map((r) => r.name)).to.deep.equal([
+        "ir-findings",
+      ]);
+      expect(run.ofType("aws:cloudwatch/eventTarget:EventTarget")).to.have.length(1);
+      expect(run.ofType("aws:lambda/permission:Permission").map((p) => p.inputs.principal)).to.deep.equal([
+        "events.amazonaws.com",
+      ]);
+    });
+
     it("pages the notification topic when anything reaches the dead-letter queue", () => {
-      const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm");
+      const alarm = run.one("aws:cloudwatch/metricAlarm:MetricAlarm", "ir-dead-letters");
       expect(alarm.inputs).to.deep.include({
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
@@ -433,7 +604,11 @@ describe("responder stack (Pulumi mock mode)", function () {
       "evidenceBucket",
       "incidentTable",
       "notificationTopicArn",
+      "stateMachineArn",
+      "stateMachineName",
     ]);
+    expect(run.outputs.stateMachineArn).to.equal(run.one(STATE_MACHINE).state.arn);
+    expect(run.outputs.stateMachineName).to.equal(responseStateMachineName(PROJECT, "dev"));
     const groups = run.outputs.isolationGroups as Record<string, { isolation: string }>;
     expect(groups["vpc-0123456789abcdef0"]?.isolation).to.match(/isolation/);
   });
@@ -606,42 +781,6 @@ describe("responder stack variants (Pulumi mock mode)", function () {
     );
   });
 
-  it("EBS's snapshot-completion events reach the responder in a form it accepts", async () => {
-    const run = await runProgram(BASE_CONFIG);
-    const rule = run.one("aws:cloudwatch/eventRule:EventRule", "snapshots");
-    const completion = {
-      source: "aws.ec2",
-      "detail-type": "EBS Multi-Volume Snapshots Completion Status",
-      account: ACCOUNT_ID,
-      region: REGION,
-      resources: [`arn:aws:ec2:${REGION}::instance/i-0a1b2c3d4e5f60718`],
-      detail: {
-        event: "createSnapshots",
-        result: "succeeded",
-        snapshots: [
-          {
-            snapshot_id: `arn:aws:ec2:${REGION}::snapshot/snap-01234567`,
-            source: "vol-1",
-            status: "completed",
-          },
-        ],
-      },
-    };
-    expect(matchesEventPattern(JSON.parse(rule.inputs.eventPattern as string), completion)).to.equal(true);
-    expect(isSnapshotCompletionEvent(completion)).to.equal(true);
-    expect(
-      matchesEventPattern(
-        JSON.parse(rule.inputs.eventPattern as string),
-        loadEvent("guardduty-ec2-cryptomining"),
-      ),
-    ).to.equal(false);
-    const target = run.one("aws:cloudwatch/eventTarget:EventTarget", "snapshots");
-    expect(target.inputs.arn).to.equal(run.one(FUNCTION).state.arn);
-    expect(run.one("aws:lambda/permission:Permission", "snapshots").inputs.sourceArn).to.equal(
-      rule.state.arn,
-    );
-  });
-
   it("a stack without revocation cannot write role policies", async () => {
     const run = await runProgram({ ...BASE_CONFIG, ...stackConfig({ revokeRoleSessions: "false" }) });
     const doc = policyOf(run.one(ROLE_POLICY, "ir-policy"));
@@ -684,6 +823,13 @@ describe("responder stack variants (Pulumi mock mode)", function () {
       incidentTable: "ir-incidents-1a2b3c4",
       evidenceBucket: "ir-evidence-1a2b3c4",
       notificationTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:ir-notifications-1a2b3c4`,
+      // A long stack name: the ARN counts against the same 4 KB.
+      stateMachineArn: stateMachineArn(
+        "aws",
+        REGION,
+        ACCOUNT_ID,
+        responseStateMachineName(PROJECT, "production-eu"),
+      ),
       severityThreshold: 7,
       vpcSecurityGroups: vpcs(count),
       forensicSourceCidrs: ["10.20.250.0/24", "2001:db8:250::/56"],
