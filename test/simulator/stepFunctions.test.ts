@@ -503,6 +503,35 @@ describe("simulator Step Functions (real SFN client)", function () {
     never.open({});
   });
 
+  it("the machine's TimeoutSeconds is a deadline on the simulator's clock: TIMED_OUT, the running Task aborted", async function () {
+    await start();
+    registerRole();
+    const hold = gate<unknown>();
+    sim.lambda.register("stuck", () => hold.promise);
+    const started = await client.send(
+      new sfn.StartExecutionCommand({
+        stateMachineArn: await machine("bounded", {
+          TimeoutSeconds: 60,
+          StartAt: "Hold",
+          States: { Hold: invoke("stuck", { End: true }) },
+        }),
+      }),
+    );
+    const arn = started.executionArn ?? "";
+    await eventually(() =>
+      types(sim.stepFunctions.execution(arn) as StepFunctionsExecution).includes("TaskStarted"),
+    );
+    sim.advance(59_999);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sim.stepFunctions.execution(arn)?.status).to.equal("RUNNING");
+    sim.advance(1);
+    const execution = await sim.stepFunctions.waitForExecution(arn);
+    expect(execution).to.include({ status: "TIMED_OUT", error: "States.Timeout" });
+    expect(execution.stopDate).to.equal(execution.startDate + 60_000);
+    expect(types(execution).slice(-2)).to.deep.equal(["TaskStateAborted", "ExecutionTimedOut"]);
+    hold.open({});
+  });
+
   it("Lambda's own refusals: a 500 is Lambda.ServiceException, throttling Lambda.TooManyRequestsException, both retried as AWS recommends", async function () {
     await start();
     registerRole();
