@@ -82,8 +82,12 @@ function stepTaskSchema() {
   });
 }
 
-/** Lambda retries an asynchronous event twice, about one and two minutes apart (documented). */
-const LAMBDA_RETRY_WINDOW_MS = 3 * 60_000;
+/**
+ * How long a claim is its request's, in invocation timeouts: Lambda delivers an asynchronous event at most three
+ * times (two retries, about one and two minutes apart), each attempt at most one timeout long; with the timeout at
+ * least 120 s (infra/config.ts), the two delays are shorter than two more timeouts.
+ */
+const CLAIM_TIMEOUTS = 5;
 
 /**
  * One Lambda invocation: a finding (from EventBridge), or one pass of a step (from the state machine).
@@ -138,7 +142,7 @@ export async function handleEvent(
     requestId: lambda.awsRequestId,
     now,
     // This request and Lambda's retries of it are over by then: a later finding may carry an abandoned claim.
-    expiresAt: now + 3 * lambda.getRemainingTimeInMillis() + LAMBDA_RETRY_WINDOW_MS,
+    expiresAt: now + CLAIM_TIMEOUTS * lambda.getRemainingTimeInMillis(),
   };
   const pk = recordKey(deps.settings, finding.instanceId);
   const claim = await claimIncident(

@@ -241,6 +241,7 @@ async function runReport(
     attempts: (previous?.attempts ?? 0) + 1,
   };
   record.steps.report = running;
+  await save();
   const logger = deps.logger.createChild({ persistentKeys: { step: "report" } });
   const context: ResponseContext = {
     settings: deps.settings,
