@@ -1,8 +1,7 @@
 // One response, ours or the blog flow's, on a fresh reference workload, with its milestones read from the
 // simulator's call log and state (simulated ms since the handler started).
 import type { Simulator } from "../drill/simulator";
-import type { InvocationOutcome } from "../handler";
-import type { Harness } from "../test/handler/harness";
+import type { Harness, ResponseOutcome } from "../test/handler/harness";
 import { BlogFlowResponder } from "./blogFlowBaseline";
 import {
   containmentPath,
@@ -71,7 +70,7 @@ export async function runOurs(
   const cpu = process.cpuUsage();
   const wall = performance.now();
   const start = sim.now();
-  let outcome: InvocationOutcome | undefined;
+  let outcome: ResponseOutcome | undefined;
   let failure: unknown;
   try {
     outcome = await responder.invoke(event);

@@ -1,5 +1,6 @@
 // `npm run drill`: a full drill against the built-in AWS simulator (or, with --live, against a deployed stack),
 // with a line per step as it ends and the timeline.
+import { transitionCost } from "../infra/workflowDefinition";
 import { parseArgs } from "util";
 import { runLiveDrill } from "./liveDrill";
 import { DEFAULT_DRILL_OPTIONS, DrillResult, Milestones, ProgressEvent, runDrill } from "./runDrill";
@@ -40,10 +41,20 @@ function printSummary(result: DrillResult): void {
   printTimeline(result, "in simulated time from the moment the responder received the finding");
   const retried = result.steps.filter((s) => s.attempts > 1).map((s) => s.name);
   console.log(
-    `Invocations: ${result.invocations} (dead-lettered ${result.deadLettered}); AWS calls: ${result.awsCalls}; ` +
+    `Finding invocations: ${result.invocations} (dead-lettered ${result.deadLettered}); AWS calls: ${result.awsCalls}; ` +
       `cold start on this machine (wall clock, not scaled) ${result.coldStartsMs.map((ms) => `${ms.toFixed(0)} ms`).join(", ")}` +
       (retried.length ? `; steps resumed: ${retried.join(", ")}` : ""),
   );
+  const run = result.execution;
+  if (run !== undefined) {
+    const passes = Object.values(run.passes).reduce((sum, count) => sum + count, 0);
+    const waits = Object.values(run.waits).reduce((sum, count) => sum + count, 0);
+    console.log(
+      `Execution ${run.name}: ${run.status}; ${run.transitions} state transitions ` +
+        `(USD ${transitionCost(run.transitions).toFixed(4)}), ${passes} Task passes (${waits} after a Wait), ` +
+        `${run.failedTasks} failed; Lambda time in Tasks ${run.taskSeconds.toFixed(1)} s`,
+    );
+  }
   console.log(
     `IAM: ${result.iam.evaluated} calls evaluated against the stack's synthesized policies, ${result.iam.denied} denied` +
       result.iam.denials.map((denial) => `\n  denied: ${denial}`).join(""),

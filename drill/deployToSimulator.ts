@@ -2,6 +2,7 @@
 // ids, and gives back the responder's environment exactly as the stack sets it (ids swapped for the simulator's).
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SecurityGroupRule } from "../infra/securityGroupRules";
+import { deployWorkflow } from "./deployWorkflow";
 import type { Simulator } from "./simulator";
 import type { ProgramRun, RegisteredResource } from "./stackMockRun";
 
@@ -15,6 +16,7 @@ export interface DeployedStack {
   tableName: string;
   bucketName: string;
   topicArn: string;
+  stateMachineArn: string;
 }
 
 export async function deployToSimulator(
@@ -59,6 +61,9 @@ export async function deployToSimulator(
   const table = run.one("aws:dynamodb/table:Table");
   await createTable(table, sim, dynamoEndpoint);
 
+  // The response workflow: its definition invokes the function's published version, under the same name here.
+  const workflow = await deployWorkflow(run, sim, [...replacements]);
+
   const fn = run.one("aws:lambda/function:Function");
   const environment = Object.fromEntries(
     Object.entries((fn.inputs.environment as { variables: Record<string, string> }).variables).map(
@@ -80,6 +85,7 @@ export async function deployToSimulator(
     tableName: table.state.name as string,
     bucketName,
     topicArn,
+    stateMachineArn: workflow.stateMachineArn,
   };
 }
 

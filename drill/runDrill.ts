@@ -20,6 +20,8 @@ import { incidentKey, IncidentRecord } from "../handler/incidentRecord";
 import { PROJECT } from "../infra/config";
 import { deployToSimulator, DeployedStack } from "./deployToSimulator";
 import { DRILL_TAG, putDrillFinding } from "./drillFinding";
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
+import { summarizeExecution, type ExecutionSummary, type HistoryEventLike } from "./executionSummary";
 import { DrillStep, followIncident, Milestones, ProgressEvent, stepsOf } from "./followIncident";
 import { artifactFiles, AssetLike, writeArtifact } from "./lambdaArtifact";
 import { LocalDynamo, startDynalite } from "./localDynamo";
@@ -61,6 +63,8 @@ export interface DrillResult {
   awsCalls: number;
   /** IAM evaluation of every call the simulator served, and each denial ("action on resource"). */
   iam: { evaluated: number; denied: number; denials: string[] };
+  /** The Step Functions execution that ran the response after containment, read from its history. */
+  execution?: { name: string; arn: string; status: string; consoleUrl: string } & ExecutionSummary;
   notification?: string;
 }
 
@@ -143,8 +147,9 @@ export async function startLocalStack(
   });
   sim.lambda.register(stack.functionName, async (payload, invocationType) => {
     if (invocationType === "Event") return lambda.invokeAsync(payload).requestId;
+    // Synchronous: the state machine's Tasks. A function error keeps its type (the Task's Error, for its Retry).
     const result = await lambda.invoke(payload);
-    if (!result.ok) throw new Error(`${result.error.name}: ${result.error.message}`);
+    if (!result.ok) throw Object.assign(new Error(result.error.message), { name: result.error.name });
     return result.result;
   });
   // The stack's own rule, with its own pattern, on the simulator's default bus.
@@ -225,6 +230,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       pollMs: 50,
     });
     await lambda.settle();
+    const execution = await executionOf(local, record);
 
     const outputDir = path.resolve(options.outputRoot, record.incidentId);
     const notification = sim.state.messages(stack.topicArn).at(-1)?.message;
@@ -241,6 +247,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       coldStartsMs: lambda.coldStartsMs,
       awsCalls: sim.calls.length - observerCalls - drillCalls,
       iam: iamSummary(sim),
+      ...(execution === undefined ? {} : { execution }),
       notification,
     };
   } catch (error) {
@@ -251,6 +258,35 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
   } finally {
     for (const client of [ec2, events, loadBalancing, documents]) client.destroy();
     await local.stop();
+  }
+}
+
+/** The incident's execution as an operator reads it: DescribeExecution and GetExecutionHistory, all pages. */
+async function executionOf(local: LocalStack, record: IncidentRecord): Promise<DrillResult["execution"]> {
+  const link = record.execution;
+  if (link === undefined) return undefined;
+  await local.sim.stepFunctions.waitForExecution(link.arn);
+  const client = new SFNClient(local.clientSettings());
+  try {
+    const described = await client.send(new DescribeExecutionCommand({ executionArn: link.arn }));
+    const events: HistoryEventLike[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await client.send(
+        new GetExecutionHistoryCommand({ executionArn: link.arn, maxResults: 1000, nextToken }),
+      );
+      events.push(...((page.events ?? []) as HistoryEventLike[]));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    return {
+      name: link.name,
+      arn: link.arn,
+      status: described.status ?? "UNKNOWN",
+      consoleUrl: link.consoleUrl,
+      ...summarizeExecution(events),
+    };
+  } finally {
+    client.destroy();
   }
 }
 

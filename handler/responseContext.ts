@@ -26,12 +26,24 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /**
- * When a waiting step looks again (epoch ms): after the poll interval, never later than its deadline. The state
- * machine waits in between (a Wait state): no Lambda runs while AWS works.
+ * When a waiting step looks again (epoch ms): after the poll interval at first, then after a twentieth of the
+ * time already waited (a long kdump or snapshot copy is looked at less often, so its execution's history stays
+ * far below Step Functions' 25,000 events), never more than maxPollIntervalSeconds apart, never past the
+ * deadline. The state machine waits in between (a Wait state): no Lambda runs while AWS works.
  */
-export function nextLook(context: Pick<ResponseContext, "settings">, deadline?: number): number {
-  const next = Date.now() + context.settings.pollIntervalSeconds * 1000;
-  return deadline === undefined ? next : Math.max(Date.now(), Math.min(next, deadline));
+export function nextLook(
+  context: Pick<ResponseContext, "settings">,
+  waitingSince: number,
+  deadline?: number,
+): number {
+  const { pollIntervalSeconds, maxPollIntervalSeconds } = context.settings;
+  const now = Date.now();
+  const waited = Number.isFinite(waitingSince) ? now - waitingSince : 0;
+  const intervalMs = Math.max(
+    pollIntervalSeconds * 1000,
+    Math.min(maxPollIntervalSeconds * 1000, waited / 20),
+  );
+  return deadline === undefined ? now + intervalMs : Math.max(now, Math.min(now + intervalMs, deadline));
 }
 
 /** The result of a mutating call: made, or (dry run) only checked and noted. */

@@ -50,8 +50,8 @@ export interface Settings {
   readonly stopTimeoutSeconds: number;
   readonly memoryGraceBaseSeconds: number;
   readonly memoryGraceSecondsPerGib: number;
-  /** How often a response that attaches snapshot copies looks at the snapshots (hours for large volumes). */
-  readonly snapshotPollSeconds: number;
+  /** The longest interval between two looks of a waiting step (snapshot copies take hours for large volumes). */
+  readonly maxPollIntervalSeconds: number;
   /** The Step Functions state machine that runs the response after containment. */
   readonly stateMachineArn: string;
 }
@@ -65,7 +65,7 @@ export const DURATION_SETTINGS: readonly (readonly [string, keyof Settings])[] =
   ["STOP_TIMEOUT_SECONDS", "stopTimeoutSeconds"],
   ["MEMORY_GRACE_BASE_SECONDS", "memoryGraceBaseSeconds"],
   ["MEMORY_GRACE_SECONDS_PER_GIB", "memoryGraceSecondsPerGib"],
-  ["SNAPSHOT_POLL_SECONDS", "snapshotPollSeconds"],
+  ["MAX_POLL_INTERVAL_SECONDS", "maxPollIntervalSeconds"],
 ];
 
 type Environment = Readonly<Record<string, string | undefined>>;
@@ -196,7 +196,7 @@ export function parseSettings(env: Environment): Settings {
     stopTimeoutSeconds: numberSetting("STOP_TIMEOUT_SECONDS", 300, 0.001, 3600),
     memoryGraceBaseSeconds: numberSetting("MEMORY_GRACE_BASE_SECONDS", 60, 0, 3600),
     memoryGraceSecondsPerGib: numberSetting("MEMORY_GRACE_SECONDS_PER_GIB", 10, 0, 600),
-    snapshotPollSeconds: numberSetting("SNAPSHOT_POLL_SECONDS", 60, 0.001, 3600),
+    maxPollIntervalSeconds: numberSetting("MAX_POLL_INTERVAL_SECONDS", 60, 0.001, 3600),
     stateMachineArn: pattern(
       "STATE_MACHINE_ARN",
       required("STATE_MACHINE_ARN"),

@@ -223,7 +223,10 @@ export async function captureMemory(context: ResponseContext): Promise<StepResul
       return done(`NMI sent; kdump powered the instance off (${state})`, { graceMs });
     }
     if (Date.now() < deadline) {
-      return waiting(`NMI sent; waiting for kdump's power-off (${state})`, nextLook(context, deadline));
+      return waiting(
+        `NMI sent; waiting for kdump's power-off (${state})`,
+        nextLook(context, Date.parse(memory.sentAt ?? ""), deadline),
+      );
     }
     record.facts.memory = { ...memory, poweredOff: false };
     return done(

@@ -160,7 +160,7 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   const bootDeadline = launchedAt + FORENSIC_BOOT_TIMEOUT_MS;
   const forensicState = (await describeInstance(aws, forensicId))?.State?.Name ?? "pending";
   if (forensicState === "pending" && Date.now() < bootDeadline) {
-    return waiting(`forensic instance ${forensicId} pending`, nextLook(context, bootDeadline), {
+    return waiting(`forensic instance ${forensicId} pending`, nextLook(context, launchedAt, bootDeadline), {
       ...progress,
     });
   }
@@ -179,11 +179,12 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
       const complete =
         states.length === snapshotIds.length && states.every((snapshot) => snapshot.State === "completed");
       if (!complete) {
-        // Hours for large volumes: looked at every snapshotPollSeconds, so the execution's history stays small.
+        // Hours for large volumes: looked at less and less often (nextLook).
         const progressLine = states.map((snapshot) => snapshot.Progress ?? "0%").join(", ");
+        const since = Date.parse(record.steps.snapshotVolumes?.endedAt ?? new Date().toISOString());
         return waiting(
           `snapshots still copying (${progressLine}): copies are made when they complete`,
-          Date.now() + settings.snapshotPollSeconds * 1000,
+          nextLook(context, since),
           { ...progress },
         );
       }
@@ -214,7 +215,7 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   if (!ready) {
     const deadline = volumesSince + settings.stopTimeoutSeconds * 1000;
     if (Date.now() >= deadline) return failed("volumes did not become available in time");
-    return waiting("waiting for the volumes to be free", nextLook(context, deadline), {
+    return waiting("waiting for the volumes to be free", nextLook(context, volumesSince, deadline), {
       ...progress,
       copies,
       volumesSince,
@@ -282,7 +283,7 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   if (attaching) {
     const deadline = volumesSince + 2 * settings.stopTimeoutSeconds * 1000;
     if (Date.now() < deadline)
-      return waiting("attachments in progress", nextLook(context, deadline), { ...next });
+      return waiting("attachments in progress", nextLook(context, volumesSince, deadline), { ...next });
   }
   for (const volume of states) {
     if (!volume.Attachments?.some((attachment) => attachment.InstanceId === forensicId))

@@ -379,7 +379,7 @@ async function launchAndRegister(context: ResponseContext, initial: ReplacementS
   const state = current?.State?.Name ?? "pending";
   const bootDeadline = launchedAt + REPLACEMENT_BOOT_TIMEOUT_MS;
   if (state === "pending" && Date.now() < bootDeadline) {
-    return waiting(`replacement ${newId} pending`, nextLook(context, bootDeadline));
+    return waiting(`replacement ${newId} pending`, nextLook(context, launchedAt, bootDeadline));
   }
   if (state !== "running") {
     const why = current?.StateReason?.Message ? ` (${current.StateReason.Message})` : "";

@@ -92,7 +92,10 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
         stop.reason = plan.reason;
         return failed(plan.reason, { ...stop });
       case "wait":
-        return waiting(`${state}: waiting for the stop`, nextLook(context, plan.deadline));
+        return waiting(
+          `${state}: waiting for the stop`,
+          nextLook(context, Date.parse(requested.forcedAt ?? requested.requestedAt ?? ""), plan.deadline),
+        );
       case "stop":
         try {
           await aws.ec2.stopInstances({ InstanceIds: [InstanceId] });
@@ -109,11 +112,11 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
           return skipped(stop.reason);
         }
         stop.requestedAt = requested.requestedAt = new Date().toISOString();
-        return waiting("stop requested", nextLook(context));
+        return waiting("stop requested", nextLook(context, Date.now()));
       case "force":
         await aws.ec2.stopInstances({ InstanceIds: [InstanceId], Force: true });
         stop.forcedAt = requested.forcedAt = new Date().toISOString();
-        return waiting("forced stop requested", nextLook(context));
+        return waiting("forced stop requested", nextLook(context, Date.now()));
     }
   }
 }

@@ -547,7 +547,7 @@ describe("handler: pure decisions", () => {
         revokeRoleSessions: true,
         pollIntervalSeconds: 2,
         stopTimeoutSeconds: 300,
-        snapshotPollSeconds: 60,
+        maxPollIntervalSeconds: 60,
         exclusionTag: "ir:exclude",
       });
     });

@@ -4,12 +4,11 @@
 // are its own) before the first change. These run the unmodified handler against the simulator.
 import { expect } from "chai";
 
-import type { InvocationOutcome } from "../../handler";
-import { startHarness, stopDynamo, type Harness } from "./harness";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "./harness";
 import { callsNaming, completedRecord, expectIsolated } from "./assertions";
 import { isReadOnlyAction } from "../reliability/support/invariants";
 
-type Rejected = Extract<InvocationOutcome, { outcome: "rejected" }>;
+type Rejected = Extract<ResponseOutcome, { outcome: "rejected" }>;
 
 describe("handler: forged drill events (source ir.drill)", function () {
   this.timeout(120_000);

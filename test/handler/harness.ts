@@ -99,7 +99,7 @@ export function scaledTimings(timeScale: number): Record<string, string> {
     STOP_TIMEOUT_SECONDS: wall(300),
     MEMORY_GRACE_BASE_SECONDS: wall(60),
     MEMORY_GRACE_SECONDS_PER_GIB: wall(15),
-    SNAPSHOT_POLL_SECONDS: wall(60),
+    MAX_POLL_INTERVAL_SECONDS: wall(60),
   };
 }
 

@@ -4,13 +4,18 @@
 // of original groups without saying why, and still contain the instance. The unmodified handler, end to end.
 import { expect } from "chai";
 
-import type { InvocationOutcome } from "../../handler";
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { callsNaming } from "../handler/assertions";
-import { startHarness, stopDynamo, workloadOwnerEc2, type Harness } from "../handler/harness";
+import {
+  startHarness,
+  stopDynamo,
+  workloadOwnerEc2,
+  type Harness,
+  type ResponseOutcome,
+} from "../handler/harness";
 import { instancesOfIncident } from "./support/invariants";
 
-type Rejected = Extract<InvocationOutcome, { outcome: "rejected" }>;
+type Rejected = Extract<ResponseOutcome, { outcome: "rejected" }>;
 
 interface FindingEni {
   networkInterfaceId: string;

@@ -3,11 +3,10 @@
 // claims no incident, never throws, and leaves Object.prototype alone.
 import { expect } from "chai";
 
-import type { InvocationOutcome } from "../../handler";
 import { describeError } from "../../handler/errors";
 import { ECHO_LIMIT } from "../../handler/findingEvent";
 import { instanceIdOfIncident } from "../../handler/incidentRecord";
-import { startHarness, stopDynamo, type Harness } from "../handler/harness";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../handler/harness";
 import { corpusFiles, eventOf, readCase, type CaseExpectation, type KnownDefect } from "./corpus/corpusCase";
 import { GENERATED_CASES, VALID_BUT_HOSTILE_CASES } from "./corpus/generatedCorpus";
 import { isReadOnlyAction } from "./support/invariants";
@@ -73,7 +72,7 @@ describe("reliability: hostile and malformed input (corpus)", function () {
         [...(sim.state.networkInterface(id)?.groupIds ?? [])],
       ]),
     );
-    let outcome: InvocationOutcome;
+    let outcome: ResponseOutcome;
     try {
       outcome = await harness.invoke(prepared.event);
     } catch (error) {
@@ -88,7 +87,7 @@ describe("reliability: hostile and malformed input (corpus)", function () {
       return;
     }
     expect(outcome.outcome, JSON.stringify(outcome).slice(0, 300)).to.equal("rejected");
-    const rejection = outcome as Extract<InvocationOutcome, { outcome: "rejected" }>;
+    const rejection = outcome as Extract<ResponseOutcome, { outcome: "rejected" }>;
     if (expectation.reason !== undefined) expect(rejection.reason).to.equal(expectation.reason);
     expect(rejection.detail, "a reason a person can read").to.be.a("string").and.not.equal("");
     expect(rejection.detail.length, "rejection detail length").to.be.at.most(MAX_REJECTION_DETAIL);
@@ -193,7 +192,7 @@ describe("reliability: hostile and malformed input (corpus)", function () {
             JSON.stringify(harness.sim.scenario.findingFor(created.instanceId, { severity: 8 })),
           ) as Record<string, unknown>;
         const event = generated.build(live);
-        let outcome: InvocationOutcome | undefined;
+        let outcome: ResponseOutcome | undefined;
         let thrown: unknown;
         try {
           outcome = await harness.invoke(event);

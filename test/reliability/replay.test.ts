@@ -3,9 +3,8 @@
 // Lambda environment (a responder of its own). Exactly one response must happen; every other arrival is appended.
 import { expect } from "chai";
 
-import type { InvocationOutcome } from "../../handler";
 import { callsNaming, expectNothingDestroyed, notificationFor } from "../handler/assertions";
-import { startHarness, stopDynamo, type Harness } from "../handler/harness";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../handler/harness";
 import { expectCorrectResponse, instancesOfIncident, isReadOnlyAction } from "./support/invariants";
 
 const REPLAYS = 20;
@@ -19,7 +18,7 @@ const FINDING_TYPES = [
   "Recon:EC2/PortProbeUnprotectedPort",
 ];
 
-function tally(outcomes: readonly InvocationOutcome[]): Record<string, number> {
+function tally(outcomes: readonly ResponseOutcome[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const outcome of outcomes) {
     const key = outcome.outcome === "appended" ? `appended (${outcome.why})` : outcome.outcome;

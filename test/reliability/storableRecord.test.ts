@@ -5,13 +5,12 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import type { InvocationOutcome } from "../../handler";
 import { acceptFindingEvent, TITLE_LIMIT, type InstanceFinding } from "../../handler/findingEvent";
 import { IncidentStore, plainClaim, type Claimant } from "../../handler/incidentStore";
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { TRUNCATED_MARK } from "../../handler/rawFinding";
 import { parseSettings } from "../../handler/settings";
-import { startHarness, stopDynamo, type Harness } from "../handler/harness";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../handler/harness";
 import { TEST_ENV } from "../handler/testSettings";
 import { loadEvent } from "../support/fixtures";
 import { illFormedPaths, isWellFormed } from "./support/storable";
@@ -69,9 +68,9 @@ describe("reliability: containment does not depend on storing text", function ()
     });
   }
 
-  async function respondThrough(dynamo: StrictDynamo, event: unknown): Promise<InvocationOutcome> {
+  async function respondThrough(dynamo: StrictDynamo, event: unknown): Promise<ResponseOutcome> {
     const responder = await harness.withSettings({ AWS_ENDPOINT_URL_DYNAMODB: dynamo.url });
-    let outcome: InvocationOutcome;
+    let outcome: ResponseOutcome;
     try {
       ({ outcome } = await responder.invokeWithRetries(event, 2));
     } catch (error) {

@@ -4,15 +4,14 @@
 // attempts as it would (a kdump finishes, an instance stops), which is what a real retry meets.
 import { randomUUID } from "crypto";
 
-import type { InvocationOutcome } from "../../../handler";
-import type { Harness } from "../../handler/harness";
+import type { Harness, ResponseOutcome } from "../../handler/harness";
 
 /** Lambda's documented retry policy for asynchronous invocations: two retries, about 1 and 2 minutes apart. */
 export const LAMBDA_RETRY_DELAYS_MS: readonly number[] = [60_000, 120_000];
 
 export interface Delivery {
   /** The last attempt's outcome, or undefined when every attempt threw (the event went to the DLQ). */
-  readonly outcome?: InvocationOutcome;
+  readonly outcome?: ResponseOutcome;
   readonly attempts: number;
   readonly errors: readonly Error[];
   readonly deadLettered: boolean;
