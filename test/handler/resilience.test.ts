@@ -573,6 +573,108 @@ describe("handler resilience", function () {
     });
   });
 
+  describe("the state machine", () => {
+    let harness: Harness;
+    before(async () => (harness = await startHarness()));
+    after(async () => {
+      expectNothingDestroyed(harness);
+      await harness.stop();
+    });
+
+    it("duplicate starts: a containment crashed right after StartExecution is carried on by its retry, and one execution runs", async () => {
+      const { sim, world } = harness;
+      const created = sim.scenario.instance({
+        subnetId: world.subnetA,
+        imageId: world.kdumpImage,
+        instanceProfile: world.appProfile.arn,
+        dataVolumes: [{ sizeGiB: 4 }],
+      });
+      const event = sim.scenario.findingFor(created.instanceId, { severity: 8 });
+      const requestId = randomUUID();
+      const started = (record: IncidentRecord | undefined) =>
+        record !== undefined &&
+        sim.stepFunctions.executions.some((execution) => execution.name === record.incidentId);
+
+      const first = await harness.invokeAndCrash(event, requestId, started, created.instanceId);
+      const retry = await harness.invoke(event, { requestId });
+
+      expect(first).to.equal("crashed");
+      expect(["completed", "appended"]).to.include(retry.outcome);
+      await harness.settle();
+      const record = await completedRecord(harness, created.instanceId);
+      const named = sim.stepFunctions.executions.filter((execution) => execution.name === record.incidentId);
+      expect(named, "one execution per incident").to.have.length(1);
+      expect(record.execution?.arn).to.equal(named[0]?.executionArn);
+      expectNothingTwice(harness, created, record);
+    });
+
+    it("a step that fails for good (every Task attempt fails) is recorded, and the response still reaches the report", async () => {
+      const { sim, world } = harness;
+      const created = sim.scenario.instance({
+        subnetId: world.subnetA,
+        imageId: world.kdumpImage,
+        dataVolumes: [{ sizeGiB: 4 }],
+      });
+      harness.interceptTasks((payload, run) => {
+        const task = (payload as Partial<StepTask>)["ir:step"];
+        if (task?.step !== "captureEvidence" || task.failure !== undefined) return run(payload);
+        return Promise.reject(Object.assign(new Error("evidence store unreachable"), { name: "Error" }));
+      });
+      let outcome: Awaited<ReturnType<Harness["invoke"]>>;
+      try {
+        outcome = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+      } finally {
+        harness.interceptTasks(undefined);
+      }
+
+      expect(outcome.outcome).to.equal("completed");
+      const record = await completedRecord(harness, created.instanceId);
+      expect(record.steps.captureEvidence?.status).to.equal("failed");
+      expect(record.steps.captureEvidence?.outcome).to.match(
+        /failed after the state machine's retries: Error: evidence store unreachable/,
+      );
+      expect(
+        execution(harness, record).failedTasks.filter((step) => step === "captureEvidence"),
+      ).to.have.length(5);
+      // The other branches went on: the evidence is secured and on the workstation.
+      expectSnapshotsOf(harness, record, 2, true);
+      expectForensicWorkspace(harness, record, 2);
+      const [notification] = notificationFor(harness, record.incidentId);
+      expect(notification?.message).to.match(/Problems: .*captureEvidence/);
+    });
+
+    it("a wait of hours: a 1 TiB volume's snapshot copied for about two hours in Wait states, far below the history quota", async () => {
+      const slow = await startHarness({ timeScale: 2_000 });
+      try {
+        const copies = await slow.withSettings({ ATTACH_SNAPSHOT_COPIES: "true" });
+        const { sim, world } = copies;
+        const created = sim.scenario.instance({
+          subnetId: world.subnetA,
+          imageId: world.kdumpImage,
+          dataVolumes: [{ sizeGiB: 1024 }],
+        });
+
+        const outcome = await copies.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+
+        expect(outcome.outcome).to.equal("completed");
+        const record = await completedRecord(copies, created.instanceId);
+        const run = sim.stepFunctions.execution(record.execution?.arn ?? "")!;
+        const hours = ((run.stopDate ?? 0) - run.startDate) / 3_600_000;
+        expect(hours, "the execution lasted hours (simulated)").to.be.greaterThan(1.5);
+        const passes = execution(copies, record).passes.attachEvidenceVolumes ?? 0;
+        // Looks grow to a twentieth of the time waited, at most a minute apart: about 200 for two hours.
+        expect(passes, "looks at the snapshots").to.be.within(20, 400);
+        expect(run.history.length, "history events (quota 25,000)").to.be.lessThan(3_000);
+        expect(record.facts.attachments?.map((attachment) => attachment.source)).to.deep.equal([
+          "copy",
+          "copy",
+        ]);
+      } finally {
+        await slow.stop();
+      }
+    });
+  });
+
   describe("options", () => {
     let harness: Harness;
     before(async () => (harness = await startHarness()));
