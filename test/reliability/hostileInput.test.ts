@@ -178,6 +178,97 @@ describe("reliability: hostile and malformed input (corpus)", function () {
     }
   });
 
+  describe("step tasks not sent by the state machine (only principals allowed to invoke the function can)", () => {
+    /** One invocation with a step task; AWS changes it made besides the incident table. */
+    async function task(event: unknown): Promise<{ outcome: unknown; mutations: string[] }> {
+      const before = harness.sim.calls.length;
+      const outcome = await harness.trigger(event);
+      const mutations = harness.sim.calls
+        .slice(before)
+        .filter((call) => call.service !== "dynamodb" && !isReadOnlyAction(call.action))
+        .map((call) => call.action);
+      return { outcome, mutations };
+    }
+    const stepTask = (fields: Record<string, unknown>) => ({
+      "ir:step": {
+        incidentId: "inc-20260101T000000000Z-i-0123456789abcdef0",
+        recordKey: "nobody",
+        ...fields,
+      },
+    });
+
+    it("a task for an incident that does not exist is skipped: no AWS change, no record", async () => {
+      const created = liveInstance();
+      const pk = `${harness.sim.accountId}#${harness.sim.region}#${created.instanceId}`;
+      const { outcome, mutations } = await task(
+        stepTask({
+          step: "stopInstance",
+          recordKey: pk,
+          incidentId: `inc-20260101T000000000Z-${created.instanceId}`,
+        }),
+      );
+      expect(outcome).to.deep.include({ step: "stopInstance", status: "skipped" });
+      expect(mutations, "AWS changes").to.deep.equal([]);
+      expect(await harness.record(created.instanceId), "no incident claimed").to.equal(undefined);
+      expect(harness.sim.state.instance(created.instanceId)?.state).to.equal("running");
+    });
+
+    it("a task naming another incident's key with a different incident id is skipped (a record is not borrowed)", async () => {
+      const created = liveInstance({}, false);
+      const answered = await harness.invoke(
+        harness.sim.scenario.findingFor(created.instanceId, { severity: 8 }),
+      );
+      expect(answered.outcome).to.equal("completed");
+      const record = (await harness.record(created.instanceId))!;
+      const { outcome, mutations } = await task(
+        stepTask({ step: "report", recordKey: record.pk, incidentId: `${record.incidentId}x` }),
+      );
+      expect(outcome).to.deep.include({ step: "report", status: "skipped" });
+      expect(mutations, "AWS changes").to.deep.equal([]);
+    });
+
+    it("a task replayed after the response ended repeats nothing: the step answers what it recorded", async () => {
+      const created = liveInstance({}, false);
+      const answered = await harness.invoke(
+        harness.sim.scenario.findingFor(created.instanceId, { severity: 8 }),
+      );
+      expect(answered.outcome).to.equal("completed");
+      const record = (await harness.record(created.instanceId))!;
+      for (const step of ["stopInstance", "snapshotVolumes", "report"]) {
+        const { outcome, mutations } = await task({
+          "ir:step": { incidentId: record.incidentId, recordKey: record.pk, step },
+        });
+        expect(outcome, step).to.deep.include({ step, status: record.steps[step as "report"]?.status });
+        expect(mutations, `${step}: AWS changes`).to.deep.equal([]);
+      }
+    });
+
+    const malformed: [string, unknown][] = [
+      ["an unknown step", stepTask({ step: "terminateInstance" })],
+      ["containment as a step", stepTask({ step: "isolateNetwork" })],
+      ["an extra key", stepTask({ step: "report", extra: true })],
+      ["an incident id that is not a string", stepTask({ step: "report", incidentId: 7 })],
+      ["no record key", { "ir:step": { incidentId: "inc-1", step: "report" } }],
+      ["a failure that is not an object", stepTask({ step: "report", failure: "boom" })],
+      [
+        "a step task inside a finding's envelope",
+        { "detail-type": "GuardDuty Finding", ...stepTask({ step: "report" }) },
+      ],
+    ];
+    for (const [name, event] of malformed) {
+      it(`${name}: rejected (unknown-event), no AWS change`, async () => {
+        const { outcome, mutations } = await task(event);
+        expect(outcome).to.deep.include({ outcome: "rejected" });
+        expect((outcome as { reason?: string }).reason).to.be.oneOf([
+          "unknown-event",
+          "malformed-finding",
+          "not-a-finding-event",
+        ]);
+        expect(mutations, "AWS changes").to.deep.equal([]);
+      });
+    }
+  });
+
   describe("valid findings carrying hostile payloads: answered or rejected, never a throw", () => {
     for (const generated of VALID_BUT_HOSTILE_CASES) {
       const label = generated.knownDefect
