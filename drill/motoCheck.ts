@@ -2,7 +2,10 @@
 // 1. The simulator's scenario suite (test/simulator) with SIM_EXTERNAL_ENDPOINT pointing at moto; its failures are
 //    compared with the moto gaps documented in drill/simulator/README.md ("Against moto").
 // 2. A response end to end (test/drill/motoResponse.test.ts): the deployment package answers a finding about an
-//    instance moto launched, pointed at moto through AWS_ENDPOINT_URL; every test must pass.
+//    instance moto launched, pointed at moto through AWS_ENDPOINT_URL for every service but Step Functions: the
+//    stack's state machine runs in the project's simulator, started by the test (moto's executions run no state), and
+//    the package reaches it through AWS_ENDPOINT_URL_SFN; the test follows the execution to its end. Every test must
+//    pass.
 // Starts `moto_server` on a free local port (MOTO_SERVER overrides the command), resets it between the parts,
 // stops it. Ends with the line "sim:moto: N passed, N failed", which .ci/run adds to its own: passed counts the
 // tests that passed (a documented gap that passed counts as failed: update the README and KNOWN_MOTO_GAPS);

@@ -1,10 +1,17 @@
 // A response end to end against moto, a second AWS implementation written by other people: the deployment package
-// Pulumi would upload (Pulumi.dev.yaml's mock run), unchanged, in its own process on the Lambda's Node, pointed at
-// moto_server through AWS_ENDPOINT_URL alone (DynamoDB included), answers a GuardDuty finding about an instance
-// that moto launched with RunInstances. What moto implements is asserted as AWS would show it; what it does not
-// (SendDiagnosticInterrupt, GetConsoleScreenshot, LockSnapshot) must be recorded as failed and the response go on.
-// `npm run sim:moto` (drill/motoCheck.ts) starts moto_server and sets MOTO_ENDPOINT; without it this is skipped.
-// The differences from AWS seen here are in drill/simulator/README.md ("Against moto").
+// Pulumi would upload (Pulumi.dev.yaml's mock run), unchanged, in its own process on the Lambda's Node, answers a
+// GuardDuty finding about an instance that moto launched with RunInstances. Every AWS call of the response goes to
+// moto_server through AWS_ENDPOINT_URL (DynamoDB included) except Step Functions: moto's Step Functions does not run
+// Lambda Tasks, so the state machine the program synthesizes (its definition and role policy, drill/deployWorkflow.ts)
+// runs in the project's simulator (drill/simulator), started in moto's account and region, and the package reaches
+// it through AWS_ENDPOINT_URL_SFN alone. The package signs as its role (drill/responderIdentity.ts: the simulator's
+// IAM authorizes its StartExecution against the synthesized policy; moto evaluates no policy), the state machine as
+// its own role; its Tasks invoke the same package synchronously, once per step pass, and its Wait states hold the
+// waits. The test follows the incident to the end of its execution. What moto implements is asserted as AWS would
+// show it; what it does not must be recorded and the response go on: GetConsoleScreenshot fails the screenshot
+// capture, SendDiagnosticInterrupt's 500 is an NMI of unknown outcome (never sent again, the power-off decides),
+// LockSnapshot is not run. `npm run sim:moto` (drill/motoCheck.ts) starts moto_server and sets MOTO_ENDPOINT; without
+// it this is skipped. The differences from AWS seen here are in drill/simulator/README.md ("Against moto").
 import { createHash, randomUUID } from "crypto";
 import * as fs from "fs";
 import { createServer, type IncomingMessage, type Server } from "http";
@@ -16,18 +23,28 @@ import { DynamoDB } from "@aws-sdk/client-dynamodb";
 import * as ec2 from "@aws-sdk/client-ec2";
 import { IAM } from "@aws-sdk/client-iam";
 import { S3 } from "@aws-sdk/client-s3";
+import { SFN } from "@aws-sdk/client-sfn";
 import { SNS } from "@aws-sdk/client-sns";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
 
+import { deployWorkflow, type DeployedWorkflow } from "../../drill/deployWorkflow";
 import { findingDetailFor } from "../../drill/drillFinding";
+import {
+  summarizeExecution,
+  type ExecutionSummary,
+  type HistoryEventLike,
+} from "../../drill/executionSummary";
 import { artifactFiles, writeArtifact, type AssetLike } from "../../drill/lambdaArtifact";
-import { LocalLambda, type AsyncInvocationRecord } from "../../drill/localLambda";
+import { LocalLambda, type AsyncInvocationRecord, type InvocationResult } from "../../drill/localLambda";
+import { responderIdentity } from "../../drill/responderIdentity";
 import { stackConfigFromFile } from "../../drill/runDrill";
+import { startSimulator, type Simulator } from "../../drill/simulator";
 import { runProgram, type ProgramRun } from "../../drill/stackMockRun";
 import { incidentKey, type IncidentRecord } from "../../handler/incidentRecord";
 import { DURATION_SETTINGS, parseSettings } from "../../handler/settings";
 import { TAG_INCIDENT, TAG_KDUMP_READY, TAG_RESPONDER_MADE } from "../../handler/tags";
+import { executionName, WORKFLOW_STEP_NAMES } from "../../handler/workflow";
 import type { SecurityGroupRule } from "../../infra/securityGroupRules";
 import { PROJECT } from "../../infra/config";
 
@@ -68,9 +85,18 @@ interface World {
   table: string;
 }
 
+/** The incident's execution as an operator reads it (DescribeExecution, GetExecutionHistory), with its figures. */
+interface ExecutionRead extends ExecutionSummary {
+  arn: string;
+  status: string;
+  /** The history's event types, oldest first. */
+  types: string[];
+}
+
 const moto = process.env.MOTO_ENDPOINT;
 
-const TITLE = "moto: a response end to end against moto_server (the deployment package, AWS_ENDPOINT_URL)";
+const TITLE =
+  "moto: a response end to end against moto_server (the deployment package, AWS_ENDPOINT_URL; Step Functions: the simulator)";
 
 describe(TITLE, function () {
   if (!moto) {
@@ -84,7 +110,13 @@ describe(TITLE, function () {
   let client: Clients;
   let world: World;
   let lambda: LocalLambda | undefined;
+  let sim: Simulator | undefined;
+  let workflow: DeployedWorkflow;
+  let simTopicArn: string;
   let delivery: AsyncInvocationRecord;
+  /** The state machine's Task invocations of the package, as they answered. */
+  const tasks: InvocationResult[] = [];
+  let execution: ExecutionRead | undefined;
   let record: IncidentRecord;
   let work: string;
   let subscriber: Server | undefined;
@@ -129,12 +161,37 @@ describe(TITLE, function () {
     const built = await buildWorld(client, run, config, subscriberUrl);
     world = built.world;
     phase("stack and workload created in moto");
-    const environment = responderEnvironment(fn.inputs.environment.variables, built.replacements, world);
+
+    // Step Functions in the simulator, in moto's account and region: the ARNs the stack names are moto's. Its clock
+    // runs at wall speed (timeScale 1): the Tasks' TimeoutSeconds stays above the package's unscaled timeout, as in
+    // the stack; the Wait states wait until the wall-clock times the package asks for.
+    sim = await startSimulator({ region: REGION, accountId: world.accountId, timeScale: 1 });
+    const functionName = fn.state.name as string;
+    const mockAccount = String(fn.state.arn).split(":")[4] ?? "";
+    const topic = run.one("aws:sns/topic:Topic");
+    // The topic the machine itself notifies when the report fails: same account, region and name as moto's.
+    simTopicArn = sim.scenario.topic(topic.state.name as string);
+    const swaps: [mock: string, real: string][] = [
+      [topic.state.arn as string, simTopicArn],
+      [mockAccount, world.accountId],
+    ];
+    // The definition and the role policy as synthesized; the machine's role registered with that policy.
+    workflow = await deployWorkflow(run, sim, swaps);
+    // The package signs as its role: StartExecution is authorized against the synthesized policy. moto ignores
+    // the credentials (it evaluates no policy; an unknown access key is its default account, the world's).
+    const responder = sim.iam.addPrincipal(responderIdentity(run, sim, functionName, swaps));
+    phase("workflow deployed in the simulator");
+
+    const environment = responderEnvironment(fn.inputs.environment.variables, built.replacements, world, {
+      endpoint: sim.endpoint,
+      stateMachineArn: workflow.stateMachineArn,
+      credentials: responder,
+    });
     lambda = new LocalLambda({
       artifactDir,
       environment,
-      functionName: fn.state.name as string,
-      functionArn: `arn:aws:lambda:${REGION}:${world.accountId}:function:${fn.state.name as string}`,
+      functionName,
+      functionArn: `arn:aws:lambda:${REGION}:${world.accountId}:function:${functionName}`,
       // Not scaled: the SDK's retries of what moto does not implement take real seconds.
       timeoutMs: 300_000,
       memoryMb: fn.inputs.memorySize as number,
@@ -142,8 +199,18 @@ describe(TITLE, function () {
       sourceNodeModules: path.join(ROOT, "node_modules"),
       onLog: (line) => logLines.push(line),
     });
+    const local = lambda;
+    // The function the machine's Tasks invoke (lambda:invoke on its version: the same target). A function error
+    // keeps its type, the Task's Error its Retry and Catch decide on.
+    sim.lambda.register(functionName, async (payload, invocationType) => {
+      if (invocationType === "Event") return local.invokeAsync(payload).requestId;
+      const result = await local.invoke(payload);
+      tasks.push(result);
+      if (!result.ok) throw Object.assign(new Error(result.error.message), { name: result.error.name });
+      return result.result;
+    });
     console.log(
-      `      moto at ${moto}; the package runs on ${lambda.runtimeNode.version}` +
+      `      moto at ${moto}, Step Functions at ${sim.endpoint}; the package runs on ${lambda.runtimeNode.version}` +
         (lambda.runtimeNode.reason ? ` (${lambda.runtimeNode.reason})` : ""),
     );
 
@@ -170,7 +237,14 @@ describe(TITLE, function () {
     // As EventBridge delivers it: asynchronously, retried twice on an error.
     delivery = lambda.invokeAsync(event);
     await lambda.settle();
-    phase("response");
+    phase("containment");
+    const answer = delivery.attempts.at(-1);
+    const started = answer?.ok === true ? (answer.result as { executionArn?: unknown }) : undefined;
+    if (typeof started?.executionArn === "string") {
+      execution = await readExecution(sim, started.executionArn);
+      await lambda.settle();
+      phase("execution");
+    }
     const item = await client.documents.get({
       TableName: world.table,
       Key: { pk: incidentKey(world.accountId, REGION, world.instanceId) },
@@ -180,24 +254,73 @@ describe(TITLE, function () {
     const steps = Object.entries(record?.steps ?? {})
       .map(([name, step]) => `        ${step.status.padEnd(8)} ${name}: ${step.outcome}`)
       .join("\n");
+    const figures =
+      execution === undefined
+        ? "no execution started"
+        : `execution ${execution.status}: ${execution.transitions} state transitions, ` +
+          `${tasks.length} Task invocations (${execution.failedTasks} failed), waits ${JSON.stringify(execution.waits)}`;
     console.log(
       `      ${phases.join("; ")}\n      incident ${record?.status ?? "(no record)"} after ` +
-        `${delivery.attempts.length} invocation(s):\n${steps}`,
+        `${delivery.attempts.length} invocation(s) from EventBridge; ${figures}:\n${steps}`,
     );
   });
 
   after(async () => {
     lambda?.stop();
+    await sim?.stop();
     if (client) for (const c of Object.values(client)) c.destroy();
     if (subscriber) await new Promise((resolve) => subscriber?.close(resolve));
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it("the package answered the finding in one invocation, without throwing", () => {
+  it("the package contained the instance and started the execution in one invocation, without throwing", () => {
     const failures = delivery.attempts.filter((a) => !a.ok);
     expect(failures, logLines.slice(-20).join("\n")).to.deep.equal([]);
     expect(delivery.attempts).to.have.length(1);
     expect(delivery.deadLettered).to.equal(false);
+    const name = executionName(record.incidentId);
+    const arn = `${workflow.stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
+    const answer = delivery.attempts[0];
+    expect(answer?.ok === true ? answer.result : undefined).to.deep.equal({
+      outcome: "started",
+      incidentId: record.incidentId,
+      executionArn: arn,
+    });
+    expect(record.execution?.arn).to.equal(arn);
+    expect(record.execution?.name).to.equal(name);
+  });
+
+  it("the state machine ran every step to the report: SUCCEEDED, no Task failed, kdump's grace in Wait states", () => {
+    expect(execution?.status, logLines.slice(-20).join("\n")).to.equal("SUCCEEDED");
+    expect(execution?.types.at(-1)).to.equal("ExecutionSucceeded");
+    for (const step of WORKFLOW_STEP_NAMES) expect(execution?.passes[step], step).to.be.at.least(1);
+    expect(execution?.passes.report).to.equal(1);
+    expect(execution?.failedTasks).to.equal(0);
+    expect(tasks.filter((t) => !t.ok)).to.deep.equal([]);
+    // Every Task is one synchronous invocation of the package that answered (a pass of a step or the report).
+    const passes = Object.values(execution?.passes ?? {}).reduce((sum, n) => sum + n, 0);
+    expect(tasks).to.have.length(passes);
+    // The NMI's outcome is unknown on moto: captureMemory waits out the grace for a power-off, in Wait states.
+    expect(execution?.waits.captureMemory).to.be.at.least(1);
+    expect(sim?.state.messages(simTopicArn), "the machine's report-failure notice").to.deep.equal([]);
+  });
+
+  it("only Step Functions was the simulator's, its calls authorized by IAM; moto's Step Functions was not used", async () => {
+    const calls = sim?.calls ?? [];
+    expect([...new Set(calls.map((c) => c.service))]).to.have.members(["states", "lambda"]);
+    // The package's one StartExecution, allowed by its role's policy; the Tasks' Invoke by the machine's role.
+    const starts = calls.filter((c) => c.action === "StartExecution");
+    expect(starts.map((c) => [c.status, c.authorization])).to.deep.equal([[200, "allowed"]]);
+    const invokes = calls.filter((c) => c.service === "lambda");
+    expect(invokes).to.have.length(tasks.length);
+    expect(invokes.filter((c) => c.status !== 200 || c.authorization !== "allowed")).to.deep.equal([]);
+    expect(sim?.iam.stats.denied).to.equal(0);
+    const motoSfn = new SFN(settings);
+    try {
+      expect((await motoSfn.listStateMachines({})).stateMachines ?? []).to.deep.equal([]);
+    } finally {
+      motoSfn.destroy();
+    }
   });
 
   it("the incident is completed in the table (moto's DynamoDB: the claim's conditional write, updates)", () => {
@@ -358,12 +481,16 @@ describe(TITLE, function () {
     expect(record.facts.report?.messageId).to.be.a("string");
   });
 
-  it("what moto does not implement is recorded as failed, and the response went on: NMI, console screenshot", () => {
+  it("what moto does not implement is recorded, and the response went on: NMI outcome unknown, screenshot failed", () => {
     // moto answers SendDiagnosticInterrupt and GetConsoleScreenshot with 500 and an HTML page (NotImplementedError).
+    // A 500 leaves the NMI's outcome unknown (handler/steps/captureMemory.ts): never sent again, the wait for
+    // kdump's power-off decides, and it ends at the grace; the step is done, its reason says why.
     expect(record.facts.memory?.method).to.equal("nmi");
-    expect(record.steps.captureMemory?.status).to.equal("failed");
+    expect(record.steps.captureMemory?.status).to.equal("done");
+    expect(record.steps.captureMemory?.outcome).to.match(/no power-off within/);
+    expect(record.facts.memory?.reason).to.match(/NMI outcome unknown/);
     expect(record.facts.memory?.reason).to.match(MOTO_NOT_IMPLEMENTED);
-    expect(record.facts.memory?.poweredOff ?? false, "no kdump power-off without an NMI").to.equal(false);
+    expect(record.facts.memory?.poweredOff, "no kdump power-off without an NMI").to.equal(false);
     const capture = record.steps.captureEvidence;
     expect(capture?.status).to.equal("failed");
     expect(capture?.detail?.stored).to.include("console-output");
@@ -564,11 +691,54 @@ async function buildWorld(
   };
 }
 
-/** The stack's environment with moto's ids, pointed at moto, durations divided by TIME_SCALE. */
+/**
+ * The incident's execution once it is over, read through the real SFN client as an operator reads it (the
+ * simulator's administrator): DescribeExecution and every page of GetExecutionHistory.
+ */
+async function readExecution(sim: Simulator, executionArn: string): Promise<ExecutionRead> {
+  await sim.stepFunctions.waitForExecution(executionArn);
+  const env = sim.env();
+  const client = new SFN({
+    region: sim.region,
+    endpoint: sim.endpoint,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+    },
+  });
+  try {
+    const described = await client.describeExecution({ executionArn });
+    const events: HistoryEventLike[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await client.getExecutionHistory({ executionArn, maxResults: 1000, nextToken });
+      events.push(...((page.events ?? []) as HistoryEventLike[]));
+      nextToken = page.nextToken;
+    } while (nextToken !== undefined);
+    return {
+      arn: executionArn,
+      status: described.status ?? "UNKNOWN",
+      types: events.map((e) => e.type ?? ""),
+      ...summarizeExecution(events),
+    };
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * The stack's environment with moto's ids, pointed at moto, durations divided by TIME_SCALE; Step Functions (the
+ * state machine deployed in the simulator) alone at the simulator, with the credentials of the responder's role there.
+ */
 function responderEnvironment(
   variables: Record<string, string>,
   replacements: Map<string, string>,
   world: World,
+  stepFunctions: {
+    endpoint: string;
+    stateMachineArn: string;
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  },
 ): Record<string, string> {
   const environment: Record<string, string> = Object.fromEntries(
     Object.entries(variables).map(([name, value]) => [
@@ -586,8 +756,11 @@ function responderEnvironment(
     SNAPSHOT_LOCK: "none",
     AWS_REGION: REGION,
     AWS_ENDPOINT_URL: moto ?? "",
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
+    // The SDK's service id for Step Functions is "SFN": AWS_ENDPOINT_URL_SFN overrides AWS_ENDPOINT_URL for it alone.
+    AWS_ENDPOINT_URL_SFN: stepFunctions.endpoint,
+    STATE_MACHINE_ARN: stepFunctions.stateMachineArn,
+    AWS_ACCESS_KEY_ID: stepFunctions.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: stepFunctions.credentials.secretAccessKey,
     POWERTOOLS_LOG_LEVEL: "INFO",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   });
