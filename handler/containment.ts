@@ -1,9 +1,8 @@
 import { describeError, instanceGoneError, InstanceGoneError, LateRejectionError } from "./errors";
 import type { IncidentRecord, StepRecord } from "./incidentRecord";
 import type { ResponderDependencies } from "./invocation";
-import type { ResponseContext } from "./responseContext";
 import { isolateNetwork } from "./steps/isolateNetwork";
-import { isTerminal, stepSaver } from "./stepTask";
+import { isTerminal, startPass, stepSaver } from "./stepTask";
 import { CONTAINMENT_WRITES } from "./workflow";
 
 /**
@@ -24,23 +23,8 @@ export async function contain(
     facts: [...CONTAINMENT_WRITES, "release"],
     fields: ["rawInstance", "status"],
   });
-  const running: StepRecord = {
-    status: "running",
-    startedAt: previous?.startedAt ?? new Date().toISOString(),
-    outcome: previous?.outcome ?? "started",
-    attempts: (previous?.attempts ?? 0) + 1,
-  };
-  record.steps.isolateNetwork = running;
-  const logger = deps.logger.createChild({ persistentKeys: { step: "isolateNetwork" } });
-  const context: ResponseContext = {
-    settings: deps.settings,
-    aws: deps.aws,
-    logger,
-    record,
-    step: "isolateNetwork",
-    resumed,
-    checkpoint: save,
-  };
+  const { running, context } = startPass(deps, record, "isolateNetwork", save, resumed);
+  const { logger } = context;
   try {
     const result = await isolateNetwork(context);
     record.steps.isolateNetwork = {

@@ -73,6 +73,40 @@ export function undeclaredWrites(
 }
 
 /**
+ * Starts a pass of `step` (pure apart from the record): its running entry, kept from the previous one where a pass
+ * after a wait continues an attempt (any other pass starts one: the first, or after a crash), and its context.
+ */
+export function startPass(
+  deps: ResponderDependencies,
+  record: IncidentRecord,
+  step: StepName,
+  save: () => Promise<void>,
+  resumed: boolean,
+): { running: StepRecord; context: ResponseContext; continuing: boolean } {
+  const previous = record.steps[step];
+  const continuing = previous?.until !== undefined;
+  const running: StepRecord = {
+    status: "running",
+    startedAt: previous?.startedAt ?? new Date().toISOString(),
+    outcome: continuing ? (previous?.outcome ?? "started") : "started",
+    attempts: (previous?.attempts ?? 0) + (continuing ? 0 : 1),
+    detail: previous?.detail,
+  };
+  record.steps[step] = running;
+  const context: ResponseContext = {
+    settings: deps.settings,
+    aws: deps.aws,
+    logger: deps.logger.createChild({ persistentKeys: { step } }),
+    record,
+    step,
+    resumed,
+    progress: continuing ? previous?.detail : undefined,
+    checkpoint: save,
+  };
+  return { running, context, continuing };
+}
+
+/**
  * One Task of the state machine: one pass of a step, a failure the state machine caught after its retries, or
  * the report. A thrown error means "interrupted": the Task's Retry runs the pass again.
  */
@@ -122,30 +156,12 @@ async function runPass(
   save: () => Promise<void>,
 ): Promise<StepTaskResult> {
   const previous = record.steps[step];
-  const waited = previous?.until !== undefined;
-  const running: StepRecord = {
-    status: "running",
-    startedAt: previous?.startedAt ?? new Date().toISOString(),
-    outcome: waited ? previous.outcome : "started",
-    // A pass after a wait continues the attempt; anything else starts one (the first, or after a crash).
-    attempts: (previous?.attempts ?? 0) + (waited ? 0 : 1),
-    detail: previous?.detail,
-  };
-  record.steps[step] = running;
-  const logger = deps.logger.createChild({ persistentKeys: { step } });
+  const resumed = previous !== undefined && previous.until === undefined;
+  const { running, context, continuing } = startPass(deps, record, step, save, resumed);
+  const { logger } = context;
   // The start is on record before any side effect: a pass that crashes is seen as such by its retry.
-  if (!waited) await save();
-  logger.info(waited ? "step: next pass" : "step started", { attempt: running.attempts });
-  const context: ResponseContext = {
-    settings: deps.settings,
-    aws: deps.aws,
-    logger,
-    record,
-    step,
-    resumed: previous !== undefined && !waited,
-    progress: waited ? previous.detail : undefined,
-    checkpoint: save,
-  };
+  if (!continuing) await save();
+  logger.info(continuing ? "step: next pass" : "step started", { attempt: running.attempts });
   const factsBefore = JSON.stringify(record.facts);
   let result: StepResult;
   try {
@@ -234,24 +250,8 @@ async function runReport(
   if (previous?.status === "done" && record.facts.report?.messageId !== undefined) {
     return { step: "report", status: "done", outcome: previous.outcome };
   }
-  const running: StepRecord = {
-    status: "running",
-    startedAt: previous?.startedAt ?? new Date().toISOString(),
-    outcome: "started",
-    attempts: (previous?.attempts ?? 0) + 1,
-  };
-  record.steps.report = running;
+  const { running, context } = startPass(deps, record, "report", save, previous !== undefined);
   await save();
-  const logger = deps.logger.createChild({ persistentKeys: { step: "report" } });
-  const context: ResponseContext = {
-    settings: deps.settings,
-    aws: deps.aws,
-    logger,
-    record,
-    step: "report",
-    resumed: previous !== undefined,
-    checkpoint: save,
-  };
   const result = await report(context, true);
-  return finish(record, "report", running, result, save, logger);
+  return finish(record, "report", running, result, save, context.logger);
 }

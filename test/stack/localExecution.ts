@@ -1,6 +1,7 @@
 // Runs a generated definition with aws-local-stepfunctions (MIT), its Tasks answered by test functions instead of
 // Lambda and SNS, its Waits and retry intervals zeroed: the workflow's control flow, checked without AWS.
 import { StateMachine } from "aws-local-stepfunctions";
+import "../../drill/simulator/stepFunctions/promiseWithResolvers";
 import {
   LAMBDA_INVOKE,
   SNS_PUBLISH,
@@ -8,25 +9,6 @@ import {
   type Definition,
   type State,
 } from "../../infra/workflowDefinition";
-
-// aws-local-stepfunctions 3 calls Promise.withResolvers (ES2024, Node 22) in every Task state; Node 20, which this
-// repository supports, lacks it. The standard method is installed when missing.
-const promiseStatics = Promise as unknown as { withResolvers?: unknown };
-if (typeof promiseStatics.withResolvers !== "function") {
-  Object.defineProperty(Promise, "withResolvers", {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
 
 /** What a Task state was asked: the Lambda payload or the SNS message, as the state's Parameters made them. */
 export interface TaskCall {

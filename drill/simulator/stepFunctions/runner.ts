@@ -14,6 +14,7 @@ import {
   type RunOptions,
   type StateMachineDefinition,
 } from "aws-local-stepfunctions";
+import "./promiseWithResolvers";
 import type { SeededRandom, SimClock } from "../clock";
 import {
   libraryDefinition,
@@ -30,25 +31,6 @@ import {
 } from "./definition";
 import { History, HISTORY_LIMIT_CAUSE } from "./history";
 import type { Integrations, TaskOutcome } from "./integrations";
-
-// aws-local-stepfunctions 3 is built for Node 22 and calls Promise.withResolvers (ES2024) in every Task state; Node 20,
-// which this repository supports, lacks it. The standard method is installed when missing.
-const promiseStatics = Promise as unknown as { withResolvers?: unknown };
-if (typeof promiseStatics.withResolvers !== "function") {
-  Object.defineProperty(Promise, "withResolvers", {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
 
 type Overrides = NonNullable<RunOptions["overrides"]>;
 type Handler = NonNullable<Overrides["taskResourceLocalHandlers"]>[string];
