@@ -1,21 +1,29 @@
 // Burst: N instances flagged at once, each finding answered by its own Lambda environment (a responder of its
-// own, as concurrent Lambda invocations are), under EC2's documented request throttling.
+// own, as concurrent Lambda invocations are), under EC2's and Step Functions' documented request throttling.
 //
-// The simulator and the incident table run in this process; the responders run in worker processes
-// (bench/burstWorker.ts), so a hundred responders' CPU does not starve the simulator's event loop (in AWS every
-// invocation has a CPU of its own; here two cores are shared). The load is measured and printed beside each figure.
+// The simulator (its Step Functions executions included) and the incident table run in this process; the
+// responders run in worker processes (bench/burstWorker.ts), so a hundred responders' CPU does not starve the
+// simulator's event loop (in AWS every invocation has a CPU of its own; here two cores are shared). The load is
+// measured and printed beside each figure. Each finding's invocation contains its instance and starts the
+// response's execution (StartExecution); the simulator runs the executions and invokes the function for every
+// Task, and this process hands each Task to the worker that hosts the incident's environment.
 //
 // Two runs per size. Isolation at time scale 1 (at 1 local CPU counts as what it is instead of being multiplied):
-// every invocation's Lambda deadline ends at the observation window, so the responses stop there. Completion at a
-// higher time scale with AWS-typical durations and Lambda's delivery (900 s per invocation, two retries about one
-// and two minutes apart, then the dead-letter queue), within a cap of simulated time. The isolation run takes the
-// isolation mode (cutTrackedConnections): with the untrack hop (the default) or direct.
+// the executions run as they would, and when the observation window ends the ones still running are stopped
+// (StopExecution). Completion at a higher time scale with AWS-typical durations, EventBridge's delivery of the
+// findings (900 s per invocation, two retries about one and two minutes apart, then the dead-letter queue) and the
+// state machine's own Task retries, until every execution has ended or a cap of simulated time. The isolation run
+// takes the isolation mode (cutTrackedConnections): with the untrack hop (the default) or direct.
 import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
 
+import { SFN } from "@aws-sdk/client-sfn";
+
 import type { CallRecord, Simulator } from "../drill/simulator";
+import { stepFunctionsApiLimits } from "../drill/simulator/services/stepFunctions";
+import { instanceIdOfIncident } from "../handler/incidentRecord";
 import { FUNCTION_NAME, type Harness } from "../test/handler/harness";
-import { deliverLikeLambda, LAMBDA_RETRY_DELAYS_MS } from "../test/reliability/support/lambdaDelivery";
+import { LAMBDA_RETRY_DELAYS_MS } from "../test/reliability/support/lambdaDelivery";
 import type { OrderMessage, WorkerDelivery, WorkerMessage, WorkerOrder } from "./burstWorker";
 import { movesIntoIsolation } from "./callLog";
 import { observingLoad, type LoadObservation } from "./machineLoad";
@@ -34,20 +42,42 @@ import {
   type ReferenceWorkload,
 } from "./scenario";
 import { median } from "./stats";
+import { executionFigures, type ExecutionFigures } from "./workflowFigures";
 
 /** Worker processes the responders are spread over. */
 const WORKERS = 2;
 
 let pool: ChildProcess[] | undefined;
 
+/** Tasks sent to a worker and not answered yet, by id. */
+const pendingTasks = new Map<
+  number,
+  { resolve: (result: unknown) => void; reject: (error: Error) => void }
+>();
+let nextTaskId = 0;
+
 /** The worker processes, started once for all burst runs (each loads the handler and the SDK once). */
 function workerPool(): ChildProcess[] {
-  pool ??= Array.from({ length: WORKERS }, () =>
-    fork(path.join(__dirname, "burstWorker.ts"), [], {
+  pool ??= Array.from({ length: WORKERS }, () => {
+    const worker = fork(path.join(__dirname, "burstWorker.ts"), [], {
       execArgv: ["-r", "ts-node/register/transpile-only"],
       stdio: ["ignore", "ignore", "inherit", "ipc"],
-    }),
-  );
+    });
+    worker.on("message", (message: WorkerMessage) => {
+      if (message.kind !== "taskDone") return;
+      const pending = pendingTasks.get(message.id);
+      pendingTasks.delete(message.id);
+      if (pending === undefined) return;
+      if (message.error === undefined) pending.resolve(message.result);
+      else {
+        // Lambda reports the function's error to the state machine with this errorType (States.TaskFailed).
+        const error = new Error(message.error.message);
+        error.name = message.error.name;
+        pending.reject(error);
+      }
+    });
+    return worker;
+  });
   return pool;
 }
 
@@ -74,12 +104,32 @@ export interface BurstIsolation {
   /** Invocations that threw within the window (Lambda would retry them a minute later). */
   readonly failedInvocations: number;
   readonly errorSamples: readonly string[];
+  readonly startExecution: StartExecutionFigures;
+  /** Executions still running when the window ended (stopped: the observation is over). */
+  readonly executionsStopped: number;
+  /** Task invocations the workers ran within the window. */
+  readonly taskInvocations: number;
   /** Simulator process (this one). */
   readonly load: LoadObservation;
   /** CPU the responders used in the worker processes, ms. */
   readonly respondersCpuMs: number;
   /** The SDK's warnings in the workers that a request took over its 15 s timeout (wall): a starved loop. */
   readonly respondersRequestsOver15s: number;
+}
+
+/** StartExecution in a burst, against Step Functions' documented bucket for the Region. */
+export interface StartExecutionFigures {
+  /** Every StartExecution the responders sent (a retried finding sends it again: same name, same execution). */
+  readonly calls: number;
+  readonly succeeded: number;
+  /** Answered ThrottlingException. */
+  readonly throttled: number;
+  /** The documented bucket (drill/simulator/services/stepFunctions.ts stepFunctionsApiLimits). */
+  readonly bucket: { readonly capacity: number; readonly refillPerSecond: number };
+  /** The least time the bucket allows for N StartExecution calls: max(0, N - capacity) / refill. */
+  readonly bucketFloorMs: number;
+  /** From the findings' delivery to the last StartExecution answered, simulated ms. */
+  readonly lastAnsweredMs?: number;
 }
 
 export interface BurstCompletion {
@@ -93,15 +143,35 @@ export interface BurstCompletion {
   /** Responses that did not complete within the cap: dead-lettered after Lambda's two retries, or unfinished. */
   readonly failures: number;
   readonly deadLettered: number;
+  /** Retries of the findings' invocations (EventBridge's asynchronous delivery). */
   readonly lambdaRetries: number;
   readonly throttledCalls: number;
   readonly errorSamples: readonly string[];
+  readonly startExecution: StartExecutionFigures;
+  readonly executions: BurstExecutions;
   /** Simulator process (this one). */
   readonly load: LoadObservation;
   /** CPU the responders used in the worker processes, ms. */
   readonly respondersCpuMs: number;
   /** The SDK's warnings in the workers that a request took over its 15 s timeout (wall): a starved loop. */
   readonly respondersRequestsOver15s: number;
+}
+
+/** The executions of a completion run, per incident (medians) and in all. */
+export interface BurstExecutions {
+  readonly count: number;
+  /** Executions by final status (SUCCEEDED, FAILED, ABORTED: stopped at the cap...). */
+  readonly statuses: Readonly<Record<string, number>>;
+  readonly transitionsMedian: number;
+  readonly transitionsTotal: number;
+  /** transitionCost per incident (median) and for the whole burst. */
+  readonly usdMedian: number;
+  readonly usdTotal: number;
+  readonly taskPassesMedian: number;
+  /** Tasks that failed (the state machine retried or caught each). */
+  readonly failedTasks: number;
+  /** Lambda billed seconds per incident (simulated): the finding's invocations + the Tasks' durations. */
+  readonly billedSecondsMedian: number;
 }
 
 export interface BurstResult {
@@ -221,20 +291,78 @@ function awaitMessage(worker: ChildProcess, kind: WorkerMessage["kind"]): Promis
   });
 }
 
+function sendTask(worker: ChildProcess, task: Omit<Extract<OrderMessage, { kind: "task" }>, "kind" | "id">) {
+  const id = (nextTaskId += 1);
+  return new Promise<unknown>((resolve, reject) => {
+    pendingTasks.set(id, { resolve, reject });
+    worker.send({ kind: "task", id, ...task } satisfies OrderMessage);
+  });
+}
+
+/** Stops every execution still running, through Step Functions' API (StopExecution), as an operator would. */
+async function stopRunningExecutions(sim: Simulator): Promise<number> {
+  const running = sim.stepFunctions.executions.filter((execution) => execution.status === "RUNNING");
+  if (running.length === 0) return 0;
+  const administrator = sim.env();
+  const client = new SFN({
+    region: sim.region,
+    endpoint: sim.endpoint,
+    credentials: {
+      accessKeyId: administrator.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: administrator.AWS_SECRET_ACCESS_KEY ?? "",
+    },
+  });
+  try {
+    await Promise.all(
+      running.map((execution) =>
+        client.stopExecution({
+          executionArn: execution.executionArn,
+          cause: "the benchmark's observation ended",
+        }),
+      ),
+    );
+  } finally {
+    client.destroy();
+  }
+  await sim.stepFunctions.settled();
+  return running.length;
+}
+
+interface BurstTiming {
+  readonly timeScale: number;
+  /** Wall ms each finding's attempt gets. */
+  readonly invocationMs: number;
+  readonly retryDelaysMs: readonly number[];
+  /** Simulated ms after the findings' delivery when the run ends: executions still running are stopped. */
+  readonly capMs: number;
+}
+
+interface BurstRun {
+  readonly deliveries: WorkerDelivery[];
+  /** Simulated epoch ms of the findings' delivery, and the call log's length then. */
+  readonly start: number;
+  readonly from: number;
+  readonly workerCpuMs: number;
+  readonly slowRequests: number;
+  readonly taskInvocations: number;
+  readonly executionsStopped: number;
+}
+
 /**
- * Delivers every event to its own responder in the worker processes, all at the same moment, and resolves with
- * each delivery's result (in event order). `onStart` runs when the findings go out.
+ * Delivers every event to its own responder in the worker processes, all at the same moment; the executions the
+ * responders start run in the simulator, their Tasks in the same workers, until all have ended or the cap.
  */
-async function deliverFromWorkers(
+async function runBurst(
   harness: Harness,
+  workloads: readonly ReferenceWorkload[],
   events: readonly unknown[],
-  timing: { invocationMs: number; retryDelaysMs: readonly number[]; capMs: number },
-  onStart: () => void,
-): Promise<{ deliveries: WorkerDelivery[]; workerCpuMs: number; slowRequests: number }> {
+  timing: BurstTiming,
+): Promise<BurstRun> {
+  const { sim } = harness;
   const environment: Record<string, string> = {
     // The responder's own credentials (harness.env) over the simulator's administrator ones: every call is
     // authorized against the synthesized policy; DynamoDB goes through the simulator's front.
-    ...harness.sim.env(),
+    ...sim.env(),
     ...harness.env,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
@@ -242,38 +370,108 @@ async function deliverFromWorkers(
     events.map((event, index) => ({ event, index })).filter(({ index }) => index % WORKERS === worker),
   );
   const workers = workerPool();
+  // Where each incident's environment lives: the worker and its position there.
+  const homes = new Map<string, { worker: ChildProcess; responder: number }>();
+  shares.forEach((share, worker) =>
+    share.forEach(({ index }, responder) =>
+      homes.set(workloads[index]!.created.instanceId, { worker: workers[worker]!, responder }),
+    ),
+  );
+  let start = sim.now();
+  // The state machine's Tasks (lambda:invoke): to the incident's environment, with Lambda's timeout, never past the cap.
+  sim.lambda.register(FUNCTION_NAME, (payload) => {
+    const step = (payload as { "ir:step"?: { incidentId?: unknown } } | null)?.["ir:step"];
+    const instanceId =
+      typeof step?.incidentId === "string" ? instanceIdOfIncident(step.incidentId) : undefined;
+    const home = instanceId === undefined ? undefined : homes.get(instanceId);
+    if (home === undefined)
+      return Promise.reject(new Error(`no environment for the Task ${JSON.stringify(payload)}`));
+    const remainingMs = timing.capMs - (sim.now() - start);
+    return sendTask(home.worker, {
+      responder: home.responder,
+      payload,
+      invocationMs: Math.max(0, Math.min(LAMBDA_TIMEOUT_MS, remainingMs)) / timing.timeScale,
+    });
+  });
   await Promise.all(
     workers.map((worker, index) => {
       const order: WorkerOrder = {
         environment,
         events: shares[index]!.map(({ event }) => event),
         functionName: FUNCTION_NAME,
-        functionArn: `arn:aws:lambda:${harness.sim.region}:${harness.sim.accountId}:function:${FUNCTION_NAME}`,
+        functionArn: `arn:aws:lambda:${sim.region}:${sim.accountId}:function:${FUNCTION_NAME}`,
         invocationMs: timing.invocationMs,
         retryDelaysMs: timing.retryDelaysMs,
-        capMs: timing.capMs,
+        capMs: timing.capMs / timing.timeScale,
       };
       const prepared = awaitMessage(worker, "prepared");
       worker.send({ kind: "prepare", order } satisfies OrderMessage);
       return prepared;
     }),
   );
-  const finished = workers.map((worker) => awaitMessage(worker, "done"));
-  onStart();
+  const triggered = workers.map((worker) => awaitMessage(worker, "triggered"));
+  const from = sim.calls.length;
+  start = sim.now();
   for (const worker of workers) worker.send({ kind: "go" } satisfies OrderMessage);
-  const results = await Promise.all(finished);
+  const results = await Promise.all(triggered);
+  // Every execution to its end, or the cap.
+  let timer: NodeJS.Timeout | undefined;
+  const capReached = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, timing.capMs - (sim.now() - start)) / timing.timeScale);
+  });
+  await Promise.race([sim.stepFunctions.settled(), capReached]);
+  clearTimeout(timer);
+  const executionsStopped = await stopRunningExecutions(sim);
+  const finished = await Promise.all(
+    workers.map((worker) => {
+      const done = awaitMessage(worker, "finished");
+      worker.send({ kind: "finish" } satisfies OrderMessage);
+      return done;
+    }),
+  );
   const deliveries: WorkerDelivery[] = new Array<WorkerDelivery>(events.length);
-  let workerCpuMs = 0;
-  let slowRequests = 0;
   results.forEach((message, worker) => {
-    if (message.kind !== "done") return;
-    workerCpuMs += message.cpuMs;
-    slowRequests += message.requestsOver15s;
+    if (message.kind !== "triggered") return;
     message.deliveries.forEach(
       (delivery, position) => (deliveries[shares[worker]![position]!.index] = delivery),
     );
   });
-  return { deliveries, workerCpuMs, slowRequests };
+  let workerCpuMs = 0;
+  let slowRequests = 0;
+  let taskInvocations = 0;
+  for (const message of finished) {
+    if (message.kind !== "finished") continue;
+    workerCpuMs += message.cpuMs;
+    slowRequests += message.requestsOver15s;
+    taskInvocations += message.tasks;
+  }
+  return { deliveries, start, from, workerCpuMs, slowRequests, taskInvocations, executionsStopped };
+}
+
+/** The least time Step Functions' documented StartExecution bucket allows for `size` calls (pure). */
+export function startExecutionFloorMs(
+  size: number,
+  bucket: { readonly capacity: number; readonly refillPerSecond: number },
+): number {
+  return (Math.max(0, size - bucket.capacity) / bucket.refillPerSecond) * 1000;
+}
+
+function startExecutionFigures(sim: Simulator, run: BurstRun, size: number): StartExecutionFigures {
+  const calls = sim.calls
+    .slice(run.from)
+    .filter((call) => call.service === "states" && call.action === "StartExecution");
+  const succeeded = calls.filter((call) => call.status === 200);
+  const bucket = stepFunctionsApiLimits(sim.region).StartExecution!;
+  return {
+    calls: calls.length,
+    succeeded: succeeded.length,
+    throttled: calls.filter((call) => call.errorCode === "ThrottlingException").length,
+    bucket: { capacity: bucket.capacity, refillPerSecond: bucket.refillPerSecond },
+    bucketFloorMs: startExecutionFloorMs(size, bucket),
+    ...(succeeded.length > 0
+      ? { lastAnsweredMs: Math.max(...succeeded.map((call) => call.simEnd)) - run.start }
+      : {}),
+  };
 }
 
 export async function measureBurstIsolation(
@@ -286,31 +484,22 @@ export async function measureBurstIsolation(
     timeScale,
     durations: AWS_TYPICAL_DURATIONS,
     settings: isolationSetting(cutTrackedConnections),
-    // The invocation ends with the window; keep only a sliver of it in reserve.
-    timingOverrides: { TIME_BUDGET_RESERVE_SECONDS: 1 },
   });
   try {
     const { sim } = harness;
     const workloads = fleetOf(harness, size);
-    // The window ends the observation: continuations past it are not run.
-    sim.lambda.register(FUNCTION_NAME, () => Promise.resolve({ dropped: true }));
     const events = workloads.map(({ created }) =>
       sim.scenario.findingFor(created.instanceId, { severity: 8 }),
     );
-    let from = sim.calls.length;
-    let start = sim.now();
-    const { value: delivered, load } = await observingLoad(() =>
-      deliverFromWorkers(
-        harness,
-        events,
-        { invocationMs: windowMs / timeScale, retryDelaysMs: [], capMs: windowMs / timeScale },
-        () => {
-          from = sim.calls.length;
-          start = sim.now();
-        },
-      ),
+    const { value: run, load } = await observingLoad(() =>
+      runBurst(harness, workloads, events, {
+        timeScale,
+        invocationMs: windowMs / timeScale,
+        retryDelaysMs: [],
+        capMs: windowMs,
+      }),
     );
-    const { deliveries, workerCpuMs, slowRequests } = delivered;
+    const { deliveries, start, from } = run;
     const times = isolationTimes(harness, workloads, start);
     const within = [...times.values()].filter((at) => at <= windowMs);
     const stays = untrackStays(harness, workloads, start);
@@ -328,13 +517,55 @@ export async function measureBurstIsolation(
         : {}),
       failedInvocations: deliveries.filter((delivery) => delivery.deadLettered).length,
       errorSamples: distinctErrors(deliveries),
+      startExecution: startExecutionFigures(sim, run, size),
+      executionsStopped: run.executionsStopped,
+      taskInvocations: run.taskInvocations,
       load,
-      respondersCpuMs: workerCpuMs,
-      respondersRequestsOver15s: slowRequests,
+      respondersCpuMs: run.workerCpuMs,
+      respondersRequestsOver15s: run.slowRequests,
     };
   } finally {
     await harness.stop();
   }
+}
+
+function burstExecutions(
+  sim: Simulator,
+  workloads: readonly ReferenceWorkload[],
+  deliveries: readonly WorkerDelivery[],
+  timeScale: number,
+): BurstExecutions {
+  const statuses: Record<string, number> = {};
+  const figures: ExecutionFigures[] = [];
+  const billed: number[] = [];
+  workloads.forEach(({ created }, index) => {
+    // The incident's execution (named by the incident id, which ends with the instance id).
+    const execution = sim.stepFunctions.executions.find(
+      (candidate) => instanceIdOfIncident(candidate.name) === created.instanceId,
+    );
+    const triggerSeconds = ((deliveries[index]?.wallMs ?? 0) * timeScale) / 1000;
+    if (execution === undefined) {
+      billed.push(triggerSeconds);
+      return;
+    }
+    statuses[execution.status] = (statuses[execution.status] ?? 0) + 1;
+    const figure = executionFigures(execution);
+    figures.push(figure);
+    billed.push(triggerSeconds + figure.taskSeconds);
+  });
+  const of = (value: (figure: ExecutionFigures) => number) => figures.map(value);
+  const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
+  return {
+    count: figures.length,
+    statuses,
+    transitionsMedian: median(of((figure) => figure.transitions)),
+    transitionsTotal: total(of((figure) => figure.transitions)),
+    usdMedian: median(of((figure) => figure.usd)),
+    usdTotal: total(of((figure) => figure.usd)),
+    taskPassesMedian: median(of((figure) => figure.taskPasses)),
+    failedTasks: total(of((figure) => figure.failedTasks)),
+    billedSecondsMedian: median(billed),
+  };
 }
 
 export async function measureBurstCompletion(
@@ -349,39 +580,16 @@ export async function measureBurstCompletion(
     const events = workloads.map(({ created }) =>
       sim.scenario.findingFor(created.instanceId, { severity: 8 }),
     );
-    let from = sim.calls.length;
-    let start = sim.now();
-    // Continuations run here, delivered as Lambda delivers them, but none starts past the cap.
-    const continuations = new Set<Promise<unknown>>();
-    sim.lambda.register(FUNCTION_NAME, (payload) => {
-      const remainingMs = capMs - (sim.now() - start);
-      if (remainingMs <= 0) return Promise.resolve({ dropped: true });
-      const delivery = deliverLikeLambda(harness, payload, {
-        invocationMs: Math.min(LAMBDA_TIMEOUT_MS, remainingMs) / timeScale,
-      });
-      continuations.add(delivery);
-      void delivery.finally(() => continuations.delete(delivery));
-      return Promise.resolve({ accepted: true });
-    });
-    const { value: delivered, load } = await observingLoad(async () => {
-      const fromWorkers = await deliverFromWorkers(
-        harness,
-        events,
-        {
-          // Lambda's 900 s, but never past the cap: the time budget then stops each response.
-          invocationMs: Math.min(LAMBDA_TIMEOUT_MS, capMs) / timeScale,
-          retryDelaysMs: LAMBDA_RETRY_DELAYS_MS.map((ms) => ms / timeScale),
-          capMs: capMs / timeScale,
-        },
-        () => {
-          from = sim.calls.length;
-          start = sim.now();
-        },
-      );
-      while (continuations.size > 0) await Promise.allSettled([...continuations]);
-      return fromWorkers;
-    });
-    const { deliveries, workerCpuMs, slowRequests } = delivered;
+    const { value: run, load } = await observingLoad(() =>
+      runBurst(harness, workloads, events, {
+        timeScale,
+        // Lambda's 900 s, but never past the cap.
+        invocationMs: Math.min(LAMBDA_TIMEOUT_MS, capMs) / timeScale,
+        retryDelaysMs: LAMBDA_RETRY_DELAYS_MS.map((ms) => ms / timeScale),
+        capMs,
+      }),
+    );
+    const { deliveries, start, from } = run;
     const doneTimes: number[] = [];
     for (const { created } of workloads) {
       const record = await harness.record(created.instanceId);
@@ -409,9 +617,11 @@ export async function measureBurstCompletion(
       lambdaRetries: deliveries.reduce((sum, delivery) => sum + delivery.attempts - 1, 0),
       throttledCalls: throttled(sim, from),
       errorSamples: distinctErrors(deliveries),
+      startExecution: startExecutionFigures(sim, run, size),
+      executions: burstExecutions(sim, workloads, deliveries, timeScale),
       load,
-      respondersCpuMs: workerCpuMs,
-      respondersRequestsOver15s: slowRequests,
+      respondersCpuMs: run.workerCpuMs,
+      respondersRequestsOver15s: run.slowRequests,
     };
   } finally {
     await harness.stop();

@@ -32,6 +32,15 @@ export function modelledCalls(calls: readonly CallRecord[]): CallRecord[] {
   return calls.filter((call) => call.service !== "dynamodb");
 }
 
+/**
+ * The response's own calls (EC2, Auto Scaling, ELBv2, IAM, S3, SNS): the modelled calls without the orchestration
+ * (Step Functions' API, and Lambda's Invoke, by which the state machine runs each step pass and the old engine sent
+ * its continuations).
+ */
+export function responseCalls(calls: readonly CallRecord[]): CallRecord[] {
+  return modelledCalls(calls).filter((call) => call.service !== "states" && call.service !== "lambda");
+}
+
 function describeCall(call: CallRecord): string {
   const params = call.params;
   const groups = Array.isArray(params.Groups) ? (params.Groups as unknown[]).join(",") : undefined;

@@ -23,6 +23,24 @@ export interface SideSummary {
   readonly awsCalls: number;
   readonly cpuMsMedian: number;
   readonly outcomes: string[];
+  /** Ours: medians over the repetitions of what the Lambda and the state machine did per incident. */
+  readonly workflow?: WorkflowSummary;
+}
+
+export interface WorkflowSummary {
+  /** Lambda billed seconds per incident (simulated): the finding's invocation + the Tasks' durations. */
+  readonly billedSeconds: number;
+  /** The finding's invocation alone, simulated ms. */
+  readonly triggerMs: number;
+  readonly taskSeconds: number;
+  readonly lambdaInvocations: number;
+  readonly taskPasses: number;
+  readonly waits: number;
+  readonly transitions: number;
+  readonly estimatedTransitions: number;
+  readonly usd: number;
+  readonly startExecutionCalls: number;
+  readonly failedTasks: number;
 }
 
 export interface EndToEndResult {
@@ -35,12 +53,33 @@ export interface EndToEndResult {
   readonly runs: { ours: ResponseRun; baseline: ResponseRun }[];
 }
 
+function summarizeWorkflow(runs: readonly ResponseRun[]): WorkflowSummary | undefined {
+  const workflows = runs.flatMap((run) => (run.workflow === undefined ? [] : [run.workflow]));
+  if (workflows.length === 0) return undefined;
+  const of = (value: (workflow: (typeof workflows)[number]) => number | undefined) =>
+    median(workflows.map(value).filter((entry) => entry !== undefined));
+  return {
+    billedSeconds: of((workflow) => workflow.billedSeconds),
+    triggerMs: of((workflow) => workflow.triggerMs),
+    taskSeconds: of((workflow) => workflow.execution?.taskSeconds),
+    lambdaInvocations: of((workflow) => workflow.lambdaInvocations),
+    taskPasses: of((workflow) => workflow.execution?.taskPasses),
+    waits: of((workflow) => workflow.execution?.waits),
+    transitions: of((workflow) => workflow.execution?.transitions),
+    estimatedTransitions: of((workflow) => workflow.execution?.estimatedTransitions),
+    usd: of((workflow) => workflow.execution?.usd),
+    startExecutionCalls: of((workflow) => workflow.startExecutionCalls),
+    failedTasks: of((workflow) => workflow.execution?.failedTasks),
+  };
+}
+
 function summarize(runs: readonly ResponseRun[]): SideSummary {
   const medians: Partial<Record<MilestoneName, number>> = {};
   for (const name of MILESTONES) {
     const values = runs.map((run) => run.milestones[name]).filter((value) => value !== undefined);
     if (values.length === runs.length) medians[name] = median(values);
   }
+  const workflow = summarizeWorkflow(runs);
   return {
     medians,
     memoryDumped: runs.map((run) => run.memoryDumped),
@@ -49,6 +88,7 @@ function summarize(runs: readonly ResponseRun[]): SideSummary {
     awsCalls: median(runs.map((run) => run.awsCalls)),
     cpuMsMedian: median(runs.map((run) => run.cpuMs)),
     outcomes: runs.map((run) => run.outcome),
+    ...(workflow === undefined ? {} : { workflow }),
   };
 }
 

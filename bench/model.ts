@@ -83,7 +83,19 @@ export function latencyModelDescription(): Record<string, unknown> {
       "every call the simulator models; DynamoDB passes through it to local dynalite and is not latency-modelled",
     stateDurationsMs: AWS_TYPICAL_DURATIONS,
     stateDurationsSource: "drill/simulator/README.md (simulator defaults)",
-    throttling: "EC2's documented token buckets (drill/simulator/throttling.ts), on in every run",
+    throttling:
+      "EC2's documented token buckets (drill/simulator/throttling.ts) and Step Functions' (StartExecution and the " +
+      "other API actions, drill/simulator/services/stepFunctions.ts), on in every run",
     timeScales: { ...TIME_SCALES, burstCompletion: BURST_COMPLETION_SCALES },
   };
 }
+
+/**
+ * The last commit of the old engine (the response ran inside the responder Lambda: lease, self-invoked
+ * continuations, a time budget). Its own bench code runs in the same `npm run bench`, from a copy of that commit
+ * (bench/baseline.ts), so every "before" figure is measured on this machine in this run.
+ */
+export const BEFORE_COMMIT = "f727dac";
+
+/** Issue 12: no end-to-end milestone may be more than 5% later after the move to Step Functions. */
+export const MILESTONE_TOLERANCE = 1.05;

@@ -1,7 +1,10 @@
 // One response, ours or the blog flow's, on a fresh reference workload, with its milestones read from the
-// simulator's call log and state (simulated ms since the handler started).
+// simulator's call log and state (simulated ms since the handler started). Ours is the finding's invocation
+// (acceptance, claim, isolation, StartExecution) and then the Step Functions execution it started, which invokes
+// the responder once per step pass.
 import type { Simulator } from "../drill/simulator";
-import type { Harness, ResponseOutcome } from "../test/handler/harness";
+import type { InvocationOutcome } from "../handler";
+import type { Harness } from "../test/handler/harness";
 import { BlogFlowResponder } from "./blogFlowBaseline";
 import {
   containmentPath,
@@ -10,9 +13,11 @@ import {
   modelledCalls,
   movesIntoIsolation,
   naming,
+  responseCalls,
   type ContainmentPath,
 } from "./callLog";
 import type { ReferenceWorkload } from "./scenario";
+import { executionFigures, type ExecutionFigures } from "./workflowFigures";
 
 export interface Milestones {
   /** Every ENI in the isolation group (the last isolating call answered). */
@@ -37,7 +42,24 @@ export interface ResponseRun {
   readonly memoryDumped: boolean;
   readonly volumesOnWorkstation: number;
   readonly volumes: number;
+  /** The response's own AWS calls (EC2, Auto Scaling, ELBv2, IAM, S3, SNS): callLog.ts responseCalls. */
   readonly awsCalls: number;
+  /** Ours: the finding's invocation and the execution it started. */
+  readonly workflow?: WorkflowRun;
+}
+
+export interface WorkflowRun {
+  /** Simulated ms the finding's invocation ran (acceptance, claim, isolation, StartExecution). */
+  readonly triggerMs: number;
+  readonly execution?: ExecutionFigures;
+  /**
+   * Lambda billed seconds of the incident (simulated): the finding's invocation plus every Task's duration. The
+   * handler's CPU is wall time, multiplied by the time scale like everything else.
+   */
+  readonly billedSeconds: number;
+  /** Lambda invocations of the incident: the finding's, and one per Task pass. */
+  readonly lambdaInvocations: number;
+  readonly startExecutionCalls: number;
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
@@ -70,13 +92,28 @@ export async function runOurs(
   const cpu = process.cpuUsage();
   const wall = performance.now();
   const start = sim.now();
-  let outcome: ResponseOutcome | undefined;
-  let failure: unknown;
+  let triggered: InvocationOutcome | undefined;
+  let triggerMs = 0;
+  let outcome: string;
+  let execution: ExecutionFigures | undefined;
   try {
-    outcome = await responder.invoke(event);
-    await responder.settle();
+    // As EventBridge delivers it: one invocation, which answers once the execution has started.
+    triggered = await responder.trigger(event);
+    triggerMs = sim.now() - start;
+    if ("executionArn" in triggered) {
+      const ended = await sim.stepFunctions.waitForExecution(triggered.executionArn);
+      await responder.settle();
+      execution = executionFigures(ended);
+      const record = await harness.record(created.instanceId);
+      outcome =
+        record?.status === "completed"
+          ? "completed"
+          : `not completed (execution ${ended.status}${ended.error === undefined ? "" : `: ${ended.error}`})`;
+    } else {
+      outcome = "step" in triggered ? `answered like a step: ${triggered.step}` : triggered.outcome;
+    }
   } catch (error) {
-    failure = error;
+    outcome = `threw: ${error instanceof Error ? error.message : JSON.stringify(error)}`;
   }
   const cpuMs = cpuSince(cpu);
   const wallMs = performance.now() - wall;
@@ -117,14 +154,19 @@ export async function runOurs(
     containment: containmentPath(calls, start, movesIntoIsolation(isolationGroups)),
     cpuMs,
     wallMs,
-    outcome:
-      failure === undefined
-        ? (outcome?.outcome ?? "none")
-        : `threw: ${failure instanceof Error ? failure.message : JSON.stringify(failure)}`,
+    outcome,
     memoryDumped: (sim.state.instance(created.instanceId)?.memoryDumps.length ?? 0) > 0,
     volumesOnWorkstation: volumesAttachedTo(sim, forensicId),
     volumes: created.volumeIds.length,
-    awsCalls: calls.filter((call) => call.simStart >= start).length,
+    awsCalls: responseCalls(calls).filter((call) => call.simStart >= start).length,
+    workflow: {
+      triggerMs,
+      ...(execution === undefined ? {} : { execution }),
+      billedSeconds: triggerMs / 1000 + (execution?.taskSeconds ?? 0),
+      lambdaInvocations: 1 + (execution?.taskPasses ?? 0),
+      startExecutionCalls: calls.filter((call) => call.simStart >= start && call.action === "StartExecution")
+        .length,
+    },
   };
 }
 
@@ -186,6 +228,6 @@ export async function runBaseline(
     memoryDumped: (sim.state.instance(created.instanceId)?.memoryDumps.length ?? 0) > 0,
     volumesOnWorkstation: volumesAttachedTo(sim, forensicId),
     volumes: created.volumeIds.length,
-    awsCalls: calls.filter((call) => call.simStart >= start).length,
+    awsCalls: responseCalls(calls).filter((call) => call.simStart >= start).length,
   };
 }

@@ -1,8 +1,11 @@
 // `npm run bench`: every figure measured in this run, printed side by side and written to
-// bench/results/latest.json with the latency model and the time scale of each figure (bench/README.md).
+// bench/results/latest.json with the latency model and the time scale of each figure (bench/README.md). The old
+// engine (bench/model.ts BEFORE_COMMIT) is measured in the same run by its own bench code (bench/before.ts), each
+// phase right after the same phase of today's code, and the two are printed side by side (issue 12).
 //   --skip-suite   do not run the test suite (its figure is then reported as not measured)
+//   --skip-before  do not run the old engine: its recorded results stand in, labelled as such
 //   --quick        fewer repetitions and only the smallest burst (for working on the benchmark itself)
-// Runs with either option write bench/results/partial.json instead of latest.json.
+// Runs with any option write bench/results/partial.json instead of latest.json.
 import { execSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -10,6 +13,8 @@ import * as path from "path";
 
 import { stopDynamo } from "../test/handler/harness";
 import { measureArtifact, type ArtifactResult } from "./artifact";
+import { measureBeforePhase, startBefore, type Before } from "./before";
+import { MILESTONE_LABELS, beforeAfter, formatValue, typicalSample, type Comparison } from "./beforeAfter";
 import {
   measureBurstCompletion,
   measureBurstIsolation,
@@ -22,10 +27,9 @@ import {
   CONTAINMENT_SIDES,
   measureContainment,
   type ContainmentResult,
-  type ContainmentSample,
   type ContainmentSide,
 } from "./containment";
-import { MILESTONES, measureEndToEnd, type EndToEndResult, type MilestoneName } from "./endToEnd";
+import { MILESTONES, measureEndToEnd, type EndToEndResult } from "./endToEnd";
 import {
   BURST_COMPLETION_CAP_MS,
   BURST_COMPLETION_SCALES,
@@ -39,6 +43,7 @@ import {
 import { millis, ratio, seconds } from "./stats";
 import { iamTotals } from "./scenario";
 import { runTestSuite, type SuiteResult } from "./testSuite";
+import { USD_PER_1000_TRANSITIONS, usd } from "./workflowFigures";
 
 interface Plan {
   readonly containmentRepetitions: number;
@@ -46,6 +51,8 @@ interface Plan {
   readonly burstSizes: readonly number[];
   readonly coldStarts: number;
   readonly suite: boolean;
+  /** Measure the old engine in this run (else its recorded results stand in). */
+  readonly before: boolean;
 }
 
 function plan(argv: readonly string[]): Plan {
@@ -56,16 +63,9 @@ function plan(argv: readonly string[]): Plan {
     burstSizes: quick ? [BURST_SIZES[0]] : BURST_SIZES,
     coldStarts: quick ? 5 : 20,
     suite: !argv.includes("--skip-suite"),
+    before: !argv.includes("--skip-before"),
   };
 }
-
-const MILESTONE_LABELS: Record<MilestoneName, string> = {
-  isolated: "every ENI isolated",
-  evidenceSecured: "evidence secured (snapshots requested)",
-  workstationReady: "forensic workstation ready (volumes attached)",
-  serviceRestored: "service restored (replacement healthy)",
-  complete: "end to end (last call of the response)",
-};
 
 const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
 const ratioText = (value: number | undefined) => (value === undefined ? "—" : value.toFixed(2));
@@ -94,10 +94,6 @@ const SIDE_NAMES: Record<ContainmentSide, string> = {
   oursDirect: "ours, direct",
   baseline: "blog flow",
 };
-
-/** The sample with the median time to isolation. */
-const typicalSample = (samples: readonly ContainmentSample[]): ContainmentSample =>
-  [...samples].sort((a, b) => a.isolatedMs - b.isolatedMs)[Math.floor(samples.length / 2)]!;
 
 function printContainment(result: ContainmentResult, extra: ContainmentResult | undefined): void {
   const typical = (side: ContainmentSide) => typicalSample(result[side].samples);
@@ -155,8 +151,23 @@ function printEndToEnd(results: readonly EndToEndResult[]): void {
       `     ${pad("evidence volumes on the workstation", 48)}${pad(`${result.ours.volumesOnWorkstation} of ${result.ours.volumes}`, 12)}${result.baseline.volumesOnWorkstation} of ${result.baseline.volumes}`,
     );
     console.log(
-      `     ${pad("AWS calls", 48)}${pad(String(result.ours.awsCalls), 12)}${result.baseline.awsCalls}`,
+      `     ${pad("AWS calls (Step Functions, Lambda apart)", 48)}${pad(String(result.ours.awsCalls), 12)}${result.baseline.awsCalls}`,
     );
+    const workflow = result.ours.workflow;
+    if (workflow !== undefined) {
+      const line = (label: string, value: string) => console.log(`     ${pad(label, 48)}${pad(value, 12)}—`);
+      line("Lambda invocations (finding + Task passes)", formatValue(workflow.lambdaInvocations, "count"));
+      line("  Wait states entered (no Lambda runs)", formatValue(workflow.waits, "count"));
+      line("Lambda billed per incident (simulated)", seconds(workflow.billedSeconds * 1000));
+      line("  the finding's invocation", millis(workflow.triggerMs));
+      line("  the Tasks (taskSeconds)", seconds(workflow.taskSeconds * 1000));
+      line(
+        "state transitions (estimate for these waits)",
+        `${formatValue(workflow.transitions, "count")} (${formatValue(workflow.estimatedTransitions, "count")})`,
+      );
+      line(`transitions cost ($${USD_PER_1000_TRANSITIONS} per 1,000)`, usd(workflow.usd));
+      line("StartExecution calls", formatValue(workflow.startExecutionCalls, "count"));
+    }
     console.log(
       `     ${pad("process CPU per run (wall ms, x scale at most)", 48)}${pad(millis(result.ours.cpuMsMedian), 12)}${millis(result.baseline.cpuMsMedian)}`,
     );
@@ -170,12 +181,13 @@ function printEndToEnd(results: readonly EndToEndResult[]): void {
 function printBurst(bursts: readonly BurstResult[]): void {
   if (bursts.length === 0) return;
   console.log(
-    `\n3. BURST — N instances flagged at once, one responder (Lambda environment) each, EC2's documented ` +
-      `throttling, ${CALL_LATENCY_MS} ms per call; times from the findings' delivery (cold starts apart: see 4); ` +
-      `${isolationMode(true)} unless "direct" (isolation only, cutTrackedConnections false)`,
+    `\n3. BURST — N instances flagged at once, one responder (Lambda environment) each, EC2's and Step Functions' ` +
+      `documented throttling, ${CALL_LATENCY_MS} ms per call; times from the findings' delivery (cold starts apart: see 4); ` +
+      `${isolationMode(true)} unless "direct" (isolation only, cutTrackedConnections false); each finding's ` +
+      `invocation starts an execution, whose Tasks run in the same Lambda environments`,
   );
   console.log(
-    `   ${pad("", 12)}${pad("isolation (time scale 1)", 62)}| completion (AWS-typical durations, Lambda retries)`,
+    `   ${pad("", 12)}${pad("isolation (time scale 1)", 62)}| completion (AWS-typical durations, Lambda and Task retries)`,
   );
   console.log(
     `   ${pad("N", 12)}${pad("all isolated", 19)}${pad("median", 9)}${pad("bucket floor", 14)}${pad("throttled", 11)}` +
@@ -237,6 +249,33 @@ function printBurst(bursts: readonly BurstResult[]): void {
         `   ${pad(label, 12)}median ${seconds(isolation.untrackStay.medianMs)}, max ` +
           `${seconds(isolation.untrackStay.maxMs)} (${isolation.untrackStay.count} stays)`,
       );
+  const first = lanes[0]?.isolation.startExecution;
+  if (first !== undefined)
+    console.log(
+      `   Step Functions: StartExecution against its documented bucket (${first.bucket.capacity}, refill ` +
+        `${first.bucket.refillPerSecond}/s in this Region; floor max(0, N - ${first.bucket.capacity}) / ` +
+        `${first.bucket.refillPerSecond} s); the completion runs' executions, per incident (median) and in all:`,
+    );
+  const startExecution = (figures: BurstIsolation["startExecution"]) =>
+    `StartExecution ${figures.calls} calls, ${figures.throttled} throttled, floor ${seconds(figures.bucketFloorMs)}, ` +
+    `last answered at ${seconds(figures.lastAnsweredMs)}`;
+  for (const { label, isolation, completion } of lanes) {
+    console.log(
+      `   ${pad(label, 12)}isolation: ${startExecution(isolation.startExecution)}; ${isolation.taskInvocations} Task ` +
+        `invocations in the window, ${isolation.executionsStopped} executions stopped at its end`,
+    );
+    if (completion === undefined) continue;
+    const executions = completion.executions;
+    const statuses = Object.entries(executions.statuses)
+      .map(([status, count]) => `${count} ${status}`)
+      .join(", ");
+    console.log(
+      `   ${pad("", 12)}completion: ${startExecution(completion.startExecution)}; executions: ${statuses}; ` +
+        `per incident ${formatValue(executions.transitionsMedian, "count")} transitions ` +
+        `(${usd(executions.usdMedian)}), ${formatValue(executions.taskPassesMedian, "count")} Task passes; in all ` +
+        `${executions.transitionsTotal} transitions (${usd(executions.usdTotal)}), ${executions.failedTasks} failed Tasks`,
+    );
+  }
   const errors = [
     ...new Set(
       lanes.flatMap(({ isolation, completion }) => [
@@ -276,6 +315,45 @@ function printSuite(suite: SuiteResult | undefined): void {
   );
 }
 
+const BEFORE_PHASE_LABELS = {
+  responses: "critical path and end to end",
+  burst: "burst",
+} as const;
+
+function printBeforeAfter(before: Before, rows: readonly Comparison[]): void {
+  console.log(
+    `\n6. BEFORE AND AFTER (issue 12) — before: ${before.commit.slice(0, 7)}, the whole response inside the ` +
+      `responder Lambda (lease, self-invoked continuations, time budget); after: this code, a Step Functions ` +
+      `Standard workflow that invokes the Lambda once per step pass (waits in Wait states)`,
+  );
+  for (const [phase, label] of Object.entries(BEFORE_PHASE_LABELS))
+    console.log(
+      `   ${pad(`${label}:`, 32)}${before.sources[phase as keyof typeof BEFORE_PHASE_LABELS] ?? "not measured"}`,
+    );
+  if (before.directory !== undefined)
+    console.log(`   old tree: ${path.relative(path.resolve(__dirname, ".."), before.directory)}`);
+  for (const error of before.errors) console.log(`   NOTE: ${error}`);
+  let group: string | undefined;
+  for (const entry of rows) {
+    if (entry.group !== group) {
+      group = entry.group;
+      console.log(`   ${group}`);
+      console.log(
+        `     ${pad("", 50)}${pad("before", 12)}${pad("after", 12)}${pad("after/before", 14)}target`,
+      );
+    }
+    const target =
+      entry.target === undefined
+        ? ""
+        : `${entry.target.met === undefined ? "?" : entry.target.met ? "met" : "NOT MET"} (${entry.target.text})`;
+    console.log(
+      `     ${pad(entry.figure, 50)}${pad(formatValue(entry.before, entry.unit), 12)}` +
+        `${pad(formatValue(entry.after, entry.unit), 12)}${pad(ratioText(entry.ratio), 14)}${target}`.trimEnd(),
+    );
+    if (entry.note !== undefined) console.log(`       (${entry.note})`);
+  }
+}
+
 interface Target {
   readonly target: string;
   readonly measured: string;
@@ -287,6 +365,7 @@ function targets(
   endToEnd: readonly EndToEndResult[],
   bursts: readonly BurstResult[],
   artifact: ArtifactResult,
+  comparisons: readonly Comparison[],
 ): Target[] {
   const pathTarget = (target: string, side: ContainmentSide, most: number): Target => {
     const typical = typicalSample(containment[side].samples);
@@ -323,12 +402,32 @@ function targets(
     });
   }
   const failures = bursts.reduce((sum, burst) => sum + burst.completion.failures, 0);
-  if (bursts.length > 0)
+  if (bursts.length > 0) {
     list.push({
       target: "zero failures in the bursts (completion runs)",
       measured: String(failures),
       met: failures === 0,
     });
+    const runs = bursts.flatMap((burst) => [burst.isolation, burst.completion, burst.directIsolation]);
+    const startExecutions = runs.flatMap((run) => (run === undefined ? [] : [run.startExecution]));
+    const throttledStarts = startExecutions.reduce((sum, figures) => sum + figures.throttled, 0);
+    const largest = bursts.at(-1)!;
+    list.push({
+      target: "StartExecution never throttled in the bursts (documented bucket)",
+      measured:
+        `${throttledStarts} of ${startExecutions.reduce((sum, figures) => sum + figures.calls, 0)} ` +
+        `(burst of ${largest.size}: ${largest.completion.startExecution.calls} calls, bucket ` +
+        `${largest.completion.startExecution.bucket.capacity})`,
+      met: throttledStarts === 0,
+    });
+  }
+  for (const entry of comparisons)
+    if (entry.target !== undefined)
+      list.push({
+        target: entry.target.label,
+        measured: `${formatValue(entry.before, entry.unit)} -> ${formatValue(entry.after, entry.unit)} (${ratioText(entry.ratio)})`,
+        met: entry.target.met,
+      });
   list.push({
     target: "Lambda artifact at most 100 kB zipped",
     measured: `${(artifact.zippedBytes / 1000).toFixed(1)} kB`,
@@ -342,6 +441,11 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const wall = performance.now();
   const git = gitState();
+  const before = startBefore(chosen.before);
+  const beforePhase = async (phase: "responses" | "burst", options: object) => {
+    if (chosen.before) progress(`before (${before.commit.slice(0, 7)}, its own bench code): ${phase}`);
+    await measureBeforePhase(before, phase, options);
+  };
   progress(`containment at time scale 1 (${chosen.containmentRepetitions} repetitions)`);
   const containment = await measureContainment(chosen.containmentRepetitions, 1);
   const containmentThreeEnis = await measureContainment(
@@ -355,6 +459,11 @@ async function main(): Promise<void> {
     );
     endToEnd.push(await measureEndToEnd(kdumpReady, chosen.endToEndRepetitions));
   }
+  // The old engine's containment and end-to-end runs, in one process as its own bench ran them.
+  await beforePhase("responses", {
+    containmentRepetitions: chosen.containmentRepetitions,
+    endToEndRepetitions: chosen.endToEndRepetitions,
+  });
   const bursts: BurstResult[] = [];
   for (const size of chosen.burstSizes) {
     const isolationRun = (cutTrackedConnections: boolean) => {
@@ -376,6 +485,13 @@ async function main(): Promise<void> {
     bursts.push({ size, isolation, completion, directIsolation });
   }
   stopBurstWorkers();
+  const largest = chosen.burstSizes.at(-1)!;
+  await beforePhase("burst", {
+    burstSize: largest,
+    isolationWindowMs: BURST_ISOLATION_WINDOWS_MS[largest],
+    completionScale: BURST_COMPLETION_SCALES[largest],
+    completionCapMs: BURST_COMPLETION_CAP_MS,
+  });
   await stopDynamo();
   progress(`Lambda artifact: size, ${chosen.coldStarts} cold starts`);
   const artifact = await measureArtifact(chosen.coldStarts);
@@ -393,10 +509,13 @@ async function main(): Promise<void> {
   );
   console.log(
     `latency model: ${CALL_LATENCY_MS} ms per AWS call (no jitter; DynamoDB on local dynalite through the simulator's front, latency not modelled); ` +
-      `AWS-typical state durations (simulator defaults); EC2 documented throttling on`,
+      `AWS-typical state durations (simulator defaults); EC2's and Step Functions' documented throttling on`,
   );
   console.log(
-    `IAM: ${iamTotals.evaluated} requests evaluated against the stack's synthesized policies, ${iamTotals.denied} denied`,
+    `IAM: ${iamTotals.evaluated} requests evaluated against the stack's synthesized policies, ${iamTotals.denied} denied` +
+      (before.results.iam === undefined || Object.keys(before.phaseWallMs).length === 0
+        ? ""
+        : `; before (${before.commit.slice(0, 7)}, this run): ${before.results.iam.evaluated} evaluated, ${before.results.iam.denied} denied`),
   );
   if (git.uncommittedFiles.length > 0)
     console.log(
@@ -408,16 +527,25 @@ async function main(): Promise<void> {
   printBurst(bursts);
   printArtifact(artifact);
   printSuite(suite);
-  const goals = targets(containment, endToEnd, bursts, artifact);
+  const comparisons = beforeAfter(before, {
+    containment,
+    containmentThreeEnis,
+    endToEnd,
+    bursts,
+  });
+  printBeforeAfter(before, comparisons);
+  const goals = targets(containment, endToEnd, bursts, artifact, comparisons);
   console.log("\nTARGETS");
   for (const goal of goals)
     console.log(
       `   ${pad(goal.met === undefined ? "?" : goal.met ? "met" : "NOT MET", 9)}${pad(goal.target, 66)}${goal.measured}`,
     );
   const totalMs = performance.now() - wall;
+  // Only a full run (every repetition, every burst, the suite, the old engine) replaces the committed results.
+  const full = !process.argv.includes("--quick") && chosen.suite && chosen.before;
   console.log(
     `\nbench wall time ${seconds(totalMs)}; results in bench/results/` +
-      `${!process.argv.includes("--quick") && chosen.suite ? "latest" : "partial"}.json`,
+      `${full ? "latest" : "partial"}.json`,
   );
 
   const results = {
@@ -438,10 +566,14 @@ async function main(): Promise<void> {
     burst: bursts,
     artifact,
     testSuite: suite ?? null,
+    before,
+    beforeAfter: comparisons,
+    stepFunctionsPricing: {
+      usdPer1000Transitions: USD_PER_1000_TRANSITIONS,
+      source: "infra/workflowDefinition.ts",
+    },
     targets: goals,
   };
-  // Only a full run (every repetition, every burst, the suite) replaces the committed results.
-  const full = !process.argv.includes("--quick") && chosen.suite;
   const file = path.join(__dirname, "results", full ? "latest.json" : "partial.json");
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);

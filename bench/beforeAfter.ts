@@ -1,0 +1,256 @@
+// Issue 12: the old engine (BEFORE_COMMIT: the whole response inside the responder Lambda) and today's (a Step
+// Functions Standard workflow that invokes the Lambda once per step pass) side by side, figure by figure, from
+// the same bench run. Pure: it only arranges what the measurements returned.
+import type { Before, BeforeEndToEnd } from "./before";
+import type { BurstResult } from "./burst";
+import type { ContainmentResult, ContainmentSample, ContainmentSide } from "./containment";
+import { MILESTONES, type EndToEndResult, type MilestoneName } from "./endToEnd";
+import { MILESTONE_TOLERANCE } from "./model";
+import { median, millis, ratio, seconds } from "./stats";
+import { usd } from "./workflowFigures";
+
+export type Unit = "ms" | "s" | "count" | "usd";
+
+export interface Comparison {
+  /** The group the row belongs to (critical path, a scenario, the burst). */
+  readonly group: string;
+  readonly figure: string;
+  readonly unit: Unit;
+  readonly before?: number;
+  readonly after?: number;
+  /** after / before. */
+  readonly ratio?: number;
+  /** A target on the ratio or the value, when issue 12 sets one; `label` names it in the TARGETS list. */
+  readonly target?: { readonly text: string; readonly label: string; readonly met: boolean | undefined };
+  readonly note?: string;
+}
+
+export const MILESTONE_LABELS: Record<MilestoneName, string> = {
+  isolated: "every ENI isolated",
+  evidenceSecured: "evidence secured (snapshots requested)",
+  workstationReady: "forensic workstation ready (volumes attached)",
+  serviceRestored: "service restored (replacement healthy)",
+  complete: "end to end (last call of the response)",
+};
+
+/** The sample with the median time to isolation. */
+export const typicalSample = (samples: readonly ContainmentSample[]): ContainmentSample =>
+  [...samples].sort((a, b) => a.isolatedMs - b.isolatedMs)[Math.floor(samples.length / 2)]!;
+
+export function formatValue(value: number | undefined, unit: Unit): string {
+  if (value === undefined || Number.isNaN(value)) return "—";
+  switch (unit) {
+    case "ms":
+      return millis(value);
+    case "s":
+      return seconds(value);
+    case "usd":
+      return usd(value);
+    case "count":
+      return Number.isInteger(value) ? String(value) : value.toFixed(1);
+  }
+}
+
+function row(
+  group: string,
+  figure: string,
+  unit: Unit,
+  before: number | undefined,
+  after: number | undefined,
+  extra: Pick<Comparison, "target" | "note"> = {},
+): Comparison {
+  const quotient = ratio(after, before);
+  return {
+    group,
+    figure,
+    unit,
+    ...(before === undefined ? {} : { before }),
+    ...(after === undefined ? {} : { after }),
+    ...(quotient === undefined ? {} : { ratio: quotient }),
+    ...extra,
+  };
+}
+
+const noWorse = (label: string, before: number | undefined, after: number | undefined) => {
+  const quotient = ratio(after, before);
+  return {
+    text: `at most ${MILESTONE_TOLERANCE.toFixed(2)} x before`,
+    label: `${label} at most ${MILESTONE_TOLERANCE.toFixed(2)} x before`,
+    met: quotient === undefined ? undefined : quotient <= MILESTONE_TOLERANCE,
+  };
+};
+
+/** The critical path: calls (must stay) and time; `withTarget`: the time may not be more than 5% longer. */
+function containmentRows(
+  after: ContainmentResult,
+  before: ContainmentResult | undefined,
+  withTarget: boolean,
+): Comparison[] {
+  const enis = `${after.networkInterfaces} ENI${after.networkInterfaces === 1 ? "" : "s"}`;
+  const group = `critical path to isolation, ${enis} (time scale ${after.timeScale}, median of ${after.repetitions})`;
+  const sides: [ContainmentSide, string, number][] = [
+    ["ours", "untrack hop", 2],
+    ["oursDirect", "direct", 1],
+  ];
+  return sides.flatMap(([side, label, calls]) => {
+    const afterCalls = typicalSample(after[side].samples).criticalPathCalls;
+    const beforeCalls =
+      before === undefined ? undefined : typicalSample(before[side].samples).criticalPathCalls;
+    return [
+      row(group, `${label}: AWS calls to isolation (must stay ${calls})`, "count", beforeCalls, afterCalls),
+      row(
+        group,
+        `${label}: handler start -> every ENI isolated`,
+        "ms",
+        before?.[side].medianMs,
+        after[side].medianMs,
+        withTarget
+          ? {
+              target: noWorse(
+                `isolation at time scale 1, ${label}:`,
+                before?.[side].medianMs,
+                after[side].medianMs,
+              ),
+            }
+          : {},
+      ),
+    ];
+  });
+}
+
+function endToEndRows(after: EndToEndResult, before: BeforeEndToEnd | undefined): Comparison[] {
+  const group = `${after.scenario} (time scale ${after.timeScale}, median of ${after.repetitions})`;
+  const old = before?.result.ours;
+  const ours = after.ours;
+  const rows: Comparison[] = MILESTONES.map((name) =>
+    row(group, MILESTONE_LABELS[name], "s", old?.medians[name], ours.medians[name], {
+      ...(name === "isolated"
+        ? {
+            note: "the handler's CPU x 20 at this scale: the critical-path rows above (time scale 1) are the measure",
+          }
+        : {
+            target: noWorse(
+              `${MILESTONE_LABELS[name].split(" (")[0]}, ${after.kdumpReady ? "kdump-ready" : "no kdump"}:`,
+              old?.medians[name],
+              ours.medians[name],
+            ),
+          }),
+    }),
+  );
+  const billing = before?.billing;
+  const workflow = ours.workflow;
+  rows.push(
+    row(
+      group,
+      "Lambda billed per incident (simulated)",
+      "s",
+      billing === undefined || billing.length === 0
+        ? undefined
+        : median(billing.map((b) => b.billedSeconds)) * 1000,
+      workflow === undefined ? undefined : workflow.billedSeconds * 1000,
+      {
+        note:
+          "before: every invocation of the old function (it ran through the memory-dump wait); after: the " +
+          "finding's invocation + the Tasks' durations (taskSeconds); simulated, handler CPU x the time scale",
+      },
+    ),
+    row(
+      group,
+      "Lambda invocations per incident",
+      "count",
+      billing === undefined || billing.length === 0 ? undefined : median(billing.map((b) => b.invocations)),
+      workflow?.lambdaInvocations,
+      { note: "before: the finding's + continuations; after: the finding's + one per Task pass" },
+    ),
+    row(group, "Step Functions state transitions per incident", "count", undefined, workflow?.transitions, {
+      note: `estimate for the measured waits (stateTransitions): ${formatValue(workflow?.estimatedTransitions, "count")}`,
+    }),
+    row(group, "Step Functions cost per incident (transitions)", "usd", undefined, workflow?.usd),
+    row(group, "AWS calls of the response", "count", old?.awsCalls, ours.awsCalls, {
+      note: "after: EC2, ELBv2, Auto Scaling, IAM, S3, SNS (StartExecution and the Tasks' Invoke apart); before: every call but DynamoDB",
+    }),
+    row(
+      group,
+      "memory dump written (runs)",
+      "count",
+      old?.memoryDumped.filter(Boolean).length,
+      ours.memoryDumped.filter(Boolean).length,
+    ),
+  );
+  return rows;
+}
+
+function burstRows(after: BurstResult, before: NonNullable<Before["results"]["burst"]>): Comparison[] {
+  const group = `burst of ${after.size}, with the untrack hop`;
+  const { isolation, completion } = after;
+  return [
+    row(group, "all isolated (time scale 1)", "s", before.isolation.allIsolatedMs, isolation.allIsolatedMs),
+    row(
+      group,
+      "median isolated (time scale 1)",
+      "s",
+      before.isolation.medianIsolatedMs,
+      isolation.medianIsolatedMs,
+    ),
+    row(
+      group,
+      "EC2 calls throttled (isolation window)",
+      "count",
+      before.isolation.throttledCalls,
+      isolation.throttledCalls,
+    ),
+    row(
+      group,
+      `all done (time scale ${completion.timeScale})`,
+      "s",
+      before.completion.allDoneMs,
+      completion.allDoneMs,
+    ),
+    row(
+      group,
+      `median done (time scale ${completion.timeScale})`,
+      "s",
+      before.completion.medianDoneMs,
+      completion.medianDoneMs,
+    ),
+    row(group, "failures (completion run)", "count", before.completion.failures, completion.failures),
+    row(group, "StartExecution calls (completion run)", "count", undefined, completion.startExecution.calls, {
+      note:
+        `documented bucket ${completion.startExecution.bucket.capacity}, refill ` +
+        `${completion.startExecution.bucket.refillPerSecond}/s: floor ${seconds(completion.startExecution.bucketFloorMs)}`,
+    }),
+    row(
+      group,
+      "StartExecution throttled (completion run)",
+      "count",
+      undefined,
+      completion.startExecution.throttled,
+    ),
+    row(group, "state transitions, whole burst", "count", undefined, completion.executions.transitionsTotal),
+    row(group, "Step Functions cost, whole burst", "usd", undefined, completion.executions.usdTotal),
+  ];
+}
+
+/** Every before/after row of the run (a group is left out when its "after" was not measured). */
+export function beforeAfter(
+  before: Before,
+  after: {
+    containment: ContainmentResult;
+    containmentThreeEnis: ContainmentResult;
+    endToEnd: readonly EndToEndResult[];
+    bursts: readonly BurstResult[];
+  },
+): Comparison[] {
+  const rows = [
+    ...containmentRows(after.containment, before.results.containment, true),
+    ...containmentRows(after.containmentThreeEnis, before.results.containmentThreeEnis, false),
+  ];
+  for (const result of after.endToEnd) {
+    const old = before.results.endToEnd?.find((entry) => entry.result.kdumpReady === result.kdumpReady);
+    rows.push(...endToEndRows(result, old));
+  }
+  const burst = before.results.burst;
+  const same = burst === undefined ? undefined : after.bursts.find((entry) => entry.size === burst.size);
+  if (burst !== undefined && same !== undefined) rows.push(...burstRows(same, burst));
+  return rows;
+}
