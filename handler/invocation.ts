@@ -212,8 +212,9 @@ async function containAndStart(
     });
     executionArn = started.executionArn ?? "";
   } catch (error) {
-    // Same name: this incident's execution exists (a retried invocation, or one that started it before losing
-    // the answer). It is the response; nothing starts twice.
+    // Same name and input as a running execution is answered with it (idempotent); ExecutionAlreadyExists means
+    // this incident's execution has closed meanwhile (a retried invocation, or one that lost the answer): it was
+    // the response, and nothing starts twice.
     if (awsErrorCode(error) !== "ExecutionAlreadyExists") throw error;
     executionArn = settings.stateMachineArn.replace(":stateMachine:", ":execution:") + `:${name}`;
   }

@@ -147,7 +147,15 @@ export function stateMachineArn(partition: string, region: string, accountId: st
   return `arn:${partition}:states:${region}:${accountId}:stateMachine:${name}`;
 }
 
-/** The console page of an execution, linked from the incident record and the report. */
+/** The console's host per partition (the ARN's second field). */
+const CONSOLE_HOSTS: Readonly<Record<string, string>> = {
+  aws: "console.aws.amazon.com",
+  "aws-cn": "console.amazonaws.cn",
+  "aws-us-gov": "console.amazonaws-us-gov.com",
+};
+
+/** The console page of an execution, linked from the incident record and the report (pure). */
 export function executionConsoleUrl(region: string, executionArn: string): string {
-  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
+  const host = CONSOLE_HOSTS[executionArn.split(":")[1] ?? "aws"] ?? CONSOLE_HOSTS.aws;
+  return `https://${region}.${host}/states/home?region=${region}#/v2/executions/details/${executionArn}`;
 }

@@ -70,18 +70,33 @@ export const LOG_DELIVERY_ACTIONS = [
   "logs:DescribeLogGroups",
 ] as const;
 
+/** A function's ARN without its version or alias (arn:aws:lambda:REGION:ACCOUNT:function:NAME). Pure. */
+function unqualified(functionArn: string): string {
+  return functionArn.split(":").slice(0, 7).join(":");
+}
+
 /**
- * The response workflow's role: invoke the responder's published version, publish to the notification topic when the
+ * The response workflow's role: invoke the responder's published versions, publish to the notification topic when the
  * report fails (with the topic's key, through SNS, for this topic), and deliver its logs. Nothing else: every AWS call
  * of the response is the responder's, under the responder's role.
  */
 export function workflowPolicy(a: WorkflowPolicyArgs): PolicyDocument {
   const statements: PolicyStatement[] = [
     {
-      Sid: "RunTheResponderVersion",
+      // Every published version of the responder, not only the current one: an execution keeps the definition it
+      // started with (Step Functions: "running executions will continue to use the previous definition and
+      // roleArn"), so one that waits across a deploy still invokes the version it named.
+      Sid: "RunTheResponderVersions",
       Effect: "Allow",
       Action: ["lambda:InvokeFunction"],
-      Resource: [a.functionVersionArn],
+      Resource: [`${unqualified(a.functionVersionArn)}:*`],
+    },
+    {
+      // Published code only: $LATEST is whatever was uploaded last, never what a definition named.
+      Sid: "NeverUnpublishedCode",
+      Effect: "Deny",
+      Action: ["lambda:InvokeFunction"],
+      Resource: [`${unqualified(a.functionVersionArn)}:$LATEST`],
     },
     {
       Sid: "NotifyReportFailure",

@@ -147,9 +147,9 @@ function weaklyConnectedComponents<S extends string>(
 // Amazon States Language, as much of it as the generator writes (JSONPath query language).
 export interface Retrier {
   ErrorEquals: string[];
-  IntervalSeconds: number;
+  IntervalSeconds?: number;
   MaxAttempts: number;
-  BackoffRate: number;
+  BackoffRate?: number;
   MaxDelaySeconds?: number;
   JitterStrategy?: "FULL" | "NONE";
 }
@@ -251,10 +251,12 @@ export const LAMBDA_TRANSIENT_ERRORS = [
  *  3. States.TaskFailed (any error the function threw): 4 attempts, 5 s doubling to at most 60 s. The handler throws
  *     only for transient AWS errors its SDK already retried (three attempts), so four more passes over about two
  *     minutes cover a longer outage; after them the failure is recorded and the workflow goes on.
- * States.Permissions and the rest are not retried: they will not go away by themselves.
+ * States.Permissions (the role may not invoke) is not retried: it will not go away by itself, and States.TaskFailed
+ * would otherwise match it (it matches every error name but States.Timeout), so it comes first, with no attempt.
  */
 export function taskRetriers(): Retrier[] {
   return [
+    { ErrorEquals: ["States.Permissions"], MaxAttempts: 0, JitterStrategy: "FULL" },
     {
       ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS],
       IntervalSeconds: 2,

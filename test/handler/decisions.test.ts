@@ -13,7 +13,7 @@ import {
 import { carriesClaim } from "../../handler/incidentStore";
 import { instanceGoneError, InstanceGoneError } from "../../handler/errors";
 import { undeclaredWrites } from "../../handler/stepTask";
-import { workflowDependencies } from "../../handler/workflow";
+import { executionConsoleUrl, executionName, workflowDependencies } from "../../handler/workflow";
 import {
   configuredResponderGroupIds,
   desiredRules,
@@ -515,6 +515,21 @@ describe("handler: pure decisions", () => {
       expect(id).to.equal("inc-20261120T081403412Z-i-0123abcd4567ef890");
       expect(instanceIdOfIncident(id)).to.equal("i-0123abcd4567ef890");
       expect(incidentKey("111122223333", "eu-central-1", "i-1")).to.equal("111122223333#eu-central-1#i-1");
+    });
+    it("the execution's console link names the partition's console; its name is the incident id", () => {
+      const arn =
+        "arn:aws:states:eu-central-1:111122223333:execution:ir-response:inc-20261120T081403412Z-i-0abc";
+      expect(executionConsoleUrl("eu-central-1", arn)).to.equal(
+        `https://eu-central-1.console.aws.amazon.com/states/home?region=eu-central-1#/v2/executions/details/${arn}`,
+      );
+      const china = arn.replace("arn:aws:", "arn:aws-cn:").replace("eu-central-1", "cn-north-1");
+      expect(executionConsoleUrl("cn-north-1", china)).to.match(
+        /^https:\/\/cn-north-1\.console\.amazonaws\.cn\//,
+      );
+      const gov = arn.replace("arn:aws:", "arn:aws-us-gov:").replace("eu-central-1", "us-gov-west-1");
+      expect(executionConsoleUrl("us-gov-west-1", gov)).to.match(/console\.amazonaws-us-gov\.com/);
+      expect(executionName("inc-20261120T081403412Z-i-0abc")).to.equal("inc-20261120T081403412Z-i-0abc");
+      expect(executionName("a b/c".repeat(30))).to.match(/^[A-Za-z0-9_-]{80}$/);
     });
     it("a claim is carried on by its own request's retry, or taken over once expired without an execution", () => {
       const record = {

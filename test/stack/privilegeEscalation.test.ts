@@ -473,6 +473,9 @@ function workflowRows(run: ProgramRun): Row[] {
     row("Allowed", "run a step: the responder's published version", "lambda:InvokeFunction", {
       arn: version,
     }),
+    row("Allowed", "an execution started before a deploy: the version it named", "lambda:InvokeFunction", {
+      arn: `${fn.arn as string}:2`,
+    }),
     row("Allowed", "tell a person the report failed", "sns:Publish", { arn: topic }),
     row("Allowed", "SNS encrypts the message under the topic's key", "kms:GenerateDataKey", {
       arn: ALIAS_TARGET_KEY_ARN,
@@ -488,11 +491,8 @@ function workflowRows(run: ProgramRun): Row[] {
     row("ImplicitlyDenied", "invoke the unqualified function ($LATEST)", "lambda:InvokeFunction", {
       arn: fn.arn as string,
     }),
-    row("ImplicitlyDenied", "invoke $LATEST by name", "lambda:InvokeFunction", {
+    row("ExplicitlyDenied", "invoke $LATEST by name", "lambda:InvokeFunction", {
       arn: `${fn.arn as string}:$LATEST`,
-    }),
-    row("ImplicitlyDenied", "invoke another version", "lambda:InvokeFunction", {
-      arn: `${fn.arn as string}:2`,
     }),
     row("ImplicitlyDenied", "invoke another function", "lambda:InvokeFunction", {
       arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:payments:1`,

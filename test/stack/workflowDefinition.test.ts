@@ -292,11 +292,13 @@ describe("the response workflow's definition (infra/workflowDefinition.ts)", () 
       ).to.equal(true);
       if (state.Resource !== "arn:aws:states:::lambda:invoke") continue;
       expect(retry.map((r) => r.ErrorEquals)).to.deep.equal([
+        ["States.Permissions"],
         LAMBDA_TRANSIENT_ERRORS,
         ["Lambda.Unknown", "States.Timeout"],
         ["States.TaskFailed"],
       ]);
-      expect(retry.map((r) => r.MaxAttempts)).to.deep.equal([6, 2, 4]);
+      // A denied invoke is not retried: States.TaskFailed would match it, so it is named first, with no attempt.
+      expect(retry.map((r) => r.MaxAttempts)).to.deep.equal([0, 6, 2, 4]);
     }
     // The documented transient errors (Lambda.ClientExecutionTimeoutException, ServiceException,
     // AWSLambdaException, SdkClientException) and the concurrency limit.
