@@ -120,6 +120,23 @@ export const GENERATED_CASES: readonly GeneratedCase[] = [
     expect: { reason: "malformed-event" },
   },
   {
+    name: "a step task whose incident id is nested 100 000 arrays deep",
+    build: () => ({ "ir:step": { incidentId: nestedArrays(100_000), recordKey: "k", step: "report" } }),
+    expect: { reason: "malformed-event" },
+  },
+  {
+    name: "a step task whose failure cause is nested 100 000 objects deep",
+    build: () => ({
+      "ir:step": {
+        incidentId: "inc-20260101T000000000Z-i-0123456789abcdef0",
+        recordKey: "k",
+        step: "captureMemory",
+        failure: { Error: "Error", Cause: nestedObjects(100_000) },
+      },
+    }),
+    expect: { reason: "malformed-event" },
+  },
+  {
     name: "a continuation whose incident id is nested 100 000 arrays deep",
     build: () => ({ "ir:continue": { incidentId: nestedArrays(100_000) } }),
     expect: { reason: "malformed-event" },
