@@ -11,15 +11,17 @@
 // with the measurement's time scale (the handler's CPU included, multiplied by the scale like everything else).
 //
 // Two phases, each a process of its own, in the order of that tree's own bench/run.ts: "responses" (containment with
-// 1 ENI and with 3, then end to end, kdump-ready and without kdump: one process, warmed up as in its own run) and
-// "burst" (isolation with the untrack hop and completion, for one size).
+// 1 ENI and with 3, then end to end, kdump-ready and without kdump: one process, warmed up as in its own run; then
+// the CPU check, ours alone without kdump at a lower time scale, from that tree's scenario and response functions)
+// and "burst" (isolation with the untrack hop and completion, for one size).
 //
 //   node -r ts-node/register/transpile-only bench/baselineDriver.ts <responses|burst> '<options JSON>'
 import { measureBurstCompletion, measureBurstIsolation, stopBurstWorkers } from "./burst";
 import { measureContainment } from "./containment";
 import { measureEndToEnd } from "./endToEnd";
-import { TIME_SCALES } from "./model";
-import { iamTotals } from "./scenario";
+import { AWS_TYPICAL_DURATIONS, TIME_SCALES } from "./model";
+import { runOurs } from "./responseRuns";
+import { iamTotals, referenceWorkload, startBench } from "./scenario";
 import { stopDynamo } from "../test/handler/harness";
 
 /** The line the parent looks for on stdout. */
@@ -28,6 +30,8 @@ export const RESULT_MARKER = "BENCH-BEFORE-RESULT ";
 export interface DriverOptions {
   readonly containmentRepetitions?: number;
   readonly endToEndRepetitions?: number;
+  /** The CPU check: ours alone without kdump, at this time scale (none: not run). */
+  readonly cpuCheckScale?: number;
   readonly burstSize?: number;
   readonly isolationWindowMs?: number;
   readonly completionScale?: number;
@@ -102,7 +106,25 @@ async function run(phase: string, options: DriverOptions): Promise<unknown> {
         const result = await measureEndToEnd(kdumpReady, options.endToEndRepetitions ?? 3);
         endToEnd.push({ result, billing: billingSince(from, TIME_SCALES.endToEnd) });
       }
-      return { containment, containmentThreeEnis, endToEnd };
+      if (options.cpuCheckScale === undefined) return { containment, containmentThreeEnis, endToEnd };
+      const from = invocations.length;
+      const harness = await startBench({
+        timeScale: options.cpuCheckScale,
+        durations: AWS_TYPICAL_DURATIONS,
+      });
+      const runs = [];
+      try {
+        for (let index = 0; index < (options.endToEndRepetitions ?? 3); index += 1)
+          runs.push(await runOurs(harness, referenceWorkload(harness, { kdumpReady: false })));
+      } finally {
+        await harness.stop();
+      }
+      const cpuCheck = {
+        timeScale: options.cpuCheckScale,
+        runs,
+        billing: billingSince(from, options.cpuCheckScale),
+      };
+      return { containment, containmentThreeEnis, endToEnd, cpuCheck };
     }
     case "burst": {
       const size = options.burstSize ?? 100;

@@ -13,6 +13,7 @@ import * as path from "path";
 import type { BurstCompletion, BurstIsolation } from "./burst";
 import type { ContainmentResult } from "./containment";
 import type { EndToEndResult } from "./endToEnd";
+import type { ResponseRun } from "./responseRuns";
 import { RESULT_MARKER, type DriverOptions } from "./baselineDriver";
 import { BEFORE_COMMIT } from "./model";
 
@@ -36,11 +37,19 @@ export interface BeforeEndToEnd {
   billing?: IncidentBilling[];
 }
 
+/** The CPU check of the old tree: its runOurs, without kdump, at a lower time scale. */
+export interface BeforeCpuCheck {
+  timeScale: number;
+  runs: ResponseRun[];
+  billing?: IncidentBilling[];
+}
+
 /** The old tree's own results (its types are today's minus what was added since: workflow figures). */
 export interface BeforeResults {
   containment?: ContainmentResult;
   containmentThreeEnis?: ContainmentResult;
   endToEnd?: BeforeEndToEnd[];
+  cpuCheck?: BeforeCpuCheck;
   burst?: {
     size: number;
     isolation: Omit<BurstIsolation, "startExecution" | "executionsStopped" | "taskInvocations">;

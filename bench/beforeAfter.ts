@@ -4,7 +4,7 @@
 import type { Before, BeforeEndToEnd } from "./before";
 import type { BurstResult } from "./burst";
 import type { ContainmentResult, ContainmentSample, ContainmentSide } from "./containment";
-import { MILESTONES, type EndToEndResult, type MilestoneName } from "./endToEnd";
+import { MILESTONES, summarize, type EndToEndResult, type MilestoneName, type OursAtScale } from "./endToEnd";
 import { MILESTONE_TOLERANCE } from "./model";
 import { median, millis, ratio, seconds } from "./stats";
 import { usd } from "./workflowFigures";
@@ -130,7 +130,7 @@ function endToEndRows(after: EndToEndResult, before: BeforeEndToEnd | undefined)
           }
         : {
             target: noWorse(
-              `${MILESTONE_LABELS[name].split(" (")[0]}, ${after.kdumpReady ? "kdump-ready" : "no kdump"}:`,
+              `${MILESTONE_LABELS[name].split(" (")[0]}, ${after.kdumpReady ? "kdump-ready" : "no kdump"}, scale ${after.timeScale}:`,
               old?.medians[name],
               ours.medians[name],
             ),
@@ -176,6 +176,44 @@ function endToEndRows(after: EndToEndResult, before: BeforeEndToEnd | undefined)
       old?.memoryDumped.filter(Boolean).length,
       ours.memoryDumped.filter(Boolean).length,
     ),
+    row(group, "process CPU per run (wall)", "ms", old?.cpuMsMedian, ours.cpuMsMedian, {
+      note: `simulator (IAM, Step Functions runner), dynalite and handler together; x ${after.timeScale} in the figures above`,
+    }),
+  );
+  return rows;
+}
+
+/** Ours alone at a lower time scale, before and after: how much of a difference is the CPU x scale. */
+function cpuCheckRows(after: OursAtScale, before: Before["results"]["cpuCheck"]): Comparison[] {
+  const group =
+    `${after.scenario}, ours alone (time scale ${after.timeScale}: the CPU check, median of ` +
+    `${after.repetitions})`;
+  const old = before === undefined ? undefined : summarize(before.runs);
+  const ours = after.ours;
+  const label = after.kdumpReady ? "kdump-ready" : "no kdump";
+  const rows = MILESTONES.filter((name) => name !== "isolated").map((name) =>
+    row(group, MILESTONE_LABELS[name], "s", old?.medians[name], ours.medians[name], {
+      target: noWorse(
+        `${MILESTONE_LABELS[name].split(" (")[0]}, ${label}, scale ${after.timeScale}:`,
+        old?.medians[name],
+        ours.medians[name],
+      ),
+    }),
+  );
+  const billing = before?.billing;
+  rows.push(
+    row(
+      group,
+      "Lambda billed per incident (simulated)",
+      "s",
+      billing === undefined || billing.length === 0
+        ? undefined
+        : median(billing.map((b) => b.billedSeconds)) * 1000,
+      ours.workflow === undefined ? undefined : ours.workflow.billedSeconds * 1000,
+    ),
+    row(group, "process CPU per run (wall)", "ms", old?.cpuMsMedian, ours.cpuMsMedian, {
+      note: "simulator (IAM, Step Functions runner), dynalite and handler together; x the time scale in the figures",
+    }),
   );
   return rows;
 }
@@ -238,6 +276,7 @@ export function beforeAfter(
     containment: ContainmentResult;
     containmentThreeEnis: ContainmentResult;
     endToEnd: readonly EndToEndResult[];
+    cpuCheck?: OursAtScale;
     bursts: readonly BurstResult[];
   },
 ): Comparison[] {
@@ -249,6 +288,7 @@ export function beforeAfter(
     const old = before.results.endToEnd?.find((entry) => entry.result.kdumpReady === result.kdumpReady);
     rows.push(...endToEndRows(result, old));
   }
+  if (after.cpuCheck !== undefined) rows.push(...cpuCheckRows(after.cpuCheck, before.results.cpuCheck));
   const burst = before.results.burst;
   const same = burst === undefined ? undefined : after.bursts.find((entry) => entry.size === burst.size);
   if (burst !== undefined && same !== undefined) rows.push(...burstRows(same, burst));

@@ -149,6 +149,15 @@ export interface BurstCompletion {
   readonly errorSamples: readonly string[];
   readonly startExecution: StartExecutionFigures;
   readonly executions: BurstExecutions;
+  /** Instances whose memory dump was written (kdump-ready fleet). */
+  readonly memoryDumped: number;
+  /**
+   * Responses whose record lists a problem other than the replacement's: the reference workload's instance profile
+   * is not in the stack's replacementPassableRoleArns, so every response (before too) reports that one.
+   */
+  readonly withOtherProblems: number;
+  /** A few of those problems, for the report. */
+  readonly problemSamples: readonly string[];
   /** Simulator process (this one). */
   readonly load: LoadObservation;
   /** CPU the responders used in the worker processes, ms. */
@@ -591,8 +600,15 @@ export async function measureBurstCompletion(
     );
     const { deliveries, start, from } = run;
     const doneTimes: number[] = [];
+    let withOtherProblems = 0;
+    const problemSamples = new Set<string>();
     for (const { created } of workloads) {
       const record = await harness.record(created.instanceId);
+      const problems = (record?.facts.problems ?? []).filter(
+        (problem) => !problem.startsWith("replacement:"),
+      );
+      if (problems.length > 0) withOtherProblems += 1;
+      for (const problem of problems) problemSamples.add(problem.slice(0, 160));
       if (record?.status !== "completed") continue;
       const notified = sim.calls.filter(
         (call) =>
@@ -619,6 +635,11 @@ export async function measureBurstCompletion(
       errorSamples: distinctErrors(deliveries),
       startExecution: startExecutionFigures(sim, run, size),
       executions: burstExecutions(sim, workloads, deliveries, timeScale),
+      memoryDumped: workloads.filter(
+        ({ created }) => (sim.state.instance(created.instanceId)?.memoryDumps.length ?? 0) > 0,
+      ).length,
+      withOtherProblems,
+      problemSamples: [...problemSamples].slice(0, 5),
       load,
       respondersCpuMs: run.workerCpuMs,
       respondersRequestsOver15s: run.slowRequests,

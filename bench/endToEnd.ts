@@ -73,7 +73,7 @@ function summarizeWorkflow(runs: readonly ResponseRun[]): WorkflowSummary | unde
   };
 }
 
-function summarize(runs: readonly ResponseRun[]): SideSummary {
+export function summarize(runs: readonly ResponseRun[]): SideSummary {
   const medians: Partial<Record<MilestoneName, number>> = {};
   for (const name of MILESTONES) {
     const values = runs.map((run) => run.milestones[name]).filter((value) => value !== undefined);
@@ -90,6 +90,39 @@ function summarize(runs: readonly ResponseRun[]): SideSummary {
     outcomes: runs.map((run) => run.outcome),
     ...(workflow === undefined ? {} : { workflow }),
   };
+}
+
+/** Ours alone on the reference workload at a given time scale (the before/after CPU check). */
+export interface OursAtScale {
+  readonly scenario: string;
+  readonly kdumpReady: boolean;
+  readonly timeScale: number;
+  readonly repetitions: number;
+  readonly ours: SideSummary;
+  readonly runs: ResponseRun[];
+}
+
+export async function measureOursAtScale(
+  kdumpReady: boolean,
+  repetitions: number,
+  timeScale: number,
+): Promise<OursAtScale> {
+  const harness = await startBench({ timeScale, durations: AWS_TYPICAL_DURATIONS });
+  try {
+    const runs: ResponseRun[] = [];
+    for (let index = 0; index < repetitions; index += 1)
+      runs.push(await runOurs(harness, referenceWorkload(harness, { kdumpReady })));
+    return {
+      scenario: kdumpReady ? "kdump-ready instance" : "instance without kdump",
+      kdumpReady,
+      timeScale,
+      repetitions,
+      ours: summarize(runs),
+      runs,
+    };
+  } finally {
+    await harness.stop();
+  }
 }
 
 export async function measureEndToEnd(kdumpReady: boolean, repetitions: number): Promise<EndToEndResult> {

@@ -26,6 +26,11 @@ export const TIME_SCALES = {
   containment: 1,
   /** Ours vs the blog flow, minutes of AWS time each: both at the same scale in the same run. */
   endToEnd: 20,
+  /**
+   * The CPU check of the before/after comparison: ours alone, without kdump (its shortest response, where local
+   * work weighs most), at a scale where CPU counts 5 times instead of 20 (bench/README.md).
+   */
+  endToEndCpuCheck: 5,
   /** Burst, until all are isolated (containment again: honest only at 1). */
   burstIsolation: 1,
 } as const;

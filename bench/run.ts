@@ -7,6 +7,7 @@
 //   --quick        fewer repetitions and only the smallest burst (for working on the benchmark itself)
 // Runs with any option write bench/results/partial.json instead of latest.json.
 import { execSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -29,7 +30,7 @@ import {
   type ContainmentResult,
   type ContainmentSide,
 } from "./containment";
-import { MILESTONES, measureEndToEnd, type EndToEndResult } from "./endToEnd";
+import { MILESTONES, measureEndToEnd, measureOursAtScale, type EndToEndResult } from "./endToEnd";
 import {
   BURST_COMPLETION_CAP_MS,
   BURST_COMPLETION_SCALES,
@@ -37,6 +38,7 @@ import {
   BURST_SIZES,
   CALL_LATENCY_MS,
   REFERENCE_INSTANCE,
+  TIME_SCALES,
   isolationMode,
   latencyModelDescription,
 } from "./model";
@@ -70,22 +72,37 @@ function plan(argv: readonly string[]): Plan {
 const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
 const ratioText = (value: number | undefined) => (value === undefined ? "—" : value.toFixed(2));
 
+/** Each phase's start with the machine's load then (other work on it shows in the figures). */
+const phases: { phase: string; at: string; loadAverage: number[] }[] = [];
+
 function progress(message: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+  const at = new Date().toISOString();
+  const loadAverage = os.loadavg().map((load) => Number(load.toFixed(2)));
+  phases.push({ phase: message, at, loadAverage });
+  process.stderr.write(`[bench ${at.slice(11, 19)}, load ${loadAverage[0]}] ${message}\n`);
 }
 
-function gitState(): { commit: string; uncommittedFiles: string[] } {
+/** The code under test: HEAD, and a digest of the uncommitted changes to it (others may edit it meanwhile). */
+function gitState(): { commit: string; uncommittedFiles: string[]; codeDigest: string } {
   const run = (command: string) =>
-    execSync(command, { cwd: path.resolve(__dirname, ".."), encoding: "utf8" });
+    execSync(command, { cwd: path.resolve(__dirname, ".."), encoding: "utf8", maxBuffer: 1 << 28 });
   try {
+    const uncommittedFiles = run("git status --porcelain -- handler drill infra index.ts")
+      .split("\n")
+      .filter((line) => line.trim() !== "");
     return {
       commit: run("git rev-parse HEAD").trim(),
-      uncommittedFiles: run("git status --porcelain -- handler drill infra index.ts")
-        .split("\n")
-        .filter((line) => line.trim() !== ""),
+      uncommittedFiles,
+      // The committed trees of the code under test and the changes on top: equal digests, same code.
+      codeDigest: createHash("sha256")
+        .update(run("git rev-parse HEAD:handler HEAD:drill HEAD:infra HEAD:index.ts"))
+        .update(run("git diff HEAD -- handler drill infra index.ts"))
+        .update(uncommittedFiles.join("\n"))
+        .digest("hex")
+        .slice(0, 12),
     };
   } catch {
-    return { commit: "unknown", uncommittedFiles: [] };
+    return { commit: "unknown", uncommittedFiles: [], codeDigest: "" };
   }
 }
 
@@ -275,7 +292,16 @@ function printBurst(bursts: readonly BurstResult[]): void {
         `(${usd(executions.usdMedian)}), ${formatValue(executions.taskPassesMedian, "count")} Task passes; in all ` +
         `${executions.transitionsTotal} transitions (${usd(executions.usdTotal)}), ${executions.failedTasks} failed Tasks`,
     );
+    console.log(
+      `   ${pad("", 12)}completion: memory dumps ${completion.memoryDumped}/${label.split(" ")[0]}, ` +
+        `${completion.withOtherProblems} with a problem other than the replacement's profile; Lambda billed per ` +
+        `incident (median, simulated: the SDK's back-off and CPU x ${completion.timeScale}) ` +
+        `${seconds(executions.billedSecondsMedian * 1000)}`,
+    );
   }
+  for (const { label, completion } of lanes)
+    for (const problem of completion?.problemSamples ?? [])
+      console.log(`   ${pad(label, 12)}problem: ${problem}`);
   const errors = [
     ...new Set(
       lanes.flatMap(({ isolation, completion }) => [
@@ -453,16 +479,20 @@ async function main(): Promise<void> {
     3,
   );
   const endToEnd: EndToEndResult[] = [];
+  const cpuCheckScale = TIME_SCALES.endToEndCpuCheck;
   for (const kdumpReady of [true, false]) {
     progress(
       `end to end, ${kdumpReady ? "kdump-ready" : "no kdump"} (${chosen.endToEndRepetitions} repetitions)`,
     );
     endToEnd.push(await measureEndToEnd(kdumpReady, chosen.endToEndRepetitions));
   }
+  progress(`end to end, ours alone, no kdump, at scale ${cpuCheckScale} (the CPU check)`);
+  const cpuCheck = await measureOursAtScale(false, chosen.endToEndRepetitions, cpuCheckScale);
   // The old engine's containment and end-to-end runs, in one process as its own bench ran them.
   await beforePhase("responses", {
     containmentRepetitions: chosen.containmentRepetitions,
     endToEndRepetitions: chosen.endToEndRepetitions,
+    cpuCheckScale,
   });
   const bursts: BurstResult[] = [];
   for (const size of chosen.burstSizes) {
@@ -501,6 +531,7 @@ async function main(): Promise<void> {
     suite = await runTestSuite();
   }
 
+  const gitAtEnd = gitState();
   console.log(
     `\nEC2 INCIDENT RESPONSE — BENCHMARK (${startedAt.toISOString()}, ${os.cpus().length} CPUs, load ${os
       .loadavg()
@@ -522,6 +553,12 @@ async function main(): Promise<void> {
       `code: ${git.commit.slice(0, 10)} + uncommitted changes in ${git.uncommittedFiles.length} file(s) of handler/drill/infra`,
     );
   else console.log(`code: ${git.commit.slice(0, 10)}`);
+  if (gitAtEnd.codeDigest !== git.codeDigest)
+    console.log(
+      `NOTE: the code under test (handler/drill/infra) changed during the run: HEAD ${git.commit.slice(0, 10)} ` +
+        `at the start, ${gitAtEnd.commit.slice(0, 10)} at the end (code digests ${git.codeDigest}, ` +
+        `${gitAtEnd.codeDigest}); a phase may have measured either`,
+    );
   printContainment(containment, containmentThreeEnis);
   printEndToEnd(endToEnd);
   printBurst(bursts);
@@ -531,6 +568,7 @@ async function main(): Promise<void> {
     containment,
     containmentThreeEnis,
     endToEnd,
+    cpuCheck,
     bursts,
   });
   printBeforeAfter(before, comparisons);
@@ -557,12 +595,14 @@ async function main(): Promise<void> {
       loadAverageAtEnd: os.loadavg(),
       node: process.version,
     },
-    code: git,
+    code: { ...git, atEnd: gitAtEnd },
+    phases,
     latencyModel: latencyModelDescription(),
     iam: iamTotals,
     plan: chosen,
     containment: { oneEni: containment, threeEnis: containmentThreeEnis },
     endToEnd,
+    endToEndCpuCheck: cpuCheck,
     burst: bursts,
     artifact,
     testSuite: suite ?? null,
