@@ -1,23 +1,41 @@
-// One lane of the fault matrix: its own simulator (behind the response-losing proxy), incident table and
-// responders, running the (row, fault kind) cases it is given one after the other. faultMatrix.test.ts starts a few
-// lanes as child processes and runs them side by side: a case spends most of its wall time waiting (SDK back-off,
-// Lambda's retry delay), so lanes cut the matrix's wall time without changing what a case does.
+// One lane of the fault matrix: its own simulator (behind the response-losing proxy), incident table, state machine
+// and responders, running the (row, fault kind) cases it is given one after the other. faultMatrix.test.ts starts a
+// few lanes as child processes and runs them side by side: a case spends most of its wall time waiting (SDK
+// back-off, Lambda's retry delay, the state machine's Retry and Wait states), so lanes cut the matrix's wall time
+// without changing what a case does.
+//
+// Who carries a fault on: the SDK's own retries first; then, for containment and the execution's start (the
+// finding's invocation), Lambda's asynchronous retry of the finding (deliverLikeLambda); for every Task pass, the
+// state machine's Retry (States.TaskFailed, Lambda.*) as infra/workflowDefinition.ts writes it.
 import { expect } from "chai";
 
-import type {
-  CallRecord,
-  CreatedInstance,
-  FaultKind as SimulatorFault,
-  Simulator,
-} from "../../drill/simulator";
-import { FUNCTION_NAME, startHarness, stopDynamo, type Harness } from "../handler/harness";
-import { STEP_FAULT_ROWS, type ScenarioName, type StepFaultRow } from "./faultMatrix.rows";
+import type { CallRecord, CreatedInstance, FaultKind as SimulatorFault } from "../../drill/simulator";
+import type { HistoryEvent } from "../../drill/simulator/stepFunctions/history";
+import {
+  workflowDependencies,
+  type StepTask,
+  type StepTaskResult,
+  type WorkflowStep,
+} from "../../handler/workflow";
+import { stepStates } from "../../infra/workflowDefinition";
+import { startHarness, stopDynamo, type Harness } from "../handler/harness";
+import {
+  KNOWN_DEFECTS,
+  STEP_FAULT_ROWS,
+  caseKey,
+  type FaultKindName,
+  type LaneMessage,
+  type LaneOrder,
+  type MatrixCase,
+  type ScenarioName,
+  type StepFaultRow,
+} from "./faultMatrix.rows";
 import { expectCorrectResponse, isReadOnlyAction } from "./support/invariants";
-import { deliverContinuationsLikeLambda, deliverLikeLambda, type Delivery } from "./support/lambdaDelivery";
+import { deliverLikeLambda, type Delivery } from "./support/lambdaDelivery";
 import { ResponseLosingProxy, type LostResponse } from "./support/responseLosingProxy";
 
-/** Simulated ms per wall ms: a response takes well under a second of wall time. */
-const TIME_SCALE = 500;
+/** Wait states the "long waits" family must show for captureMemory (its row's fault comes after them). */
+const LONG_WAITS_AT_LEAST = 10;
 
 /**
  * State durations shortened (simulated ms) so a row costs little wall time; their order of magnitude is kept:
@@ -36,35 +54,54 @@ const SHORT_DURATIONS = {
   asgHealthCheckMs: 30_000,
 };
 
-/** The kinds of fault, each as it reaches the responder. */
-export const FAULT_KINDS = ["throttling", "server error", "timeout", "response lost", "AWS error"] as const;
-export type FaultKindName = (typeof FAULT_KINDS)[number];
+/** The steps the finding's invocation runs, before the execution: their faults are Lambda's retry to carry on. */
+const FINDING_INVOCATION_STEPS: readonly string[] = ["acceptEvent", "claimIncident", "isolateNetwork"];
 
-/** The simulator fault (or the proxy rule) of a kind for a row, letting `skip` calls of the action through. */
-function injectFault(
-  kind: FaultKindName,
-  row: StepFaultRow,
-  skip: number,
-  sim: Simulator,
-  proxy: ResponseLosingProxy,
-): void {
-  const on = { service: row.service, action: row.action, skip };
-  const simulate = (fault: SimulatorFault, count: number) => sim.faults.add({ ...on, fault, count });
+/** Whether the row's call is made by the finding's invocation (containment, then the execution's start). */
+function madeByTheFindingsInvocation(row: StepFaultRow): boolean {
+  return FINDING_INVOCATION_STEPS.includes(row.step) || (row.step === "workflow" && row.service === "states");
+}
+
+/**
+ * Whether the row's call is a Task's: the state machine invoking the responder for a pass. Step Functions calls
+ * the function on the simulator's own front, not through the proxy (only the responder's endpoint is the proxy's).
+ */
+function isTaskCall(row: StepFaultRow): boolean {
+  return row.service === "lambda" && row.action === "Invoke";
+}
+
+/** The simulator's fault of a kind for a row; undefined for "response lost" (the proxy's, or the lane's). */
+function simulatorFault(kind: FaultKindName, row: StepFaultRow): SimulatorFault | undefined {
   switch (kind) {
     case "throttling":
-      // The service's own throttling answer: the SDK backs off and retries.
-      return simulate({ type: "throttle" }, 1);
+      // The service's own throttling answer: the SDK backs off and retries (a Task: Lambda.TooManyRequests...).
+      return { type: "throttle" };
     case "server error":
-      return simulate({ type: "internalError" }, 1);
+      return { type: "internalError" };
     case "timeout":
       // The request hangs and the connection drops before AWS executed it.
-      return simulate({ type: "timeout", holdMs: 100 }, 1);
+      return { type: "timeout", holdMs: 100 };
     case "response lost":
       // AWS executed the request; its answer never arrives (the other half of a timeout).
-      return proxy.loseResponses({ action: row.action, count: 1, skip });
+      return undefined;
     case "AWS error":
-      return simulate({ type: "error", code: row.awsError.code, httpStatus: row.awsError.httpStatus }, 1);
+      return { type: "error", code: row.awsError.code, httpStatus: row.awsError.httpStatus };
   }
+}
+
+/** The step a Task's payload runs a pass of (undefined: not a pass, e.g. a caught failure being recorded). */
+function passOf(payload: unknown): string | undefined {
+  const task = (payload as Partial<StepTask> | undefined)?.["ir:step"];
+  return task?.failure === undefined ? task?.step : undefined;
+}
+
+/** The step of the Task whose failure is the history's `index`-th event, from the TaskScheduled it follows. */
+function failedTaskStep(history: readonly HistoryEvent[], index: number): string | undefined {
+  let event = history[index];
+  while (event !== undefined && event.type !== "TaskScheduled")
+    event = history.find((candidate) => candidate.id === event!.previousEventId);
+  const parameters = (event?.taskScheduledEventDetails as { parameters?: string } | undefined)?.parameters;
+  return passOf((JSON.parse(parameters ?? "{}") as { Payload?: unknown }).Payload);
 }
 
 /** Whether the fault reached the responder: a row whose fault never fired would prove nothing. */
@@ -90,63 +127,45 @@ interface Family {
   /** Settings of the family's responder (a fresh one per row: like a fresh Lambda environment). */
   readonly settings: Record<string, string>;
   readonly build: () => CreatedInstance;
-  /** Extra invocations the scenario needs after the finding's delivery (snapshot completion, continuations). */
-  readonly finish: (harness: Harness, created: CreatedInstance, first: Delivery) => Promise<void>;
-  /** Wall ms the finding's invocation gets (default: the harness's). */
-  readonly firstInvocationMs?: number;
+  /** A step the state machine must hold in Wait states at least this often: what the family is for. */
+  readonly waits?: { readonly step: WorkflowStep; readonly atLeast: number };
 }
-
-/**
- * KNOWN DEFECTS in handler/: combinations where the response is wrong today. Each entry makes its row assert the
- * CURRENT behaviour, so the suite stays green and the row fails the day the defect is fixed (delete the entry
- * then). Reported in bench/README.md and to the handler's owner.
- */
-export const KNOWN_DEFECTS: Readonly<
-  Record<string, { readonly defect: string; readonly snapshotsPerVolume: number }>
-> = {};
-
-/** A case: one row of the table crossed with one kind of fault. */
-export interface MatrixCase {
-  readonly row: number;
-  readonly kind: FaultKindName;
-}
-
-export function caseKey(matrixCase: MatrixCase): string {
-  return `${matrixCase.row}/${matrixCase.kind}`;
-}
-
-/** What a lane reports: each case as it ends, and the mutating calls of its fault-free reference responses. */
-export type LaneMessage =
-  | { readonly kind: "started"; readonly mutatingCalls: Readonly<Record<string, readonly string[]>> }
-  | { readonly kind: "case"; readonly key: string; readonly error?: string; readonly ms: number }
-  | { readonly kind: "failed"; readonly error: string };
 
 export class FaultMatrixLane {
   private readonly families = new Map<ScenarioName, Family>();
   /** The calls of one fault-free response per scenario: what `hits` rows count their skip from. */
   private readonly references = new Map<ScenarioName, readonly CallRecord[]>();
-  private readonly continuationsOf = new Map<Harness, { settled(): Promise<void> }>();
 
   private constructor(
     private readonly proxy: ResponseLosingProxy,
     private readonly base: Harness,
+    private readonly timeScale: number,
   ) {}
 
-  static async start(): Promise<FaultMatrixLane> {
+  /** A lane at `timeScale` (simulated ms per wall ms), with the fault-free references of `scenarios` taken. */
+  static async start(timeScale: number, scenarios: readonly ScenarioName[]): Promise<FaultMatrixLane> {
     const proxy = await ResponseLosingProxy.start();
     // One simulator for every scenario, and every responder talks to it through the proxy: the SDK reads
     // AWS_ENDPOINT_URL lazily and process-wide, so responders built for different endpoints must not coexist.
     const base = await startHarness({
-      timeScale: TIME_SCALE,
+      timeScale,
       simulator: { durations: SHORT_DURATIONS },
-      // Waits poll every 5 simulated seconds instead of 2: fewer calls per response, same decisions.
-      settings: { AWS_ENDPOINT_URL: proxy.endpoint, POLL_INTERVAL_SECONDS: String(5 / TIME_SCALE) },
+      // Waits poll every 5 simulated seconds instead of 2: fewer passes per response, same decisions.
+      settings: { AWS_ENDPOINT_URL: proxy.endpoint, POLL_INTERVAL_SECONDS: String(5 / timeScale) },
     });
     proxy.target = base.sim.endpoint;
-    const lane = new FaultMatrixLane(proxy, base);
+    const lane = new FaultMatrixLane(proxy, base, timeScale);
     lane.defineFamilies();
-    await lane.takeReferences();
+    for (const scenario of scenarios) await lane.reference(scenario);
     return lane;
+  }
+
+  /** For each `hits` row of a scenario referenced so far: the calls of its action before the one it hits. */
+  async skips(): Promise<Record<number, number>> {
+    const skips: Record<number, number> = {};
+    for (const [index, row] of STEP_FAULT_ROWS.entries())
+      if (row.hits !== undefined && this.references.has(row.scenario)) skips[index] = await this.skipFor(row);
+    return skips;
   }
 
   /** The mutating calls ("service:action") each scenario's fault-free response made. */
@@ -221,13 +240,13 @@ export class FaultMatrixLane {
         tags: { "aws:ec2launchtemplate:id": template.launchTemplateId, "aws:ec2launchtemplate:version": "1" },
       });
     };
-    const plain = (imageId: string, subnetId = world.subnetA) =>
+    const plain = (imageId: string, subnetId = world.subnetA, instanceType = "t3.small", dataGiB = 4) =>
       sim.scenario.instance({
-        instanceType: "t3.small",
+        instanceType,
         subnetId,
         imageId,
         instanceProfile: world.appProfile.arn,
-        dataVolumes: [{ sizeGiB: 4 }],
+        dataVolumes: [{ sizeGiB: dataGiB }],
       });
     const unknownVpc = (): CreatedInstance => {
       // A fresh VPC per row: the on-demand groups are created anew each time.
@@ -238,90 +257,149 @@ export class FaultMatrixLane {
       return plain(world.kdumpImage, vpc.subnets[0]!.subnetId);
     };
 
-    const nothingMore = () => Promise.resolve();
-    families.set("web tier", { settings: {}, build: webTier, finish: nothingMore });
-    families.set("standalone", { settings: {}, build: standalone, finish: nothingMore });
-    families.set("no kdump", { settings: {}, build: () => plain(world.plainImage), finish: nothingMore });
-    families.set("unknown VPC", { settings: {}, build: unknownVpc, finish: nothingMore });
+    families.set("web tier", { settings: {}, build: webTier });
+    families.set("standalone", { settings: {}, build: standalone });
+    families.set("no kdump", { settings: {}, build: () => plain(world.plainImage) });
+    families.set("unknown VPC", { settings: {}, build: unknownVpc });
+    // The copies are made once the snapshots complete: attachEvidenceVolumes answers "waiting" until then, and the
+    // state machine holds it in Wait states (nothing announces the completion). The data volume's snapshot takes
+    // about a quarter of a wall second at any time scale: far longer than the passes from the snapshots to the
+    // first look, so the wait is never skipped.
+    const snapshotGiB = Math.ceil((0.25 * this.timeScale) / (SHORT_DURATIONS.snapshotPerGiBMs / 1000));
     families.set("snapshot copies", {
-      settings: { ATTACH_SNAPSHOT_COPIES: "true", SNAPSHOT_WAIT_SECONDS: String(2 / TIME_SCALE) },
-      build: () => plain(world.kdumpImage),
-      finish: async (harness, created, first) => {
-        // Snapshots done by the time the response came to rest: it continued in a fresh invocation itself.
-        await this.continuationsOf.get(harness)?.settled();
-        if (first.outcome?.outcome !== "waiting-for-snapshots") return;
-        // EBS sends its completion event once the snapshots are done; Lambda delivers it like any event.
-        await sim.sleep(SHORT_DURATIONS.snapshotBaseMs + 10 * SHORT_DURATIONS.snapshotPerGiBMs);
-        const resting = await harness.record(created.instanceId);
-        const completion = sim.scenario.snapshotsCompletedEvent(
-          created.instanceId,
-          resting?.facts.snapshots ?? [],
-        );
-        const delivery = await deliverLikeLambda(harness, completion);
-        expect(delivery.deadLettered, `completion event: ${delivery.errors.join("; ")}`).to.equal(false);
-      },
+      settings: { ATTACH_SNAPSHOT_COPIES: "true" },
+      build: () => plain(world.kdumpImage, world.subnetA, "t3.small", snapshotGiB),
+      waits: { step: "attachEvidenceVolumes", atLeast: 1 },
     });
-    // The finding's invocation gets a short Lambda deadline, so the response continues in a fresh invocation;
-    // continuations are delivered (and retried) as Lambda delivers them, with the full budget.
-    families.set("continuation", {
-      settings: { TIME_BUDGET_RESERVE_SECONDS: String(5 / TIME_SCALE) },
-      build: () => plain(world.kdumpImage),
-      // 200 ms, not more: on a quiet machine the whole (shortened) response fit in 300 ms, no continuation was
-      // sent and the row's fault never fired (about one run in four).
-      firstInvocationMs: 200,
-      finish: async (harness) => {
-        await this.continuationsOf.get(harness)?.settled();
-      },
+    // 64 GiB to dump: the kdump's power-off takes over two simulated minutes, looked at every 5 s at first and then
+    // less often (nextLook), so the execution runs some twenty Task passes with Wait states between them when a pass
+    // is short next to the poll interval (at 1:100, the test's slow lanes; at 1:500 a pass costs more simulated
+    // time, fewer waits happen, and the family's check says so).
+    families.set("long waits", {
+      settings: {},
+      build: () => plain(world.kdumpImage, world.subnetA, "r6i.2xlarge"),
+      waits: { step: "captureMemory", atLeast: LONG_WAITS_AT_LEAST },
     });
   }
 
-  private async takeReferences(): Promise<void> {
+  /** The calls of a fault-free response of the scenario, taken once (and kept) when first asked for. */
+  private async reference(scenario: ScenarioName): Promise<readonly CallRecord[]> {
+    const taken = this.references.get(scenario);
+    if (taken !== undefined) return taken;
     const { sim } = this.base;
-    for (const [name, family] of this.families) {
-      const harness = await this.responderFor(family);
-      const from = sim.calls.length;
-      const { delivery } = await this.respondOnce(family, harness);
-      if (delivery.deadLettered)
-        throw new Error(`fault-free ${name} response failed: ${delivery.errors.join("; ")}`);
-      this.references.set(name, sim.calls.slice(from));
-    }
+    const family = this.families.get(scenario)!;
+    const harness = await this.responderFor(family);
+    const from = sim.calls.length;
+    const { delivery } = await this.respondOnce(family, harness);
+    if (delivery.outcome?.outcome !== "completed")
+      throw new Error(
+        `fault-free ${scenario} response did not complete: ${JSON.stringify(delivery.outcome)} ${delivery.errors.join("; ")}`,
+      );
+    const calls = sim.calls.slice(from);
+    this.references.set(scenario, calls);
+    return calls;
   }
 
   /** A fresh responder of the family (a cold Lambda environment: no client-side retry state carried over). */
   private async responderFor(family: Family): Promise<Harness> {
-    const harness = await this.base.withSettings(family.settings);
-    this.continuationsOf.set(harness, deliverContinuationsLikeLambda(harness, FUNCTION_NAME));
-    return harness;
+    // The latest responder is the one the state machine's Tasks invoke (the harness registers it).
+    return this.base.withSettings(family.settings);
   }
 
+  /** The finding, delivered as Lambda delivers it; then everything it set going (the execution, its Tasks). */
   private async respondOnce(
     family: Family,
     harness: Harness,
   ): Promise<{ created: CreatedInstance; delivery: Delivery }> {
     const created = family.build();
     const event = harness.sim.scenario.findingFor(created.instanceId, { severity: 8 });
-    const delivery = await deliverLikeLambda(harness, event, { invocationMs: family.firstInvocationMs });
-    await family.finish(harness, created, delivery);
+    const delivery = await deliverLikeLambda(harness, event);
+    await harness.settle();
     return { created, delivery };
   }
 
   /** Calls of the row's action to let through before the fault: explicit, or counted in the reference run. */
-  private skipFor(row: StepFaultRow): number {
+  private async skipFor(row: StepFaultRow): Promise<number> {
     if (row.skip !== undefined) return row.skip;
     if (row.hits === undefined) return 0;
-    const calls = (this.references.get(row.scenario) ?? []).filter((call) => call.action === row.action);
+    const calls = (await this.reference(row.scenario)).filter((call) => call.action === row.action);
     const index = calls.findIndex((call) => row.hits!.test(JSON.stringify(call.params)));
     if (index < 0)
       throw new Error(`no fault-free ${row.scenario} response sends ${row.action} matching ${row.hits}`);
     return index;
   }
 
-  /** One case: the fault, the finding delivered as Lambda delivers it, then every invariant (throws if one fails). */
-  async runCase(matrixCase: MatrixCase): Promise<void> {
+  /**
+   * Sets the case's fault up. The responder's calls meet the simulator's fault or the proxy's lost answer. A Task's
+   * call is Step Functions': its front-side faults are the simulator's too; its lost answer is made in the function
+   * the Task invokes, since the proxy does not see that call: the pass runs to its end, then the state machine gets
+   * no answer (Lambda.SdkClientException, as it reports a call that got none). Lost answers of Tasks are added to
+   * `lostTasks`.
+   */
+  private injectFault(
+    kind: FaultKindName,
+    row: StepFaultRow,
+    skip: number,
+    harness: Harness,
+    lostTasks: LostResponse[],
+  ): void {
+    const { sim } = harness;
+    const fault = simulatorFault(kind, row);
+    const simulate = (skipCalls: number) =>
+      sim.faults.add({ service: row.service, action: row.action, skip: skipCalls, count: 1, fault: fault! });
+    if (!isTaskCall(row)) {
+      if (fault !== undefined) return simulate(skip);
+      return this.proxy.loseResponses({ action: row.action, count: 1, skip });
+    }
+    if (row.task === undefined) {
+      if (fault !== undefined) return simulate(skip);
+      let calls = 0;
+      harness.interceptTasks(async (payload, run) => {
+        calls += 1;
+        return calls === skip + 1 ? loseAnswer(payload, run) : run(payload);
+      });
+      return;
+    }
+    // The fault for the row's Task: its lost answer exactly; a front-side fault armed once every step it follows
+    // has ended, so it meets the next call, the Task's own in a family where nothing else runs by then.
+    const before = new Set(workflowDependencies()[row.task]);
+    let fired = false;
+    harness.interceptTasks(async (payload, run) => {
+      const step = passOf(payload);
+      if (fault === undefined && !fired && step === row.task) {
+        fired = true;
+        return loseAnswer(payload, run);
+      }
+      const answer = await run(payload);
+      const status = (answer as Partial<StepTaskResult>).status;
+      if (step !== undefined && status !== undefined && status !== "waiting")
+        before.delete(step as WorkflowStep);
+      if (fault !== undefined && !fired && before.size === 0) {
+        fired = true;
+        simulate(0);
+      }
+      return answer;
+    });
+    /** The pass runs to its end; then the state machine gets no answer, as from a call that got none. */
+    async function loseAnswer(payload: unknown, run: (payload: unknown) => Promise<unknown>): Promise<never> {
+      const answer = await run(payload);
+      lostTasks.push({ action: row.action, request: JSON.stringify(payload), status: 200 });
+      throw Object.assign(new Error(`the pass ran; its answer was lost: ${JSON.stringify(answer)}`), {
+        name: "Lambda.SdkClientException",
+      });
+    }
+  }
+
+  /**
+   * One case: the fault, the finding delivered as Lambda delivers it, then every invariant (throws if one fails).
+   * `counted`: the row's skip as another lane counted it (else counted here, from a reference of this lane's).
+   */
+  async runCase(matrixCase: MatrixCase, counted?: number): Promise<void> {
     const row = STEP_FAULT_ROWS[matrixCase.row]!;
     const { kind } = matrixCase;
     const known = KNOWN_DEFECTS[`${row.action}/${kind}`];
     const family = this.families.get(row.scenario)!;
+    const skip = counted ?? (await this.skipFor(row));
     const harness = await this.responderFor(family);
     const { sim, world } = harness;
     const { proxy } = this;
@@ -329,55 +407,106 @@ export class FaultMatrixLane {
     proxy.clear();
     const from = sim.calls.length;
     const lostBefore = proxy.lost.length;
-    injectFault(kind, row, this.skipFor(row), sim, proxy);
+    const lostTasks: LostResponse[] = [];
+    this.injectFault(kind, row, skip, harness, lostTasks);
 
-    const { created, delivery } = await this.respondOnce(family, harness);
-    sim.faults.clear();
-    proxy.clear();
+    const { created, delivery } = await this.respondOnce(family, harness).finally(() => {
+      sim.faults.clear();
+      proxy.clear();
+      harness.interceptTasks(undefined);
+    });
 
     expect(
-      faultFired(kind, row, harness, proxy.lost.slice(lostBefore), from),
+      faultFired(kind, row, harness, [...proxy.lost.slice(lostBefore), ...lostTasks], from),
       "the fault reached the responder",
     ).to.equal(true);
     expect(delivery.deadLettered, `dead-lettered: ${delivery.errors.join("; ")}`).to.equal(false);
+    if (!madeByTheFindingsInvocation(row)) {
+      // After containment every fault is the state machine's to carry on: the finding is never delivered again.
+      expect(delivery.attempts, "deliveries of the finding").to.equal(1);
+    }
+    const incident = await harness.record(created.instanceId);
+    const history: readonly HistoryEvent[] =
+      sim.stepFunctions.execution(incident?.execution?.arn ?? "")?.history ?? [];
+    // A pass that outlives its Task's TimeoutSeconds (simulated) runs on beside its retry; in AWS the function's
+    // own, shorter timeout ends it first. Here the function runs in wall time: too slow a machine for the scale.
+    const limit = (
+      history.find((event) => event.type === "TaskScheduled")?.taskScheduledEventDetails as
+        { timeoutInSeconds?: number } | undefined
+    )?.timeoutInSeconds;
+    expect(
+      history.filter((event) => event.type === "TaskTimedOut").length,
+      `Tasks timed out: a pass ran over ${limit} simulated s, ${((limit ?? 0) * 1000) / this.timeScale} wall ms`,
+    ).to.equal(0);
     await expectCorrectResponse(harness, created, {
       quarantineProfileArn: world.quarantineProfileArn,
       evidence: row.scenario === "snapshot copies" ? "copy" : "original",
       snapshotsPerVolume: known?.snapshotsPerVolume ?? 1,
     });
+
+    if (row.task !== undefined) {
+      // The fault surfaced in the state machine as the Task's failure (then its Retry), where the row says.
+      const failed = history.findIndex((event) => event.type === "TaskFailed");
+      expect(failed, "a Task failed (the fault)").to.be.at.least(0);
+      expect(failedTaskStep(history, failed), "the failed Task's step").to.equal(row.task);
+      expect(
+        history.slice(0, failed).filter((event) => event.type === "WaitStateExited").length,
+        "Wait states before the fault",
+      ).to.be.at.least(row.afterWaits ?? 0);
+    }
+    if (family.waits !== undefined) {
+      const { step, atLeast } = family.waits;
+      const entered = history.filter(
+        (event) =>
+          event.type === "WaitStateEntered" &&
+          (event.stateEnteredEventDetails as { name?: string } | undefined)?.name === stepStates(step).wait,
+      );
+      expect(entered.length, `${step} held in Wait states`).to.be.at.least(atLeast);
+    }
   }
 }
 
-/** As a child process: start a lane, run the cases sent, report each as it ends. */
+/**
+ * As a child process: start a lane, then run each case the test sends and report it as it ends, until told to stop.
+ * Cases come one at a time, so a lane that is done early takes over cases from slower ones.
+ */
 if (require.main === module) {
   const send = (message: LaneMessage) => process.send?.(message);
-  process.once("message", (cases: readonly MatrixCase[]) => {
-    void (async () => {
-      let lane: FaultMatrixLane | undefined;
-      try {
-        lane = await FaultMatrixLane.start();
-        send({ kind: "started", mutatingCalls: lane.mutatingCalls() });
-        for (const matrixCase of cases) {
-          const started = Date.now();
-          try {
-            await lane.runCase(matrixCase);
-            send({ kind: "case", key: caseKey(matrixCase), ms: Date.now() - started });
-          } catch (error) {
-            const text =
-              error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : JSON.stringify(error);
-            send({ kind: "case", key: caseKey(matrixCase), error: text, ms: Date.now() - started });
-          }
+  let lane: FaultMatrixLane | undefined;
+  const stop = async () => {
+    await lane?.stop().catch(() => undefined);
+    process.disconnect?.();
+    process.exit(0);
+  };
+  send({ kind: "loaded" });
+  let work = Promise.resolve();
+  process.on("message", (message: LaneOrder) => {
+    work = work.then(async () => {
+      if (message.kind === "start") {
+        try {
+          lane = await FaultMatrixLane.start(message.timeScale, message.references);
+          send({ kind: "started", mutatingCalls: lane.mutatingCalls(), skips: await lane.skips() });
+        } catch (error) {
+          send({
+            kind: "failed",
+            error: error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error),
+          });
+          await stop();
         }
-      } catch (error) {
-        send({
-          kind: "failed",
-          error: error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error),
-        });
-      } finally {
-        await lane?.stop().catch(() => undefined);
-        process.disconnect?.();
-        process.exit(0);
+      } else if (message.kind === "run") {
+        const started = Date.now();
+        const key = caseKey(message.case);
+        try {
+          await lane!.runCase(message.case, message.skip);
+          send({ kind: "case", key, ms: Date.now() - started });
+        } catch (error) {
+          const text =
+            error instanceof Error ? `${error.message}\n${error.stack ?? ""}` : JSON.stringify(error);
+          send({ kind: "case", key, error: text, ms: Date.now() - started });
+        }
+      } else {
+        await stop();
       }
-    })();
+    });
   });
 }

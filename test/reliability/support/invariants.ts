@@ -4,7 +4,13 @@ import { expect } from "chai";
 
 import type { CreatedInstance } from "../../../drill/simulator";
 import type { IncidentRecord } from "../../../handler/incidentRecord";
-import { completedRecord, expectForensicWorkspace, expectNothingDestroyed } from "../../handler/assertions";
+import { executionName } from "../../../handler/workflow";
+import {
+  completedRecord,
+  expectForensicWorkspace,
+  expectNothingDestroyed,
+  notificationFor,
+} from "../../handler/assertions";
 import type { Harness } from "../../handler/harness";
 
 /** Actions that change nothing (by AWS's naming rule), so anything else counts as a mutation. */
@@ -35,9 +41,10 @@ export interface ResponseChecks {
 }
 
 /**
- * The response's end state: completed; every ENI in its VPC's isolation group; access cut; no evidence lost
- * (every volume still exists and has exactly one snapshot of the incident); one forensic workstation with every
- * volume; at most one replacement; the instance never terminated, nothing deleted.
+ * The response's end state: completed, as one execution of the state machine that succeeded, with its report
+ * stored and sent; every ENI in its VPC's isolation group; access cut; no evidence lost (every volume still exists
+ * and has exactly one snapshot of the incident); the diagnostic interrupt sent at most once; one forensic
+ * workstation with every volume; at most one replacement; the instance never terminated, nothing deleted.
  */
 export async function expectCorrectResponse(
   harness: Harness,
@@ -46,6 +53,25 @@ export async function expectCorrectResponse(
 ): Promise<IncidentRecord> {
   const { sim } = harness;
   const record = await completedRecord(harness, created.instanceId);
+
+  // The incident's execution (named by the incident: a retried start never starts a second) succeeded.
+  const execution = sim.stepFunctions.execution(executionName(record.incidentId));
+  expect(
+    `${execution?.status} ${execution?.error ?? ""} ${execution?.cause ?? ""}`.trim(),
+    "the incident's execution",
+  ).to.equal("SUCCEEDED");
+  expect(record.execution?.arn, "the record names its execution").to.equal(execution!.executionArn);
+
+  // A report: stored (JSON and Markdown), final, and the notification the record names was sent.
+  const report = record.facts.report;
+  expect(record.steps.report?.status, "report step").to.equal("done");
+  expect(report?.final, "final report").to.equal(true);
+  for (const key of [report!.jsonKey, report!.markdownKey])
+    expect(sim.state.object(harness.world.bucket, key), `report object ${key}`).to.not.equal(undefined);
+  expect(
+    notificationFor(harness, record.incidentId).map((message) => message.messageId),
+    "report notification",
+  ).to.include(report!.messageId);
 
   // Contained: each ENI sits in exactly its VPC's isolation group.
   const pairs = record.facts.isolationGroups ?? {};
@@ -84,6 +110,15 @@ export async function expectCorrectResponse(
   expect(recorded.length, "recorded snapshots").to.equal(created.volumeIds.length);
   const taken = new Set(snapshots.map((snapshot) => snapshot.snapshotId));
   for (const snapshotId of recorded) expect(taken.has(snapshotId), `recorded ${snapshotId}`).to.equal(true);
+
+  // At most one diagnostic interrupt reached the instance: a second one during the dump could cost it.
+  const interrupts = sim.calls.filter(
+    (call) =>
+      call.action === "SendDiagnosticInterrupt" &&
+      call.status === 200 &&
+      JSON.stringify(call.params).includes(created.instanceId),
+  );
+  expect(interrupts.length, "diagnostic interrupts accepted").to.be.at.most(1);
 
   // One workstation with every volume; at most one replacement.
   expect(instancesOfIncident(harness, record.incidentId, "forensic"), "forensic instances").to.have.length(1);

@@ -1,7 +1,9 @@
-// Lambda's asynchronous invocation as EventBridge uses it: the event is delivered, and when the function throws
-// it is delivered again with the same request id after about one and then two minutes (simulated here), then
-// dead-lettered. The harness's own retry helper retries at once; these waits let AWS state move on between
-// attempts as it would (a kdump finishes, an instance stops), which is what a real retry meets.
+// Lambda's asynchronous invocation as EventBridge uses it for a finding: the event is delivered, and when the
+// function throws (containment or the execution's start could not finish) it is delivered again with the same
+// request id after about one and then two minutes (simulated here), then dead-lettered. The harness's own retry
+// helper retries at once; these waits let AWS state move on between attempts as it would (an ENI move settles,
+// an on-demand group becomes visible), which is what a real retry meets. Each attempt that starts the execution
+// is followed to its end (harness.invoke): the Task passes after containment are the state machine's to retry.
 import { randomUUID } from "crypto";
 
 import type { Harness, ResponseOutcome } from "../../handler/harness";
@@ -10,7 +12,10 @@ import type { Harness, ResponseOutcome } from "../../handler/harness";
 export const LAMBDA_RETRY_DELAYS_MS: readonly number[] = [60_000, 120_000];
 
 export interface Delivery {
-  /** The last attempt's outcome, or undefined when every attempt threw (the event went to the DLQ). */
+  /**
+   * The last attempt's outcome (with the execution's end when it started one), or undefined when every attempt
+   * threw (the event went to the DLQ).
+   */
   readonly outcome?: ResponseOutcome;
   readonly attempts: number;
   readonly errors: readonly Error[];
@@ -43,27 +48,4 @@ export async function deliverLikeLambda(
       await harness.sim.sleep(delay);
     }
   }
-}
-
-/**
- * Makes the simulator's Lambda deliver the responder's asynchronous self-invocations (continuations) the way
- * Lambda does, retries included (the harness's own target runs them once). `settled()` waits for all of them,
- * including continuations started by continuations.
- */
-export function deliverContinuationsLikeLambda(
-  harness: Harness,
-  functionName: string,
-): { settled(): Promise<void> } {
-  const running = new Set<Promise<Delivery>>();
-  harness.sim.lambda.register(functionName, (payload) => {
-    const delivery = deliverLikeLambda(harness, payload);
-    running.add(delivery);
-    void delivery.finally(() => running.delete(delivery));
-    return Promise.resolve({ accepted: true });
-  });
-  return {
-    async settled() {
-      while (running.size > 0) await Promise.allSettled([...running]);
-    },
-  };
 }

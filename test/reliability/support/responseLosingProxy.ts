@@ -6,7 +6,10 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from "net";
 
 export interface LostResponseRule {
-  /** The API action whose answer is lost (Query: the Action parameter; S3: PutObject; Lambda: Invoke). */
+  /**
+   * The API action whose answer is lost (Query: the Action parameter; JSON protocols such as Step Functions: the
+   * operation X-Amz-Target names; S3: PutObject; Lambda: Invoke).
+   */
   readonly action: string;
   /** How many answers to lose; later calls pass through. */
   readonly count: number;
@@ -22,10 +25,13 @@ export interface LostResponse {
   readonly status: number;
 }
 
-/** The action a request is for, read the way each protocol names it. */
-export function actionOfRequest(method: string, path: string, body: string): string {
+/** The action a request is for, read the way each protocol names it (`target`: the X-Amz-Target header). */
+export function actionOfRequest(method: string, path: string, body: string, target?: string): string {
   const queryAction = /(?:^|&)Action=([A-Za-z0-9]+)/.exec(body)?.[1];
   if (queryAction !== undefined) return queryAction;
+  // awsJson (Step Functions, DynamoDB): "AWSStepFunctions.StartExecution".
+  const jsonAction = /^[A-Za-z0-9_]+\.([A-Za-z0-9]+)$/.exec(target ?? "")?.[1];
+  if (jsonAction !== undefined) return jsonAction;
   if (/^\/2015-03-31\/functions\/[^/]+\/invocations/.test(path)) return "Invoke";
   if (method === "PUT" && path.split("/").filter((part) => part !== "").length >= 2) return "PutObject";
   return `${method} ${path}`;
@@ -92,7 +98,13 @@ export class ResponseLosingProxy {
     answer: (status: number, headers: IncomingMessage["headers"], body: Buffer) => void,
   ): Promise<void> {
     const body = await readAll(incoming);
-    const action = actionOfRequest(incoming.method ?? "GET", incoming.url ?? "/", body.toString("utf8"));
+    const target = incoming.headers["x-amz-target"];
+    const action = actionOfRequest(
+      incoming.method ?? "GET",
+      incoming.url ?? "/",
+      body.toString("utf8"),
+      typeof target === "string" ? target : undefined,
+    );
     const upstream = new URL(incoming.url ?? "/", this.target);
     const response = await new Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }>(
       (resolve, reject) => {
