@@ -32,6 +32,8 @@ export interface StepRecord {
   readonly attempts: number;
   /** Set while the step waits between passes (the state machine's Wait state): the next look. */
   readonly until?: string;
+  /** The pass that may write this entry (its Lambda request id): an older, overlapping pass may not. */
+  readonly pass?: string;
 }
 
 /** released: rejected on the live instance after the claim; every ENI moved was moved back (facts.release). */

@@ -96,6 +96,20 @@ export interface RecordChanges {
   /** Problems and dry-run notes new since the record was loaded: appended, so concurrent steps keep theirs. */
   readonly newProblems?: readonly string[];
   readonly newWouldHave?: readonly string[];
+  /**
+   * Writes only while the step's entry names this pass (`expected`: the pass it names now; undefined: none yet).
+   * A Task retried while its first invocation still runs (a lambda:invoke whose connection dropped) starts a
+   * second pass: the first one's saves then fail instead of overwriting what the second recorded.
+   */
+  readonly fence?: { readonly step: StepName; readonly expected: string | undefined };
+}
+
+/** The step's entry names another pass: this one was superseded by a retry of its Task. */
+export class PassSupersededError extends Error {
+  constructor(step: string, options: { cause: unknown }) {
+    super(`step ${step}: a newer pass of this step has taken over; this one stops`, options);
+    this.name = "PassSupersededError";
+  }
 }
 
 /**
@@ -262,13 +276,30 @@ export class IncidentStore {
     appendLines("problems", changes.newProblems);
     appendLines("wouldHave", changes.newWouldHave);
     if (sets.length === 0) return;
-    await this.documents.update({
-      TableName: this.tableName,
-      Key: { pk: record.pk },
-      UpdateExpression: `SET ${sets.join(", ")}`,
-      ConditionExpression: "incidentId = :incidentId",
-      ...(Object.keys(names).length === 0 ? {} : { ExpressionAttributeNames: names }),
-      ExpressionAttributeValues: values,
-    });
+    let condition = "incidentId = :incidentId";
+    const { fence } = changes;
+    if (fence !== undefined) {
+      names["#fenced"] = fence.step;
+      if (fence.expected === undefined) {
+        condition += " AND attribute_not_exists(steps.#fenced.pass)";
+      } else {
+        values[":pass"] = fence.expected;
+        condition += " AND steps.#fenced.pass = :pass";
+      }
+    }
+    try {
+      await this.documents.update({
+        TableName: this.tableName,
+        Key: { pk: record.pk },
+        UpdateExpression: `SET ${sets.join(", ")}`,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      });
+    } catch (error) {
+      if (fence !== undefined && awsErrorCode(error) === CONDITION_FAILED)
+        throw new PassSupersededError(fence.step, { cause: error });
+      throw error;
+    }
   }
 }

@@ -108,7 +108,7 @@ export async function handleEvent(
   if (structure !== undefined) {
     return rejected(logger, claimsToBeAFinding(event) ? "malformed-finding" : "malformed-event", structure);
   }
-  if (is(event, stepTaskSchema())) return runStepTask(event as StepTask, deps);
+  if (is(event, stepTaskSchema())) return runStepTask(event as StepTask, deps, lambda.awsRequestId);
   if (!looksLikeFindingEvent(event)) {
     return rejected(logger, "unknown-event", "neither a GuardDuty finding nor a step of the response");
   }

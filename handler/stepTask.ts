@@ -42,15 +42,24 @@ export function stepSaver(
   store: IncidentStore,
   record: IncidentRecord,
   changes: Pick<RecordChanges, "steps" | "facts" | "fields">,
+  /** Fenced to this pass: its first save takes the step's entry over from the pass it names as loaded. */
+  fence?: { readonly step: StepName; readonly pass: string },
 ): () => Promise<void> {
   const saved = {
     problems: new Set(record.facts.problems ?? []),
     wouldHave: new Set(record.facts.wouldHave ?? []),
   };
+  let expected = fence === undefined ? undefined : record.steps[fence.step]?.pass;
   return async () => {
     const newProblems = (record.facts.problems ?? []).filter((line) => !saved.problems.has(line));
     const newWouldHave = (record.facts.wouldHave ?? []).filter((line) => !saved.wouldHave.has(line));
-    await store.save(record, { ...changes, newProblems, newWouldHave });
+    await store.save(record, {
+      ...changes,
+      newProblems,
+      newWouldHave,
+      ...(fence === undefined ? {} : { fence: { step: fence.step, expected } }),
+    });
+    if (fence !== undefined) expected = fence.pass;
     newProblems.forEach((line) => saved.problems.add(line));
     newWouldHave.forEach((line) => saved.wouldHave.add(line));
   };
@@ -82,6 +91,7 @@ export function startPass(
   step: StepName,
   save: () => Promise<void>,
   resumed: boolean,
+  pass?: string,
 ): { running: StepRecord; context: ResponseContext; continuing: boolean } {
   const previous = record.steps[step];
   const continuing = previous?.until !== undefined;
@@ -91,6 +101,7 @@ export function startPass(
     outcome: continuing ? (previous?.outcome ?? "started") : "started",
     attempts: (previous?.attempts ?? 0) + (continuing ? 0 : 1),
     detail: previous?.detail,
+    ...(pass === undefined ? {} : { pass }),
   };
   record.steps[step] = running;
   const context: ResponseContext = {
@@ -110,7 +121,11 @@ export function startPass(
  * One Task of the state machine: one pass of a step, a failure the state machine caught after its retries, or
  * the report. A thrown error means "interrupted": the Task's Retry runs the pass again.
  */
-export async function runStepTask(task: StepTask, deps: ResponderDependencies): Promise<StepTaskResult> {
+export async function runStepTask(
+  task: StepTask,
+  deps: ResponderDependencies,
+  requestId: string,
+): Promise<StepTaskResult> {
   const { incidentId, recordKey, step, failure } = task["ir:step"];
   const { logger, store } = deps;
   logger.appendKeys({ incidentId, step });
@@ -146,7 +161,14 @@ export async function runStepTask(task: StepTask, deps: ResponderDependencies): 
     // A Task delivered again after the pass that ended it (its answer was lost): nothing is done twice.
     return { step, status: previous!.status as StepTaskResult["status"], outcome: previous!.outcome };
   }
-  return runPass(deps, record, step, save);
+  // Fenced: a Task retried while this pass still runs starts a newer pass, and this one's saves then fail.
+  const fenced = stepSaver(
+    store,
+    record,
+    { steps: [step], facts: WORKFLOW_STEPS[step].writes },
+    { step, pass: requestId },
+  );
+  return runPass(deps, record, step, fenced, requestId);
 }
 
 async function runPass(
@@ -154,13 +176,15 @@ async function runPass(
   record: IncidentRecord,
   step: WorkflowStep,
   save: () => Promise<void>,
+  pass: string,
 ): Promise<StepTaskResult> {
   const previous = record.steps[step];
   const resumed = previous !== undefined && previous.until === undefined;
-  const { running, context, continuing } = startPass(deps, record, step, save, resumed);
+  const { running, context, continuing } = startPass(deps, record, step, save, resumed, pass);
   const { logger } = context;
-  // The start is on record before any side effect: a pass that crashes is seen as such by its retry.
-  if (!continuing) await save();
+  // The start is on record before any side effect: a pass that crashes is seen as such by its retry, and an
+  // overlapping older pass can no longer write.
+  await save();
   logger.info(continuing ? "step: next pass" : "step started", { attempt: running.attempts });
   const factsBefore = JSON.stringify(record.facts);
   let result: StepResult;

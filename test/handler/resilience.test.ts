@@ -5,7 +5,11 @@ import { randomUUID } from "crypto";
 import { expect } from "chai";
 
 import type { FaultRule } from "../../drill/simulator";
+import { DynamoDB } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+
 import type { IncidentRecord, StepRecord } from "../../handler/incidentRecord";
+import { IncidentStore, PassSupersededError } from "../../handler/incidentStore";
 import { WORKFLOW_STEP_NAMES, type StepTask } from "../../handler/workflow";
 import {
   callsNaming,
@@ -641,6 +645,55 @@ describe("handler resilience", function () {
       expectForensicWorkspace(harness, record, 2);
       const [notification] = notificationFor(harness, record.incidentId);
       expect(notification?.message).to.match(/Problems: .*captureEvidence/);
+    });
+
+    it("overlapping passes of one step (a Task retried while its first invocation still runs): the older pass can no longer write", async () => {
+      const { sim, world, env } = harness;
+      const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
+      const answered = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+      expect(answered.outcome).to.equal("completed");
+      // The responder's own table client, as the handler builds it (signed as its role).
+      const documents = DynamoDBDocument.from(
+        new DynamoDB({
+          region: sim.region,
+          endpoint: sim.endpoint,
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+          },
+        }),
+      );
+      const store = new IncidentStore(documents, env.INCIDENT_TABLE ?? "");
+      const loaded = async () => (await harness.record(created.instanceId))!;
+      const write = async (pass: string, expected: string | undefined, outcome: string) => {
+        const record = await loaded();
+        record.steps.captureEvidence = { ...record.steps.captureEvidence!, pass, outcome };
+        await store.save(record, {
+          steps: ["captureEvidence"],
+          facts: [],
+          fence: { step: "captureEvidence", expected },
+        });
+      };
+      const recorded = (await loaded()).steps.captureEvidence!;
+
+      // The first pass (A) takes the entry over from the pass that ended it; a retry (B) that loaded the same
+      // entry then fails to take it (the duplicate stops before any side effect) ...
+      await write("pass-A", recorded.pass, "A started");
+      await write("pass-B", recorded.pass, "B started").then(
+        () => expect.fail("a second pass took the entry over from a stale look"),
+        (error: Error) => expect(error).to.be.instanceOf(PassSupersededError),
+      );
+      // ... and once B has taken over from A, A's later saves fail instead of overwriting B's.
+      await write("pass-B", "pass-A", "B started");
+      await write("pass-A", "pass-A", "A ended").then(
+        () => expect.fail("the older pass overwrote the newer one"),
+        (error: Error) => expect(error).to.be.instanceOf(PassSupersededError),
+      );
+      expect((await loaded()).steps.captureEvidence).to.deep.include({
+        pass: "pass-B",
+        outcome: "B started",
+      });
+      documents.destroy();
     });
 
     it("a wait of hours: a 1 TiB volume's snapshot copied for about two hours in Wait states, far below the history quota", async () => {
