@@ -158,7 +158,7 @@ export interface IncidentFacts {
    * "<step>: <what>", listed among the report's problems. Recorded once (a re-run step does not repeat it).
    */
   problems?: string[];
-  report?: { jsonKey: string; markdownKey: string; messageId?: string; final: boolean };
+  report?: { jsonKey: string; markdownKey: string; messageId?: string };
   /** In dry run: the mutating calls that would have been made. */
   wouldHave?: string[];
   /** ENIs moved out of the untrack group back to their original groups because their isolation move failed. */

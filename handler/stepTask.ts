@@ -276,6 +276,6 @@ async function runReport(
   }
   const { running, context } = startPass(deps, record, "report", save, previous !== undefined);
   await save();
-  const result = await report(context, true);
+  const result = await report(context);
   return finish(record, "report", running, result, save, context.logger);
 }

@@ -93,15 +93,14 @@ export function problemsOf(
  * The SNS message (pure): what happened, to which instance, where the evidence is, what failed — readable in
  * ten seconds. The subject alone says the verdict.
  */
-export function notificationOf(record: IncidentRecord, bucket: string, final: boolean): Notification {
+export function notificationOf(record: IncidentRecord, bucket: string): Notification {
   const facts = record.facts;
   const name = facts.instance?.tags.Name;
   const who = `${record.instanceId}${name ? ` (${name})` : ""}`;
   const times = milestones(record);
   const problems = problemsOf(record);
   const verb = record.dryRun ? "DRY RUN, would contain" : "Contained";
-  const pending = final ? "" : ", forensic copies pending";
-  const subject = `[IR] ${verb} ${who}: ${record.finding.type}${pending}`;
+  const subject = `[IR] ${verb} ${who}: ${record.finding.type}`;
   const snapshots = facts.snapshots ?? [];
   const locked = snapshots.some((snapshot) => snapshot.locked === true);
   const lines = [
@@ -109,7 +108,7 @@ export function notificationOf(record: IncidentRecord, bucket: string, final: bo
     `Why: ${record.finding.type}, severity ${record.finding.severity}: ${record.finding.title}`,
     `Isolated after ${seconds(times.isolated)}. Memory: ${facts.memory?.reason ?? "not attempted"}. Stop: ${facts.stop?.reason ?? facts.stop?.finalState ?? "n/a"}.`,
     `Evidence: ${snapshots.length} snapshot(s)${locked ? " (locked)" : ""}, ${facts.evidence?.length ?? 0} object(s) with SHA-256.`,
-    `Forensic workstation: ${facts.forensic?.instanceId ?? "none"}${facts.attachments ? `, ${facts.attachments.length} volume(s) attached` : final ? "" : ", waiting for snapshots"}.`,
+    `Forensic workstation: ${facts.forensic?.instanceId ?? "none"}${facts.attachments ? `, ${facts.attachments.length} volume(s) attached` : ""}.`,
     `Service: ${facts.replacement?.reason ?? "no replacement"}.`,
     `Problems: ${problems.length === 0 ? "none" : problems.join("; ")}.`,
     `Report: s3://${bucket}/${reportKeys(record.incidentId).markdownKey}`,
@@ -138,8 +137,8 @@ export function interruptionNotification(record: IncidentRecord, error: string):
 }
 
 /** The report as Markdown (pure). */
-export function markdownReport(record: IncidentRecord, bucket: string, final: boolean): string {
-  const summary = notificationOf(record, bucket, final);
+export function markdownReport(record: IncidentRecord, bucket: string): string {
+  const summary = notificationOf(record, bucket);
   const times = milestones(record);
   const timeline = timelineOf(record)
     .map(
@@ -195,20 +194,18 @@ export function markdownReport(record: IncidentRecord, bucket: string, final: bo
 }
 
 /**
- * Step 9: the report (JSON + Markdown in the evidence bucket) and the notification. Also runs, as an interim
- * report, when a response rests waiting for its snapshots, so people learn of the containment at once.
+ * Step 9: the report (JSON + Markdown in the evidence bucket) and the notification, the state machine's last Task
+ * whatever happened before it.
  */
-export async function report(context: ResponseContext, final: boolean): Promise<StepResult> {
+export async function report(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
   const keys = reportKeys(record.incidentId);
   const bucket = settings.evidenceBucket;
-  // Completed only once the notification is out: a failed publish must leave the response resumable.
-  const status = final ? "completed" : record.status;
   const json = JSON.stringify(
     {
       incidentId: record.incidentId,
       instanceId: record.instanceId,
-      status,
+      status: "completed",
       dryRun: record.dryRun,
       createdAt: record.createdAt,
       milestones: milestones(record),
@@ -228,26 +225,27 @@ export async function report(context: ResponseContext, final: boolean): Promise<
       context,
       "report",
       keys.markdownKey,
-      encode(markdownReport(record, bucket, final)),
+      encode(markdownReport(record, bucket)),
       "text/markdown",
     ),
   ]);
   const previous = record.facts.report;
-  const message = notificationOf(record, bucket, final);
-  // One notification per resting point: a resumed report step does not page people twice.
-  const alreadySent = previous?.messageId !== undefined && previous.final === final;
-  const messageId = alreadySent
-    ? previous?.messageId
-    : (
-        await aws.sns.publish({
-          TopicArn: settings.notificationTopicArn,
-          Subject: message.subject,
-          Message: message.message,
-        })
-      ).MessageId;
-  record.facts.report = { ...keys, messageId, final };
-  record.status = status;
-  return done(final ? "report stored, notification sent" : "interim report stored, notification sent", {
+  const message = notificationOf(record, bucket);
+  // One notification: a retried report pass does not page people twice.
+  const messageId =
+    previous?.messageId !== undefined
+      ? previous?.messageId
+      : (
+          await aws.sns.publish({
+            TopicArn: settings.notificationTopicArn,
+            Subject: message.subject,
+            Message: message.message,
+          })
+        ).MessageId;
+  record.facts.report = { ...keys, messageId };
+  // Completed only once the notification is out: a failed publish leaves the report's pass to be retried.
+  record.status = "completed";
+  return done("report stored, notification sent", {
     ...keys,
     messageId,
   });

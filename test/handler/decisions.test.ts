@@ -664,7 +664,7 @@ describe("handler: pure decisions", () => {
       expect(milestones(record)).to.deep.include({ isolated: 1.2, evidenceSecured: 30 });
     });
     it("the notification names the instance, the finding, the problems and where the report is", () => {
-      const notification = notificationOf(record, "evidence", true);
+      const notification = notificationOf(record, "evidence");
       expect(problemsOf(record)).to.deep.equal(["captureMemory: memory capture failed: boom"]);
       expect(notification.subject).to.equal(
         "[IR] Contained i-0123abcd4567ef890 (web-1): Backdoor:EC2/C&CActivity.B!DNS",
