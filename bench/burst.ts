@@ -101,6 +101,11 @@ export interface BurstIsolation {
   readonly throttledCalls: number;
   /** Stays of ENIs in the allow-all untrack group (simulated ms), with the untrack hop. */
   readonly untrackStay?: { readonly medianMs: number; readonly maxMs: number; readonly count: number };
+  /**
+   * When the ENIs entered the untrack group (simulated ms since the findings' delivery: the untrack move answered):
+   * a late entry is a response that reached EC2 late, a long stay one whose isolation move was throttled.
+   */
+  readonly untrackEntry?: { readonly medianMs: number; readonly maxMs: number };
   /** Invocations that threw within the window (Lambda would retry them a minute later). */
   readonly failedInvocations: number;
   readonly errorSamples: readonly string[];
@@ -238,12 +243,18 @@ function movedInterface(call: CallRecord, primary: ReadonlyMap<string, string>):
 
 /**
  * How long each ENI stayed in the allow-all untrack group (simulated ms): from its move into it to its next
- * successful group change (into isolation, or back out). An ENI still there at the end counts until then.
+ * successful group change (into isolation, or back out). An ENI still there at the end counts until then. Also
+ * when each entered it (ms since start).
  */
-function untrackStays(harness: Harness, workloads: readonly ReferenceWorkload[], start: number): number[] {
+function untrackStays(
+  harness: Harness,
+  workloads: readonly ReferenceWorkload[],
+  start: number,
+): { stays: number[]; entries: number[] } {
   const primary = primaryOf(workloads);
   const enteredAt = new Map<string, number>();
   const stays: number[] = [];
+  const entries: number[] = [];
   const moves = harness.sim.calls
     .filter((call) => call.simStart >= start && call.status === 200)
     .sort((a, b) => a.simEnd - b.simEnd);
@@ -256,11 +267,14 @@ function untrackStays(harness: Harness, workloads: readonly ReferenceWorkload[],
       enteredAt.delete(eni);
     }
     const groups = call.params.Groups as unknown[];
-    if (groups.length === 1 && groups[0] === harness.world.untrackGroup) enteredAt.set(eni, call.simEnd);
+    if (groups.length === 1 && groups[0] === harness.world.untrackGroup) {
+      enteredAt.set(eni, call.simEnd);
+      entries.push(call.simEnd - start);
+    }
   }
   const end = harness.sim.now();
   for (const entered of enteredAt.values()) stays.push(end - entered);
-  return stays;
+  return { stays, entries };
 }
 
 /** When each instance had every ENI in the isolation group (simulated ms since start), by instance. */
@@ -511,7 +525,7 @@ export async function measureBurstIsolation(
     const { deliveries, start, from } = run;
     const times = isolationTimes(harness, workloads, start);
     const within = [...times.values()].filter((at) => at <= windowMs);
-    const stays = untrackStays(harness, workloads, start);
+    const { stays, entries } = untrackStays(harness, workloads, start);
     return {
       timeScale,
       cutTrackedConnections,
@@ -522,7 +536,10 @@ export async function measureBurstIsolation(
       bucketLowerBoundMs: bucketLowerBoundMs(size, cutTrackedConnections),
       throttledCalls: throttled(sim, from),
       ...(stays.length > 0
-        ? { untrackStay: { medianMs: median(stays), maxMs: Math.max(...stays), count: stays.length } }
+        ? {
+            untrackStay: { medianMs: median(stays), maxMs: Math.max(...stays), count: stays.length },
+            untrackEntry: { medianMs: median(entries), maxMs: Math.max(...entries) },
+          }
         : {}),
       failedInvocations: deliveries.filter((delivery) => delivery.deadLettered).length,
       errorSamples: distinctErrors(deliveries),

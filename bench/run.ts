@@ -82,24 +82,30 @@ function progress(message: string): void {
   process.stderr.write(`[bench ${at.slice(11, 19)}, load ${loadAverage[0]}] ${message}\n`);
 }
 
-/** The code under test: HEAD, and a digest of the uncommitted changes to it (others may edit it meanwhile). */
+/**
+ * The code under test: HEAD, the files of handler/drill/infra with uncommitted changes, and a digest of those
+ * directories' files as they are on disk (others may edit them meanwhile: equal digests, same code).
+ */
 function gitState(): { commit: string; uncommittedFiles: string[]; codeDigest: string } {
-  const run = (command: string) =>
-    execSync(command, { cwd: path.resolve(__dirname, ".."), encoding: "utf8", maxBuffer: 1 << 28 });
+  const root = path.resolve(__dirname, "..");
+  const run = (command: string) => execSync(command, { cwd: root, encoding: "utf8", maxBuffer: 1 << 28 });
   try {
     const uncommittedFiles = run("git status --porcelain -- handler drill infra index.ts")
       .split("\n")
       .filter((line) => line.trim() !== "");
+    const digest = createHash("sha256");
+    const files = run("git ls-files --cached --others --exclude-standard -- handler drill infra index.ts")
+      .split("\n")
+      .filter((file) => file !== "")
+      .sort();
+    for (const file of files) {
+      digest.update(`${file}\0`);
+      if (fs.existsSync(path.join(root, file))) digest.update(fs.readFileSync(path.join(root, file)));
+    }
     return {
       commit: run("git rev-parse HEAD").trim(),
       uncommittedFiles,
-      // The committed trees of the code under test and the changes on top: equal digests, same code.
-      codeDigest: createHash("sha256")
-        .update(run("git rev-parse HEAD:handler HEAD:drill HEAD:infra HEAD:index.ts"))
-        .update(run("git diff HEAD -- handler drill infra index.ts"))
-        .update(uncommittedFiles.join("\n"))
-        .digest("hex")
-        .slice(0, 12),
+      codeDigest: digest.digest("hex").slice(0, 12),
     };
   } catch {
     return { commit: "unknown", uncommittedFiles: [], codeDigest: "" };
@@ -258,13 +264,14 @@ function printBurst(bursts: readonly BurstResult[]): void {
         (completion === undefined ? "" : `; completion: ${describe(completion)}`),
     );
   console.log(
-    "   time in the allow-all untrack group per ENI (simulated; from the move in to the next group change):",
+    "   time in the allow-all untrack group per ENI (simulated; from the move in to the next group change), and when the ENIs entered it:",
   );
   for (const { label, isolation } of lanes)
     if (isolation.untrackStay !== undefined)
       console.log(
         `   ${pad(label, 12)}median ${seconds(isolation.untrackStay.medianMs)}, max ` +
-          `${seconds(isolation.untrackStay.maxMs)} (${isolation.untrackStay.count} stays)`,
+          `${seconds(isolation.untrackStay.maxMs)} (${isolation.untrackStay.count} stays); entered at median ` +
+          `${seconds(isolation.untrackEntry?.medianMs)}, last at ${seconds(isolation.untrackEntry?.maxMs)}`,
       );
   const first = lanes[0]?.isolation.startExecution;
   if (first !== undefined)
