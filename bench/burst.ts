@@ -103,7 +103,8 @@ export interface BurstIsolation {
   readonly untrackStay?: { readonly medianMs: number; readonly maxMs: number; readonly count: number };
   /**
    * When the ENIs entered the untrack group (simulated ms since the findings' delivery: the untrack move answered):
-   * a late entry is a response that reached EC2 late, a long stay one whose isolation move was throttled.
+   * a late entry is an untrack move sent late, or throttled and retried with the SDK's back-off; a long stay is an
+   * isolation move that was throttled.
    */
   readonly untrackEntry?: { readonly medianMs: number; readonly maxMs: number };
   /** Invocations that threw within the window (Lambda would retry them a minute later). */
