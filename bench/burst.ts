@@ -17,8 +17,7 @@
 import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
 
-import { SFN } from "@aws-sdk/client-sfn";
-
+import { administratorStepFunctions } from "../drill/executionSummary";
 import type { CallRecord, Simulator } from "../drill/simulator";
 import { stepFunctionsApiLimits } from "../drill/simulator/services/stepFunctions";
 import { instanceIdOfIncident } from "../handler/incidentRecord";
@@ -327,15 +326,7 @@ function sendTask(worker: ChildProcess, task: Omit<Extract<OrderMessage, { kind:
 async function stopRunningExecutions(sim: Simulator): Promise<number> {
   const running = sim.stepFunctions.executions.filter((execution) => execution.status === "RUNNING");
   if (running.length === 0) return 0;
-  const administrator = sim.env();
-  const client = new SFN({
-    region: sim.region,
-    endpoint: sim.endpoint,
-    credentials: {
-      accessKeyId: administrator.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: administrator.AWS_SECRET_ACCESS_KEY ?? "",
-    },
-  });
+  const client = administratorStepFunctions(sim);
   try {
     await Promise.all(
       running.map((execution) =>

@@ -1,8 +1,7 @@
 // The response workflow as `pulumi up` creates it, in the simulator: the state machine's definition and role policy
 // exactly as the Pulumi program synthesizes them (its mock run), with the mock's names swapped for the simulator's.
 // The simulator then runs that definition and authorizes each of its Lambda and SNS calls against that policy.
-import { SFN } from "@aws-sdk/client-sfn";
-
+import { administratorStepFunctions } from "./executionSummary";
 import type { PolicyDocument } from "./simulator/iam/authorizer";
 import type { Simulator } from "./simulator";
 import type { ProgramRun } from "./stackMockRun";
@@ -45,15 +44,7 @@ export async function deployWorkflow(
     policies,
   });
   // Created by the account's administrator through the real client, as `pulumi up` would (iam:PassRole included).
-  const env = sim.env();
-  const client = new SFN({
-    region: sim.region,
-    endpoint: sim.endpoint,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
-    },
-  });
+  const client = administratorStepFunctions(sim);
   const name = String(machine.inputs.name);
   try {
     const created = await client.createStateMachine({

@@ -1,5 +1,37 @@
 // What a response's Step Functions execution did, read from its history as GetExecutionHistory answers it: the
 // figures an operator (the drill) and the benchmarks report.
+import { SFN } from "@aws-sdk/client-sfn";
+
+import type { Simulator } from "./simulator";
+
+/** Step Functions as the simulator's account administrator (what `pulumi up` and an operator use). */
+export function administratorStepFunctions(sim: Simulator): SFN {
+  const env = sim.env();
+  return new SFN({
+    region: sim.region,
+    endpoint: sim.endpoint,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+    },
+  });
+}
+
+/** An execution's status and its whole history, as an operator reads them: DescribeExecution, every page. */
+export async function readExecution(
+  client: SFN,
+  executionArn: string,
+): Promise<{ status: string; events: HistoryEventLike[] }> {
+  const described = await client.describeExecution({ executionArn });
+  const events: HistoryEventLike[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.getExecutionHistory({ executionArn, maxResults: 1000, nextToken });
+    events.push(...((page.events ?? []) as HistoryEventLike[]));
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return { status: described.status ?? "UNKNOWN", events };
+}
 
 /** The part of a history event this summary reads (AWS's shape). */
 export interface HistoryEventLike {

@@ -20,8 +20,12 @@ import { incidentKey, IncidentRecord } from "../handler/incidentRecord";
 import { PROJECT } from "../infra/config";
 import { deployToSimulator, DeployedStack } from "./deployToSimulator";
 import { DRILL_TAG, putDrillFinding } from "./drillFinding";
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from "@aws-sdk/client-sfn";
-import { summarizeExecution, type ExecutionSummary, type HistoryEventLike } from "./executionSummary";
+import {
+  administratorStepFunctions,
+  readExecution,
+  summarizeExecution,
+  type ExecutionSummary,
+} from "./executionSummary";
 import { DrillStep, followIncident, Milestones, ProgressEvent, stepsOf } from "./followIncident";
 import { artifactFiles, AssetLike, writeArtifact } from "./lambdaArtifact";
 import { LocalDynamo, startDynalite } from "./localDynamo";
@@ -266,22 +270,13 @@ async function executionOf(local: LocalStack, record: IncidentRecord): Promise<D
   const link = record.execution;
   if (link === undefined) return undefined;
   await local.sim.stepFunctions.waitForExecution(link.arn);
-  const client = new SFNClient(local.clientSettings());
+  const client = administratorStepFunctions(local.sim);
   try {
-    const described = await client.send(new DescribeExecutionCommand({ executionArn: link.arn }));
-    const events: HistoryEventLike[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await client.send(
-        new GetExecutionHistoryCommand({ executionArn: link.arn, maxResults: 1000, nextToken }),
-      );
-      events.push(...((page.events ?? []) as HistoryEventLike[]));
-      nextToken = page.nextToken;
-    } while (nextToken !== undefined);
+    const { status, events } = await readExecution(client, link.arn);
     return {
       name: link.name,
       arn: link.arn,
-      status: described.status ?? "UNKNOWN",
+      status,
       consoleUrl: link.consoleUrl,
       ...summarizeExecution(events),
     };

@@ -33,7 +33,8 @@ import { findingDetailFor } from "../../drill/drillFinding";
 import {
   summarizeExecution,
   type ExecutionSummary,
-  type HistoryEventLike,
+  administratorStepFunctions,
+  readExecution as readStepFunctionsExecution,
 } from "../../drill/executionSummary";
 import { artifactFiles, writeArtifact, type AssetLike } from "../../drill/lambdaArtifact";
 import { LocalLambda, type AsyncInvocationRecord, type InvocationResult } from "../../drill/localLambda";
@@ -697,27 +698,12 @@ async function buildWorld(
  */
 async function readExecution(sim: Simulator, executionArn: string): Promise<ExecutionRead> {
   await sim.stepFunctions.waitForExecution(executionArn);
-  const env = sim.env();
-  const client = new SFN({
-    region: sim.region,
-    endpoint: sim.endpoint,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
-    },
-  });
+  const client = administratorStepFunctions(sim);
   try {
-    const described = await client.describeExecution({ executionArn });
-    const events: HistoryEventLike[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await client.getExecutionHistory({ executionArn, maxResults: 1000, nextToken });
-      events.push(...((page.events ?? []) as HistoryEventLike[]));
-      nextToken = page.nextToken;
-    } while (nextToken !== undefined);
+    const { status, events } = await readStepFunctionsExecution(client, executionArn);
     return {
       arn: executionArn,
-      status: described.status ?? "UNKNOWN",
+      status,
       types: events.map((e) => e.type ?? ""),
       ...summarizeExecution(events),
     };

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import type { GuardDutyEvent } from "../../drill/simulator";
 import { startTarget, type Target } from "./support";
 
-// The repository's copies of the shared fixture events (byte-identical): a clone must not depend on ../shared.
+// The repository's own fixture events (test/fixtures/events).
 const FIXTURES = join(__dirname, "..", "fixtures", "events");
 const fixture = (name: string): GuardDutyEvent =>
   JSON.parse(readFileSync(join(FIXTURES, name), "utf8")) as GuardDutyEvent;
