@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**/*.ts", "bench/**/*.ts"],
+    files: ["test/**/*.ts", "testkit/**/*.ts", "bench/**/*.ts"],
     rules: {
       // chai's expect(...).to.be.true style reads as an unused expression.
       "@typescript-eslint/no-unused-expressions": "off",

@@ -1,6 +1,6 @@
 // The Lambda deployment package exactly as Pulumi builds it (the program's mock run of Pulumi.dev.yaml): its
 // zipped size, and its cold initialisation (loading __index.js, which runs the factory) in fresh Node processes
-// that resolve only what the Lambda runtime and the Powertools layer provide (drill/localLambda.ts).
+// that resolve only what the Lambda runtime and the Powertools layer provide (testkit/localLambda.ts).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -12,9 +12,9 @@ import {
   zipArtifact,
   type AssetLike,
 } from "../drill/lambdaArtifact";
-import { LocalLambda } from "../drill/localLambda";
+import { LocalLambda } from "../testkit/localLambda";
 import { stackConfigFromFile } from "../drill/runDrill";
-import { REGION, runProgram } from "../drill/stackMockRun";
+import { REGION, runProgram } from "../testkit/stackMockRun";
 import { median, range } from "./stats";
 
 export interface ArtifactResult {

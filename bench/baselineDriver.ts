@@ -22,7 +22,7 @@ import { measureEndToEnd } from "./endToEnd";
 import { AWS_TYPICAL_DURATIONS, TIME_SCALES } from "./model";
 import { runOurs } from "./responseRuns";
 import { iamTotals, referenceWorkload, startBench } from "./scenario";
-import { stopDynamo } from "../test/handler/harness";
+import { stopDynamo } from "../testkit/harness";
 
 /** The line the parent looks for on stdout. */
 export const RESULT_MARKER = "BENCH-BEFORE-RESULT ";

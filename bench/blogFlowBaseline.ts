@@ -7,7 +7,7 @@
 // snapshots or detaches to complete.
 import { EC2, type Instance } from "@aws-sdk/client-ec2";
 
-import type { Simulator } from "../drill/simulator";
+import type { Simulator } from "../simulator";
 
 /** boto3's EC2 waiters poll every 15 s (instance_running, instance_stopped). */
 export const BOTO3_WAITER_DELAY_MS = 15_000;

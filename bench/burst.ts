@@ -18,11 +18,11 @@ import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
 
 import { administratorStepFunctions } from "../drill/executionSummary";
-import type { CallRecord, Simulator } from "../drill/simulator";
-import { stepFunctionsApiLimits } from "../drill/simulator/services/stepFunctions";
+import type { CallRecord, Simulator } from "../simulator";
+import { stepFunctionsApiLimits } from "../simulator/services/stepFunctions";
 import { instanceIdOfIncident } from "../handler/incidentRecord";
-import { FUNCTION_NAME, type Harness } from "../test/handler/harness";
-import { LAMBDA_RETRY_DELAYS_MS } from "../test/reliability/support/lambdaDelivery";
+import { FUNCTION_NAME, type Harness } from "../testkit/harness";
+import { LAMBDA_RETRY_DELAYS_MS } from "../testkit/lambdaDelivery";
 import type { OrderMessage, WorkerDelivery, WorkerMessage, WorkerOrder } from "./burstWorker";
 import { movesIntoIsolation } from "./callLog";
 import { observingLoad, type LoadObservation } from "./machineLoad";
@@ -129,7 +129,7 @@ export interface StartExecutionFigures {
   readonly succeeded: number;
   /** Answered ThrottlingException. */
   readonly throttled: number;
-  /** The documented bucket (drill/simulator/services/stepFunctions.ts stepFunctionsApiLimits). */
+  /** The documented bucket (simulator/services/stepFunctions.ts stepFunctionsApiLimits). */
   readonly bucket: { readonly capacity: number; readonly refillPerSecond: number };
   /** The least time the bucket allows for N StartExecution calls: max(0, N - capacity) / refill. */
   readonly bucketFloorMs: number;

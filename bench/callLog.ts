@@ -1,6 +1,6 @@
 // Reading figures out of the simulator's call log: every figure the benchmark prints about AWS calls is derived
 // here from what the responder actually sent, never from what it is supposed to send.
-import type { CallRecord } from "../drill/simulator";
+import type { CallRecord } from "../simulator";
 
 export interface PathCall {
   readonly action: string;

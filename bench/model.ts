@@ -1,13 +1,13 @@
 // The benchmark's latency model and scenario sizes: one place, printed with every result and written into
 // bench/results/latest.json, so a figure is never read without the conditions it was measured under.
-import { DEFAULT_DURATIONS, type StateDurations } from "../drill/simulator";
-import { EC2_CATEGORY_LIMITS, EC2_UNCATEGORIZED_LIMITS } from "../drill/simulator/throttling";
+import { DEFAULT_DURATIONS, type StateDurations } from "../simulator";
+import { EC2_CATEGORY_LIMITS, EC2_UNCATEGORIZED_LIMITS } from "../simulator/throttling";
 
 /** Simulated latency of every AWS call the simulator serves (EC2, Auto Scaling, ELBv2, IAM, S3, SNS, Lambda). */
 export const CALL_LATENCY_MS = 50;
 
 /**
- * AWS-typical state durations: the simulator's defaults, each with its source in drill/simulator/README.md
+ * AWS-typical state durations: the simulator's defaults, each with its source in simulator/README.md
  * (instance pending/stopping 40 s, kdump 20 s + 10 s per GiB, snapshot 60 s + 6 s per GiB, target healthy 150 s...).
  */
 export const AWS_TYPICAL_DURATIONS: StateDurations = { ...DEFAULT_DURATIONS };
@@ -87,10 +87,10 @@ export function latencyModelDescription(): Record<string, unknown> {
     appliesTo:
       "every call the simulator models; DynamoDB passes through it to local dynalite and is not latency-modelled",
     stateDurationsMs: AWS_TYPICAL_DURATIONS,
-    stateDurationsSource: "drill/simulator/README.md (simulator defaults)",
+    stateDurationsSource: "simulator/README.md (simulator defaults)",
     throttling:
-      "EC2's documented token buckets (drill/simulator/throttling.ts) and Step Functions' (StartExecution and the " +
-      "other API actions, drill/simulator/services/stepFunctions.ts), on in every run",
+      "EC2's documented token buckets (simulator/throttling.ts) and Step Functions' (StartExecution and the " +
+      "other API actions, simulator/services/stepFunctions.ts), on in every run",
     timeScales: { ...TIME_SCALES, burstCompletion: BURST_COMPLETION_SCALES },
   };
 }

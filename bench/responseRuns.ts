@@ -2,9 +2,9 @@
 // simulator's call log and state (simulated ms since the handler started). Ours is the finding's invocation
 // (acceptance, claim, isolation, StartExecution) and then the Step Functions execution it started, which invokes
 // the responder once per step pass.
-import type { Simulator } from "../drill/simulator";
+import type { Simulator } from "../simulator";
 import type { InvocationOutcome } from "../handler";
-import type { Harness } from "../test/handler/harness";
+import type { Harness } from "../testkit/harness";
 import { BlogFlowResponder } from "./blogFlowBaseline";
 import {
   containmentPath,

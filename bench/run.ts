@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-import { stopDynamo } from "../test/handler/harness";
+import { stopDynamo } from "../testkit/harness";
 import { measureArtifact, type ArtifactResult } from "./artifact";
 import { measureBeforePhase, startBefore, type Before } from "./before";
 import { MILESTONE_LABELS, beforeAfter, formatValue, typicalSample, type Comparison } from "./beforeAfter";

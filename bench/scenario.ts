@@ -1,9 +1,9 @@
 // The benchmark's workload and the responder's settings as the example stack deploys them (Pulumi.dev.yaml and
 // the handler's defaults), with every duration divided by the time scale.
-import type { CreatedInstance, StateDurations } from "../drill/simulator";
+import type { CreatedInstance, StateDurations } from "../simulator";
 import { DURATION_SETTINGS, parseSettings } from "../handler/settings";
-import { startHarness, type Harness } from "../test/handler/harness";
-import { TEST_ENV } from "../test/handler/testSettings";
+import { startHarness, type Harness } from "../testkit/harness";
+import { TEST_ENV } from "../testkit/testSettings";
 import { CALL_LATENCY_MS, REFERENCE_INSTANCE, isolationSetting } from "./model";
 
 /** The handler's own defaults for every timing, in simulated seconds, converted to wall seconds. */

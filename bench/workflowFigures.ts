@@ -1,7 +1,7 @@
 // What a response's Step Functions execution cost, read from its history (drill/executionSummary.ts) and checked
 // against the definition's own estimate (infra/workflowDefinition.ts stateTransitions, for the same shape).
 import { summarizeExecution } from "../drill/executionSummary";
-import type { StepFunctionsExecution } from "../drill/simulator";
+import type { StepFunctionsExecution } from "../simulator";
 import {
   USD_PER_1000_TRANSITIONS,
   stateTransitions,

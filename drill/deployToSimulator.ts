@@ -3,8 +3,8 @@
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SecurityGroupRule } from "../infra/securityGroupRules";
 import { deployWorkflow } from "./deployWorkflow";
-import type { Simulator } from "./simulator";
-import type { ProgramRun, RegisteredResource } from "./stackMockRun";
+import type { Simulator } from "../simulator";
+import type { ProgramRun, RegisteredResource } from "../testkit/stackMockRun";
 
 export interface DeployedStack {
   functionName: string;

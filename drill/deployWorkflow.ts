@@ -2,9 +2,9 @@
 // exactly as the Pulumi program synthesizes them (its mock run), with the mock's names swapped for the simulator's.
 // The simulator then runs that definition and authorizes each of its Lambda and SNS calls against that policy.
 import { administratorStepFunctions } from "./executionSummary";
-import type { PolicyDocument } from "./simulator/iam/authorizer";
-import type { Simulator } from "./simulator";
-import type { ProgramRun } from "./stackMockRun";
+import type { PolicyDocument } from "../simulator/iam/authorizer";
+import type { Simulator } from "../simulator";
+import type { ProgramRun } from "../testkit/stackMockRun";
 
 export interface DeployedWorkflow {
   readonly stateMachineArn: string;

@@ -2,7 +2,7 @@
 // figures an operator (the drill) and the benchmarks report.
 import { SFN } from "@aws-sdk/client-sfn";
 
-import type { Simulator } from "./simulator";
+import type { Simulator } from "../simulator";
 
 /** Step Functions as the simulator's account administrator (what `pulumi up` and an operator use). */
 export function administratorStepFunctions(sim: Simulator): SFN {

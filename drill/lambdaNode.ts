@@ -1,5 +1,5 @@
 // The Lambda's own Node: the responder runs on nodejs22.x, this machine's tests on its own Node (20). The
-// processes that run the deployment package (drill/localLambda.ts: the drill, the package tests, the benchmark's
+// processes that run the deployment package (testkit/localLambda.ts: the drill, the package tests, the benchmark's
 // cold starts) use Node 22 when it is here, so a Node 22 difference in the package shows up locally first.
 // Found, in order: LAMBDA_NODE (a path to a node binary), this process's own Node if it is already 22, the copy
 // that `npm run lambda-node` installs from the npm registry (the `node` package) into LAMBDA_NODE_PREFIX.

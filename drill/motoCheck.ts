@@ -1,6 +1,6 @@
 // npm run sim:moto: this project against moto (a second AWS implementation) instead of the simulator, in two parts.
 // 1. The simulator's scenario suite (test/simulator) with SIM_EXTERNAL_ENDPOINT pointing at moto; its failures are
-//    compared with the moto gaps documented in drill/simulator/README.md ("Against moto").
+//    compared with the moto gaps documented in simulator/README.md ("Against moto").
 // 2. A response end to end (test/drill/motoResponse.test.ts): the deployment package answers a finding about an
 //    instance moto launched, pointed at moto through AWS_ENDPOINT_URL for every service but Step Functions: the
 //    stack's state machine runs in the project's simulator, started by the test (moto's executions run no state), and

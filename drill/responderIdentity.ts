@@ -1,9 +1,9 @@
 // The responder's identity in the simulator: the role policy the Pulumi program synthesizes (its mock run), with the
 // mock run's made-up names swapped for the simulator's, so every call the handler makes in a drill, a test or a
 // benchmark is authorized against exactly the policy `pulumi up` would attach to the Lambda's role.
-import type { PolicyDocument } from "./simulator/iam/authorizer";
-import type { Simulator } from "./simulator";
-import { BASE_CONFIG, runProgram, stackConfig, type ProgramRun } from "./stackMockRun";
+import type { PolicyDocument } from "../simulator/iam/authorizer";
+import type { Simulator } from "../simulator";
+import { BASE_CONFIG, runProgram, stackConfig, type ProgramRun } from "../testkit/stackMockRun";
 
 export interface ResponderIdentity {
   name: string;

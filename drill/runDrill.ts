@@ -29,11 +29,11 @@ import {
 import { DrillStep, followIncident, Milestones, ProgressEvent, stepsOf } from "./followIncident";
 import { artifactFiles, AssetLike, writeArtifact } from "./lambdaArtifact";
 import { LocalDynamo, startDynalite } from "./localDynamo";
-import { AsyncInvocationRecord, LocalLambda } from "./localLambda";
-import { startSimulator, type Simulator } from "./simulator";
+import { AsyncInvocationRecord, LocalLambda } from "../testkit/localLambda";
+import { startSimulator, type Simulator } from "../simulator";
 import { responderIdentity } from "./responderIdentity";
-import { deniedRequests } from "./simulator/iam/authorizer";
-import { runProgram } from "./stackMockRun";
+import { deniedRequests } from "../simulator/iam/authorizer";
+import { runProgram } from "../testkit/stackMockRun";
 
 export type { DrillStep, Milestones, ProgressEvent } from "./followIncident";
 

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { findLambdaNode, LAMBDA_NODE_MAJOR } from "../../drill/lambdaNode";
-import { LocalLambda } from "../../drill/localLambda";
+import { LocalLambda } from "../../testkit/localLambda";
 import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "../../drill/runDrill";
 
 const REPO_NODE_MODULES = path.join(__dirname, "..", "..", "node_modules");

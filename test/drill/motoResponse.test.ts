@@ -3,7 +3,7 @@
 // GuardDuty finding about an instance that moto launched with RunInstances. Every AWS call of the response goes to
 // moto_server through AWS_ENDPOINT_URL (DynamoDB included) except Step Functions: moto's Step Functions does not run
 // Lambda Tasks, so the state machine the program synthesizes (its definition and role policy, drill/deployWorkflow.ts)
-// runs in the project's simulator (drill/simulator), started in moto's account and region, and the package reaches
+// runs in the project's simulator (simulator), started in moto's account and region, and the package reaches
 // it through AWS_ENDPOINT_URL_SFN alone. The package signs as its role (drill/responderIdentity.ts: the simulator's
 // IAM authorizes its StartExecution against the synthesized policy; moto evaluates no policy), the state machine as
 // its own role; its Tasks invoke the same package synchronously, once per step pass, and its Wait states hold the
@@ -11,7 +11,7 @@
 // show it; what it does not must be recorded and the response go on: GetConsoleScreenshot fails the screenshot
 // capture, SendDiagnosticInterrupt's 500 is an NMI of unknown outcome (never sent again, the power-off decides),
 // LockSnapshot is not run. `npm run sim:moto` (drill/motoCheck.ts) starts moto_server and sets MOTO_ENDPOINT; without
-// it this is skipped. The differences from AWS seen here are in drill/simulator/README.md ("Against moto").
+// it this is skipped. The differences from AWS seen here are in simulator/README.md ("Against moto").
 import { createHash, randomUUID } from "crypto";
 import * as fs from "fs";
 import { createServer, type IncomingMessage, type Server } from "http";
@@ -37,11 +37,11 @@ import {
   readExecution as readStepFunctionsExecution,
 } from "../../drill/executionSummary";
 import { artifactFiles, writeArtifact, type AssetLike } from "../../drill/lambdaArtifact";
-import { LocalLambda, type AsyncInvocationRecord, type InvocationResult } from "../../drill/localLambda";
+import { LocalLambda, type AsyncInvocationRecord, type InvocationResult } from "../../testkit/localLambda";
 import { responderIdentity } from "../../drill/responderIdentity";
 import { stackConfigFromFile } from "../../drill/runDrill";
-import { startSimulator, type Simulator } from "../../drill/simulator";
-import { runProgram, type ProgramRun } from "../../drill/stackMockRun";
+import { startSimulator, type Simulator } from "../../simulator";
+import { runProgram, type ProgramRun } from "../../testkit/stackMockRun";
 import { incidentKey, type IncidentRecord } from "../../handler/incidentRecord";
 import { DURATION_SETTINGS, parseSettings } from "../../handler/settings";
 import { TAG_INCIDENT, TAG_KDUMP_READY, TAG_RESPONDER_MADE } from "../../handler/tags";

@@ -6,7 +6,7 @@ import { expect } from "chai";
 
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { STEP_NAMES } from "../../handler/incidentRecord";
-import type { Harness } from "./harness";
+import type { Harness } from "../../testkit/harness";
 
 export function callsNaming(harness: Harness, id: string, action?: string) {
   return harness.sim.calls.filter(

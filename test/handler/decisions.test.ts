@@ -51,7 +51,7 @@ import { planReplacement, replacementRequest, replacementTags } from "../../hand
 import { milestones, notificationOf, problemsOf, timelineOf } from "../../handler/steps/report";
 import { lockRequest } from "../../handler/steps/snapshotVolumes";
 import { planStop } from "../../handler/steps/stopInstance";
-import { TEST_ENV } from "./testSettings";
+import { TEST_ENV } from "../../testkit/testSettings";
 
 const GRACE = { memoryGraceBaseSeconds: 60, memoryGraceSecondsPerGib: 4 };
 

@@ -1,4 +1,4 @@
-// The whole response against EC2's documented refusals (modelled by the simulator, see drill/simulator/README.md
+// The whole response against EC2's documented refusals (modelled by the simulator, see simulator/README.md
 // "EC2 refusals"): each row is an instance or a setting where AWS says no somewhere, and asserts that the response
 // records the refusal and completes everything else. Each row failed before its fix (issue 11, section 3).
 import { expect } from "chai";
@@ -10,9 +10,9 @@ import { problemsOf as reportProblems } from "../../handler/steps/report";
 import { snapshotTagPlan } from "../../handler/steps/snapshotVolumes";
 import { InvalidSettingError } from "../../handler/errors";
 import { parseSettings } from "../../handler/settings";
-import { TEST_ENV } from "./testSettings";
+import { TEST_ENV } from "../../testkit/testSettings";
 import { callsNaming, completedRecord, expectIsolated, expectNothingDestroyed } from "./assertions";
-import { startHarness, stopDynamo, type Harness } from "./harness";
+import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
 
 const KEY_ARN = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 

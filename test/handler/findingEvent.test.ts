@@ -1,8 +1,6 @@
 // Event acceptance (handler/README.md, step 0), table-driven: the shared fixtures and many hand-written malformed events.
 // Every rejection has a reason and never throws.
 import { createHash } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
 
 import { expect } from "chai";
 
@@ -24,10 +22,8 @@ import {
   TRUNCATED_MARK,
 } from "../../handler/rawFinding";
 import { parseSettings, type Settings } from "../../handler/settings";
-import { TEST_ENV } from "./testSettings";
-
-const fixture = (name: string): Record<string, unknown> =>
-  JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", name), "utf8")) as Record<string, unknown>;
+import { TEST_ENV } from "../../testkit/testSettings";
+import { loadEvent } from "../support/fixtures";
 
 const settings: Settings = parseSettings(TEST_ENV);
 
@@ -70,7 +66,7 @@ function drillEvent(event: Record<string, unknown>, drillTag: string | undefined
  * replaced by real ones, as a drill runner writes it about its instance.
  */
 function sampleWithRealIds(): Record<string, unknown> {
-  const sample = fixture("guardduty-sample-finding.json") as unknown as MutableFinding;
+  const sample = loadEvent("guardduty-sample-finding") as unknown as MutableFinding;
   const eni = sample.detail.resource!.instanceDetails!.networkInterfaces[0]! as Record<string, unknown>;
   eni.vpcId = "vpc-0123456789abcdef0";
   eni.subnetId = "subnet-0aa11bb22cc33dd44";
@@ -80,7 +76,7 @@ function sampleWithRealIds(): Record<string, unknown> {
 
 /** A deep copy of the C&C fixture with `change` applied: the base of the hand-written cases. */
 function mutated(change: (event: MutableFinding, details: Details) => void): unknown {
-  const event = structuredClone(fixture("guardduty-ec2-backdoor-two-enis.json")) as MutableFinding;
+  const event = structuredClone(loadEvent("guardduty-ec2-backdoor-two-enis")) as MutableFinding;
   change(event, event.detail.resource!.instanceDetails!);
   return event;
 }
@@ -88,7 +84,7 @@ function mutated(change: (event: MutableFinding, details: Details) => void): unk
 describe("handler: event acceptance (step 0)", () => {
   describe("shared fixtures", () => {
     it("accepts an EC2 finding with two ENIs and keeps both ENIs with their groups", () => {
-      const result = acceptFindingEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), settings);
+      const result = acceptFindingEvent(loadEvent("guardduty-ec2-backdoor-two-enis"), settings);
       expect(result.accepted).to.equal(true);
       const finding = (result as { finding: InstanceFinding }).finding;
       expect(finding.instanceId).to.equal("i-0123abcd4567ef890");
@@ -103,13 +99,11 @@ describe("handler: event acceptance (step 0)", () => {
     });
 
     it("accepts the cryptomining finding at severity 8", () => {
-      expect(acceptFindingEvent(fixture("guardduty-ec2-cryptomining.json"), settings).accepted).to.equal(
-        true,
-      );
+      expect(acceptFindingEvent(loadEvent("guardduty-ec2-cryptomining"), settings).accepted).to.equal(true);
     });
 
     it("rejects the S3 finding: not an EC2 instance", () => {
-      expect(acceptFindingEvent(fixture("guardduty-s3-not-an-instance.json"), settings)).to.deep.include({
+      expect(acceptFindingEvent(loadEvent("guardduty-s3-not-an-instance"), settings)).to.deep.include({
         accepted: false,
         reason: "not-an-instance-finding",
       });
@@ -117,7 +111,7 @@ describe("handler: event acceptance (step 0)", () => {
 
     it("rejects the GuardDuty sample finding from aws.guardduty", () => {
       const lowThreshold = { ...settings, severityThreshold: 1 };
-      expect(acceptFindingEvent(fixture("guardduty-sample-finding.json"), lowThreshold)).to.deep.include({
+      expect(acceptFindingEvent(loadEvent("guardduty-sample-finding"), lowThreshold)).to.deep.include({
         reason: "sample-finding",
       });
     });
@@ -128,7 +122,7 @@ describe("handler: event acceptance (step 0)", () => {
     });
 
     it("rejects GuardDuty's sample finding as it comes (placeholder ids such as GeneratedFindingVPCId) from the drill source: malformed", () => {
-      const drill = drillEvent(fixture("guardduty-sample-finding.json"), "true");
+      const drill = drillEvent(loadEvent("guardduty-sample-finding"), "true");
       const result = acceptFindingEvent(drill, { ...settings, severityThreshold: 1 });
       expect(result).to.deep.include({ accepted: false, reason: "malformed-finding" });
       expect((result as { detail: string }).detail).to.match(
@@ -150,7 +144,7 @@ describe("handler: event acceptance (step 0)", () => {
       ["null", null, "not-a-finding-event"],
       ["a string", "GuardDuty Finding", "not-a-finding-event"],
       ["a number", 42, "not-a-finding-event"],
-      ["an array", [fixture("guardduty-ec2-cryptomining.json")], "not-a-finding-event"],
+      ["an array", [loadEvent("guardduty-ec2-cryptomining")], "not-a-finding-event"],
       ["an empty object", {}, "not-a-finding-event"],
       [
         "another detail-type",
@@ -273,17 +267,17 @@ describe("handler: event acceptance (step 0)", () => {
       // Drills: anyone allowed events:PutEvents can send source ir.drill.
       [
         "a drill event, no ir:drill tag",
-        drillEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), undefined),
+        drillEvent(loadEvent("guardduty-ec2-backdoor-two-enis"), undefined),
         "not-a-drill-target",
       ],
       [
         "a drill event, ir:drill=false",
-        drillEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), "false"),
+        drillEvent(loadEvent("guardduty-ec2-backdoor-two-enis"), "false"),
         "not-a-drill-target",
       ],
       [
         "a drill event, ir:drill=TRUE (granting tags are read exactly)",
-        drillEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), "TRUE"),
+        drillEvent(loadEvent("guardduty-ec2-backdoor-two-enis"), "TRUE"),
         "not-a-drill-target",
       ],
       [
@@ -369,7 +363,7 @@ describe("handler: event acceptance (step 0)", () => {
       ["no service block", mutated((e) => delete e.detail.service)],
       [
         "a drill event about an instance tagged ir:drill=true",
-        drillEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), "true"),
+        drillEvent(loadEvent("guardduty-ec2-backdoor-two-enis"), "true"),
       ],
       [
         `an event nested ${MAX_EVENT_DEPTH} levels deep in all (an unknown field)`,
@@ -497,7 +491,7 @@ describe("handler: event acceptance (step 0)", () => {
           },
         };
         const configured = (
-          acceptFindingEvent(fixture("guardduty-ec2-backdoor-two-enis.json"), ours) as {
+          acceptFindingEvent(loadEvent("guardduty-ec2-backdoor-two-enis"), ours) as {
             finding: InstanceFinding;
           }
         ).finding;
@@ -630,7 +624,7 @@ describe("handler: event acceptance (step 0)", () => {
 
   describe("the live re-check", () => {
     const finding = (
-      acceptFindingEvent(fixture("guardduty-ec2-cryptomining.json"), settings) as { finding: InstanceFinding }
+      acceptFindingEvent(loadEvent("guardduty-ec2-cryptomining"), settings) as { finding: InstanceFinding }
     ).finding;
     const table: [string, { state: string; tags: Record<string, string> } | undefined, boolean | string][] = [
       ["running, untagged", { state: "running", tags: {} }, true],
@@ -660,7 +654,7 @@ describe("handler: event acceptance (step 0)", () => {
 
   describe("the live re-check of a drill", () => {
     const drillFinding = (
-      acceptFindingEvent(drillEvent(fixture("guardduty-ec2-cryptomining.json"), "true"), settings) as {
+      acceptFindingEvent(drillEvent(loadEvent("guardduty-ec2-cryptomining"), "true"), settings) as {
         finding: InstanceFinding;
       }
     ).finding;
@@ -687,7 +681,7 @@ describe("handler: event acceptance (step 0)", () => {
 
     it("leaves GuardDuty's own findings alone: they need no drill tag", () => {
       const finding = (
-        acceptFindingEvent(fixture("guardduty-ec2-cryptomining.json"), settings) as {
+        acceptFindingEvent(loadEvent("guardduty-ec2-cryptomining"), settings) as {
           finding: InstanceFinding;
         }
       ).finding;

@@ -4,7 +4,7 @@
 // are its own) before the first change. These run the unmodified handler against the simulator.
 import { expect } from "chai";
 
-import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "./harness";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../../testkit/harness";
 import { callsNaming, completedRecord, expectIsolated } from "./assertions";
 import { isReadOnlyAction } from "../reliability/support/invariants";
 

@@ -9,7 +9,7 @@ import type { IncidentRecord } from "../../handler/incidentRecord";
 import type { ResponseContext } from "../../handler/responseContext";
 import { parseSettings } from "../../handler/settings";
 import { quarantineInstanceProfile } from "../../handler/steps/cutAccess";
-import { TEST_ENV } from "./testSettings";
+import { TEST_ENV } from "../../testkit/testSettings";
 
 const settings = parseSettings(TEST_ENV);
 const QUARANTINE = settings.quarantineInstanceProfileArn;

@@ -4,7 +4,7 @@ import { randomUUID } from "crypto";
 
 import { expect } from "chai";
 
-import type { FaultRule } from "../../drill/simulator";
+import type { FaultRule } from "../../simulator";
 import { DynamoDB } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
@@ -21,7 +21,7 @@ import {
   interruptionsOf,
   notificationFor,
 } from "./assertions";
-import { startHarness, stopDynamo, type Harness } from "./harness";
+import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
 
 const MUTATIONS = [
   "ModifyNetworkInterfaceAttribute",

@@ -1,7 +1,5 @@
 // The whole response against the simulator, one scenario per kind of instance. Each asserts the final state of
 // the simulated account and of the incident record (prepare / act / assess).
-import * as fs from "fs";
-import * as path from "path";
 
 import { expect } from "chai";
 
@@ -19,7 +17,8 @@ import {
   expectUntrackHopFirst,
   notificationFor,
 } from "./assertions";
-import { startHarness, stopDynamo, workloadOwnerEc2, type Harness } from "./harness";
+import { startHarness, stopDynamo, workloadOwnerEc2, type Harness } from "../../testkit/harness";
+import { loadEvent } from "../support/fixtures";
 
 describe("handler scenarios (simulator + dynalite)", function () {
   this.timeout(60_000);
@@ -84,9 +83,9 @@ describe("handler scenarios (simulator + dynalite)", function () {
 
   it("the shared fixture event, verbatim (two ENIs, a VPC the stack does not know): contained end to end", async () => {
     const { sim } = harness;
-    const event = JSON.parse(
-      fs.readFileSync(path.join(__dirname, "fixtures", "guardduty-ec2-backdoor-two-enis.json"), "utf8"),
-    ) as Parameters<typeof sim.scenario.fromFinding>[0];
+    const event = loadEvent("guardduty-ec2-backdoor-two-enis") as unknown as Parameters<
+      typeof sim.scenario.fromFinding
+    >[0];
     const created = sim.scenario.fromFinding(event, { kdumpReady: true });
 
     const outcome = await harness.invoke(event);

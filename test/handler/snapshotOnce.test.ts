@@ -13,7 +13,7 @@ import {
 } from "../../handler/steps/snapshotVolumes";
 import { ResponseLosingProxy } from "../reliability/support/responseLosingProxy";
 import { callsNaming, completedRecord, expectNothingDestroyed } from "./assertions";
-import { startHarness, type Harness } from "./harness";
+import { startHarness, type Harness } from "../../testkit/harness";
 
 const ROOT: VolumeFacts = { volumeId: "vol-root", deviceName: "/dev/xvda", deleteOnTermination: false };
 const DATA: VolumeFacts = { volumeId: "vol-data", deviceName: "/dev/sdf", deleteOnTermination: false };

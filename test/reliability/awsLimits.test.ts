@@ -3,9 +3,9 @@
 import { expect } from "chai";
 
 import { callsNaming, completedRecord, expectForensicWorkspace } from "../handler/assertions";
-import { startHarness, stopDynamo, type Harness } from "../handler/harness";
+import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
 import { snapshotsOfIncident } from "./support/invariants";
-import { deliverLikeLambda } from "./support/lambdaDelivery";
+import { deliverLikeLambda } from "../../testkit/lambdaDelivery";
 
 /** EC2's documented limit of user tags per resource. */
 const EC2_TAGS_PER_RESOURCE = 50;

@@ -9,8 +9,8 @@
 // state machine's Retry (States.TaskFailed, Lambda.*) as infra/workflowDefinition.ts writes it.
 import { expect } from "chai";
 
-import type { CallRecord, CreatedInstance, FaultKind as SimulatorFault } from "../../drill/simulator";
-import type { HistoryEvent } from "../../drill/simulator/stepFunctions/history";
+import type { CallRecord, CreatedInstance, FaultKind as SimulatorFault } from "../../simulator";
+import type { HistoryEvent } from "../../simulator/stepFunctions/history";
 import {
   workflowDependencies,
   type StepTask,
@@ -18,7 +18,7 @@ import {
   type WorkflowStep,
 } from "../../handler/workflow";
 import { stepStates } from "../../infra/workflowDefinition";
-import { startHarness, stopDynamo, type Harness } from "../handler/harness";
+import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
 import {
   KNOWN_DEFECTS,
   STEP_FAULT_ROWS,
@@ -31,7 +31,7 @@ import {
   type StepFaultRow,
 } from "./faultMatrix.rows";
 import { expectCorrectResponse, isReadOnlyAction } from "./support/invariants";
-import { deliverLikeLambda, type Delivery } from "./support/lambdaDelivery";
+import { deliverLikeLambda, type Delivery } from "../../testkit/lambdaDelivery";
 import { ResponseLosingProxy, type LostResponse } from "./support/responseLosingProxy";
 
 /** Wait states the "long waits" family must show for captureMemory (its row's fault comes after them). */

@@ -12,7 +12,7 @@ import {
   workloadOwnerEc2,
   type Harness,
   type ResponseOutcome,
-} from "../handler/harness";
+} from "../../testkit/harness";
 import { instancesOfIncident } from "./support/invariants";
 
 type Rejected = Extract<ResponseOutcome, { outcome: "rejected" }>;

@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { describeError } from "../../handler/errors";
 import { ECHO_LIMIT } from "../../handler/findingEvent";
 import { instanceIdOfIncident } from "../../handler/incidentRecord";
-import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../handler/harness";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../../testkit/harness";
 import { corpusFiles, eventOf, readCase, type CaseExpectation, type KnownDefect } from "./corpus/corpusCase";
 import { GENERATED_CASES, VALID_BUT_HOSTILE_CASES } from "./corpus/generatedCorpus";
 import { isReadOnlyAction } from "./support/invariants";

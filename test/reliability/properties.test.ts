@@ -5,7 +5,7 @@ import { isIP } from "net";
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { matchesEventPattern } from "../../drill/eventPattern";
+import { matchesEventPattern } from "../../simulator/eventPattern";
 import { clientToken } from "../../handler/clientToken";
 import { acceptFindingEvent, capText, isStorableSeverity } from "../../handler/findingEvent";
 import { instanceIdOfIncident, newIncidentId, type IncidentRecord } from "../../handler/incidentRecord";
@@ -27,7 +27,7 @@ import { notificationOf } from "../../handler/steps/report";
 import { planStop } from "../../handler/steps/stopInstance";
 import { ConfigError, PROJECT, parseStackConfig } from "../../infra/config";
 import { findingEventPattern } from "../../infra/eventPattern";
-import { TEST_ENV } from "../handler/testSettings";
+import { TEST_ENV } from "../../testkit/testSettings";
 import { loadEvent } from "../support/fixtures";
 import { isWellFormed } from "./support/storable";
 
@@ -535,7 +535,7 @@ describe("reliability: properties of the pure decisions (fast-check)", () => {
     });
   });
 
-  describe("the event pattern (drill/eventPattern.ts evaluating the pattern infra/eventPattern.ts builds)", () => {
+  describe("the event pattern (simulator/eventPattern.ts evaluating the pattern infra/eventPattern.ts builds)", () => {
     const base = loadEvent("guardduty-ec2-cryptomining");
     const withSeverity = (severity: unknown, source = "aws.guardduty") => ({
       ...base,

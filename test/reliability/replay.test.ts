@@ -4,7 +4,7 @@
 import { expect } from "chai";
 
 import { callsNaming, expectNothingDestroyed, notificationFor } from "../handler/assertions";
-import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../handler/harness";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../../testkit/harness";
 import { expectCorrectResponse, instancesOfIncident, isReadOnlyAction } from "./support/invariants";
 
 const REPLAYS = 20;

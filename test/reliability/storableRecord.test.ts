@@ -10,8 +10,8 @@ import { IncidentStore, plainClaim, type Claimant } from "../../handler/incident
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { TRUNCATED_MARK } from "../../handler/rawFinding";
 import { parseSettings } from "../../handler/settings";
-import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../handler/harness";
-import { TEST_ENV } from "../handler/testSettings";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../../testkit/harness";
+import { TEST_ENV } from "../../testkit/testSettings";
 import { loadEvent } from "../support/fixtures";
 import { illFormedPaths, isWellFormed } from "./support/storable";
 import { startStrictDynamo, type StrictDynamo } from "./support/strictDynamo";

@@ -3,10 +3,10 @@
 // one API call long, whatever fails. Measured in simulated time from the simulator's call log.
 import { expect } from "chai";
 
-import { DEFAULT_DURATIONS, type CallRecord, type StateDurations } from "../../drill/simulator";
+import { DEFAULT_DURATIONS, type CallRecord, type StateDurations } from "../../simulator";
 import { expectIsolated } from "../handler/assertions";
-import { startHarness, stopDynamo, type Harness } from "../handler/harness";
-import { deliverLikeLambda, LAMBDA_RETRY_DELAYS_MS } from "./support/lambdaDelivery";
+import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
+import { deliverLikeLambda, LAMBDA_RETRY_DELAYS_MS } from "../../testkit/lambdaDelivery";
 
 /**
  * Simulated ms of each stay of the ENI in the untrack group: from a successful move into it to the next

@@ -3,7 +3,7 @@
 import * as asg from "@aws-sdk/client-auto-scaling";
 import * as ec2 from "@aws-sdk/client-ec2";
 import { expect } from "chai";
-import type { Simulator } from "../../drill/simulator";
+import type { Simulator } from "../../simulator";
 import { errorCodeOf, eventually, startTarget, type Target } from "./support";
 
 describe("simulator behaviour", function () {

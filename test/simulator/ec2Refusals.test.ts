@@ -5,7 +5,7 @@
 // says which of these AWS documents and which are inferred.
 import * as ec2 from "@aws-sdk/client-ec2";
 import { expect } from "chai";
-import type { Simulator } from "../../drill/simulator";
+import type { Simulator } from "../../simulator";
 import { errorCodeOf, startTarget, type Target } from "./support";
 
 /** The code and message of a rejected SDK call. */

@@ -1,7 +1,7 @@
 // EventBridge PutEvents through the real SDK client: rules, delivery to a Lambda target, and AWS's refusals.
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { expect } from "chai";
-import { startSimulator, type Simulator } from "../../drill/simulator";
+import { startSimulator, type Simulator } from "../../simulator";
 
 describe("simulator EventBridge PutEvents (real client)", () => {
   let sim: Simulator;

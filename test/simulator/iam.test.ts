@@ -6,10 +6,10 @@ import { LambdaClient, InvokeCommand } from "@aws-sdk/client-lambda";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { expect } from "chai";
-import { startSimulator, type Simulator } from "../../drill/simulator";
-import type { PolicyDocument } from "../../drill/simulator/iam/authorizer";
-import { checksFor } from "../../drill/simulator/iam/requestChecks";
-import { World } from "../../drill/simulator/state/world";
+import { startSimulator, type Simulator } from "../../simulator";
+import type { PolicyDocument } from "../../simulator/iam/authorizer";
+import { checksFor } from "../../simulator/iam/requestChecks";
+import { World } from "../../simulator/state/world";
 import { globsOverlap, resourceTypesOf } from "../support/serviceAuthorization";
 
 const ACCOUNT = "111122223333";

@@ -2,8 +2,8 @@
 import * as ec2 from "@aws-sdk/client-ec2";
 import * as sns from "@aws-sdk/client-sns";
 import { expect } from "chai";
-import type { Simulator } from "../../drill/simulator";
-import { categorize } from "../../drill/simulator/throttling";
+import type { Simulator } from "../../simulator";
+import { categorize } from "../../simulator/throttling";
 import { errorCodeOf, startTarget, type Target } from "./support";
 
 /** The HTTP status of a rejected SDK call. */

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ec2 from "@aws-sdk/client-ec2";
 import { expect } from "chai";
-import type { GuardDutyEvent } from "../../drill/simulator";
+import type { GuardDutyEvent } from "../../simulator";
 import { startTarget, type Target } from "./support";
 
 // The repository's own fixture events (test/fixtures/events).

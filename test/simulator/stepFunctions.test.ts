@@ -3,8 +3,8 @@
 // integration call, API throttling and the history quota.
 import * as sfn from "@aws-sdk/client-sfn";
 import { expect } from "chai";
-import { startSimulator, type Simulator, type StepFunctionsExecution } from "../../drill/simulator";
-import type { PolicyDocument } from "../../drill/simulator/iam/authorizer";
+import { startSimulator, type Simulator, type StepFunctionsExecution } from "../../simulator";
+import type { PolicyDocument } from "../../simulator/iam/authorizer";
 import { eventually } from "./support";
 
 const ACCOUNT = "111122223333";

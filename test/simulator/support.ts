@@ -16,7 +16,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
-import { startSimulator, type Simulator, type SimulatorOptions } from "../../drill/simulator";
+import { startSimulator, type Simulator, type SimulatorOptions } from "../../simulator";
 
 export const EXTERNAL_ENDPOINT = process.env.SIM_EXTERNAL_ENDPOINT;
 

@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { startSimulator, type Simulator } from "../../drill/simulator";
+import { startSimulator, type Simulator } from "../../simulator";
 
 const run = promisify(execFile);
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { matchesEventPattern } from "../../drill/eventPattern";
+import { matchesEventPattern } from "../../simulator/eventPattern";
 import { DRILL_SOURCE, findingEventPattern } from "../../infra/eventPattern";
 import { loadEvent } from "../support/fixtures";
 

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { LOG_DELIVERY_ACTIONS, PolicyDocument } from "../../infra/policies";
 import { LAMBDA_INVOKE, SNS_PUBLISH, type Branch, type State } from "../../infra/workflowDefinition";
-import { BASE_CONFIG, runProgram } from "../../drill/stackMockRun";
+import { BASE_CONFIG, runProgram } from "../../testkit/stackMockRun";
 import { actionsCalledByHandler } from "./handlerCalls";
 import { decide, fullStackRun, workflowPolicyOf } from "./policySimulation";
 

@@ -1,7 +1,7 @@
 // Runs a generated definition with aws-local-stepfunctions (MIT), its Tasks answered by test functions instead of
 // Lambda and SNS, its Waits and retry intervals zeroed: the workflow's control flow, checked without AWS.
 import { StateMachine } from "aws-local-stepfunctions";
-import "../../drill/simulator/stepFunctions/promiseWithResolvers";
+import "../../simulator/stepFunctions/promiseWithResolvers";
 import {
   LAMBDA_INVOKE,
   SNS_PUBLISH,

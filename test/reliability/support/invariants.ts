@@ -2,7 +2,7 @@
 // state and the incident record, never from logs.
 import { expect } from "chai";
 
-import type { CreatedInstance } from "../../../drill/simulator";
+import type { CreatedInstance } from "../../../simulator";
 import type { IncidentRecord } from "../../../handler/incidentRecord";
 import { executionName } from "../../../handler/workflow";
 import {
@@ -11,7 +11,7 @@ import {
   expectNothingDestroyed,
   notificationFor,
 } from "../../handler/assertions";
-import type { Harness } from "../../handler/harness";
+import type { Harness } from "../../../testkit/harness";
 
 /** Actions that change nothing (by AWS's naming rule), so anything else counts as a mutation. */
 export function isReadOnlyAction(action: string): boolean {

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createInterface } from "readline";
-import { findLambdaNode } from "./lambdaNode";
+import { findLambdaNode } from "../drill/lambdaNode";
 
 /** Packages the Lambda runtime and the Powertools layer put on the module path. */
 export const RUNTIME_PACKAGE_PATTERN = /^(@aws-sdk\/|@aws-lambda-powertools\/|@aws\/lambda-invoke-store$)/;
@@ -61,7 +61,7 @@ interface Environment {
   used: boolean;
 }
 
-const BOOTSTRAP = `// Written by drill/localLambda.ts: the runtime's bootstrap for one execution environment.
+const BOOTSTRAP = `// Written by testkit/localLambda.ts: the runtime's bootstrap for one execution environment.
 "use strict";
 const path = require("path");
 const started = process.hrtime.bigint();

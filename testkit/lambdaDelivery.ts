@@ -6,7 +6,7 @@
 // is followed to its end (harness.invoke): the Task passes after containment are the state machine's to retry.
 import { randomUUID } from "crypto";
 
-import type { Harness, ResponseOutcome } from "../../handler/harness";
+import type { Harness, ResponseOutcome } from "./harness";
 
 /** Lambda's documented retry policy for asynchronous invocations: two retries, about 1 and 2 minutes apart. */
 export const LAMBDA_RETRY_DELAYS_MS: readonly number[] = [60_000, 120_000];

@@ -1,4 +1,4 @@
-// Test harness for the response handler: the AWS simulator (drill/simulator), a real DynamoDB-compatible
+// Test harness for the response handler: the AWS simulator (simulator), a real DynamoDB-compatible
 // server (dynalite, in-process), and the unmodified handler built by createResponder() from environment
 // settings, exactly as Lambda would build it. Timings are simulated: settings are scaled to the time scale.
 import { randomUUID } from "crypto";
@@ -11,15 +11,15 @@ import { DynamoDB } from "@aws-sdk/client-dynamodb";
 import { EC2 } from "@aws-sdk/client-ec2";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
-import { deployWorkflow } from "../../drill/deployWorkflow";
-import { responderIdentity, testStackRun } from "../../drill/responderIdentity";
-import type { ProgramRun } from "../../drill/stackMockRun";
-import { deniedRequests } from "../../drill/simulator/iam/authorizer";
-import { startSimulator, type SimulatorOptions, type Simulator } from "../../drill/simulator";
-import { securityGroupTags } from "../../infra/tagging";
-import { createResponder, type InvocationOutcome, type LambdaContext } from "../../handler";
-import type { IncidentRecord } from "../../handler/incidentRecord";
-import { incidentKey, instanceIdOfIncident } from "../../handler/incidentRecord";
+import { deployWorkflow } from "../drill/deployWorkflow";
+import { responderIdentity, testStackRun } from "../drill/responderIdentity";
+import type { ProgramRun } from "./stackMockRun";
+import { deniedRequests } from "../simulator/iam/authorizer";
+import { startSimulator, type SimulatorOptions, type Simulator } from "../simulator";
+import { securityGroupTags } from "../infra/tagging";
+import { createResponder, type InvocationOutcome, type LambdaContext } from "../handler";
+import type { IncidentRecord } from "../handler/incidentRecord";
+import { incidentKey, instanceIdOfIncident } from "../handler/incidentRecord";
 
 export const FUNCTION_NAME = "ir-responder";
 
@@ -50,7 +50,7 @@ function serializedResponder(): Promise<string> {
   artifact ??= (async () => {
     const pulumi = await import("@pulumi/pulumi");
     const serialized = await pulumi.runtime.serializeFunction(createResponder, { isFactoryFunction: true });
-    const directory = path.join(__dirname, "..", "..", "node_modules", ".cache", "ir-handler-tests");
+    const directory = path.join(__dirname, "..", "node_modules", ".cache", "ir-handler-tests");
     fs.mkdirSync(directory, { recursive: true });
     const file = path.join(directory, `responder-${process.pid}.js`);
     fs.writeFileSync(file, serialized.text);

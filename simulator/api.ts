@@ -173,7 +173,7 @@ export interface FindingOptions {
   region?: string;
 }
 
-/** A GuardDuty finding as EventBridge delivers it (same shape as shared/fixtures/events). */
+/** A GuardDuty finding as EventBridge delivers it (same shape as test/fixtures/events). */
 export interface GuardDutyEvent {
   version: string;
   id: string;

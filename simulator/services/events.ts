@@ -1,8 +1,8 @@
 // Amazon EventBridge PutEvents (awsJson1_1) on the default bus: each entry becomes an event envelope, is matched
-// against the rules registered with sim.events.rule() (EventBridge's content filtering, drill/eventPattern.ts),
+// against the rules registered with sim.events.rule() (EventBridge's content filtering, simulator/eventPattern.ts),
 // and is delivered to the rule's Lambda target as an asynchronous invocation.
 import { randomUUID } from "node:crypto";
-import { matchesEventPattern } from "../../eventPattern";
+import { matchesEventPattern } from "../eventPattern";
 import { AwsError } from "../errors";
 import type { World } from "../state/world";
 import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
