@@ -5,7 +5,7 @@ import { artifactFiles, bundledPackages, zipArtifact } from "../../drill/lambdaA
 import { parseSettings } from "../../handler/settings";
 import { stateMachineArn } from "../../handler/workflow";
 import { PROJECT } from "../../infra/config";
-import { selfTagPolicy } from "../../infra/kdumpPreparation";
+import { selfTagPolicy } from "../../infra/kdumpDocuments";
 import {
   awsManagedPolicyArn,
   FORBIDDEN_ACTIONS,
