@@ -1,13 +1,40 @@
-// shellcheck of every script and `packer validate` of both templates with Debian's packer 1.6.6 (CI installs
-// both; locally they are skipped with a message only when the tool itself is missing).
+// shellcheck of every script and `packer validate .` of both AMI configurations (one folder each) with Debian's
+// packer 1.6.6 (CI installs both; locally they are skipped with a message only when the tool itself is missing).
 import { expect } from "chai";
 import { spawnSync } from "child_process";
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "fs";
+import {
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "fs";
 import { join } from "path";
 import { FORENSICS_AMI_DIR, hasCommand, SCRIPTS_DIR, tempDir } from "./scriptRunner";
 
 const PACKER_DIR = join(FORENSICS_AMI_DIR, "packer");
-const TEMPLATES = ["kdump-workload.pkr.hcl", "forensic-workstation.pkr.hcl"];
+/** Packer reads a folder as one configuration: one folder per AMI. */
+const CONFIGURATIONS = ["kdump-workload", "forensic-workstation"];
+const [KDUMP_WORKLOAD, FORENSIC_WORKSTATION] = CONFIGURATIONS.map((name) => join(PACKER_DIR, name)) as [
+  string,
+  string,
+];
+
+/** A configuration's own template, named after its folder (the shared amazon-ebs.pkr.hcl is linked in). */
+const templateOf = (configuration: string) =>
+  readFileSync(join(configuration, `${configuration.split("/").at(-1)}.pkr.hcl`), "utf8");
+
+/** Every packer file of every configuration, the shared one included. */
+function packerFiles(): string[] {
+  return [...CONFIGURATIONS, "shared"].flatMap((folder) =>
+    readdirSync(join(PACKER_DIR, folder))
+      .filter((name) => name.endsWith(".pkr.hcl") || name.endsWith(".pkrvars.hcl"))
+      .map((name) => join(PACKER_DIR, folder, name)),
+  );
+}
 
 /** Every shell script under forensics-ami/: scripts/*, vm-proof/*.sh and ci-check.sh. */
 function shellScripts(): string[] {
@@ -71,51 +98,63 @@ describe("forensics-ami static checks", () => {
       }
     });
 
-    for (const template of TEMPLATES) {
-      it(`${template} validates`, () => {
-        const result = packer(["validate", template], PACKER_DIR);
+    for (const configuration of CONFIGURATIONS) {
+      it(`packer/${configuration} validates (packer validate . in it)`, () => {
+        const result = packer(["validate", "."], join(PACKER_DIR, configuration));
         expect(result.status, result.stdout + result.stderr).to.equal(0);
       });
 
-      it(`${template} is packer-fmt formatted`, () => {
-        const result = packer(["fmt", "-check", template], PACKER_DIR);
-        expect(result.status, `run: packer fmt ${template}\n${result.stdout}`).to.equal(0);
+      it(`packer/${configuration} is packer-fmt formatted`, () => {
+        const result = packer(["fmt", "-check", "."], join(PACKER_DIR, configuration));
+        expect(result.status, `run: packer fmt packer/${configuration}\n${result.stdout}`).to.equal(0);
       });
     }
+
+    it("the folder above the configurations is none itself (the two would declare the same variables)", () => {
+      expect(readdirSync(PACKER_DIR).filter((name) => name.endsWith(".pkr.hcl"))).to.deep.equal([]);
+    });
+
+    it("both configurations read the one shared amazon-ebs.pkr.hcl (linked, not copied)", () => {
+      for (const configuration of [KDUMP_WORKLOAD, FORENSIC_WORKSTATION]) {
+        const linked = join(configuration, "amazon-ebs.pkr.hcl");
+        expect(lstatSync(linked).isSymbolicLink(), linked).to.equal(true);
+        expect(realpathSync(linked)).to.equal(realpathSync(join(PACKER_DIR, "shared", "amazon-ebs.pkr.hcl")));
+      }
+    });
 
     it("validation catches a template whose provisioning script is missing (the check is not vacuous)", () => {
       const dir = tempDir("packer");
       try {
-        mkdirSync(join(dir, "packer"));
+        const copy = join(dir, "packer", "kdump-workload");
+        mkdirSync(copy, { recursive: true });
         mkdirSync(join(dir, "scripts"));
-        copyFileSync(join(PACKER_DIR, TEMPLATES[0]!), join(dir, "packer", TEMPLATES[0]!));
-        const result = packer(["validate", TEMPLATES[0]!], join(dir, "packer"));
+        // copyFileSync follows the link to the shared file: the copy is the whole configuration.
+        for (const name of readdirSync(KDUMP_WORKLOAD))
+          copyFileSync(join(KDUMP_WORKLOAD, name), join(copy, name));
+        const result = packer(["validate", "."], copy);
         expect(result.status).to.not.equal(0);
         expect(result.stdout + result.stderr).to.match(/scripts\/ir-kdump/);
         copyFileSync(join(SCRIPTS_DIR, "ir-kdump"), join(dir, "scripts", "ir-kdump"));
-        expect(packer(["validate", TEMPLATES[0]!], join(dir, "packer")).status).to.equal(0);
+        expect(packer(["validate", "."], copy).status).to.equal(0);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     });
 
     it("the workload AMI carries ir:kdump-ready=true, the tag the responder reads", () => {
-      const result = packer(["inspect", TEMPLATES[0]!], PACKER_DIR);
+      const result = packer(["inspect", "."], KDUMP_WORKLOAD);
       expect(result.status, result.stderr).to.equal(0);
       const amiTags = /local\.ami_tags: "(.*)"$/m.exec(result.stdout)?.[1] ?? "";
       expect(amiTags).to.include('\\"ir:kdump-ready\\" = \\"true\\"');
       // ... and user tags cannot override it (merge order: user tags first, ours last).
-      const overridden = packer(
-        ["inspect", "-var", 'tags={"ir:kdump-ready"="false"}', TEMPLATES[0]!],
-        PACKER_DIR,
-      );
+      const overridden = packer(["inspect", "-var", 'tags={"ir:kdump-ready"="false"}', "."], KDUMP_WORKLOAD);
       expect(/local\.ami_tags: "(.*)"$/m.exec(overridden.stdout)?.[1] ?? "").to.include(
         '\\"ir:kdump-ready\\" = \\"true\\"',
       );
     });
 
     it("the workload build verifies readiness after the reboot, so a not-ready image is never tagged", () => {
-      const template = readFileSync(join(PACKER_DIR, TEMPLATES[0]!), "utf8");
+      const template = templateOf(KDUMP_WORKLOAD);
       const reboot = template.indexOf('inline            = ["systemctl reboot"]');
       const check = template.indexOf('inline          = ["/usr/local/sbin/ir-kdump check"]');
       expect(reboot, "reboot step").to.be.greaterThan(0);
@@ -123,18 +162,18 @@ describe("forensics-ami static checks", () => {
     });
 
     it("the forensic workstation installs the evidence guard and the forensic tools", () => {
-      const template = readFileSync(join(PACKER_DIR, TEMPLATES[1]!), "utf8");
-      expect(template).to.include("../scripts/forensic-workstation-setup");
-      expect(template).to.include("../scripts/ir-evidence-mount");
+      const template = templateOf(FORENSIC_WORKSTATION);
+      expect(template).to.include("${path.root}/../../scripts/forensic-workstation-setup");
+      expect(template).to.include("${path.root}/../../scripts/ir-evidence-mount");
       for (const tool of ["sleuthkit", "ewf-tools", "dc3dd", "dcfldd", "hashdeep", "yara"]) {
         expect(template).to.include(`"${tool}"`);
       }
     });
 
-    it("neither template uses what packer 1.6.6 lacks", () => {
-      for (const template of TEMPLATES) {
+    it("no packer file uses what packer 1.6.6 lacks", () => {
+      for (const template of packerFiles()) {
         // Comments may name the block (the header explains why it is absent); code must not use it.
-        const code = readFileSync(join(PACKER_DIR, template), "utf8")
+        const code = readFileSync(template, "utf8")
           .split("\n")
           .filter((line) => !line.trimStart().startsWith("#"))
           .join("\n");

@@ -1,0 +1,1 @@
+../shared/amazon-ebs.pkr.hcl
