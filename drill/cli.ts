@@ -52,7 +52,7 @@ function printSummary(result: DrillResult): void {
     console.log(
       `Execution ${run.name}: ${run.status}; ${run.transitions} state transitions ` +
         `(USD ${transitionCost(run.transitions).toFixed(4)}), ${passes} Task passes (${waits} after a Wait), ` +
-        `${run.failedTasks} failed; Lambda time in Tasks ${run.taskSeconds.toFixed(1)} s`,
+        `${run.failedTasks} failed; Lambda time in Tasks ${run.taskSeconds.toFixed(1)} s simulated`,
     );
   }
   console.log(
@@ -96,7 +96,8 @@ async function main(): Promise<void> {
     const minutes = Number(values["wait-minutes"]);
     if (!(minutes > 0 && minutes <= 240)) throw new Error("--wait-minutes must be a number from 1 to 240");
     console.log(
-      `Live drill of ${values.instance} (a real response: it will be isolated, stopped and snapshotted)`,
+      `Live drill of ${values.instance} (a real response: it will be isolated, stopped and snapshotted); ` +
+        "seconds are real, from the finding being put on the bus",
     );
     const result = await runLiveDrill({
       instanceId: values.instance,
@@ -113,7 +114,10 @@ async function main(): Promise<void> {
   if (!(timeScale >= 1 && timeScale <= 200)) throw new Error("--time-scale must be a number from 1 to 200");
   if (!(latencyMs >= 0 && latencyMs <= 5000))
     throw new Error("--latency must be a number of ms from 0 to 5000");
-  console.log(`Drill against the built-in AWS simulator (time x${timeScale}, ${latencyMs} ms per AWS call)`);
+  console.log(
+    `Drill against the built-in AWS simulator (time x${timeScale}, ${latencyMs} ms per AWS call): ` +
+      "seconds are simulated unless marked wall clock",
+  );
   const result = await runDrill({
     ...DEFAULT_DRILL_OPTIONS,
     stackFile: values.stack,

@@ -3,7 +3,8 @@
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { type IncidentRecord, STEP_NAMES, type StepName, type StepRecord } from "../handler/incidentRecord";
 
-/** Seconds from the moment the responder received the finding. */
+/** Seconds on the caller's clock: simulated from the responder receiving the finding (a drill against the
+ * simulator), or real from the finding being put on the bus (a live drill). */
 export interface Milestones {
   isolated?: number;
   evidenceSecured?: number;
@@ -26,12 +27,14 @@ export interface DrillStep {
   outcome: string;
 }
 
+export type ToSeconds = (iso: string, record: IncidentRecord) => number;
+
 export interface FollowOptions {
   documents: DynamoDBDocument;
   tableName: string;
   incidentKey: string;
-  /** ISO timestamp written by the responder -> seconds since it received the finding. */
-  toSeconds: (iso: string) => number;
+  /** ISO timestamp the responder wrote in this record -> the caller's seconds (see Milestones). */
+  toSeconds: ToSeconds;
   onProgress: (event: ProgressEvent) => void;
   /** Seconds at which service was restored, if the caller can observe it (undefined: not yet). */
   serviceRestoredAt?: (record: IncidentRecord) => Promise<number | undefined>;
@@ -63,28 +66,30 @@ export async function followIncident(
   for (;;) {
     const record = (await documents.get({ TableName: tableName, Key: { pk: incidentKey } })).Item as
       IncidentRecord | undefined;
-    for (const name of STEP_NAMES) {
-      const step = record?.steps[name];
-      if (!step || step.status === "running" || reported.get(name) === step.status) continue;
-      reported.set(name, step.status);
-      onProgress({
-        kind: "step",
-        name,
-        record: step,
-        atSeconds: toSeconds(step.startedAt),
-        endSeconds: step.endedAt ? toSeconds(step.endedAt) : undefined,
-      });
-    }
-    for (const [milestone, stepName] of MILESTONE_STEPS) {
-      const step = record?.steps[stepName];
-      if (step?.status === "done" && step.endedAt) reach(milestone, toSeconds(step.endedAt));
-    }
-    if (record && options.serviceRestoredAt && milestones.serviceRestored === undefined) {
-      reach("serviceRestored", await options.serviceRestoredAt(record));
-    }
-    const ended = record !== undefined && record.status === "completed";
-    if (ended && (!options.serviceRestoredAt || milestones.serviceRestored !== undefined)) {
-      return { record, milestones };
+    if (record !== undefined) {
+      for (const name of STEP_NAMES) {
+        const step = record.steps[name];
+        if (!step || step.status === "running" || reported.get(name) === step.status) continue;
+        reported.set(name, step.status);
+        onProgress({
+          kind: "step",
+          name,
+          record: step,
+          atSeconds: toSeconds(step.startedAt, record),
+          endSeconds: step.endedAt ? toSeconds(step.endedAt, record) : undefined,
+        });
+      }
+      for (const [milestone, stepName] of MILESTONE_STEPS) {
+        const step = record.steps[stepName];
+        if (step?.status === "done" && step.endedAt) reach(milestone, toSeconds(step.endedAt, record));
+      }
+      if (options.serviceRestoredAt && milestones.serviceRestored === undefined) {
+        reach("serviceRestored", await options.serviceRestoredAt(record));
+      }
+      const ended = record.status === "completed";
+      if (ended && (!options.serviceRestoredAt || milestones.serviceRestored !== undefined)) {
+        return { record, milestones };
+      }
     }
     if (Date.now() > deadline) {
       throw new Error(
@@ -96,7 +101,7 @@ export async function followIncident(
 }
 
 /** The timeline of a record, in the caller's seconds. */
-export function stepsOf(record: IncidentRecord, toSeconds: (iso: string) => number): DrillStep[] {
+export function stepsOf(record: IncidentRecord, toSeconds: ToSeconds): DrillStep[] {
   return STEP_NAMES.flatMap((name) => {
     const step = record.steps[name];
     if (!step) return [];
@@ -104,8 +109,8 @@ export function stepsOf(record: IncidentRecord, toSeconds: (iso: string) => numb
       {
         name,
         status: step.status,
-        startSeconds: toSeconds(step.startedAt),
-        endSeconds: step.endedAt ? toSeconds(step.endedAt) : undefined,
+        startSeconds: toSeconds(step.startedAt, record),
+        endSeconds: step.endedAt ? toSeconds(step.endedAt, record) : undefined,
         attempts: step.attempts,
         outcome: step.outcome,
       },

@@ -17,6 +17,7 @@ import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { load as parseYaml } from "js-yaml";
 import { DURATION_SETTINGS, parseSettings } from "../handler/settings";
 import { incidentKey, IncidentRecord } from "../handler/incidentRecord";
+import { responseOrigin, secondsBetween } from "../handler/steps/report";
 import { PROJECT } from "../infra/config";
 import { deployToSimulator, DeployedStack } from "./deployToSimulator";
 import { DRILL_TAG, putDrillFinding } from "./drillFinding";
@@ -210,9 +211,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       );
     }
 
-    // The clock starts when the handler is called (after the cold start); nothing is recorded before that.
-    const origin = () => local.deliveries[0]?.firstStartedAtMs ?? deliveredWall;
-    const toSeconds = (iso: string) => ((Date.parse(iso) - origin()) * options.timeScale) / 1000;
+    // The report's clock: simulated seconds from the handler receiving the finding (after the cold start).
+    const toSeconds = (iso: string, record: IncidentRecord) =>
+      secondsBetween(responseOrigin(record), iso, options.timeScale);
     let observerCalls = 0;
     let nextHealthCheck = 0;
     const { record, milestones } = await followIncident({
@@ -227,7 +228,8 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         nextHealthCheck = Date.now() + 1000 / options.timeScale;
         observerCalls++;
         if (!(await serviceRestored(loadBalancing, workload))) return undefined;
-        const originSim = deliveredSim + (origin() - deliveredWall) * options.timeScale;
+        const originWall = Date.parse(responseOrigin(current));
+        const originSim = deliveredSim + (originWall - deliveredWall) * options.timeScale;
         return (sim.now() - originSim) / 1000;
       },
       wallLimitMs: options.wallLimitMs,
@@ -403,6 +405,8 @@ function drillEnvironment(
     POWERTOOLS_LOG_LEVEL: "INFO",
     // Lambda runs nodejs22.x; this machine's Node 20 would only add the SDK's upgrade notice to the log.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    // The report and the notification give simulated seconds, like the drill's timeline.
+    TIME_SCALE: String(timeScale),
   };
   const effective = parseSettings(environment);
   for (const [variable, field] of DURATION_SETTINGS) {

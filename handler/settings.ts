@@ -54,6 +54,7 @@ export interface Settings {
   readonly maxPollIntervalSeconds: number;
   /** The Step Functions state machine that runs the response after containment. */
   readonly stateMachineArn: string;
+  readonly timeScale: number;
 }
 
 /**
@@ -202,5 +203,6 @@ export function parseSettings(env: Environment): Settings {
       required("STATE_MACHINE_ARN"),
       /^arn:aws[\w-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/,
     ),
+    timeScale: numberSetting("TIME_SCALE", 1, 1, 1000),
   };
 }

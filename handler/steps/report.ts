@@ -13,15 +13,28 @@ export interface TimelineEntry {
   readonly outcome: string;
 }
 
+/**
+ * Seconds on the report's clock between two of the handler's timestamps (pure). `timeScale` is settings.timeScale:
+ * 1 on AWS; a drill runs AWS time that many times faster than the handler's wall clock, so its report gives
+ * simulated seconds, on the clock of the drill's timeline.
+ */
+export function secondsBetween(fromIso: string, toIso: string, timeScale = 1): number {
+  return ((Date.parse(toIso) - Date.parse(fromIso)) * timeScale) / 1000;
+}
+
+/** When the handler received the finding: the origin of every milestone (pure). */
+export function responseOrigin(record: Pick<IncidentRecord, "steps" | "createdAt">): string {
+  // The claim time for records made before acceptance was timed.
+  return record.steps.acceptEvent?.startedAt ?? record.createdAt;
+}
+
 /** The timeline: each step's start, end and outcome, in the order the steps started (pure). */
-export function timelineOf(record: Pick<IncidentRecord, "steps">): TimelineEntry[] {
+export function timelineOf(record: Pick<IncidentRecord, "steps">, timeScale = 1): TimelineEntry[] {
   return STEP_NAMES.flatMap((step) => {
     const entry = record.steps[step];
     if (entry === undefined) return [];
     const seconds =
-      entry.endedAt === undefined
-        ? undefined
-        : (Date.parse(entry.endedAt) - Date.parse(entry.startedAt)) / 1000;
+      entry.endedAt === undefined ? undefined : secondsBetween(entry.startedAt, entry.endedAt, timeScale);
     return [
       {
         step,
@@ -38,13 +51,13 @@ export function timelineOf(record: Pick<IncidentRecord, "steps">): TimelineEntry
 /** Seconds from the incident's start to the end of a step, for the milestones a reader cares about (pure). */
 export function milestones(
   record: Pick<IncidentRecord, "steps" | "createdAt">,
+  timeScale = 1,
 ): Record<string, number | undefined> {
-  // From the moment the handler received the finding (the claim time for records made before acceptance was timed).
-  const origin = Date.parse(record.steps.acceptEvent?.startedAt ?? record.createdAt);
+  const origin = responseOrigin(record);
   const since = (step: StepName) => {
     const entry = record.steps[step];
     if (entry?.endedAt === undefined || entry.status !== "done") return undefined;
-    return (Date.parse(entry.endedAt) - origin) / 1000;
+    return secondsBetween(origin, entry.endedAt, timeScale);
   };
   return {
     isolated: since("isolateNetwork"),
@@ -93,11 +106,11 @@ export function problemsOf(
  * The SNS message (pure): what happened, to which instance, where the evidence is, what failed — readable in
  * ten seconds. The subject alone says the verdict.
  */
-export function notificationOf(record: IncidentRecord, bucket: string): Notification {
+export function notificationOf(record: IncidentRecord, bucket: string, timeScale = 1): Notification {
   const facts = record.facts;
   const name = facts.instance?.tags.Name;
   const who = `${record.instanceId}${name ? ` (${name})` : ""}`;
-  const times = milestones(record);
+  const times = milestones(record, timeScale);
   const problems = problemsOf(record);
   const verb = record.dryRun ? "DRY RUN, would contain" : "Contained";
   const subject = `[IR] ${verb} ${who}: ${record.finding.type}`;
@@ -106,7 +119,7 @@ export function notificationOf(record: IncidentRecord, bucket: string): Notifica
   const lines = [
     `${record.dryRun ? "DRY RUN (nothing was changed). " : ""}${problems.length === 0 ? "CONTAINED" : "CONTAINED WITH PROBLEMS"}: ${who} in ${facts.instance?.availabilityZone ?? "?"}`,
     `Why: ${record.finding.type}, severity ${record.finding.severity}: ${record.finding.title}`,
-    `Isolated after ${seconds(times.isolated)}. Memory: ${facts.memory?.reason ?? "not attempted"}. Stop: ${facts.stop?.reason ?? facts.stop?.finalState ?? "n/a"}.`,
+    `Isolated after ${seconds(times.isolated)}${timeScale === 1 ? "" : " of simulated time"}. Memory: ${facts.memory?.reason ?? "not attempted"}. Stop: ${facts.stop?.reason ?? facts.stop?.finalState ?? "n/a"}.`,
     `Evidence: ${snapshots.length} snapshot(s)${locked ? " (locked)" : ""}, ${facts.evidence?.length ?? 0} object(s) with SHA-256.`,
     `Forensic workstation: ${facts.forensic?.instanceId ?? "none"}${facts.attachments ? `, ${facts.attachments.length} volume(s) attached` : ""}.`,
     `Service: ${facts.replacement?.reason ?? "no replacement"}.`,
@@ -137,10 +150,11 @@ export function interruptionNotification(record: IncidentRecord, error: string):
 }
 
 /** The report as Markdown (pure). */
-export function markdownReport(record: IncidentRecord, bucket: string): string {
-  const summary = notificationOf(record, bucket);
-  const times = milestones(record);
-  const timeline = timelineOf(record)
+export function markdownReport(record: IncidentRecord, bucket: string, timeScale = 1): string {
+  const summary = notificationOf(record, bucket, timeScale);
+  const times = milestones(record, timeScale);
+  const simulated = timeScale !== 1;
+  const timeline = timelineOf(record, timeScale)
     .map(
       (entry) =>
         `| ${entry.step} | ${entry.status} | ${entry.startedAt} | ${seconds(entry.seconds)} | ${entry.outcome.replace(/\|/g, "/")} |`,
@@ -165,14 +179,16 @@ export function markdownReport(record: IncidentRecord, bucket: string): string {
     summary.message,
     "```",
     "",
-    "## Milestones (seconds from the handler receiving the finding)",
+    `## Milestones (seconds from the handler receiving the finding${simulated ? `; simulated time, run ${timeScale}x faster than the wall clock` : ""})`,
     `- isolated: ${seconds(times.isolated)}`,
     `- evidence secured (snapshots taken): ${seconds(times.evidenceSecured)}`,
     `- forensic workstation ready: ${seconds(times.forensicWorkstationReady)}`,
     `- service restored: ${seconds(times.serviceRestored)}`,
     "",
     "## Timeline",
-    "| step | status | started | took | outcome |",
+    simulated
+      ? "| step | status | started (wall clock) | took (simulated) | outcome |"
+      : "| step | status | started | took | outcome |",
     "|---|---|---|---|---|",
     timeline,
     "",
@@ -201,6 +217,7 @@ export async function report(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
   const keys = reportKeys(record.incidentId);
   const bucket = settings.evidenceBucket;
+  const { timeScale } = settings;
   const json = JSON.stringify(
     {
       incidentId: record.incidentId,
@@ -208,8 +225,10 @@ export async function report(context: ResponseContext): Promise<StepResult> {
       status: "completed",
       dryRun: record.dryRun,
       createdAt: record.createdAt,
-      milestones: milestones(record),
-      timeline: timelineOf(record),
+      // Present when the seconds below are simulated (a drill): simulated seconds per wall-clock second.
+      ...(timeScale === 1 ? {} : { timeScale }),
+      milestones: milestones(record, timeScale),
+      timeline: timelineOf(record, timeScale),
       problems: problemsOf(record),
       finding: record.finding,
       findings: record.findings,
@@ -225,12 +244,12 @@ export async function report(context: ResponseContext): Promise<StepResult> {
       context,
       "report",
       keys.markdownKey,
-      encode(markdownReport(record, bucket)),
+      encode(markdownReport(record, bucket, timeScale)),
       "text/markdown",
     ),
   ]);
   const previous = record.facts.report;
-  const message = notificationOf(record, bucket);
+  const message = notificationOf(record, bucket, timeScale);
   // One notification: a retried report pass does not page people twice.
   const messageId =
     previous?.messageId !== undefined

@@ -54,6 +54,21 @@ describe("drill: the serialized responder artifact end to end", function () {
     expect(result.notification).to.contain(result.instanceId);
   });
 
+  it("gives the report's and the notification's times on the timeline's clock (simulated seconds)", () => {
+    const read = (file: string) => fs.readFileSync(path.join(result.outputDir, file), "utf8");
+    const report = JSON.parse(read("report.json")) as {
+      timeScale?: number;
+      milestones: { isolated?: number; evidenceSecured?: number; forensicWorkstationReady?: number };
+    };
+    const { isolated, evidenceSecured, forensicWorkstationReady } = result.milestones;
+    expect(report.timeScale).to.equal(25);
+    expect(report.milestones).to.deep.include({ isolated, evidenceSecured, forensicWorkstationReady });
+    expect(result.notification).to.contain(`Isolated after ${isolated?.toFixed(1)} s of simulated time.`);
+    const markdown = read("report.md");
+    expect(markdown).to.contain(`- isolated: ${isolated?.toFixed(1)} s`);
+    expect(markdown).to.contain("simulated time, run 25x faster than the wall clock");
+  });
+
   it("was answered by the deployment package in its own process (a cold start was measured)", () => {
     expect(result.coldStartsMs.length).to.be.at.least(1);
     expect(result.coldStartsMs[0]).to.be.above(0);
