@@ -1,99 +1,16 @@
 // A drill starts like a real incident: a GuardDuty-shaped finding about a live instance reaches the default event
 // bus, and the stack's rule hands it to the responder. Only instances tagged ir:drill=true are drill targets.
-import { randomBytes } from "crypto";
-import { DescribeInstancesCommand, EC2Client, type Instance } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { TAG_DRILL } from "../handler/tags";
 import { DRILL_SOURCE, FINDING_DETAIL_TYPE } from "../infra/eventPattern";
+import { DEFAULT_FINDING, guardDutyFindingDetail, instanceDetailsOf } from "../simulator/guardDutyFinding";
 
 /** The tag the responder requires on a drill's instance (handler/tags.ts): one constant for both sides. */
 export const DRILL_TAG = TAG_DRILL;
 
-export interface DrillFindingOptions {
-  type: string;
-  severity: number;
-}
-
-export const DEFAULT_DRILL_FINDING: DrillFindingOptions = {
-  type: "CryptoCurrency:EC2/BitcoinTool.B!DNS",
-  severity: 8,
-};
-
 export class DrillRefusedError extends Error {
   override readonly name = "DrillRefusedError";
-}
-
-/** The `detail` of a GuardDuty EC2 finding (schema 2.0, as in test/fixtures/events) about this instance. */
-export function findingDetailFor(
-  instance: Instance,
-  accountId: string,
-  region: string,
-  options: DrillFindingOptions,
-  findingId: string = randomBytes(16).toString("hex"),
-): Record<string, unknown> {
-  const now = new Date().toISOString();
-  const detectorId = "drill";
-  const instanceId = instance.InstanceId ?? "";
-  return {
-    schemaVersion: "2.0",
-    accountId,
-    region,
-    partition: "aws",
-    id: findingId,
-    arn: `arn:aws:guardduty:${region}:${accountId}:detector/${detectorId}/finding/${findingId}`,
-    type: options.type,
-    resource: {
-      resourceType: "Instance",
-      instanceDetails: {
-        instanceId,
-        instanceType: instance.InstanceType,
-        launchTime: instance.LaunchTime?.toISOString(),
-        platform: instance.Platform ?? null,
-        productCodes: [],
-        iamInstanceProfile: instance.IamInstanceProfile
-          ? { arn: instance.IamInstanceProfile.Arn, id: instance.IamInstanceProfile.Id }
-          : null,
-        networkInterfaces: (instance.NetworkInterfaces ?? []).map((eni) => ({
-          ipv6Addresses: (eni.Ipv6Addresses ?? []).map((a) => a.Ipv6Address),
-          networkInterfaceId: eni.NetworkInterfaceId,
-          privateDnsName: eni.PrivateDnsName ?? "",
-          privateIpAddress: eni.PrivateIpAddress,
-          privateIpAddresses: (eni.PrivateIpAddresses ?? []).map((a) => ({
-            privateDnsName: a.PrivateDnsName ?? "",
-            privateIpAddress: a.PrivateIpAddress,
-          })),
-          subnetId: eni.SubnetId,
-          vpcId: eni.VpcId,
-          securityGroups: (eni.Groups ?? []).map((g) => ({ groupName: g.GroupName, groupId: g.GroupId })),
-          publicDnsName: eni.Association?.PublicDnsName ?? "",
-          publicIp: eni.Association?.PublicIp ?? null,
-        })),
-        tags: (instance.Tags ?? []).map((t) => ({ key: t.Key, value: t.Value })),
-        instanceState: instance.State?.Name,
-        availabilityZone: instance.Placement?.AvailabilityZone,
-        imageId: instance.ImageId,
-      },
-    },
-    service: {
-      serviceName: "guardduty",
-      detectorId,
-      action: {
-        actionType: "DNS_REQUEST",
-        dnsRequestAction: { domain: "drill.invalid", protocol: "UDP", blocked: false },
-      },
-      resourceRole: "ACTOR",
-      additionalInfo: { value: '{"drill":true}', type: "default" },
-      eventFirstSeen: now,
-      eventLastSeen: now,
-      archived: false,
-      count: 1,
-    },
-    severity: options.severity,
-    createdAt: now,
-    updatedAt: now,
-    title: `Drill: ${options.type} on ${instanceId}`,
-    description: `Drill finding for ${instanceId}, put on the event bus by npm run drill.`,
-  };
 }
 
 /** Describes the target, refuses it unless tagged ir:drill=true, and puts the finding on the default bus. */
@@ -102,7 +19,7 @@ export async function putDrillFinding(
   events: EventBridgeClient,
   instanceId: string,
   region: string,
-  options: DrillFindingOptions = DEFAULT_DRILL_FINDING,
+  options: { type: string; severity: number } = DEFAULT_FINDING,
 ): Promise<{ accountId: string; detail: Record<string, unknown> }> {
   const answer = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const reservation = answer.Reservations?.[0];
@@ -115,7 +32,16 @@ export async function putDrillFinding(
     );
   }
   const accountId = reservation.OwnerId ?? "";
-  const detail = findingDetailFor(instance, accountId, region, options);
+  const detail = guardDutyFindingDetail(instanceDetailsOf(instance), {
+    accountId,
+    region,
+    ...options,
+    detectorId: "drill",
+    domain: "drill.invalid",
+    additionalInfo: { value: '{"drill":true}', type: "default" },
+    title: `Drill: ${options.type} on ${instanceId}`,
+    description: `Drill finding for ${instanceId}, put on the event bus by npm run drill.`,
+  });
   const put = await events.send(
     new PutEventsCommand({
       Entries: [{ Source: DRILL_SOURCE, DetailType: FINDING_DETAIL_TYPE, Detail: JSON.stringify(detail) }],

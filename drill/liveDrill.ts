@@ -6,7 +6,7 @@ import { EC2Client } from "@aws-sdk/client-ec2";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { incidentKey } from "../handler/incidentRecord";
-import { DEFAULT_DRILL_FINDING, putDrillFinding } from "./drillFinding";
+import { putDrillFinding } from "./drillFinding";
 import { DrillStep, followIncident, Milestones, ProgressEvent, stepsOf } from "./followIncident";
 
 export interface LiveDrillOptions {
@@ -35,13 +35,7 @@ export async function runLiveDrill(options: LiveDrillOptions): Promise<LiveDrill
   try {
     const region = await ec2.config.region();
     const put = Date.now();
-    const { accountId } = await putDrillFinding(
-      ec2,
-      events,
-      options.instanceId,
-      region,
-      DEFAULT_DRILL_FINDING,
-    );
+    const { accountId } = await putDrillFinding(ec2, events, options.instanceId, region);
     progress({ kind: "phase", message: `drill finding on the default bus of ${accountId} in ${region}` });
     const toSeconds = (iso: string) => (Date.parse(iso) - put) / 1000;
     const { record, milestones } = await followIncident({

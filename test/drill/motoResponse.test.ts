@@ -29,7 +29,7 @@ import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
 
 import { deployWorkflow, type DeployedWorkflow } from "../../drill/deployWorkflow";
-import { findingDetailFor } from "../../drill/drillFinding";
+import { guardDutyFindingDetail, instanceDetailsOf } from "../../simulator/guardDutyFinding";
 import {
   summarizeExecution,
   type ExecutionSummary,
@@ -219,7 +219,11 @@ describe(TITLE, function () {
     const instance = described.Reservations?.[0]?.Instances?.[0] ?? {};
     const type = "CryptoCurrency:EC2/BitcoinTool.B!DNS";
     const detail = {
-      ...findingDetailFor(instance, world.accountId, REGION, { type, severity: 8 }),
+      ...guardDutyFindingDetail(instanceDetailsOf(instance), {
+        accountId: world.accountId,
+        region: REGION,
+        type,
+      }),
       title: `The EC2 instance ${world.instanceId} is querying a domain name associated with Bitcoin activity.`,
       description: `A finding about ${world.instanceId}, sent by test/drill/motoResponse.test.ts.`,
     };

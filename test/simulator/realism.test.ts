@@ -215,7 +215,14 @@ describe("simulator realism knobs", function () {
 
     it("can be switched off", async function () {
       await start({ throttling: { enabled: false } });
-      for (let i = 0; i < 120; i++) await t.ec2.send(new ec2.DescribeInstancesCommand({}));
+      // More than twice the unfiltered DescribeInstances burst of 50, at one simulated instant: none refused.
+      for (let i = 0; i < 120; i++) {
+        const answer = await t.ec2.send(new ec2.DescribeInstancesCommand({}));
+        expect(answer.$metadata.httpStatusCode).to.equal(200);
+      }
+      const describes = sim.calls.filter((c) => c.action === "DescribeInstances");
+      expect(describes).to.have.length(120);
+      expect(describes.filter((c) => c.status !== 200 || c.errorCode)).to.deep.equal([]);
     });
   });
 

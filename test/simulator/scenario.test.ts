@@ -4,6 +4,7 @@ import { join } from "node:path";
 import * as ec2 from "@aws-sdk/client-ec2";
 import { expect } from "chai";
 import type { GuardDutyEvent } from "../../simulator";
+import { instanceDetailsOf } from "../../simulator/guardDutyFinding";
 import { startTarget, type Target } from "./support";
 
 // The repository's own fixture events (test/fixtures/events).
@@ -79,6 +80,19 @@ describe("simulator scenarios", function () {
     const drill = sim.scenario.findingFor(instanceId, { sample: true, source: "ir.drill" });
     expect(drill.source).to.equal("ir.drill");
     expect(drill.detail.service).to.have.nested.property("additionalInfo.sample", true);
+  });
+
+  it("findingFor describes the instance as DescribeInstances answers it (the drill's finding, from the API)", async function () {
+    const sim = t.sim;
+    if (!sim) throw new Error("unreachable");
+    const { instanceId } = sim.scenario.fromFinding(fixture("guardduty-ec2-backdoor-two-enis.json"));
+    const generated = sim.scenario.findingFor(instanceId);
+    const described = await t.ec2.send(new ec2.DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    const instance = described.Reservations?.[0]?.Instances?.[0] ?? {};
+    const image = sim.state.images().find((i) => i.imageId === instance.ImageId);
+    expect(generated.detail.resource.instanceDetails).to.deep.equal(
+      instanceDetailsOf(instance, { description: image?.description ?? "" }),
+    );
   });
 
   it("builds an instance in an Auto Scaling group behind a target group with two volumes and a profile in a few lines", function () {
