@@ -1,7 +1,7 @@
 // The benchmark's workload and the responder's settings as the example stack deploys them (Pulumi.dev.yaml and
 // the handler's defaults), with every duration divided by the time scale.
 import type { CreatedInstance, StateDurations } from "../simulator";
-import { DURATION_SETTINGS, parseSettings } from "../handler/settings";
+import { scaledDurations } from "../handler/settings";
 import { startHarness, type Harness } from "../testkit/harness";
 import { TEST_ENV } from "../testkit/testSettings";
 import { CALL_LATENCY_MS, REFERENCE_INSTANCE, isolationSetting } from "./model";
@@ -11,13 +11,8 @@ export function deployedTimings(
   timeScale: number,
   overrides: Record<string, number> = {},
 ): Record<string, string> {
-  const defaults = parseSettings(TEST_ENV);
-  return Object.fromEntries(
-    DURATION_SETTINGS.map(([variable, field]) => [
-      variable,
-      String((overrides[variable] ?? (defaults[field] as number)) / timeScale),
-    ]),
-  );
+  const simulated = Object.entries(overrides).map(([variable, seconds]) => [variable, String(seconds)]);
+  return scaledDurations({ ...TEST_ENV, ...Object.fromEntries(simulated) }, timeScale);
 }
 
 /** Lambda's maximum timeout, the example stack's responderTimeoutSeconds. */

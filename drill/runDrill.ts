@@ -15,7 +15,7 @@ import {
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { load as parseYaml } from "js-yaml";
-import { DURATION_SETTINGS, parseSettings } from "../handler/settings";
+import { scaledDurations } from "../handler/settings";
 import { incidentKey, IncidentRecord } from "../handler/incidentRecord";
 import { responseOrigin, secondsBetween } from "../handler/steps/report";
 import { PROJECT } from "../infra/config";
@@ -408,11 +408,7 @@ function drillEnvironment(
     // The report and the notification give simulated seconds, like the drill's timeline.
     TIME_SCALE: String(timeScale),
   };
-  const effective = parseSettings(environment);
-  for (const [variable, field] of DURATION_SETTINGS) {
-    environment[variable] = String((effective[field] as number) / timeScale);
-  }
-  return environment;
+  return { ...environment, ...scaledDurations(environment, timeScale) };
 }
 
 function writeOutputs(

@@ -4,56 +4,28 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { brotliCompressSync } from "zlib";
 import { createResponder } from "../handler";
-import { assumeRolePolicy, responderPolicy } from "./policies";
+import {
+  COMPRESSED_SETTING_PREFIX,
+  settingsEnvironment,
+  type Settings,
+  type VpcSecurityGroups,
+} from "../handler/settings";
+import { assumeRolePolicy } from "./policies";
+import { responderPolicy } from "./responderPolicy";
 import { managedTags } from "./tagging";
 
-/** Per-VPC security groups handed to the responder (the VPC_SECURITY_GROUPS setting). */
-export interface VpcGroupIds {
-  untrack: string;
-  isolation: string;
-  forensic: string;
-}
-
-/** The handler's settings, as plain resolved values; see handler/README.md for their meaning. */
-export interface ResponderSettings {
-  accountId: string;
-  incidentTable: string;
-  evidenceBucket: string;
-  notificationTopicArn: string;
-  /** The response workflow's state machine (infra/workflow.ts), by the ARN its fixed name gives. */
-  stateMachineArn: string;
-  severityThreshold: number;
-  vpcSecurityGroups: Record<string, VpcGroupIds>;
-  forensicSourceCidrs: string[];
-  forensicAmiId: string;
-  forensicInstanceType: string;
-  forensicInstanceProfileArn: string;
-  forensicSubnets: Record<string, string>;
-  exclusionTagKey: string;
-  quarantineInstanceProfileArn: string;
-  dryRun: boolean;
-  snapshotLock: { mode: string; days: number };
-  attachSnapshotCopies: boolean;
-  replacement: string;
-  /** Roles a replacement may be launched with (its original profile's); without one it launches without a profile. */
-  replacementPassableRoleArns: string[];
-  revokeRoleSessions: boolean;
-  cutTrackedConnections: boolean;
-  pollIntervalSeconds: number;
-  stopTimeoutSeconds: number;
-  memoryGraceBaseSeconds: number;
-  memoryGraceSecondsPerGib: number;
-}
+/**
+ * The handler's settings as the stack passes them: Lambda sets AWS_REGION itself, and the longest poll interval and
+ * the time scale (a drill's) stay at the handler's defaults.
+ */
+export type ResponderSettings = Omit<Settings, "region" | "maxPollIntervalSeconds" | "timeScale">;
 
 /** Lambda refuses a function whose environment, measured as the JSON of all names and values, exceeds 4 KB. */
-export const LAMBDA_ENVIRONMENT_LIMIT = 4096;
+const LAMBDA_ENVIRONMENT_LIMIT = 4096;
 
-export function environmentSize(variables: Record<string, string>): number {
+function environmentSize(variables: Record<string, string>): number {
   return Buffer.byteLength(JSON.stringify(variables), "utf8");
 }
-
-/** Marks a VPC_SECURITY_GROUPS value that is brotli-compressed JSON in base64 (handler/settings.ts inflates it). */
-export const COMPRESSED_SETTING_PREFIX = "br:";
 
 /**
  * Adds VPC_SECURITY_GROUPS to the environment. As JSON it costs about 140 bytes per VPC (a VPC id and three group
@@ -64,9 +36,9 @@ export const COMPRESSED_SETTING_PREFIX = "br:";
  * rewrites), brotli-compressed in base64 when not (about 45 bytes per VPC: about 55 VPCs beside two replacement
  * roles). Beyond that `pulumi up` stops here; a VPC left out of vpcIds gets its groups on demand.
  */
-export function withVpcSecurityGroups(
+function withVpcSecurityGroups(
   variables: Record<string, string>,
-  groups: Record<string, VpcGroupIds>,
+  groups: VpcSecurityGroups,
 ): Record<string, string> {
   const json = JSON.stringify(groups);
   const plain = { ...variables, VPC_SECURITY_GROUPS: json };
@@ -85,40 +57,13 @@ export function withVpcSecurityGroups(
   return packed;
 }
 
-/** The environment variables handler/settings.ts reads. Pure, so the contract between the two is testable. */
-export function responderEnvironment(s: ResponderSettings): Record<string, string> {
-  return withVpcSecurityGroups(environmentWithoutVpcGroups(s), s.vpcSecurityGroups);
-}
-
-function environmentWithoutVpcGroups(s: ResponderSettings): Record<string, string> {
-  return {
-    RESPONDER_ACCOUNT_ID: s.accountId,
-    INCIDENT_TABLE: s.incidentTable,
-    EVIDENCE_BUCKET: s.evidenceBucket,
-    NOTIFICATION_TOPIC_ARN: s.notificationTopicArn,
-    STATE_MACHINE_ARN: s.stateMachineArn,
-    SEVERITY_THRESHOLD: String(s.severityThreshold),
-    FORENSIC_SOURCE_CIDRS: JSON.stringify(s.forensicSourceCidrs),
-    FORENSIC_AMI_ID: s.forensicAmiId,
-    FORENSIC_INSTANCE_TYPE: s.forensicInstanceType,
-    FORENSIC_INSTANCE_PROFILE_ARN: s.forensicInstanceProfileArn,
-    FORENSIC_SUBNETS: JSON.stringify(s.forensicSubnets),
-    EXCLUSION_TAG: s.exclusionTagKey,
-    QUARANTINE_INSTANCE_PROFILE_ARN: s.quarantineInstanceProfileArn,
-    DRY_RUN: String(s.dryRun),
-    SNAPSHOT_LOCK: s.snapshotLock.mode,
-    SNAPSHOT_LOCK_DAYS: String(s.snapshotLock.days),
-    ATTACH_SNAPSHOT_COPIES: String(s.attachSnapshotCopies),
-    REPLACEMENT: s.replacement,
-    REPLACEMENT_PASSABLE_ROLE_ARNS: JSON.stringify(s.replacementPassableRoleArns),
-    REVOKE_ROLE_SESSIONS: String(s.revokeRoleSessions),
-    CUT_TRACKED_CONNECTIONS: String(s.cutTrackedConnections),
-    POLL_INTERVAL_SECONDS: String(s.pollIntervalSeconds),
-    STOP_TIMEOUT_SECONDS: String(s.stopTimeoutSeconds),
-    MEMORY_GRACE_BASE_SECONDS: String(s.memoryGraceBaseSeconds),
-    MEMORY_GRACE_SECONDS_PER_GIB: String(s.memoryGraceSecondsPerGib),
-    POWERTOOLS_SERVICE_NAME: "ec2-incident-response",
-  };
+/** The environment variables handler/settings.ts reads, from its own schema. */
+export function responderEnvironment(settings: ResponderSettings): Record<string, string> {
+  const { vpcSecurityGroups, ...rest } = settings;
+  return withVpcSecurityGroups(
+    { ...settingsEnvironment(rest), POWERTOOLS_SERVICE_NAME: "ec2-incident-response" },
+    vpcSecurityGroups,
+  );
 }
 
 /**

@@ -43,7 +43,7 @@ import { stackConfigFromFile } from "../../drill/runDrill";
 import { startSimulator, type Simulator } from "../../simulator";
 import { runProgram, type ProgramRun } from "../../testkit/stackMockRun";
 import { incidentKey, type IncidentRecord } from "../../handler/incidentRecord";
-import { DURATION_SETTINGS, parseSettings } from "../../handler/settings";
+import { scaledDurations } from "../../handler/settings";
 import { TAG_INCIDENT, TAG_KDUMP_READY, TAG_RESPONDER_MADE } from "../../handler/tags";
 import { executionName, WORKFLOW_STEP_NAMES } from "../../handler/workflow";
 import type { SecurityGroupRule } from "../../infra/securityGroupRules";
@@ -754,9 +754,5 @@ function responderEnvironment(
     POWERTOOLS_LOG_LEVEL: "INFO",
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   });
-  const effective = parseSettings(environment);
-  for (const [variable, field] of DURATION_SETTINGS) {
-    environment[variable] = String((effective[field] as number) / TIME_SCALE);
-  }
-  return environment;
+  return { ...environment, ...scaledDurations(environment, TIME_SCALE) };
 }

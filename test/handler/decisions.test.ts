@@ -2,7 +2,6 @@
 import { expect } from "chai";
 
 import { clientToken } from "../../handler/clientToken";
-import { InvalidSettingError } from "../../handler/errors";
 import {
   incidentKey,
   instanceIdOfIncident,
@@ -23,7 +22,6 @@ import {
   ruleChanges,
   toPermission,
 } from "../../handler/securityGroups";
-import { parseSettings } from "../../handler/settings";
 import {
   memoryGraceMs,
   planMemoryCapture,
@@ -51,7 +49,6 @@ import { planReplacement, replacementRequest, replacementTags } from "../../hand
 import { milestones, notificationOf, problemsOf, timelineOf } from "../../handler/steps/report";
 import { lockRequest } from "../../handler/steps/snapshotVolumes";
 import { planStop } from "../../handler/steps/stopInstance";
-import { TEST_ENV } from "../../testkit/testSettings";
 
 const GRACE = { memoryGraceBaseSeconds: 60, memoryGraceSecondsPerGib: 4 };
 
@@ -549,70 +546,6 @@ describe("handler: pure decisions", () => {
         carriesClaim({ ...record, status: "released" }, { requestId: "req-2", now: 5000, expiresAt: 9000 }),
       ).to.equal(false);
     });
-  });
-
-  describe("settings", () => {
-    it("parses the defaults", () => {
-      const settings = parseSettings(TEST_ENV);
-      expect(settings).to.deep.include({
-        severityThreshold: 7,
-        dryRun: false,
-        snapshotLock: "none",
-        replacement: "off",
-        revokeRoleSessions: true,
-        pollIntervalSeconds: 2,
-        stopTimeoutSeconds: 300,
-        maxPollIntervalSeconds: 60,
-        exclusionTag: "ir:exclude",
-      });
-    });
-    const bad: [string, Record<string, string | undefined>, string][] = [
-      ["a missing table", { INCIDENT_TABLE: undefined }, "INCIDENT_TABLE"],
-      ["a missing account", { RESPONDER_ACCOUNT_ID: "" }, "RESPONDER_ACCOUNT_ID"],
-      ["a malformed account", { RESPONDER_ACCOUNT_ID: "12345" }, "RESPONDER_ACCOUNT_ID"],
-      ["a severity out of range", { SEVERITY_THRESHOLD: "11" }, "SEVERITY_THRESHOLD"],
-      ["a severity that is not a number", { SEVERITY_THRESHOLD: "high" }, "SEVERITY_THRESHOLD"],
-      ["a boolean that is not one", { DRY_RUN: "yes" }, "DRY_RUN"],
-      ["an unknown lock mode", { SNAPSHOT_LOCK: "strict" }, "SNAPSHOT_LOCK"],
-      ["an unknown replacement mode", { REPLACEMENT: "always" }, "REPLACEMENT"],
-      ["VPC groups that are not JSON", { VPC_SECURITY_GROUPS: "{vpc-1:" }, "VPC_SECURITY_GROUPS"],
-      ["VPC groups of the wrong shape", { VPC_SECURITY_GROUPS: '{"vpc-1":"sg-1"}' }, "VPC_SECURITY_GROUPS"],
-      [
-        "forensic sources open to the world",
-        { FORENSIC_SOURCE_CIDRS: '["0.0.0.0/0"]' },
-        "FORENSIC_SOURCE_CIDRS",
-      ],
-      ["a forensic source that is no CIDR", { FORENSIC_SOURCE_CIDRS: '["office"]' }, "FORENSIC_SOURCE_CIDRS"],
-      [
-        "a quarantine profile that is no profile ARN",
-        { QUARANTINE_INSTANCE_PROFILE_ARN: "arn:aws:iam::111122223333:role/x" },
-        "QUARANTINE_INSTANCE_PROFILE_ARN",
-      ],
-      ["a negative poll interval", { POLL_INTERVAL_SECONDS: "-1" }, "POLL_INTERVAL_SECONDS"],
-      ["a missing state machine", { STATE_MACHINE_ARN: undefined }, "STATE_MACHINE_ARN"],
-      [
-        "a state machine ARN that names an execution",
-        { STATE_MACHINE_ARN: "arn:aws:states:eu-central-1:111122223333:execution:ir:inc-1" },
-        "STATE_MACHINE_ARN",
-      ],
-    ];
-    it("accepts IPv6 forensic sources (the stack passes them) and refuses an IPv6 /0 or a non-address", () => {
-      const sources = ["192.0.2.0/24", "2001:db8:1234::/48"];
-      expect(
-        parseSettings({ ...TEST_ENV, FORENSIC_SOURCE_CIDRS: JSON.stringify(sources) }).forensicSourceCidrs,
-      ).to.deep.equal(sources);
-      for (const refused of ["::/0", ":::/64", "999.999.999.999/99", "2001:db8::/129"])
-        expect(
-          () => parseSettings({ ...TEST_ENV, FORENSIC_SOURCE_CIDRS: JSON.stringify([refused]) }),
-          refused,
-        ).to.throw(InvalidSettingError, "FORENSIC_SOURCE_CIDRS");
-    });
-    for (const [name, change, variable] of bad) {
-      it(`fails loudly on ${name}, naming ${variable}`, () => {
-        const env = { ...TEST_ENV, ...change };
-        expect(() => parseSettings(env)).to.throw(InvalidSettingError, variable);
-      });
-    }
   });
 
   describe("report", () => {
