@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { assumeRolePolicy, awsManagedPolicyArn, denyEverythingPolicy, forensicReadPolicy } from "./policies";
-import { managedTags } from "./tagging";
+import { instanceRole } from "./instanceRole";
+import { denyEverythingPolicy, forensicReadPolicy } from "./policies";
 
 export interface ForensicAccessArgs {
   evidenceBucketArn: pulumi.Input<string>;
@@ -22,60 +22,35 @@ export class ForensicAccess extends pulumi.ComponentResource {
 
   constructor(name: string, args: ForensicAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ir:aws:ForensicAccess", name, {}, opts);
-    const ec2Trust = JSON.stringify(assumeRolePolicy("ec2.amazonaws.com"));
-
-    const forensicRole = new aws.iam.Role(
+    const forensic = instanceRole(
       `${name}-forensic`,
-      { assumeRolePolicy: ec2Trust, tags: managedTags(`${name}-forensic`) },
-      { parent: this },
-    );
-    new aws.iam.RolePolicyAttachment(
-      `${name}-forensic-ssm`,
-      {
-        role: forensicRole.name,
-        policyArn: pulumi
-          .output(args.partition)
-          .apply((partition) => awsManagedPolicyArn(partition, "AmazonSSMManagedInstanceCore")),
-      },
-      { parent: this },
+      // Session Manager, the only way in.
+      { partition: args.partition, managedPolicies: { ssm: "AmazonSSMManagedInstanceCore" } },
+      this,
     );
     new aws.iam.RolePolicy(
       `${name}-forensic-read-evidence`,
       {
-        role: forensicRole.name,
+        role: forensic.role.name,
         policy: pulumi
           .all([args.evidenceBucketArn, args.evidenceKmsKeyArn])
           .apply(([bucketArn, keyArn]) => JSON.stringify(forensicReadPolicy(bucketArn, keyArn))),
       },
       { parent: this },
     );
-    const forensicProfile = new aws.iam.InstanceProfile(
-      `${name}-forensic`,
-      { role: forensicRole.name, tags: managedTags(`${name}-forensic`) },
-      { parent: this },
-    );
 
-    const quarantineRole = new aws.iam.Role(
-      `${name}-quarantine`,
-      { assumeRolePolicy: ec2Trust, tags: managedTags(`${name}-quarantine`) },
-      { parent: this },
-    );
+    const quarantine = instanceRole(`${name}-quarantine`, { partition: args.partition }, this);
     new aws.iam.RolePolicy(
       `${name}-quarantine-deny-all`,
-      { role: quarantineRole.name, policy: JSON.stringify(denyEverythingPolicy()) },
-      { parent: this },
-    );
-    const quarantineProfile = new aws.iam.InstanceProfile(
-      `${name}-quarantine`,
-      { role: quarantineRole.name, tags: managedTags(`${name}-quarantine`) },
+      { role: quarantine.role.name, policy: JSON.stringify(denyEverythingPolicy()) },
       { parent: this },
     );
 
-    this.forensicRoleArn = forensicRole.arn;
-    this.forensicInstanceProfileArn = forensicProfile.arn;
-    this.forensicInstanceProfileName = forensicProfile.name;
-    this.quarantineRoleArn = quarantineRole.arn;
-    this.quarantineInstanceProfileArn = quarantineProfile.arn;
+    this.forensicRoleArn = forensic.role.arn;
+    this.forensicInstanceProfileArn = forensic.profile.arn;
+    this.forensicInstanceProfileName = forensic.profile.name;
+    this.quarantineRoleArn = quarantine.role.arn;
+    this.quarantineInstanceProfileArn = quarantine.profile.arn;
     this.registerOutputs({
       forensicRoleArn: this.forensicRoleArn,
       forensicInstanceProfileArn: this.forensicInstanceProfileArn,

@@ -15,7 +15,7 @@ import {
   type DumpCompression,
   type KdumpDumpSettings,
 } from "./kdumpDocuments";
-import { awsManagedPolicyArn } from "./policies";
+import { instanceRole } from "./instanceRole";
 import { managedTags } from "./tagging";
 
 /** The provisioning script every path ships unchanged: SSM, Image Builder, Packer and the VM proof. */
@@ -189,39 +189,18 @@ export class KdumpPreparation extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const role = new aws.iam.Role(
-      `${name}-image-builder`,
-      {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
-          ],
-        }),
-        tags: managedTags(`${name}-image-builder`),
-      },
-      { parent: this },
-    );
     // The two managed policies AWS documents for Image Builder build instances: SSM for the agent that runs the
     // component, and Image Builder's own (component download, logs).
-    const managedPolicies = {
-      ssm: "AmazonSSMManagedInstanceCore",
-      imagebuilder: "EC2InstanceProfileForImageBuilder",
-    };
-    for (const [suffix, policyName] of Object.entries(managedPolicies)) {
-      new aws.iam.RolePolicyAttachment(
-        `${name}-image-builder-${suffix}`,
-        {
-          role: role.name,
-          policyArn: this.partition.apply((partition) => awsManagedPolicyArn(partition, policyName)),
-        },
-        { parent: this },
-      );
-    }
-    const instanceProfile = new aws.iam.InstanceProfile(
+    const { profile: instanceProfile } = instanceRole(
       `${name}-image-builder`,
-      { role: role.name, tags: managedTags(`${name}-image-builder`) },
-      { parent: this },
+      {
+        partition: this.partition,
+        managedPolicies: {
+          ssm: "AmazonSSMManagedInstanceCore",
+          imagebuilder: "EC2InstanceProfileForImageBuilder",
+        },
+      },
+      this,
     );
     const infrastructure = new aws.imagebuilder.InfrastructureConfiguration(
       `${name}-kdump`,

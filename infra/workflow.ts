@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { workflowAssumeRolePolicy, workflowPolicy } from "./policies";
+import { workflowAssumeRolePolicy, workflowPolicy } from "./workflowPolicy";
 import { managedTags } from "./tagging";
 import { workflowDefinition } from "./workflowDefinition";
 

@@ -2,7 +2,8 @@
 // the TypeScript checker, so rare branches count too), and allows nothing handler/ never calls; the workflow's role
 // allows what its definition's Tasks call, and nothing else but log delivery and the topic's key.
 import { expect } from "chai";
-import { LOG_DELIVERY_ACTIONS, PolicyDocument } from "../../infra/policies";
+import type { PolicyDocument } from "../../infra/policies";
+import { LOG_DELIVERY_ACTIONS } from "../../infra/workflowPolicy";
 import { LAMBDA_INVOKE, SNS_PUBLISH, type Branch, type State } from "../../infra/workflowDefinition";
 import { BASE_CONFIG, runProgram } from "../../testkit/stackMockRun";
 import { actionsCalledByHandler } from "./handlerCalls";

@@ -6,12 +6,8 @@ import { parseSettings } from "../../handler/settings";
 import { stateMachineArn } from "../../handler/workflow";
 import { PROJECT } from "../../infra/config";
 import { selfTagPolicy } from "../../infra/kdumpDocuments";
-import {
-  awsManagedPolicyArn,
-  FORBIDDEN_ACTIONS,
-  PolicyDocument,
-  PolicyStatement,
-} from "../../infra/policies";
+import { awsManagedPolicyArn, PolicyDocument, PolicyStatement } from "../../infra/policies";
+import { FORBIDDEN_ACTIONS } from "../../infra/responderGuardrails";
 import { responderEnvironment } from "../../infra/responder";
 import type { SecurityGroupRule } from "../../infra/securityGroupRules";
 import { responseStateMachineName, workflowLogGroupName } from "../../infra/workflow";
