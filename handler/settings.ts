@@ -23,6 +23,19 @@ export const COMPRESSED_SETTING_PREFIX = "br:";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyStruct<T> = Struct<T, any>;
 
+/**
+ * A forensic source (an IPv4 or IPv6 CIDR block allowed into isolation), one rule for the handler's setting and the
+ * stack's config (infra/config.ts): what the stack accepts, the Lambda accepts. Built on call (closure serialization).
+ */
+export function forensicSourceCidr() {
+  return refine(string(), "cidr", (text) => {
+    const cidr = parseCidr(text);
+    if (cidr === undefined) return `${text} is not a CIDR block`;
+    // The isolation group must never be open to the world: that would undo the containment.
+    return !isWholeInternet(cidr) || `${text} would open the isolation group to the whole Internet`;
+  });
+}
+
 interface Setting<T> {
   /** The environment variable that carries it. */
   readonly variable: string;
@@ -96,13 +109,6 @@ function settingsSchema() {
         throw new Error(`is not valid JSON (${(error as Error).message})`, { cause: error });
       }
     });
-  // The stack's config check uses the same parser (handler/cidr.ts): what it accepts, the Lambda accepts.
-  const forensicSource = refine(string(), "cidr", (text) => {
-    const cidr = parseCidr(text);
-    if (cidr === undefined) return `"${text}" is not an IPv4 or IPv6 CIDR block`;
-    // The isolation group must never be open to the world: that would undo the containment.
-    return !isWholeInternet(cidr) || `${text} opens isolation`;
-  });
   const instanceProfileArn = matching(/^arn:aws[\w-]*:iam::\d{12}:instance-profile\//);
 
   return {
@@ -126,7 +132,7 @@ function settingsSchema() {
       ),
       {},
     ),
-    forensicSourceCidrs: setting("FORENSIC_SOURCE_CIDRS", json(array(forensicSource)), []),
+    forensicSourceCidrs: setting("FORENSIC_SOURCE_CIDRS", json(array(forensicSourceCidr())), []),
     forensicAmiId: setting("FORENSIC_AMI_ID", matching(/^ami-[0-9a-f]+$/)),
     forensicInstanceType: setting("FORENSIC_INSTANCE_TYPE", string(), "m6i.large"),
     forensicInstanceProfileArn: setting("FORENSIC_INSTANCE_PROFILE_ARN", instanceProfileArn),

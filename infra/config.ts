@@ -20,7 +20,8 @@ import {
   StructError,
   validate,
 } from "superstruct";
-import { isWholeInternet, parseCidr } from "../handler/cidr";
+import { parseCidr } from "../handler/cidr";
+import { forensicSourceCidr } from "../handler/settings";
 
 export const PROJECT = "ec2-incident-response";
 
@@ -124,11 +125,6 @@ const layerArn = pattern(string(), /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:lay
 const tagKey = pattern(string(), /^(?!aws:)[\w .:/=+@-]{1,128}$/);
 const port = refine(integer(), "port", (p) => (p >= 1 && p <= 65535) || `${p} is not a TCP port`);
 
-const cidr = refine(string(), "cidr", (value) => {
-  const parsed = parseCidr(value);
-  if (!parsed) return `${value} is not a CIDR block`;
-  return !isWholeInternet(parsed) || `${value} would open the isolation group to the whole Internet`;
-});
 // Egress for the forensic workstation may be 0.0.0.0/0 (HTTPS to the SSM and S3 endpoints), so only the syntax.
 const egressCidr = refine(string(), "egressCidr", (value) =>
   parseCidr(value) ? true : `${value} is not a CIDR block`,
@@ -188,7 +184,10 @@ const KEYS = {
     default: {},
     hint: 'a JSON map of Availability Zone to subnet, e.g. {"eu-central-1a":"subnet-0123456789abcdef0"}',
   }),
-  forensicSourceCidrs: key(json(array(cidr)), { default: [], hint: "narrow CIDRs of your forensic network" }),
+  forensicSourceCidrs: key(json(array(forensicSourceCidr())), {
+    default: [],
+    hint: "narrow CIDRs of your forensic network",
+  }),
   forensicIngressPorts: key(json(size(array(port), 1, 10)), { default: [22] }),
   forensicEgressCidrs: key(json(size(array(egressCidr), 1, 20)), { default: ["0.0.0.0/0"] }),
   forensicAmiId: key(amiId, { required: true, hint: "the forensic workstation AMI (see forensics-ami/)" }),

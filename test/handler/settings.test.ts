@@ -80,7 +80,10 @@ describe("handler: settings", () => {
         'setting SNAPSHOT_LOCK: must be one of none, governance, compliance, got "strict"',
       ],
       [{ FORENSIC_AMI_ID: "image-1" }, 'setting FORENSIC_AMI_ID: "image-1" does not match ^ami-[0-9a-f]+$'],
-      [{ FORENSIC_SOURCE_CIDRS: '["0.0.0.0/0"]' }, "0.0.0.0/0 opens isolation"],
+      [
+        { FORENSIC_SOURCE_CIDRS: '["0.0.0.0/0"]' },
+        "0.0.0.0/0 would open the isolation group to the whole Internet",
+      ],
       [{ VPC_SECURITY_GROUPS: "{vpc-1:" }, "setting VPC_SECURITY_GROUPS: is not valid JSON ("],
     ];
     for (const [change, reason] of reasons)
