@@ -21,19 +21,16 @@ import {
   validate,
 } from "superstruct";
 import { parseCidr } from "../handler/cidr";
-import { forensicSourceCidr } from "../handler/settings";
+import { forensicSourceCidr, type Settings } from "../handler/settings";
 
 export const PROJECT = "ec2-incident-response";
 
-export type SeverityThreshold = number;
-export type EvidenceRetention = "retain" | "destroy";
 export type ObjectLockMode = "GOVERNANCE" | "COMPLIANCE";
-export type SnapshotLockMode = "none" | "governance" | "compliance";
 
 export interface StackConfig {
   region: string;
   /** Findings below this GuardDuty severity (1.0-10.0) are not answered. */
-  severityThreshold: SeverityThreshold;
+  severityThreshold: number;
   /** Adopt this existing GuardDuty detector instead of creating one (a region has at most one). */
   guardDutyDetectorId?: string;
   findingPublishingFrequency: "FIFTEEN_MINUTES" | "ONE_HOUR" | "SIX_HOURS";
@@ -59,7 +56,7 @@ export interface StackConfig {
   kdumpRebootIfNeeded: boolean;
   kdumpTagInstanceWhenReady: boolean;
   notificationEmail?: string;
-  evidenceRetention: EvidenceRetention;
+  evidenceRetention: "retain" | "destroy";
   /** A key ARN or an alias ARN; index.ts resolves an alias to its key (a policy's Resource must name the key). */
   evidenceKmsKeyArn?: string;
   /** Customer-managed keys of the EBS volumes, snapshots and AMIs the responder copies or launches from. */
@@ -69,9 +66,10 @@ export interface StackConfig {
   incidentTtlDays: number;
   logRetentionDays: number;
   dryRun: boolean;
-  snapshotLock: { mode: SnapshotLockMode; days: number };
+  /** Handed to the handler as SNAPSHOT_LOCK and SNAPSHOT_LOCK_DAYS. */
+  snapshotLock: { mode: Settings["snapshotLock"]; days: number };
   attachSnapshotCopies: boolean;
-  replacement: "off" | "launch";
+  replacement: Settings["replacement"];
   /**
    * Roles the responder may pass when it launches a replacement with the original instance profile. The responder
    * may never rewrite these roles' policies (a stolen credential could make one `Allow *` and launch it), so it
