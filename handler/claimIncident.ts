@@ -1,7 +1,7 @@
-import type { IncidentRecord, InstanceFacts } from "../incidentRecord";
-import type { Claimant, ClaimResult, IncidentStore } from "../incidentStore";
-import { boundedRawFinding } from "../rawFinding";
-import type { EventAcceptance } from "./acceptEvent";
+import type { EventAcceptance } from "./acceptance/acceptance";
+import type { IncidentRecord, InstanceFacts } from "./incidentRecord";
+import type { Claimant, ClaimResult, IncidentStore } from "./incidentStore";
+import { boundedRawFinding } from "./rawFinding";
 
 /** The timeline entries of the two steps that run before the record exists (pure). */
 export function openingSteps(

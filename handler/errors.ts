@@ -1,4 +1,4 @@
-import type { RejectionReason } from "./findingEvent";
+import type { RejectionReason } from "./acceptance/acceptance";
 
 /**
  * Typed errors of the responder. Each carries a stable `name` (what the pipeline and the logs key on) and,
@@ -104,3 +104,28 @@ export const THROTTLING_CODES: readonly string[] = [
   "EC2ThrottledException",
   "BandwidthLimitExceeded",
 ];
+
+/**
+ * What a failed single-attempt mutation (CreateSnapshots, SendDiagnosticInterrupt) says about its effect (pure).
+ * `throttled`: EC2 refused it before doing anything, ask again after a pause. `refused`: EC2 answered with a
+ * client error, nothing was done and asking again the same way would not help. `unknown`: a 5xx, a timeout, a
+ * dropped connection: it may have been done (snapshots may exist: look before asking again; an NMI may have
+ * reached the instance: never send another).
+ */
+export function failureOutcome(error: unknown): "throttled" | "refused" | "unknown" {
+  if (typeof error !== "object" || error === null) return "unknown";
+  const { name, $metadata, $retryable } = error as {
+    name?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    $retryable?: { throttling?: boolean };
+  };
+  const status = $metadata?.httpStatusCode;
+  if (
+    status === 429 ||
+    $retryable?.throttling === true ||
+    (typeof name === "string" && THROTTLING_CODES.includes(name))
+  )
+    return "throttled";
+  if (status !== undefined && status >= 400 && status < 500) return "refused";
+  return "unknown";
+}

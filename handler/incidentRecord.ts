@@ -1,4 +1,4 @@
-import type { InstanceFinding } from "./findingEvent";
+import type { InstanceFinding } from "./acceptance/finding";
 
 /** The steps of a response, in the order README.md here tells them ("What it does, in order"). */
 export const STEP_NAMES = [

@@ -1,7 +1,7 @@
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
 import { awsErrorCode } from "./errors";
-import type { InstanceFinding } from "./findingEvent";
+import type { InstanceFinding } from "./acceptance/finding";
 import {
   findingKey,
   newIncidentId,

@@ -1,24 +1,20 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { is, literal, object, optional, string, union, type as shape } from "superstruct";
 
+import { acceptEvent, type RejectionReason } from "./acceptance/acceptance";
+import { checkLiveInstance, liveCheckComesFirst } from "./acceptance/liveCheck";
+import { claimsToBeAFinding, looksLikeFindingEvent, structuralProblem } from "./acceptance/structure";
 import type { AwsClients } from "./awsClients";
 import { awsErrorCode, describeError, LateRejectionError } from "./errors";
-import {
-  claimsToBeAFinding,
-  looksLikeFindingEvent,
-  structuralProblem,
-  type RejectionReason,
-} from "./findingEvent";
 import { incidentKey, type IncidentRecord, type InstanceFacts } from "./incidentRecord";
 import type { Claimant, IncidentStore } from "./incidentStore";
 import { describeInstance } from "./instanceDescription";
 import { configuredResponderGroupIds } from "./securityGroups";
-import { acceptBeforeFirstChange, acceptEvent, liveCheckComesFirst } from "./steps/acceptEvent";
-import { claimIncident } from "./steps/claimIncident";
-import { factsWithOriginalGroups } from "./steps/isolateNetwork";
+import { claimIncident } from "./claimIncident";
+import { factsWithOriginalGroups } from "./containment/interfaces";
 import { interruptionNotification } from "./steps/report";
 import type { Settings } from "./settings";
-import { contain } from "./containment";
+import { contain } from "./containment/contain";
 import { runStepTask } from "./stepTask";
 import {
   executionConsoleUrl,
@@ -123,19 +119,20 @@ export async function handleEvent(
   // live instance before the claim and before any change; the claim records that description.
   let described: { facts: InstanceFacts; raw: string } | undefined;
   if (liveCheckComesFirst(finding)) {
-    const instance = await describeInstance(deps.aws, finding.instanceId);
-    const verdict = acceptBeforeFirstChange(finding, instance, deps.settings);
+    const verdict = checkLiveInstance(
+      finding,
+      await describeInstance(deps.aws, finding.instanceId),
+      deps.settings,
+    );
     if (!verdict.accepted) return rejected(logger, verdict.reason, verdict.detail);
-    if (instance !== undefined) {
-      described = {
-        facts: factsWithOriginalGroups(
-          instance,
-          finding,
-          configuredResponderGroupIds(deps.settings.vpcSecurityGroups),
-        ),
-        raw: JSON.stringify(instance, null, 2),
-      };
-    }
+    described = {
+      facts: factsWithOriginalGroups(
+        verdict.instance,
+        finding,
+        configuredResponderGroupIds(deps.settings.vpcSecurityGroups),
+      ),
+      raw: JSON.stringify(verdict.instance, null, 2),
+    };
   }
   const now = Date.now();
   const claimant: Claimant = {

@@ -3,6 +3,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AwsClients } from "./awsClients";
 import { awsErrorCode } from "./errors";
 import type { IncidentRecord, StepName } from "./incidentRecord";
+import { retrying } from "./retry";
 import type { Settings } from "./settings";
 
 /** What every step gets: settings, clients, the incident it works on, a logger keyed to it. */
@@ -19,10 +20,6 @@ export interface ResponseContext {
   readonly progress?: Readonly<Record<string, unknown>>;
   /** Persists what the step wrote so far (a step calls it before a side effect that must never be repeated). */
   readonly checkpoint: () => Promise<void>;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**
@@ -95,13 +92,10 @@ export function isAlreadyDone(error: unknown, codes: readonly string[]): boolean
  * Retries a call that names a resource created moments ago: EC2 is eventually consistent, and a new security
  * group or instance may answer "NotFound" for a few seconds. Other errors propagate at once.
  */
-export async function whileNotYetVisible<T>(codes: readonly string[], call: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      return await call();
-    } catch (error) {
-      if (attempt >= 5 || !isAlreadyDone(error, codes)) throw error;
-      await sleep(250 * 2 ** attempt);
-    }
-  }
+export function whileNotYetVisible<T>(codes: readonly string[], call: () => Promise<T>): Promise<T> {
+  return retrying(call, {
+    retries: 5,
+    retryable: (error) => isAlreadyDone(error, codes),
+    firstDelayMs: 250,
+  });
 }

@@ -1,9 +1,9 @@
-import { describeError, instanceGoneError, InstanceGoneError, LateRejectionError } from "./errors";
-import type { IncidentRecord, StepRecord } from "./incidentRecord";
-import type { ResponderDependencies } from "./invocation";
-import { isolateNetwork } from "./steps/isolateNetwork";
-import { isTerminal, startPass, stepSaver } from "./stepTask";
-import { CONTAINMENT_WRITES } from "./workflow";
+import { describeError, instanceGoneError, InstanceGoneError, LateRejectionError } from "../errors";
+import type { IncidentRecord, StepRecord } from "../incidentRecord";
+import type { ResponderDependencies } from "../invocation";
+import { isolateNetwork } from "./isolateNetwork";
+import { isTerminal, startPass, stepSaver } from "../stepTask";
+import { CONTAINMENT_WRITES } from "../workflow";
 
 /**
  * Containment, in the invocation EventBridge triggered, before the state machine starts: isolateNetwork, then one

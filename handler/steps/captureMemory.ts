@@ -1,10 +1,10 @@
-import { awsErrorCode, describeError, ResponderError } from "../errors";
+import { awsErrorCode, describeError, failureOutcome, ResponderError } from "../errors";
 import { type IncidentRecord, type InstanceFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance, tagsOf } from "../instanceDescription";
-import { ec2Mutation, nextLook, sleep, type ResponseContext } from "../responseContext";
+import { ec2Mutation, nextLook, type ResponseContext } from "../responseContext";
+import { retrying } from "../retry";
 import type { Settings } from "../settings";
 import { TAG_KDUMP_READY, TRUE_VALUE } from "../tags";
-import { failureOutcome } from "./snapshotVolumes";
 import { done, failed, skipped, waiting, type StepResult } from "./stepResult";
 
 /** What DescribeInstanceTypes and DescribeImages said, reduced to what the decision needs. */
@@ -142,19 +142,26 @@ async function sendDiagnosticInterruptOnce(
   context: ResponseContext,
   InstanceId: string,
 ): Promise<string | undefined> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await context.aws.ec2SingleAttempt.sendDiagnosticInterrupt({ InstanceId });
-      return undefined;
-    } catch (error) {
-      if (error instanceof ResponderError) throw error;
-      const failure = failureOutcome(error);
-      if (failure === "unknown") return describeError(error);
-      if (failure === "refused" || attempt > NMI_THROTTLE_RETRIES) throw error;
-      context.logger.warn("SendDiagnosticInterrupt throttled; asking again", { attempt });
-      await sleep(250 * 2 ** attempt);
-    }
-  }
+  const outcomeOf = (error: unknown) => (error instanceof ResponderError ? "ours" : failureOutcome(error));
+  return retrying(
+    async () => {
+      try {
+        await context.aws.ec2SingleAttempt.sendDiagnosticInterrupt({ InstanceId });
+        return undefined;
+      } catch (error) {
+        // 5xx, timeout, lost answer: it may have reached the instance, so it is never sent again.
+        if (outcomeOf(error) === "unknown") return describeError(error);
+        throw error;
+      }
+    },
+    {
+      retries: NMI_THROTTLE_RETRIES,
+      retryable: (error) => outcomeOf(error) === "throttled",
+      firstDelayMs: 500,
+      onRetry: (_error, attempt) =>
+        context.logger.warn("SendDiagnosticInterrupt throttled; asking again", { attempt }),
+    },
+  );
 }
 
 /**

@@ -1,19 +1,14 @@
 import type { CreateSnapshotsRequest, Snapshot } from "@aws-sdk/client-ec2";
 
-import { describeError, ResponderError, THROTTLING_CODES } from "../errors";
+import { describeError, failureOutcome, ResponderError } from "../errors";
 import {
   recordedInstance,
   type IncidentFacts,
   type InstanceFacts,
   type VolumeFacts,
 } from "../incidentRecord";
-import {
-  ec2Mutation,
-  sleep,
-  whileNotYetVisible,
-  type Mutation,
-  type ResponseContext,
-} from "../responseContext";
+import { ec2Mutation, whileNotYetVisible, type Mutation, type ResponseContext } from "../responseContext";
+import { sleep } from "../retry";
 import type { Settings } from "../settings";
 import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY } from "../tags";
 import { done, skipped, type StepResult } from "./stepResult";
@@ -132,34 +127,6 @@ export function createSnapshotsRequest(
   };
 }
 
-/**
- * What a failed single-attempt mutation (CreateSnapshots, SendDiagnosticInterrupt) says about its effect (pure).
- * `throttled`: EC2 refused it before doing anything, ask again after a pause. `refused`: EC2 answered with a
- * client error, nothing was done and asking again the same way would not help. `unknown`: a 5xx, a timeout, a
- * dropped connection: it may have been done (snapshots may exist: look before asking again; an NMI may have
- * reached the instance: never send another).
- */
-export function failureOutcome(error: unknown): "throttled" | "refused" | "unknown" {
-  if (typeof error !== "object" || error === null) return "unknown";
-  const { name, $metadata, $retryable } = error as {
-    name?: unknown;
-    $metadata?: { httpStatusCode?: number };
-    $retryable?: { throttling?: boolean };
-  };
-  const status = $metadata?.httpStatusCode;
-  if (
-    status === 429 ||
-    $retryable?.throttling === true ||
-    (typeof name === "string" && THROTTLING_CODES.includes(name))
-  )
-    return "throttled";
-  if (status !== undefined && status >= 400 && status < 500) return "refused";
-  return "unknown";
-}
-
-/** What a failed CreateSnapshots says about its effect (see failureOutcome). */
-export const createSnapshotsFailure = failureOutcome;
-
 /** Wall ms to wait after throttling: exponential with jitter, so concurrent responses spread out. */
 function backoffMs(request: number): number {
   const ceiling = Math.min(8_000, 500 * 2 ** (request - 1));
@@ -259,7 +226,7 @@ async function takeSnapshotsOnce(
       return { made: true, value: [...plan.adopted, ...taken], adopted: plan.adopted.length };
     } catch (error) {
       if (error instanceof ResponderError) throw error;
-      const failure = createSnapshotsFailure(error);
+      const failure = failureOutcome(error);
       if (failure === "refused" || request >= MAX_SNAPSHOT_REQUESTS) throw error;
       logger.warn("CreateSnapshots failed; asking again", {
         failure,

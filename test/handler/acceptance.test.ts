@@ -1,26 +1,11 @@
 // Event acceptance (handler/README.md, step 0), table-driven: the shared fixtures and many hand-written malformed events.
 // Every rejection has a reason and never throws.
-import { createHash } from "crypto";
-
 import { expect } from "chai";
 
-import {
-  acceptFindingEvent,
-  acceptLiveInstance,
-  capText,
-  ECHO_LIMIT,
-  FINDING_COPY_LIMITS,
-  MAX_EVENT_DEPTH,
-  MAX_GROUPS_PER_INTERFACE,
-  TITLE_LIMIT,
-  type InstanceFinding,
-} from "../../handler/findingEvent";
-import {
-  boundedRawFinding,
-  RAW_FINDING_HEAD_BYTES,
-  RAW_FINDING_MAX_BYTES,
-  TRUNCATED_MARK,
-} from "../../handler/rawFinding";
+import { acceptFindingEvent, FINDING_COPY_LIMITS, TITLE_LIMIT } from "../../handler/acceptance/acceptance";
+import { MAX_GROUPS_PER_INTERFACE, type InstanceFinding } from "../../handler/acceptance/finding";
+import { MAX_EVENT_DEPTH } from "../../handler/acceptance/structure";
+import { capText, ECHO_LIMIT } from "../../handler/acceptance/text";
 import { parseSettings, type Settings } from "../../handler/settings";
 import { TEST_ENV } from "../../testkit/testSettings";
 import { loadEvent } from "../support/fixtures";
@@ -619,101 +604,6 @@ describe("handler: event acceptance (step 0)", () => {
       expect(acceptFindingEvent(event, { ...settings, exclusionTag: "soc:skip" })).to.deep.include({
         reason: "excluded-by-tag",
       });
-    });
-  });
-
-  describe("the live re-check", () => {
-    const finding = (
-      acceptFindingEvent(loadEvent("guardduty-ec2-cryptomining"), settings) as { finding: InstanceFinding }
-    ).finding;
-    const table: [string, { state: string; tags: Record<string, string> } | undefined, boolean | string][] = [
-      ["running, untagged", { state: "running", tags: {} }, true],
-      ["stopped (still evidence)", { state: "stopped", tags: {} }, true],
-      ["gone from EC2", undefined, "instance-gone"],
-      ["terminated", { state: "terminated", tags: {} }, "instance-gone"],
-      ["shutting down", { state: "shutting-down", tags: {} }, "instance-gone"],
-      [
-        "exclusion tag added since the finding",
-        { state: "running", tags: { "ir:exclude": "true" } },
-        "excluded-by-tag",
-      ],
-      [
-        "responder-made tag",
-        { state: "running", tags: { "ir:responder-made": "forensic" } },
-        "responder-made-instance",
-      ],
-    ];
-    for (const [name, live, expected] of table) {
-      it(`${name}: ${expected === true ? "accepted" : expected}`, () => {
-        const result = acceptLiveInstance(finding, live, "ir:exclude");
-        if (expected === true) expect(result.accepted).to.equal(true);
-        else expect(result).to.deep.include({ accepted: false, reason: expected });
-      });
-    }
-  });
-
-  describe("the live re-check of a drill", () => {
-    const drillFinding = (
-      acceptFindingEvent(drillEvent(loadEvent("guardduty-ec2-cryptomining"), "true"), settings) as {
-        finding: InstanceFinding;
-      }
-    ).finding;
-
-    it("accepts an instance that carries ir:drill=true", () => {
-      const live = { state: "running", tags: { "ir:drill": "true" } };
-      expect(acceptLiveInstance(drillFinding, live, "ir:exclude").accepted).to.equal(true);
-    });
-
-    it("rejects an instance whose ir:drill=true is only in the event: not-a-drill-target", () => {
-      expect(drillFinding.tags["ir:drill"]).to.equal("true");
-      expect(acceptLiveInstance(drillFinding, { state: "running", tags: {} }, "ir:exclude")).to.deep.include({
-        accepted: false,
-        reason: "not-a-drill-target",
-      });
-    });
-
-    it("rejects an instance whose ir:drill is not exactly true", () => {
-      const live = { state: "running", tags: { "ir:drill": "yes" } };
-      expect(acceptLiveInstance(drillFinding, live, "ir:exclude")).to.deep.include({
-        reason: "not-a-drill-target",
-      });
-    });
-
-    it("leaves GuardDuty's own findings alone: they need no drill tag", () => {
-      const finding = (
-        acceptFindingEvent(loadEvent("guardduty-ec2-cryptomining"), settings) as {
-          finding: InstanceFinding;
-        }
-      ).finding;
-      expect(acceptLiveInstance(finding, { state: "running", tags: {} }, "ir:exclude").accepted).to.equal(
-        true,
-      );
-    });
-  });
-
-  describe("the raw finding the incident record keeps (evidence)", () => {
-    it("keeps an event of up to 256 KiB verbatim", () => {
-      const raw = JSON.stringify(mutated((e) => (e.detail.title = "T".repeat(200 * 1024))));
-      expect(boundedRawFinding(raw)).to.equal(raw);
-    });
-
-    it("cuts a bigger event to a marked head that says how big the whole was and its SHA-256", () => {
-      const raw = JSON.stringify(mutated((e) => (e.detail.title = "é".repeat(300 * 1024))));
-      const bytes = Buffer.byteLength(raw);
-      const kept = boundedRawFinding(raw);
-      expect(Buffer.byteLength(kept), "fits the record").to.be.at.most(RAW_FINDING_MAX_BYTES);
-      const marked = JSON.parse(kept) as Record<
-        string,
-        { bytes: number; keptBytes: number; sha256: string }
-      > & {
-        head: string;
-      };
-      expect(marked[TRUNCATED_MARK]).to.deep.include({
-        bytes,
-        keptBytes: RAW_FINDING_HEAD_BYTES,
-        sha256: createHash("sha256").update(raw).digest("hex"),
-      });
-      expect(raw.startsWith(marked.head.slice(0, -1)), "the head is the original's").to.equal(true);
     });
   });
 });

@@ -27,25 +27,32 @@ import {
   planMemoryCapture,
   type MemoryCaptureInputs,
 } from "../../handler/steps/captureMemory";
-import { attributeChanges, instanceProfileNameOf, revokeSessionsPolicy } from "../../handler/steps/cutAccess";
+import { attributeChanges } from "../../handler/steps/cutAccess/cutAccess";
+import { instanceProfileNameOf, revokeSessionsPolicy } from "../../handler/steps/cutAccess/instanceProfile";
 import {
   allocateDeviceNames,
   evidenceSource,
   forensicSubnetFor,
 } from "../../handler/steps/forensicWorkspace";
 import {
-  configuredPair,
   interfacesNeedingIsolation,
-  isolationAttemptVerdict,
-  isSoleInterface,
   interfacesToIsolate,
   originalGroupsOf,
-  throttledIsolationPauseMs,
   usableFindingGroups,
   withOriginalGroups,
-} from "../../handler/steps/isolateNetwork";
-import type { InstanceFinding } from "../../handler/findingEvent";
-import { planReplacement, replacementRequest, replacementTags } from "../../handler/steps/replacement";
+} from "../../handler/containment/interfaces";
+import {
+  isolationAttemptVerdict,
+  isSoleInterface,
+  throttledIsolationPauseMs,
+} from "../../handler/containment/eniMoves";
+import { configuredPair } from "../../handler/containment/isolation";
+import type { InstanceFinding } from "../../handler/acceptance/finding";
+import {
+  planReplacement,
+  replacementRequest,
+  replacementTags,
+} from "../../handler/steps/replacement/launchPlan";
 import { milestones, notificationOf, problemsOf, timelineOf } from "../../handler/steps/report";
 import { lockRequest } from "../../handler/steps/snapshotVolumes";
 import { planStop } from "../../handler/steps/stopInstance";

@@ -5,7 +5,7 @@ import { expect } from "chai";
 
 import type { IncidentRecord, InstanceFacts } from "../../handler/incidentRecord";
 import { recordProblem } from "../../handler/incidentRecord";
-import { launchRefusal, passRoleDecision, replacementRequest } from "../../handler/steps/replacement";
+import { launchRefusal, passRoleDecision, replacementRequest } from "../../handler/steps/replacement/launchPlan";
 import { problemsOf as reportProblems } from "../../handler/steps/report";
 import { snapshotTagPlan } from "../../handler/steps/snapshotVolumes";
 import { InvalidSettingError } from "../../handler/errors";

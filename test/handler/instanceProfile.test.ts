@@ -8,7 +8,7 @@ import type { AwsClients } from "../../handler/awsClients";
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import type { ResponseContext } from "../../handler/responseContext";
 import { parseSettings } from "../../handler/settings";
-import { quarantineInstanceProfile } from "../../handler/steps/cutAccess";
+import { quarantineInstanceProfile } from "../../handler/steps/cutAccess/instanceProfile";
 import { TEST_ENV } from "../../testkit/testSettings";
 
 const settings = parseSettings(TEST_ENV);

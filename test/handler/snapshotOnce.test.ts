@@ -6,11 +6,8 @@ import { expect } from "chai";
 import type { Snapshot } from "@aws-sdk/client-ec2";
 
 import type { VolumeFacts } from "../../handler/incidentRecord";
-import {
-  createSnapshotsFailure,
-  createSnapshotsRequest,
-  planSnapshots,
-} from "../../handler/steps/snapshotVolumes";
+import { failureOutcome } from "../../handler/errors";
+import { createSnapshotsRequest, planSnapshots } from "../../handler/steps/snapshotVolumes";
 import { ResponseLosingProxy } from "../reliability/support/responseLosingProxy";
 import { callsNaming, completedRecord, expectNothingDestroyed } from "./assertions";
 import { startHarness, type Harness } from "../../testkit/harness";
@@ -76,16 +73,14 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
     it("tells a refusal, throttling and an unknown outcome apart", () => {
       const aws = (name: string, httpStatusCode: number) =>
         Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
-      expect(createSnapshotsFailure(aws("RequestLimitExceeded", 503))).to.equal("throttled");
-      expect(createSnapshotsFailure(aws("SnapshotCreationPerVolumeRateExceeded", 400))).to.equal("refused");
-      expect(createSnapshotsFailure(aws("UnauthorizedOperation", 403))).to.equal("refused");
-      expect(createSnapshotsFailure(aws("InternalError", 500))).to.equal("unknown");
-      expect(createSnapshotsFailure(aws("Unavailable", 503))).to.equal("unknown");
+      expect(failureOutcome(aws("RequestLimitExceeded", 503))).to.equal("throttled");
+      expect(failureOutcome(aws("SnapshotCreationPerVolumeRateExceeded", 400))).to.equal("refused");
+      expect(failureOutcome(aws("UnauthorizedOperation", 403))).to.equal("refused");
+      expect(failureOutcome(aws("InternalError", 500))).to.equal("unknown");
+      expect(failureOutcome(aws("Unavailable", 503))).to.equal("unknown");
       const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET", $metadata: {} });
-      expect(createSnapshotsFailure(reset)).to.equal("unknown");
-      expect(createSnapshotsFailure(Object.assign(new Error("t"), { name: "TimeoutError" }))).to.equal(
-        "unknown",
-      );
+      expect(failureOutcome(reset)).to.equal("unknown");
+      expect(failureOutcome(Object.assign(new Error("t"), { name: "TimeoutError" }))).to.equal("unknown");
     });
   });
 

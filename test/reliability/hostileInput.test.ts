@@ -4,7 +4,7 @@
 import { expect } from "chai";
 
 import { describeError } from "../../handler/errors";
-import { ECHO_LIMIT } from "../../handler/findingEvent";
+import { ECHO_LIMIT } from "../../handler/acceptance/text";
 import { instanceIdOfIncident } from "../../handler/incidentRecord";
 import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../../testkit/harness";
 import { corpusFiles, eventOf, readCase, type CaseExpectation, type KnownDefect } from "./corpus/corpusCase";

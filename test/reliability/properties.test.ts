@@ -7,7 +7,9 @@ import fc from "fast-check";
 
 import { matchesEventPattern } from "../../simulator/eventPattern";
 import { clientToken } from "../../handler/clientToken";
-import { acceptFindingEvent, capText, isStorableSeverity } from "../../handler/findingEvent";
+import { acceptFindingEvent } from "../../handler/acceptance/acceptance";
+import { isStorableSeverity } from "../../handler/acceptance/finding";
+import { capText } from "../../handler/acceptance/text";
 import { instanceIdOfIncident, newIncidentId, type IncidentRecord } from "../../handler/incidentRecord";
 import { desiredRules, ruleChanges, type FlatRule } from "../../handler/securityGroups";
 import { parseSettings, type Settings } from "../../handler/settings";
@@ -21,8 +23,8 @@ import {
   interfacesNeedingIsolation,
   interfacesToIsolate,
   originalGroupsOf,
-} from "../../handler/steps/isolateNetwork";
-import { replacementRequest } from "../../handler/steps/replacement";
+} from "../../handler/containment/interfaces";
+import { replacementRequest } from "../../handler/steps/replacement/launchPlan";
 import { notificationOf } from "../../handler/steps/report";
 import { planStop } from "../../handler/steps/stopInstance";
 import { ConfigError, PROJECT, parseStackConfig } from "../../infra/config";

@@ -5,7 +5,8 @@
 import { expect } from "chai";
 import fc from "fast-check";
 
-import { acceptFindingEvent, TITLE_LIMIT, type InstanceFinding } from "../../handler/findingEvent";
+import { acceptFindingEvent, TITLE_LIMIT } from "../../handler/acceptance/acceptance";
+import type { InstanceFinding } from "../../handler/acceptance/finding";
 import { IncidentStore, plainClaim, type Claimant } from "../../handler/incidentStore";
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { TRUNCATED_MARK } from "../../handler/rawFinding";
