@@ -16,7 +16,7 @@ import { isWholeInternet, parseCidr } from "./cidr";
 import { DEFAULT_EXCLUSION_TAG } from "./tags";
 import { InvalidSettingError } from "./errors";
 
-/** Marks a JSON value that the stack sent brotli-compressed in base64 to fit Lambda's 4 KB environment (infra/responder.ts). */
+/** A JSON value the stack sent brotli-compressed in base64, to fit Lambda's 4 KB environment (infra/responder.ts). */
 export const COMPRESSED_SETTING_PREFIX = "br:";
 
 // Struct's refiner is contravariant in T, so a table of differently typed structs needs `any` here.
