@@ -7,7 +7,7 @@ import type { SeededRandom, SimClock } from "./clock";
 import { AwsError } from "./errors";
 import type { FaultInjector } from "./faults";
 import type { Authorizer, Principal } from "./iam/authorizer";
-import { EBS_KMS_ACTIONS } from "./lifecycle/instances";
+import { EBS_KMS_ACTIONS } from "./lifecycle/volumes";
 import { checksFor } from "./iam/requestChecks";
 import type { World } from "./state/world";
 import type { CallRecord, FaultKind, LatencyOptions } from "./options";

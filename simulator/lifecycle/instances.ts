@@ -1,43 +1,19 @@
-// Instance lifecycle: launch, stop (normal, forced, hibernate), OS power-off, terminate, and the kdump that an
-// NMI starts on a kdump-ready instance. Every timed transition is scheduled on the simulated clock.
+// Instance lifecycle: launch, stop (normal, forced, hibernate), OS power-off and terminate. Every timed transition is
+// scheduled on the simulated clock.
+import type { VolumeSpec } from "../api";
 import { AwsError } from "../errors";
-import { instanceTypeInfo, type InstanceTypeInfo } from "../state/instanceTypes";
-import type { Instance, MarketType, NetworkInterface, Tags, Volume } from "../state/model";
+import { instanceTypeInfo, typeInfoOf } from "../state/instanceTypes";
+import type { Instance, MarketType, NetworkInterface, Tags } from "../state/model";
 import type { World } from "../state/world";
+import { attachNow, createVolume } from "./volumes";
 
 export const KDUMP_READY_TAG = "ir:kdump-ready";
-
-/**
- * What EC2 needs of the caller to use a customer-managed KMS key for EBS ("Permissions for users", EBS
- * encryption requirements: kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlainText,
- * kms:ReEncrypt*).
- */
-export const EBS_KMS_ACTIONS: readonly string[] = [
-  "kms:CreateGrant",
-  "kms:Decrypt",
-  "kms:DescribeKey",
-  "kms:GenerateDataKeyWithoutPlaintext",
-  "kms:ReEncryptFrom",
-  "kms:ReEncryptTo",
-];
-
-/** Whether the current caller may use the key through EC2 (no key, or an AWS managed one: always). */
-export function kmsAllows(world: World, keyArn: string | undefined): boolean {
-  return keyArn === undefined || world.authorizeKms(keyArn, EBS_KMS_ACTIONS);
-}
 
 /** Client.InternalError: what a launch whose encrypted volumes EC2 cannot decrypt ends in (documented). */
 export const CLIENT_ERROR_ON_LAUNCH = "Client.InternalError: Client error on launch";
 
-export interface VolumeRequest {
-  volumeId?: string;
-  sizeGiB?: number;
-  deviceName?: string;
-  deleteOnTermination?: boolean;
-  volumeType?: string;
-  encrypted?: boolean;
-  kmsKeyId?: string;
-  productCodes?: string[];
+/** A volume to create: as a scenario describes one, with its tags as a map, and the snapshot it is made from. */
+export interface VolumeRequest extends Omit<VolumeSpec, "tags"> {
   snapshotId?: string;
   tags?: Tags;
 }
@@ -104,17 +80,6 @@ export function resolveImageId(world: World, imageId: string): string {
     );
   }
   return value;
-}
-
-export function typeInfoOf(instance: Instance): InstanceTypeInfo {
-  const info = instanceTypeInfo(instance.instanceType);
-  if (!info) throw new Error(`unknown instance type ${instance.instanceType}`);
-  return info;
-}
-
-export function isKdumpReady(world: World, instance: Instance): boolean {
-  const image = world.images.get(instance.imageId);
-  return instance.tags.get(KDUMP_READY_TAG) === "true" || image?.tags.get(KDUMP_READY_TAG) === "true";
 }
 
 function bootLog(instance: Instance): string {
@@ -290,66 +255,6 @@ function createNetworkInterface(
   return eni;
 }
 
-export function createVolume(world: World, availabilityZone: string, request: VolumeRequest): Volume {
-  const volume: Volume = {
-    volumeId: request.volumeId ?? world.newId("vol"),
-    sizeGiB: request.sizeGiB ?? 8,
-    availabilityZone,
-    state: "available",
-    volumeType: request.volumeType ?? "gp3",
-    iops: 3000,
-    encrypted: request.encrypted ?? true,
-    kmsKeyId: request.kmsKeyId,
-    productCodes: [...(request.productCodes ?? [])],
-    snapshotId: request.snapshotId,
-    createTime: world.now(),
-    tags: new Map(request.tags ?? []),
-    generation: 0,
-    visibleAt: world.visibleFrom(),
-  };
-  world.volumes.set(volume.volumeId, volume);
-  return volume;
-}
-
-/**
- * AttachmentLimitExceeded when one more EBS volume would pass the instance type's limit: a shared limit counts
- * EBS volumes (the root one too), network interfaces and NVMe instance store volumes; a dedicated one EBS
- * volumes only ("Amazon EBS volume limits for Amazon EC2 instances"). Undefined while there is room.
- */
-export function attachmentLimitRefusal(instance: Instance): AwsError | undefined {
-  const info = typeInfoOf(instance);
-  const limit = info.attachmentLimit;
-  if (limit === undefined) return undefined;
-  const ebs = instance.blockDevices.length;
-  const used =
-    limit.kind === "shared" ? ebs + instance.networkInterfaceIds.length + info.nvmeInstanceStoreVolumes : ebs;
-  if (used < limit.max) return undefined;
-  // The message is EC2's description of the code (EC2 API reference, error codes).
-  return new AwsError(
-    "AttachmentLimitExceeded",
-    "The limit on the number of Amazon EBS volumes attached to one instance has been exceeded.",
-  );
-}
-
-/** Link a volume to an instance at launch (already attached, as at boot). */
-function attachNow(
-  instance: Instance,
-  volume: Volume,
-  device: string,
-  deleteOnTermination: boolean,
-  now: number,
-): void {
-  volume.state = "in-use";
-  volume.attachment = {
-    instanceId: instance.instanceId,
-    device,
-    state: "attached",
-    deleteOnTermination,
-    attachTime: now,
-  };
-  instance.blockDevices.push({ deviceName: device, volumeId: volume.volumeId });
-}
-
 export interface StopOptions {
   force?: boolean;
   hibernate?: boolean;
@@ -477,30 +382,4 @@ function finishTermination(world: World, instance: Instance): void {
   const association = world.iamAssociationFor(instance.instanceId);
   if (association) association.state = "disassociated";
   world.setInstanceState(instance, "terminated");
-}
-
-/** The NMI reached a kdump-ready kernel: the dump runs for a time proportional to memory, then the OS powers off. */
-export function startKdump(world: World, instance: Instance): void {
-  const memoryGiB = typeInfoOf(instance).memoryMiB / 1024;
-  const duration = world.durations.kdumpBaseMs + memoryGiB * world.durations.kdumpPerGiBMs;
-  const startedAt = world.now();
-  instance.dumpInProgressUntil = startedAt + duration;
-  instance.consoleOutput +=
-    `[ 8123.000001] Kernel panic - not syncing: NMI: Not continuing\n` +
-    `[ 8123.000050] Starting crashdump kernel...\n[    0.000000] Linux version 6.1.0-ir (kdump)\n` +
-    `kdump-tools[412]: Starting kdump-tools: saving vmcore to /var/crash/\n`;
-  world.scheduleForInstance(instance, duration, () => {
-    instance.dumpInProgressUntil = undefined;
-    instance.memoryDumps.push({
-      completedAt: world.now(),
-      sizeMiB: Math.round(typeInfoOf(instance).memoryMiB / 20),
-    });
-    instance.consoleOutput += `kdump-tools[412]: saved vmcore in /var/crash/ - powering off\n[ reboot: Power down\n`;
-    world.clock.schedule(world.durations.guestPowerOffMs, () => guestPowerOff(world, instance));
-  });
-}
-
-/** An NMI without kdump: the kernel logs it and carries on (no panic unless unknown_nmi_panic is set). */
-export function ignoreNmi(instance: Instance): void {
-  instance.consoleOutput += `[ 8123.000001] Uhhuh. NMI received for unknown reason 3d on CPU 0.\n[ 8123.000002] Do you have a strange power saving mode enabled?\n[ 8123.000003] Dazed and confused, but trying to continue\n`;
 }

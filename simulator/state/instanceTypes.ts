@@ -2,6 +2,7 @@
 // screenshot, stop support and EBS attachment limits. Values from the EC2 instance type specifications
 // (docs.aws.amazon.com/ec2/latest/instancetypes/): memory, architecture, hypervisor, instance storage; the
 // attachment limits from "Amazon EBS volume limits for Amazon EC2 instances" (see README, "EC2 refusals").
+import type { Instance } from "./model";
 
 /**
  * How many EBS volumes an instance of the type can have attached (the root volume counts). "shared": one limit
@@ -97,6 +98,13 @@ export const INSTANCE_TYPES: readonly InstanceTypeInfo[] = [
 
 export function instanceTypeInfo(instanceType: string): InstanceTypeInfo | undefined {
   return INSTANCE_TYPES.find((info) => info.instanceType === instanceType);
+}
+
+/** The type of an instance the simulator launched (every launch checked its type). */
+export function typeInfoOf(instance: Instance): InstanceTypeInfo {
+  const info = instanceTypeInfo(instance.instanceType);
+  if (!info) throw new Error(`unknown instance type ${instance.instanceType}`);
+  return info;
 }
 
 /**

@@ -81,6 +81,46 @@ export function tagFilterValues(tags: Tags, name: string): (string | undefined)[
   return undefined;
 }
 
+/**
+ * The filter names a resource type supports, each with the values a resource has for it; tag:<key>, tag-key and
+ * tag-value come with any resource that has tags.
+ */
+export type FilterTable<T> = Record<string, (resource: T) => (string | undefined)[]>;
+
+export function filterValuesOf<T extends { tags?: Tags }>(table: FilterTable<T>, resource: T): FilterValues {
+  return (name) => {
+    if (Object.hasOwn(table, name)) return table[name]?.(resource);
+    return resource.tags ? tagFilterValues(resource.tags, name) : undefined;
+  };
+}
+
+/** Resources by explicit ids or all visible ones (see selectByIds) that pass `keep` and the request's filters. */
+export function selectMatching<T extends Visible & { tags: Tags }>(
+  world: World,
+  map: Map<string, T>,
+  ids: string[] | undefined,
+  filters: Filter[] | undefined,
+  table: FilterTable<T>,
+  keep: (resource: T) => boolean = () => true,
+): T[] {
+  return selectByIds(world, map, ids).filter(
+    (resource) => keep(resource) && matchesFilters(filters, filterValuesOf(table, resource)),
+  );
+}
+
+/** A paginated Describe call: selectMatching, then one page of MaxResults from NextToken. */
+export function describePage<T extends Visible & { tags: Tags }>(
+  world: World,
+  map: Map<string, T>,
+  ids: string[] | undefined,
+  input: { Filters?: Filter[]; MaxResults?: number; NextToken?: string },
+  table: FilterTable<T>,
+  keep?: (resource: T) => boolean,
+): { page: T[]; nextToken?: string } {
+  const matching = selectMatching(world, map, ids, input.Filters, table, keep);
+  return paginate(matching, input.MaxResults, input.NextToken);
+}
+
 /** EC2 filter semantics: AND across filters, OR across a filter's values, * and ? wildcards. */
 export function matchesFilters(filters: Filter[] | undefined, valuesOf: FilterValues): boolean {
   for (const filter of filters ?? []) {

@@ -2,10 +2,16 @@
 import { AwsError } from "../../errors";
 import type { World } from "../../state/world";
 import { QueryEndpoint } from "../../wire/queryProtocol";
+import { diagnosticOperations } from "./diagnostics";
 import { iamAndTagOperations } from "./iamAndTags";
+import { instanceAttributeOperations } from "./instanceAttributes";
 import { instanceOperations } from "./instances";
+import { launchOperations } from "./launch";
+import { launchTemplateOperations } from "./launchTemplates";
 import { networkOperations } from "./network";
-import { storageOperations } from "./storage";
+import { securityGroupOperations } from "./securityGroups";
+import { snapshotOperations } from "./snapshots";
+import { volumeOperations } from "./volumes";
 
 export function ec2Endpoint(world: World): QueryEndpoint {
   return new QueryEndpoint({
@@ -14,8 +20,14 @@ export function ec2Endpoint(world: World): QueryEndpoint {
     xmlNamespace: "http://ec2.amazonaws.com/doc/2016-11-15/",
     operations: {
       ...instanceOperations(world),
+      ...launchOperations(world),
+      ...launchTemplateOperations(world),
+      ...instanceAttributeOperations(world),
+      ...diagnosticOperations(world),
       ...networkOperations(world),
-      ...storageOperations(world),
+      ...securityGroupOperations(world),
+      ...volumeOperations(world),
+      ...snapshotOperations(world),
       ...iamAndTagOperations(world),
     },
     missingParameter: (_memberName, wireName) =>

@@ -5,6 +5,7 @@ import type {
   Instance as Ec2Instance,
   IpPermission,
   NetworkInterface as Ec2NetworkInterface,
+  Reservation,
   SecurityGroup as Ec2SecurityGroup,
   SecurityGroupRule as Ec2SecurityGroupRule,
   Snapshot as Ec2Snapshot,
@@ -25,7 +26,7 @@ import type {
   Vpc,
 } from "../../state/model";
 import { tagList, type World } from "../../state/world";
-import { typeInfoOf } from "../../lifecycle/instances";
+import { typeInfoOf } from "../../state/instanceTypes";
 import { toDate } from "./common";
 
 const optionalTags = (tags: Map<string, string>): { Key: string; Value: string }[] | undefined =>
@@ -181,6 +182,16 @@ export function renderInstance(world: World, instance: Instance): Ec2Instance {
       Id: association.instanceProfileId,
     },
     Tags: optionalTags(instance.tags),
+  };
+}
+
+/** Instances of one reservation (one RunInstances call), as DescribeInstances and RunInstances answer them. */
+export function renderReservation(world: World, instances: Instance[]): Reservation {
+  return {
+    ReservationId: instances[0]?.reservationId,
+    OwnerId: world.accountId,
+    Groups: [],
+    Instances: instances.map((i) => renderInstance(world, i)),
   };
 }
 
