@@ -4,6 +4,7 @@
 import { request as httpRequest } from "node:http";
 import { AwsError } from "../errors";
 import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
+import { jsonErrorAnswer } from "../wire/jsonProtocol";
 
 const TARGET_PREFIX = "DynamoDB_20120810.";
 
@@ -54,16 +55,8 @@ export function dynamodbEndpoint(upstreamUrl: string): ServiceEndpoint {
         execute: () => forward(upstream, call),
       };
     },
-    errorAnswer(error: AwsError, requestId: string): Answer {
-      return {
-        status: error.httpStatus,
-        headers: { "content-type": "application/x-amz-json-1.0", "x-amzn-requestid": requestId },
-        body: JSON.stringify({
-          __type: `com.amazonaws.dynamodb.v20120810#${error.code}`,
-          message: error.message,
-        }),
-      };
-    },
+    errorAnswer: (error: AwsError, requestId: string): Answer =>
+      jsonErrorAnswer("1.0", error, requestId, `com.amazonaws.dynamodb.v20120810#${error.code}`),
     throttlingError: () =>
       new AwsError("ThrottlingException", "Rate of requests exceeds the allowed throughput.", 400),
   };

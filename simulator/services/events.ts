@@ -6,6 +6,7 @@ import { matchesEventPattern } from "../eventPattern";
 import { AwsError } from "../errors";
 import type { World } from "../state/world";
 import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
+import { jsonAnswer, jsonErrorAnswer } from "../wire/jsonProtocol";
 import type { LambdaFunctions } from "./lambda";
 
 /** Documented quotas: 10 entries per PutEvents call, 256 KB per call. */
@@ -144,24 +145,14 @@ export function eventsEndpoint(world: World, rules: EventRules, functions: Lambd
             );
           }
           const results = entries.map(entryResult);
-          return {
-            status: 200,
-            headers: { "content-type": "application/x-amz-json-1.1" },
-            body: JSON.stringify({
-              FailedEntryCount: results.filter((r) => "ErrorCode" in r).length,
-              Entries: results,
-            }),
-          };
+          return jsonAnswer("1.1", {
+            FailedEntryCount: results.filter((r) => "ErrorCode" in r).length,
+            Entries: results,
+          });
         },
       };
     },
-    errorAnswer(error: AwsError, requestId: string): Answer {
-      return {
-        status: error.httpStatus,
-        headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": requestId },
-        body: JSON.stringify({ __type: error.code, message: error.message }),
-      };
-    },
+    errorAnswer: (error: AwsError, requestId: string): Answer => jsonErrorAnswer("1.1", error, requestId),
     throttlingError: () => new AwsError("ThrottlingException", "Rate exceeded", 400),
   };
 }
