@@ -617,7 +617,7 @@ async function main(): Promise<void> {
     beforeAfter: comparisons,
     stepFunctionsPricing: {
       usdPer1000Transitions: USD_PER_1000_TRANSITIONS,
-      source: "infra/workflowDefinition.ts",
+      source: "infra/workflowTransitions.ts",
     },
     targets: goals,
   };

@@ -1,20 +1,16 @@
 // What a response's Step Functions execution cost, read from its history (drill/executionSummary.ts) and checked
-// against the definition's own estimate (infra/workflowDefinition.ts stateTransitions, for the same shape).
+// against the definition's own estimate (infra/workflowTransitions.ts stateTransitions, for the same shape).
 import { summarizeExecution } from "../drill/executionSummary";
 import type { StepFunctionsExecution } from "../simulator";
-import {
-  USD_PER_1000_TRANSITIONS,
-  stateTransitions,
-  transitionCost,
-  workflowDefinition,
-  type Definition,
-} from "../infra/workflowDefinition";
+import type { Definition } from "../infra/stateLanguage";
+import { workflowDefinition } from "../infra/workflowDefinition";
+import { USD_PER_1000_TRANSITIONS, stateTransitions, transitionCost } from "../infra/workflowTransitions";
 
 export interface ExecutionFigures {
   readonly status: string;
   /** State transitions as Step Functions bills them, counted in the history (one per state entered). */
   readonly transitions: number;
-  /** infra/workflowDefinition.ts stateTransitions for the measured shape (the wait passes of each step). */
+  /** infra/workflowTransitions.ts stateTransitions for the measured shape (the wait passes of each step). */
   readonly estimatedTransitions: number;
   /** transitionCost(transitions): USD at USD_PER_1000_TRANSITIONS, before the free tier. */
   readonly usd: number;

@@ -1,6 +1,6 @@
 // `npm run drill`: a full drill against the built-in AWS simulator (or, with --live, against a deployed stack),
 // with a line per step as it ends and the timeline.
-import { transitionCost } from "../infra/workflowDefinition";
+import { transitionCost } from "../infra/workflowTransitions";
 import { parseArgs } from "util";
 import { runLiveDrill } from "./liveDrill";
 import { DEFAULT_DRILL_OPTIONS, DrillResult, Milestones, ProgressEvent, runDrill } from "./runDrill";

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import type { PolicyDocument } from "../../infra/policies";
 import { LOG_DELIVERY_ACTIONS } from "../../infra/workflowPolicy";
-import { LAMBDA_INVOKE, SNS_PUBLISH, type Branch, type State } from "../../infra/workflowDefinition";
+import { LAMBDA_INVOKE, SNS_PUBLISH, type Branch, type State } from "../../infra/stateLanguage";
 import { BASE_CONFIG, runProgram } from "../../testkit/stackMockRun";
 import { actionsCalledByHandler } from "./handlerCalls";
 import { decide, fullStackRun, workflowPolicyOf } from "./policySimulation";

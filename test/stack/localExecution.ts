@@ -8,7 +8,7 @@ import {
   type Branch,
   type Definition,
   type State,
-} from "../../infra/workflowDefinition";
+} from "../../infra/stateLanguage";
 
 /** What a Task state was asked: the Lambda payload or the SNS message, as the state's Parameters made them. */
 export interface TaskCall {

@@ -1,224 +1,25 @@
-// The response workflow's definition, generated from the step contracts (infra/workflowDefinition.ts): the contract
-// itself, the order the generator derives (read back from the definition, and for random dependency graphs), the
-// definition's validity (asl-validator 4, which must also catch a broken one), its error handling and waits (run by
-// aws-local-stepfunctions with fake Tasks), and its state transitions and cost.
+// The response workflow's definition, generated from the step contracts (infra/workflowDefinition.ts): its validity
+// (asl-validator 4, which must also catch a broken one), its error handling and waits (run by aws-local-stepfunctions
+// with fake Tasks), and its state transitions and cost (infra/workflowTransitions.ts). Its order: workflowPlan.test.ts.
 import { expect } from "chai";
-import fc from "fast-check";
 import {
-  CONTAINMENT_WRITES,
   WORKFLOW_STEP_NAMES,
   WORKFLOW_STEPS,
-  workflowDependencies,
-  writerOf,
-  type Fact,
   type StepTask,
   type StepTaskResult,
-  type WorkflowStep,
 } from "../../handler/workflow";
+import { allStateNames, STATE_NAME_LIMIT, type Definition, type State } from "../../infra/stateLanguage";
 import {
-  allStateNames,
-  factsAvailableTo,
-  LAMBDA_TRANSIENT_ERRORS,
   parallelName,
   REPORT,
   REPORT_AFTER_FAILURE,
   REPORT_FAILED_NOTIFY,
-  responsePlan,
-  STATE_NAME_LIMIT,
-  stateTransitions,
-  stepsEndedBefore,
-  topologicalOrder,
-  transitionCost,
-  USD_PER_1000_TRANSITIONS,
   workflowDefinition,
-  type Branch,
-  type Definition,
-  type Plan,
-  type State,
 } from "../../infra/workflowDefinition";
+import { LAMBDA_TRANSIENT_ERRORS } from "../../infra/workflowRetries";
+import { stateTransitions, transitionCost, USD_PER_1000_TRANSITIONS } from "../../infra/workflowTransitions";
 import { runLocally, taskError, type TaskCall } from "./localExecution";
-
-/** asl-validator ships no type declarations. */
-const aslValidator = require("asl-validator") as (definition: unknown) => {
-  isValid: boolean;
-  errorsText(separator?: string): string;
-};
-/** asl-validator adds fields to what it is given: it gets a copy. */
-const validate = (definition: unknown) => aslValidator(JSON.parse(JSON.stringify(definition)));
-
-const ARGS = {
-  functionArn: "arn:aws:lambda:eu-central-1:111122223333:function:ir-function-7f3a:1",
-  topicArn: "arn:aws:sns:eu-central-1:111122223333:ir-notifications-7f3a",
-  taskTimeoutSeconds: 960,
-};
-const INPUT = { incidentId: "gd-1a2b3c", recordKey: "incident#gd-1a2b3c" };
-
-const deps = workflowDependencies();
-/** Every step a step must follow, directly or through others. */
-function ancestors(step: WorkflowStep): Set<WorkflowStep> {
-  const seen = new Set<WorkflowStep>();
-  const stack = [...deps[step]];
-  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-    if (!seen.has(next)) {
-      seen.add(next);
-      stack.push(...deps[next]);
-    }
-  }
-  return seen;
-}
-
-function statesOf(branch: Branch): [string, State][] {
-  return Object.entries(branch.States).flatMap(([name, state]) => [
-    [name, state] as [string, State],
-    ...(state.Branches ?? []).flatMap(statesOf),
-  ]);
-}
-
-/** The plan as text: a -> b for a sequence, [x | y] for a parallel. */
-function planText(plan: Plan<string>): string {
-  if (plan.kind === "step") return plan.step;
-  if (plan.kind === "sequence") return plan.items.map(planText).join(" -> ");
-  return `[${plan.branches.map(planText).join(" | ")}]`;
-}
-
-describe("the step contracts (handler/workflow.ts)", () => {
-  it("every fact has one writer: one step, or containment", () => {
-    const writers = new Map<Fact, string[]>();
-    for (const fact of CONTAINMENT_WRITES) writers.set(fact, ["containment"]);
-    for (const step of WORKFLOW_STEP_NAMES) {
-      for (const fact of WORKFLOW_STEPS[step].writes as readonly Fact[]) {
-        writers.set(fact, [...(writers.get(fact) ?? []), step]);
-      }
-    }
-    expect(
-      [...writers].filter(([, by]) => by.length !== 1).map(([fact, by]) => `${fact}: ${by.join(", ")}`),
-    ).to.deep.equal([]);
-  });
-
-  it("every fact a step reads is written by containment or by a step", () => {
-    const unwritten = WORKFLOW_STEP_NAMES.flatMap((step) =>
-      (WORKFLOW_STEPS[step].reads as readonly Fact[])
-        .filter((fact) => !CONTAINMENT_WRITES.includes(fact) && writerOf(fact) === undefined)
-        .map((fact) => `${step} reads ${fact}`),
-    );
-    expect(unwritten).to.deep.equal([]);
-  });
-
-  it("no step depends on itself or, through others, on a step that follows it (a DAG)", () => {
-    expect(WORKFLOW_STEP_NAMES.filter((step) => ancestors(step).has(step))).to.deep.equal([]);
-    expect(topologicalOrder(WORKFLOW_STEP_NAMES, deps)).to.have.length(WORKFLOW_STEP_NAMES.length);
-    expect(() => topologicalOrder(["a", "b"], { a: ["b"], b: ["a"] })).to.throw(/cycle/);
-  });
-});
-
-describe("the response workflow's order (responsePlan, read back from the definition)", () => {
-  const definition = workflowDefinition(ARGS);
-  const endedBefore = stepsEndedBefore(definition);
-
-  it("arranges today's contracts as containment's three independent lines, joined before the attachment", () => {
-    const plan = responsePlan(WORKFLOW_STEP_NAMES, deps);
-    console.log(`      plan: ${planText(plan)}`);
-    expect(planText(plan)).to.equal(
-      "[[cutAccess -> [replacement | captureMemory -> stopInstance -> snapshotVolumes] | launchForensicInstance]" +
-        " -> attachEvidenceVolumes | captureEvidence]",
-    );
-  });
-
-  it("starts each step after every step it depends on, directly or not, has ended", () => {
-    const early = WORKFLOW_STEP_NAMES.flatMap((step) =>
-      [...ancestors(step)]
-        .filter((ancestor) => !(endedBefore[step] ?? []).includes(ancestor))
-        .map((ancestor) => `${step} may start before ${ancestor} ends`),
-    );
-    expect(early).to.deep.equal([]);
-    // And no more than the series-parallel form needs: attachEvidenceVolumes waits for replacement as well.
-    expect(endedBefore.captureEvidence).to.deep.equal([]);
-    expect(endedBefore.launchForensicInstance).to.deep.equal([]);
-    expect(endedBefore.replacement).to.deep.equal(["cutAccess"]);
-  });
-
-  it("hands every step the facts it reads: containment's, or those of a step that has ended", () => {
-    const missing = WORKFLOW_STEP_NAMES.flatMap((step) => {
-      const available = factsAvailableTo(step, endedBefore);
-      return (WORKFLOW_STEPS[step].reads as readonly Fact[])
-        .filter((fact) => !available.includes(fact))
-        .map((fact) => `${step} reads ${fact}`);
-    });
-    expect(missing).to.deep.equal([]);
-  });
-
-  it("writes the report after every step has ended", () => {
-    expect(endedBefore[REPORT]).to.have.members([...WORKFLOW_STEP_NAMES]);
-  });
-
-  it("the reading catches a definition that starts a step too early (the check can fail)", () => {
-    // Planned without attachEvidenceVolumes' dependency on the forensic workstation: it may then start first.
-    const careless = responsePlan(WORKFLOW_STEP_NAMES, {
-      ...deps,
-      attachEvidenceVolumes: deps.attachEvidenceVolumes.filter((d) => d !== "launchForensicInstance"),
-    });
-    const ended = stepsEndedBefore(workflowDefinition(ARGS, careless));
-    expect(ended.attachEvidenceVolumes).not.to.include("launchForensicInstance");
-    expect(factsAvailableTo("attachEvidenceVolumes", ended)).not.to.include("forensic");
-  });
-
-  it("never drops a dependency, whatever the DAG (random dependencies among the steps)", () => {
-    const graph = fc
-      .tuple(
-        fc.shuffledSubarray([...WORKFLOW_STEP_NAMES], { minLength: WORKFLOW_STEP_NAMES.length }),
-        fc.array(fc.boolean(), { minLength: 28, maxLength: 28 }),
-      )
-      .map(([order, edges]) => {
-        // An edge i -> j (j depends on i) only forward in a random order: a DAG, any DAG on these steps.
-        const dependencies = Object.fromEntries(order.map((step) => [step, [] as WorkflowStep[]])) as Record<
-          WorkflowStep,
-          WorkflowStep[]
-        >;
-        let k = 0;
-        for (let j = 0; j < order.length; j++) {
-          for (let i = 0; i < j; i++) {
-            if (edges[k++]) dependencies[order[j] as WorkflowStep].push(order[i] as WorkflowStep);
-          }
-        }
-        return dependencies;
-      });
-    fc.assert(
-      fc.property(graph, (dependencies) => {
-        const plan = responsePlan(WORKFLOW_STEP_NAMES, dependencies);
-        const generated = workflowDefinition(ARGS, plan);
-        const ended = stepsEndedBefore(generated);
-        const closure = (step: WorkflowStep): WorkflowStep[] => {
-          const seen = new Set<WorkflowStep>();
-          const stack = [...dependencies[step]];
-          for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
-            if (!seen.has(next)) {
-              seen.add(next);
-              stack.push(...dependencies[next]);
-            }
-          }
-          return [...seen];
-        };
-        for (const step of WORKFLOW_STEP_NAMES) {
-          for (const ancestor of closure(step)) {
-            if (!(ended[step] ?? []).includes(ancestor))
-              throw new Error(`${step} may start before ${ancestor} ends`);
-          }
-        }
-        // Each step exactly once, and all before the report.
-        const tasks = statesOf(generated).filter(([name]) =>
-          (WORKFLOW_STEP_NAMES as string[]).includes(name),
-        );
-        if (tasks.length !== WORKFLOW_STEP_NAMES.length) throw new Error("a step is missing or repeated");
-        if ((ended[REPORT] ?? []).length !== WORKFLOW_STEP_NAMES.length)
-          throw new Error("the report is early");
-        const validity = validate(generated);
-        if (!validity.isValid) throw new Error(validity.errorsText("\n"));
-        return true;
-      }),
-      { numRuns: 100 },
-    );
-  });
-});
+import { ancestors, ARGS, INPUT, statesOf, validate } from "./workflowFixtures";
 
 describe("the response workflow's definition (infra/workflowDefinition.ts)", () => {
   const definition = workflowDefinition(ARGS);
