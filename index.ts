@@ -110,7 +110,7 @@ const responder = new Responder("ir", {
   ebsKmsKeyArns: config.ebsKmsKeyArns,
   incidentTableArn: evidence.tableArn,
   passableRoleArns: [access.forensicRoleArn, access.quarantineRoleArn, ...config.replacementRoleArns],
-  // The responder's own role is added by the component; passable roles are protected as well (infra/policies.ts).
+  // The responder's own role is added by the component; passable roles are protected as well (infra/responderGuardrails.ts).
   protectedRoleArns: [access.forensicRoleArn, access.quarantineRoleArn],
   memoryMb: config.responderMemoryMb,
   timeoutSeconds: config.responderTimeoutSeconds,

@@ -15,9 +15,9 @@ export interface EvidenceStoreArgs {
 }
 
 /** Incident table partition key, shared with handler/incidentStore.ts through the INCIDENT_TABLE setting. */
-export const INCIDENT_TABLE_KEY = "pk";
+const INCIDENT_TABLE_KEY = "pk";
 /** Attribute that holds the epoch second after which DynamoDB may expire a closed incident record. */
-export const INCIDENT_TTL_ATTRIBUTE = "expiresAt";
+const INCIDENT_TTL_ATTRIBUTE = "expiresAt";
 
 /**
  * Where a response leaves its record: the evidence bucket (finding, instance description, console output, reports),

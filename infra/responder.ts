@@ -10,6 +10,7 @@ import {
   type Settings,
   type VpcSecurityGroups,
 } from "../handler/settings";
+import { pagingAlarm } from "./pagingAlarm";
 import { assumeRolePolicy } from "./policies";
 import { responderPolicy } from "./responderPolicy";
 import { managedTags } from "./tagging";
@@ -255,24 +256,17 @@ export class Responder extends pulumi.ComponentResource {
     );
 
     // Nothing may die silently: a finding or a response that ends on the dead-letter queue pages a person.
-    new aws.cloudwatch.MetricAlarm(
+    pagingAlarm(
       `${name}-dead-letters`,
       {
-        alarmDescription:
-          "A GuardDuty finding or a response could not be completed: read the dead-letter queue",
+        description: "A GuardDuty finding or a response could not be completed: read the dead-letter queue",
         namespace: "AWS/SQS",
         metricName: "ApproximateNumberOfMessagesVisible",
         dimensions: { QueueName: deadLetters.name },
         statistic: "Maximum",
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [pulumi.output(args.settings).apply((s) => s.notificationTopicArn)],
-        tags: managedTags(`${name}-dead-letters`),
+        topicArn: pulumi.output(args.settings).apply((s) => s.notificationTopicArn),
       },
-      child,
+      this,
     );
 
     this.functionName = fn.name;

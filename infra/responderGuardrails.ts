@@ -24,7 +24,7 @@ export const FORBIDDEN_ACTIONS = [
 ] as const;
 
 /** Role changes the responder may never make to its own roles or to a role it may hand to an instance. */
-export const ROLE_REWRITES = [
+const ROLE_REWRITES = [
   "iam:PutRolePolicy",
   "iam:AttachRolePolicy",
   "iam:PutRolePermissionsBoundary",

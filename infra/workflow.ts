@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { workflowAssumeRolePolicy, workflowPolicy } from "./workflowPolicy";
+import { pagingAlarm } from "./pagingAlarm";
 import { managedTags } from "./tagging";
 import { workflowDefinition } from "./workflowDefinition";
 
@@ -131,24 +132,18 @@ export class ResponseWorkflow extends pulumi.ComponentResource {
 
     // Every step's failure is caught and reported, so an execution fails only when even the report could not be
     // written (the topic was told) or on an error no Catch can take (States.Runtime): either way a person looks.
-    new aws.cloudwatch.MetricAlarm(
+    pagingAlarm(
       `${name}-failed-executions`,
       {
-        alarmDescription:
+        description:
           "A response workflow execution failed: its report may be missing. Read the execution's history.",
         namespace: "AWS/States",
         metricName: "ExecutionsFailed",
         dimensions: { StateMachineArn: stateMachine.arn },
         statistic: "Sum",
-        period: 60,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: "GreaterThanThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [args.notificationTopicArn],
-        tags: managedTags(`${name}-failed-executions`),
+        topicArn: args.notificationTopicArn,
       },
-      child,
+      this,
     );
 
     this.stateMachineArn = stateMachine.arn;

@@ -38,8 +38,8 @@ export const REPORT = "report";
 /** The report's Task when the workflow itself failed (a top-level Parallel caught an error). */
 export const REPORT_AFTER_FAILURE = "report: after a workflow failure";
 export const REPORT_FAILED_NOTIFY = "report failed: notify";
-export const REPORT_FAILED = "report failed";
-export const WORKFLOW_FAILED = "workflow failed";
+const REPORT_FAILED = "report failed";
+const WORKFLOW_FAILED = "workflow failed";
 
 /** The names of a step's states (the Task is the step's own name). */
 export const stepStates = (step: string) => ({

@@ -6,7 +6,7 @@
 //
 // Who carries a fault on: the SDK's own retries first; then, for containment and the execution's start (the
 // finding's invocation), Lambda's asynchronous retry of the finding (deliverLikeLambda); for every Task pass, the
-// state machine's Retry (States.TaskFailed, Lambda.*) as infra/workflowDefinition.ts writes it.
+// state machine's Retry (States.TaskFailed, Lambda.*) as infra/workflowRetries.ts writes it.
 import { expect } from "chai";
 
 import type { CallRecord, CreatedInstance, FaultKind as SimulatorFault } from "../../simulator";

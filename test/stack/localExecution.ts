@@ -19,7 +19,7 @@ export interface TaskCall {
 
 type LibraryRun = ReturnType<StateMachine["run"]>;
 /** An event of the library's log (its type is not exported). */
-export type EventLog = LibraryRun["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
+type EventLog = LibraryRun["eventLogs"] extends AsyncGenerator<infer E> ? E : never;
 
 /** A fake Lambda or SNS: the Task's result, or a thrown error (its name is the error Step Functions sees). */
 export type FakeTask = (call: TaskCall) => unknown;
