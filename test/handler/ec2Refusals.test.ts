@@ -3,36 +3,33 @@
 // records the refusal and completes everything else. Each row failed before its fix (issue 11, section 3).
 import { expect } from "chai";
 
-import type { IncidentRecord, InstanceFacts } from "../../handler/incidentRecord";
+import type { IncidentRecord } from "../../handler/incidentRecord";
 import { recordProblem } from "../../handler/incidentRecord";
-import { launchRefusal, passRoleDecision, replacementRequest } from "../../handler/steps/replacement/launchPlan";
+import {
+  launchRefusal,
+  passRoleDecision,
+  replacementRequest,
+} from "../../handler/steps/replacement/launchPlan";
 import { problemsOf as reportProblems } from "../../handler/steps/report";
 import { snapshotTagPlan } from "../../handler/steps/snapshotVolumes";
 import { InvalidSettingError } from "../../handler/errors";
 import { parseSettings } from "../../handler/settings";
 import { TEST_ENV } from "../../testkit/testSettings";
 import { callsNaming, completedRecord, expectIsolated, expectNothingDestroyed } from "./assertions";
+import { instanceFacts } from "./instanceFacts";
 import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
 
 const KEY_ARN = "arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 describe("handler: decisions about EC2's refusals (pure)", () => {
-  const instance: InstanceFacts = {
-    instanceType: "m6i.large",
-    state: "running",
-    availabilityZone: "eu-central-1a",
-    subnetId: "subnet-a",
-    vpcId: "vpc-1",
-    imageId: "ami-1",
-    rootDeviceType: "ebs",
-    hibernationConfigured: false,
+  const instance = instanceFacts({
     launchTemplate: { id: "lt-1", version: "2" },
     tags: { Name: "web-1" },
     networkInterfaces: [
       { networkInterfaceId: "eni-1", vpcId: "vpc-1", subnetId: "subnet-a", originalGroupIds: ["sg-app"] },
     ],
     volumes: [],
-  };
+  });
   const ours = [
     { Key: "ir:incident", Value: "inc-1" },
     { Key: "ir:managed-by", Value: "ec2-incident-response" },

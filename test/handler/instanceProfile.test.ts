@@ -8,7 +8,11 @@ import type { AwsClients } from "../../handler/awsClients";
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import type { ResponseContext } from "../../handler/responseContext";
 import { parseSettings } from "../../handler/settings";
-import { quarantineInstanceProfile } from "../../handler/steps/cutAccess/instanceProfile";
+import {
+  instanceProfileNameOf,
+  quarantineInstanceProfile,
+  revokeSessionsPolicy,
+} from "../../handler/steps/cutAccess/instanceProfile";
 import { TEST_ENV } from "../../testkit/testSettings";
 
 const settings = parseSettings(TEST_ENV);
@@ -85,5 +89,27 @@ describe("handler: instance profile race (AssociateIamInstanceProfile answers In
     // The raced-in profile is reported (its role's sessions get revoked) but is not the original one.
     expect(result.profilesSeen).to.deep.equal([INTRUDER]);
     expect(result.profileAtFirstLook).to.equal(undefined);
+  });
+});
+
+describe("handler: instance profile decisions (pure)", () => {
+  it("revokes sessions issued before the cut-off, for every action", () => {
+    const policy = JSON.parse(revokeSessionsPolicy(new Date("2026-11-20T08:14:00Z"))) as {
+      Statement: Record<string, unknown>[];
+    };
+    expect(policy.Statement).to.deep.equal([
+      {
+        Effect: "Deny",
+        Action: "*",
+        Resource: "*",
+        Condition: { DateLessThan: { "aws:TokenIssueTime": "2026-11-20T08:14:00.000Z" } },
+      },
+    ]);
+  });
+  it("reads the profile name from its ARN, with or without a path", () => {
+    expect(instanceProfileNameOf("arn:aws:iam::111122223333:instance-profile/web-app")).to.equal("web-app");
+    expect(instanceProfileNameOf("arn:aws:iam::111122223333:instance-profile/team/a/web-app")).to.equal(
+      "web-app",
+    );
   });
 });

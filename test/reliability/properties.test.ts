@@ -1,5 +1,5 @@
 // Property-based tests (fast-check) of the pure decisions the response rests on: thousands of generated inputs
-// per property instead of a handful of examples (test/handler/decisions.test.ts has the examples).
+// per property instead of a handful of examples (test/handler/<step or module>.test.ts have the examples).
 import { isIP } from "net";
 
 import { expect } from "chai";

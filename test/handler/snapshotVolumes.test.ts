@@ -6,8 +6,7 @@ import { expect } from "chai";
 import type { Snapshot } from "@aws-sdk/client-ec2";
 
 import type { VolumeFacts } from "../../handler/incidentRecord";
-import { failureOutcome } from "../../handler/errors";
-import { createSnapshotsRequest, planSnapshots } from "../../handler/steps/snapshotVolumes";
+import { createSnapshotsRequest, lockRequest, planSnapshots } from "../../handler/steps/snapshotVolumes";
 import { ResponseLosingProxy } from "../reliability/support/responseLosingProxy";
 import { callsNaming, completedRecord, expectNothingDestroyed } from "./assertions";
 import { startHarness, type Harness } from "../../testkit/harness";
@@ -23,6 +22,15 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
   this.timeout(90_000);
 
   describe("decisions", () => {
+    it("locks snapshots only when configured", () => {
+      expect(lockRequest("snap-1", { snapshotLock: "none", snapshotLockDays: 30 })).to.equal(undefined);
+      expect(lockRequest("snap-1", { snapshotLock: "compliance", snapshotLockDays: 7 })).to.deep.equal({
+        SnapshotId: "snap-1",
+        LockMode: "compliance",
+        LockDuration: 7,
+      });
+    });
+
     it("adopts the earliest usable snapshot of each volume and asks only for the others", () => {
       const plan = planSnapshots(
         [ROOT, DATA, LOGS],
@@ -68,19 +76,6 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
         ExcludeBootVolume: true,
         ExcludeDataVolumeIds: ["vol-data"],
       });
-    });
-
-    it("tells a refusal, throttling and an unknown outcome apart", () => {
-      const aws = (name: string, httpStatusCode: number) =>
-        Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
-      expect(failureOutcome(aws("RequestLimitExceeded", 503))).to.equal("throttled");
-      expect(failureOutcome(aws("SnapshotCreationPerVolumeRateExceeded", 400))).to.equal("refused");
-      expect(failureOutcome(aws("UnauthorizedOperation", 403))).to.equal("refused");
-      expect(failureOutcome(aws("InternalError", 500))).to.equal("unknown");
-      expect(failureOutcome(aws("Unavailable", 503))).to.equal("unknown");
-      const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET", $metadata: {} });
-      expect(failureOutcome(reset)).to.equal("unknown");
-      expect(failureOutcome(Object.assign(new Error("t"), { name: "TimeoutError" }))).to.equal("unknown");
     });
   });
 
