@@ -4,7 +4,7 @@ import type { Claimant, ClaimResult, IncidentStore } from "./incidentStore";
 import { boundedRawFinding } from "./rawFinding";
 
 /** The timeline entries of the two steps that run before the record exists (pure). */
-export function openingSteps(
+function openingSteps(
   accepted: Extract<EventAcceptance, { accepted: true }>,
   claimedAt: string,
   checkedLive = false,

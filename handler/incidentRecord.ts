@@ -37,10 +37,10 @@ export interface StepRecord {
 }
 
 /** released: rejected on the live instance after the claim; every ENI moved was moved back (facts.release). */
-export type IncidentStatus = "responding" | "completed" | "released";
+type IncidentStatus = "responding" | "completed" | "released";
 
 /** The Step Functions execution that runs the response after containment. */
-export interface ExecutionLink {
+interface ExecutionLink {
   readonly arn: string;
   readonly name: string;
   readonly startedAt: string;

@@ -26,7 +26,7 @@ function mayBeUnstorable(error: unknown): boolean {
 }
 
 /** Printable ASCII only (anything else becomes "?"): text DynamoDB stores whatever it held (pure). */
-export function plainText(text: string): string {
+function plainText(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, "?");
 }
 

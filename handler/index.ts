@@ -5,7 +5,7 @@ import { IncidentStore } from "./incidentStore";
 import { handleEvent, type InvocationOutcome, type LambdaContext } from "./invocation";
 import { parseSettings } from "./settings";
 
-export type { FindingOutcome, InvocationOutcome, LambdaContext } from "./invocation";
+export type { InvocationOutcome, LambdaContext } from "./invocation";
 
 /**
  * The responder Lambda's factory: Pulumi's CallbackFunction serializes this function (callbackFactory), and

@@ -34,7 +34,7 @@ export interface LambdaContext {
 }
 
 /** What one invocation for a finding did (visible in tests, the drill and Lambda's logs). */
-export type FindingOutcome =
+type FindingOutcome =
   | {
       readonly outcome: "rejected";
       readonly reason: RejectionReason | "unknown-event";
@@ -60,7 +60,7 @@ export interface ResponderDependencies {
 }
 
 /** The incident table key; dry-run incidents live apart so a rehearsal never blocks the real response. */
-export function recordKey(settings: Settings, instanceId: string): string {
+function recordKey(settings: Settings, instanceId: string): string {
   const key = incidentKey(settings.accountId, settings.region, instanceId);
   return settings.dryRun ? `dry-run#${key}` : key;
 }

@@ -99,12 +99,12 @@ export function toPermission(rule: FlatRule): IpPermission {
     : { IpProtocol: rule.protocol, FromPort: rule.fromPort, ToPort: rule.toPort, ...ranges };
 }
 
-export function onDemandGroupName(role: SecurityGroupRole, vpcId: string): string {
+function onDemandGroupName(role: SecurityGroupRole, vpcId: string): string {
   return `ir-${role}-${vpcId}`;
 }
 
 /** Whether a name is one onDemandGroupName gives, for any role and VPC (pure). */
-export function isOnDemandGroupName(name: string): boolean {
+function isOnDemandGroupName(name: string): boolean {
   return /^ir-(?:untrack|isolation|forensic)-vpc-[0-9a-f]+$/.test(name);
 }
 

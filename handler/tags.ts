@@ -7,7 +7,6 @@ export const MANAGED_BY_VALUE = "ec2-incident-response";
 
 /** On instances the handler launches: the responder never responds to these. */
 export const TAG_RESPONDER_MADE = "ir:responder-made";
-export type ResponderMadeKind = "forensic" | "replacement";
 
 /** Incident id on the instance, its snapshots, the forensic instance and volume copies. */
 export const TAG_INCIDENT = "ir:incident";

@@ -32,7 +32,7 @@ export function isolationAttemptVerdict(error: unknown): "throttled" | "transien
  * How long a throttled isolation move after an untrack hop is asked again: EC2 refills its buckets every second,
  * so a minute outlasts any burst the documented buckets allow; the Lambda's timeout is longer (infra/config.ts).
  */
-export const THROTTLED_ISOLATION_WINDOW_MS = 60_000;
+const THROTTLED_ISOLATION_WINDOW_MS = 60_000;
 
 /**
  * The pause between two rounds of a throttled isolation move (pure; `random` in [0, 1)): short, because the ENI

@@ -10,10 +10,6 @@ export function evidencePrefix(incidentId: string): string {
   return `incidents/${incidentId}/`;
 }
 
-export function sha256Hex(body: Uint8Array): string {
-  return createHash("sha256").update(body).digest("hex");
-}
-
 /** Console output and screenshots are not available on every instance type: those answers are not failures. */
 const NOT_SUPPORTED = ["UnsupportedOperation", "InvalidParameterValue", "UnsupportedInstanceType"];
 

@@ -39,7 +39,7 @@ export function memoryGraceMs(
 }
 
 /** The A1 family, the one Nitro-based family without the diagnostic interrupt (pure). */
-export function isA1(instanceType: string): boolean {
+function isA1(instanceType: string): boolean {
   return instanceType.startsWith("a1.");
 }
 

@@ -16,14 +16,14 @@ import { done, skipped, type StepResult } from "./stepResult";
 type RecordedSnapshot = NonNullable<IncidentFacts["snapshots"]>[number];
 
 /** CreateSnapshots requests one invocation sends at most; then the step fails and Lambda's retry resumes it. */
-export const MAX_SNAPSHOT_REQUESTS = 5;
+const MAX_SNAPSHOT_REQUESTS = 5;
 /**
  * How many more times (POLL_INTERVAL_SECONDS apart, about 10 s by default) the incident's snapshots are looked
  * for when an earlier request may have made them but DescribeSnapshots does not list them yet (eventual
  * consistency). Looking too briefly costs a duplicate snapshot (waste, no evidence lost); never asking again
  * could cost the evidence itself. So the look is bounded and the request is always sent again after it.
  */
-export const SNAPSHOT_LOOK_AGAIN_POLLS = 5;
+const SNAPSHOT_LOOK_AGAIN_POLLS = 5;
 
 /** The LockSnapshot request for the configured mode, or undefined when snapshots are not locked (pure). */
 export function lockRequest(

@@ -26,7 +26,7 @@ export function planReplacement(
 }
 
 /** EC2's limit of user tags per resource ("aws:" tags do not count). */
-export const EC2_MAX_USER_TAGS = 50;
+const EC2_MAX_USER_TAGS = 50;
 
 /**
  * Tags the replacement keeps from the original (pure): its own, minus AWS's and the incident's, and no more than
