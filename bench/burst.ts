@@ -17,11 +17,12 @@
 import { fork, type ChildProcess } from "child_process";
 import * as path from "path";
 
-import { administratorStepFunctions } from "../drill/executionSummary";
+import { administratorStepFunctions } from "../testkit/administrator";
 import type { CallRecord, Simulator } from "../simulator";
 import { stepFunctionsApiLimits } from "../simulator/services/stepFunctions";
 import { instanceIdOfIncident } from "../handler/incidentRecord";
-import { FUNCTION_NAME, type Harness } from "../testkit/harness";
+import type { Harness } from "../testkit/harness";
+import { FUNCTION_NAME } from "../testkit/responderWorld";
 import { LAMBDA_RETRY_DELAYS_MS } from "../testkit/lambdaDelivery";
 import type { OrderMessage, WorkerDelivery, WorkerMessage, WorkerOrder } from "./burstWorker";
 import { movesIntoIsolation } from "./callLog";

@@ -59,7 +59,7 @@ export async function deployToSimulator(
   replacements.set(topic.state.arn as string, topicArn);
 
   const table = run.one("aws:dynamodb/table:Table");
-  await createTable(table, sim, dynamoEndpoint);
+  await createStackTable(table, sim.region, dynamoEndpoint);
 
   // The response workflow: its definition invokes the function's published version, under the same name here.
   const workflow = await deployWorkflow(run, sim, [...replacements]);
@@ -96,16 +96,22 @@ function roleNamed(run: ProgramRun, roleName: string): string {
   return roleName;
 }
 
-async function createTable(table: RegisteredResource, sim: Simulator, endpoint: string): Promise<void> {
+/** The stack's incident table as the program declares it, in the local DynamoDB (under another name if given). */
+export async function createStackTable(
+  table: RegisteredResource,
+  region: string,
+  endpoint: string,
+  tableName = table.state.name as string,
+): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
-    region: sim.region,
-    credentials: { accessKeyId: "drill", secretAccessKey: "drill" },
+    region,
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
   });
   const attributes = table.inputs.attributes as { name: string; type: "S" | "N" | "B" }[];
   await client.send(
     new CreateTableCommand({
-      TableName: table.state.name as string,
+      TableName: tableName,
       BillingMode: "PAY_PER_REQUEST",
       AttributeDefinitions: attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
       KeySchema: [{ AttributeName: table.inputs.hashKey as string, KeyType: "HASH" }],

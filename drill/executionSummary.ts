@@ -1,21 +1,6 @@
 // What a response's Step Functions execution did, read from its history as GetExecutionHistory answers it: the
 // figures an operator (the drill) and the benchmarks report.
-import { SFN } from "@aws-sdk/client-sfn";
-
-import type { Simulator } from "../simulator";
-
-/** Step Functions as the simulator's account administrator (what `pulumi up` and an operator use). */
-export function administratorStepFunctions(sim: Simulator): SFN {
-  const env = sim.env();
-  return new SFN({
-    region: sim.region,
-    endpoint: sim.endpoint,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
-    },
-  });
-}
+import type { SFN } from "@aws-sdk/client-sfn";
 
 /** An execution's status and its whole history, as an operator reads them: DescribeExecution, every page. */
 export async function readExecution(

@@ -18,16 +18,12 @@ import { responseOrigin, secondsBetween } from "../handler/steps/report";
 import { PROJECT } from "../infra/config";
 import { deployToSimulator, DeployedStack } from "./deployToSimulator";
 import { putDrillFinding } from "./drillFinding";
-import {
-  administratorStepFunctions,
-  readExecution,
-  summarizeExecution,
-  type ExecutionSummary,
-} from "./executionSummary";
+import { readExecution, summarizeExecution, type ExecutionSummary } from "./executionSummary";
 import { DrillStep, followIncident, Milestones, ProgressEvent, stepsOf } from "./followIncident";
 import { artifactFiles, AssetLike, writeArtifact } from "./lambdaArtifact";
 import { LocalDynamo, startDynalite } from "./localDynamo";
 import { AsyncInvocationRecord, LocalLambda } from "../testkit/localLambda";
+import { administratorStepFunctions } from "../testkit/administrator";
 import { startSimulator, type Simulator } from "../simulator";
 import { responderIdentity } from "./responderIdentity";
 import { buildWebTier, serviceRestored, type WebTier } from "./webTier";

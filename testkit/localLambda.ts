@@ -2,8 +2,9 @@
 // environment is a fresh Node process whose module resolution sees only the package itself, the packages the
 // nodejs22.x runtime provides (@aws-sdk/*) and the Powertools layer, as in /var/task, /var/runtime and /opt.
 // Invocation semantics follow Lambda's: one invocation per environment at a time, idle environments reused (warm
-// starts), a hard timeout that ends the environment, and for asynchronous invocations two retries, then the
-// dead-letter destination. The processes run on the Lambda's own Node (22, drill/lambdaNode.ts) when it is here.
+// starts), a hard timeout that ends the environment, and asynchronous invocations delivered with Lambda's retries
+// (lambdaDelivery.ts, as for the in-process harness). The processes run on the Lambda's own Node (22,
+// drill/lambdaNode.ts) when it is here.
 import { ChildProcess, fork } from "child_process";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
@@ -11,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { createInterface } from "readline";
 import { findLambdaNode } from "../drill/lambdaNode";
+import { deliverAsync } from "./lambdaDelivery";
 
 /** Packages the Lambda runtime and the Powertools layer put on the module path. */
 export const RUNTIME_PACKAGE_PATTERN = /^(@aws-sdk\/|@aws-lambda-powertools\/|@aws\/lambda-invoke-store$)/;
@@ -24,8 +26,8 @@ export interface LocalLambdaOptions {
   functionArn: string;
   timeoutMs: number;
   memoryMb: number;
-  /** Asynchronous retries wait this long (Lambda: about 1 and 2 minutes; scaled by the drill). */
-  retryDelaysMs: [number, number];
+  /** Asynchronous retries wait this long in wall ms (Lambda: about 1 and 2 minutes; scaled by the drill). */
+  retryDelaysMs: readonly number[];
   /** node_modules folder that holds the runtime-provided packages (the repository's). */
   sourceNodeModules: string;
   /** Each line the function writes to stdout or stderr (Powertools writes one JSON object a line). */
@@ -149,7 +151,7 @@ export class LocalLambda {
     }
   }
 
-  /** An asynchronous (Event) invocation: queued, retried twice on error, then dead-lettered. */
+  /** An asynchronous (Event) invocation: queued, delivered as Lambda delivers it (lambdaDelivery.ts). */
   invokeAsync(payload: unknown): AsyncInvocationRecord {
     const record: AsyncInvocationRecord = {
       requestId: randomUUID(),
@@ -158,19 +160,18 @@ export class LocalLambda {
       deadLettered: false,
     };
     this.asyncInvocations.push(record);
-    const attempt = async (): Promise<void> => {
-      for (let i = 0; i <= this.options.retryDelaysMs.length; i++) {
-        // Lambda keeps the request id across retries of one event.
-        const result = await this.invoke(payload, record.requestId, (at) => (record.firstStartedAtMs ??= at));
-        record.attempts.push(result);
-        if (result.ok) return;
-        const delay = this.options.retryDelaysMs[i];
-        if (delay === undefined) break;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-      record.deadLettered = true;
+    const attempt = async (requestId: string): Promise<void> => {
+      const result = await this.invoke(payload, requestId, (at) => (record.firstStartedAtMs ??= at));
+      record.attempts.push(result);
+      if (!result.ok) throw Object.assign(new Error(result.error.message), { name: result.error.name });
     };
-    const running = attempt();
+    const running = deliverAsync(attempt, {
+      requestId: record.requestId,
+      retryDelaysMs: this.options.retryDelaysMs,
+      wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    }).then((delivery) => {
+      record.deadLettered = delivery.deadLettered;
+    });
     this.pending.add(running);
     void running.finally(() => this.pending.delete(running));
     return record;

@@ -33,9 +33,9 @@ import { guardDutyFindingDetail, instanceDetailsOf } from "../../simulator/guard
 import {
   summarizeExecution,
   type ExecutionSummary,
-  administratorStepFunctions,
   readExecution as readStepFunctionsExecution,
 } from "../../drill/executionSummary";
+import { administratorStepFunctions } from "../../testkit/administrator";
 import { artifactFiles, writeArtifact, type AssetLike } from "../../drill/lambdaArtifact";
 import { LocalLambda, type AsyncInvocationRecord, type InvocationResult } from "../../testkit/localLambda";
 import { responderIdentity } from "../../drill/responderIdentity";

@@ -17,7 +17,8 @@ import {
   expectUntrackHopFirst,
   notificationFor,
 } from "./assertions";
-import { startHarness, stopDynamo, workloadOwnerEc2, type Harness } from "../../testkit/harness";
+import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
+import { workloadOwnerEc2 } from "../../testkit/administrator";
 import { loadEvent } from "../support/fixtures";
 
 describe("handler scenarios (simulator + dynalite)", function () {

@@ -6,13 +6,8 @@ import { expect } from "chai";
 
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { callsNaming } from "../handler/assertions";
-import {
-  startHarness,
-  stopDynamo,
-  workloadOwnerEc2,
-  type Harness,
-  type ResponseOutcome,
-} from "../../testkit/harness";
+import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../../testkit/harness";
+import { workloadOwnerEc2 } from "../../testkit/administrator";
 import { instancesOfIncident } from "./support/invariants";
 
 type Rejected = Extract<ResponseOutcome, { outcome: "rejected" }>;
