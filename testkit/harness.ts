@@ -66,7 +66,7 @@ export type ResponseOutcome =
     };
 
 /** Replaces the function the state machine's Tasks invoke, e.g. to crash a pass: `run` is the responder's own. */
-export type TaskTarget = (
+type TaskTarget = (
   payload: unknown,
   run: (payload: unknown) => Promise<InvocationOutcome>,
 ) => Promise<unknown>;

@@ -15,7 +15,7 @@ import { findLambdaNode } from "../drill/lambdaNode";
 import { deliverAsync } from "./lambdaDelivery";
 
 /** Packages the Lambda runtime and the Powertools layer put on the module path. */
-export const RUNTIME_PACKAGE_PATTERN = /^(@aws-sdk\/|@aws-lambda-powertools\/|@aws\/lambda-invoke-store$)/;
+const RUNTIME_PACKAGE_PATTERN = /^(@aws-sdk\/|@aws-lambda-powertools\/|@aws\/lambda-invoke-store$)/;
 
 export interface LocalLambdaOptions {
   /** The unpacked deployment package (must lie outside any folder with a node_modules). */
