@@ -1,3 +1,4 @@
+// Over 400 lines because it is one table: each hand-written event is a row, and the rows are the test.
 // Event acceptance (handler/README.md, step 0), table-driven: the shared fixtures and many hand-written malformed events.
 // Every rejection has a reason and never throws.
 import { expect } from "chai";

@@ -1,7 +1,7 @@
 // The pure decisions of report (handler/steps/report.ts), tested without AWS.
 import { expect } from "chai";
 
-import type { IncidentRecord } from "../../handler/incidentRecord";
+import { recordProblem, type IncidentRecord } from "../../handler/incidentRecord";
 import { milestones, notificationOf, problemsOf, timelineOf } from "../../handler/steps/report";
 import { instanceFacts } from "./instanceFacts";
 
@@ -68,5 +68,12 @@ describe("handler: report", () => {
     expect(notification.message).to.include(
       "s3://evidence/incidents/inc-20261120T081403Z-i-0123abcd4567ef890/report.md",
     );
+  });
+
+  it("problems recorded by a step are listed once in the report's problems", () => {
+    const record = { steps: {}, facts: {} } as unknown as IncidentRecord;
+    recordProblem(record.facts, "cutAccess", "termination protection refused");
+    recordProblem(record.facts, "cutAccess", "termination protection refused");
+    expect(problemsOf(record)).to.deep.equal(["cutAccess: termination protection refused"]);
   });
 });

@@ -134,4 +134,18 @@ describe("handler: settings", () => {
       MAX_POLL_INTERVAL_SECONDS: "6",
     });
   });
+
+  it("REPLACEMENT_PASSABLE_ROLE_ARNS: a JSON list of role ARNs, default empty; anything else is refused at cold start", () => {
+    expect(parseSettings(TEST_ENV).replacementPassableRoleArns).to.deep.equal([]);
+    const role = "arn:aws:iam::111122223333:role/path/web-app";
+    expect(
+      parseSettings({ ...TEST_ENV, REPLACEMENT_PASSABLE_ROLE_ARNS: JSON.stringify([role]) })
+        .replacementPassableRoleArns,
+    ).to.deep.equal([role]);
+    for (const bad of ['["arn:aws:iam::111122223333:instance-profile/web"]', '"role"', "[1]", "not json"])
+      expect(() => parseSettings({ ...TEST_ENV, REPLACEMENT_PASSABLE_ROLE_ARNS: bad }), bad).to.throw(
+        InvalidSettingError,
+        /REPLACEMENT_PASSABLE_ROLE_ARNS/,
+      );
+  });
 });

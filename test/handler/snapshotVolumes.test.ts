@@ -6,7 +6,12 @@ import { expect } from "chai";
 import type { Snapshot } from "@aws-sdk/client-ec2";
 
 import type { VolumeFacts } from "../../handler/incidentRecord";
-import { createSnapshotsRequest, lockRequest, planSnapshots } from "../../handler/steps/snapshotVolumes";
+import {
+  createSnapshotsRequest,
+  lockRequest,
+  planSnapshots,
+  snapshotTagPlan,
+} from "../../handler/steps/snapshotVolumes";
 import { ResponseLosingProxy } from "../reliability/support/responseLosingProxy";
 import { callsNaming, completedRecord, expectNothingDestroyed } from "./assertions";
 import { startHarness, type Harness } from "../../testkit/harness";
@@ -22,6 +27,27 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
   this.timeout(90_000);
 
   describe("decisions", () => {
+    const ours = [
+      { Key: "ir:incident", Value: "inc-1" },
+      { Key: "ir:managed-by", Value: "ec2-incident-response" },
+      { Key: "Name", Value: "evidence i-1" },
+    ];
+
+    it("snapshot tags: our Name gives way to a volume's; an incident key on a volume, too many tags or unknown tags: not copied", () => {
+      expect(snapshotTagPlan(ours, [["team"], []])).to.deep.equal({ tags: ours, copyTagsFromSource: true });
+      expect(snapshotTagPlan(ours, [["Name", "team"], []])).to.deep.equal({
+        tags: ours.slice(0, 2),
+        copyTagsFromSource: true,
+      });
+      expect(snapshotTagPlan(ours, [["ir:incident"]])).to.deep.equal({
+        tags: ours,
+        copyTagsFromSource: false,
+      });
+      const fifty = Array.from({ length: 48 }, (_, index) => `k${index}`);
+      expect(snapshotTagPlan(ours, [fifty]).copyTagsFromSource).to.equal(false);
+      expect(snapshotTagPlan(ours, undefined)).to.deep.equal({ tags: ours, copyTagsFromSource: false });
+    });
+
     it("locks snapshots only when configured", () => {
       expect(lockRequest("snap-1", { snapshotLock: "none", snapshotLockDays: 30 })).to.equal(undefined);
       expect(lockRequest("snap-1", { snapshotLock: "compliance", snapshotLockDays: 7 })).to.deep.equal({
