@@ -154,6 +154,12 @@ export function prepareBeforeTree(): { commit: string; directory: string } {
     path.join(__dirname, "baselineDriver.ts"),
     path.join(directory, "bench", "baselineDriver.ts"),
   );
+  // The driver imports the harness where today's tree keeps it (testkit/); the old tree kept it in test/handler.
+  fs.mkdirSync(path.join(directory, "testkit"), { recursive: true });
+  fs.writeFileSync(
+    path.join(directory, "testkit", "harness.ts"),
+    'export * from "../test/handler/harness";\n',
+  );
   return { commit, directory };
 }
 

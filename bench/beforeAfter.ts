@@ -80,6 +80,40 @@ const noWorse = (label: string, before: number | undefined, after: number | unde
   };
 };
 
+/** A milestone's row, held to no worse than before (MILESTONE_TOLERANCE); `scenario` names the workload. */
+function milestoneRow(
+  group: string,
+  name: MilestoneName,
+  scenario: string,
+  timeScale: number,
+  before: number | undefined,
+  after: number | undefined,
+): Comparison {
+  const label = MILESTONE_LABELS[name];
+  return row(group, label, "s", before, after, {
+    target: noWorse(`${label.split(" (")[0]}, ${scenario}, scale ${timeScale}:`, before, after),
+  });
+}
+
+/** Lambda billed seconds per incident (simulated): the median of the old engine's incidents, and ours. */
+function billedRow(
+  group: string,
+  before: readonly { readonly billedSeconds: number }[] | undefined,
+  after: { readonly billedSeconds: number } | undefined,
+  extra: Pick<Comparison, "note"> = {},
+): Comparison {
+  return row(
+    group,
+    "Lambda billed per incident (simulated)",
+    "s",
+    before === undefined || before.length === 0
+      ? undefined
+      : median(before.map((b) => b.billedSeconds)) * 1000,
+    after === undefined ? undefined : after.billedSeconds * 1000,
+    extra,
+  );
+}
+
 /** The critical path: calls (must stay) and time; `withTarget`: the time may not be more than 5% longer. */
 function containmentRows(
   after: ContainmentResult,
@@ -122,38 +156,22 @@ function endToEndRows(after: EndToEndResult, before: BeforeEndToEnd | undefined)
   const group = `${after.scenario} (time scale ${after.timeScale}, median of ${after.repetitions})`;
   const old = before?.result.ours;
   const ours = after.ours;
+  const scenario = after.kdumpReady ? "kdump-ready" : "no kdump";
   const rows: Comparison[] = MILESTONES.map((name) =>
-    row(group, MILESTONE_LABELS[name], "s", old?.medians[name], ours.medians[name], {
-      ...(name === "isolated"
-        ? {
-            note: "the handler's CPU x 20 at this scale: the critical-path rows above (time scale 1) are the measure",
-          }
-        : {
-            target: noWorse(
-              `${MILESTONE_LABELS[name].split(" (")[0]}, ${after.kdumpReady ? "kdump-ready" : "no kdump"}, scale ${after.timeScale}:`,
-              old?.medians[name],
-              ours.medians[name],
-            ),
-          }),
-    }),
+    name === "isolated"
+      ? row(group, MILESTONE_LABELS[name], "s", old?.medians[name], ours.medians[name], {
+          note: "the handler's CPU x 20 at this scale: the critical-path rows above (time scale 1) are the measure",
+        })
+      : milestoneRow(group, name, scenario, after.timeScale, old?.medians[name], ours.medians[name]),
   );
   const billing = before?.billing;
   const workflow = ours.workflow;
   rows.push(
-    row(
-      group,
-      "Lambda billed per incident (simulated)",
-      "s",
-      billing === undefined || billing.length === 0
-        ? undefined
-        : median(billing.map((b) => b.billedSeconds)) * 1000,
-      workflow === undefined ? undefined : workflow.billedSeconds * 1000,
-      {
-        note:
-          "before: every invocation of the old function (it ran through the memory-dump wait); after: the " +
-          "finding's invocation + the Tasks' durations (taskSeconds); simulated, handler CPU x the time scale",
-      },
-    ),
+    billedRow(group, billing, workflow, {
+      note:
+        "before: every invocation of the old function (it ran through the memory-dump wait); after: the " +
+        "finding's invocation + the Tasks' durations (taskSeconds); simulated, handler CPU x the time scale",
+    }),
     row(
       group,
       "Lambda invocations per incident",
@@ -190,27 +208,12 @@ function cpuCheckRows(after: OursAtScale, before: Before["results"]["cpuCheck"])
     `${after.repetitions})`;
   const old = before === undefined ? undefined : summarize(before.runs);
   const ours = after.ours;
-  const label = after.kdumpReady ? "kdump-ready" : "no kdump";
+  const scenario = after.kdumpReady ? "kdump-ready" : "no kdump";
   const rows = MILESTONES.filter((name) => name !== "isolated").map((name) =>
-    row(group, MILESTONE_LABELS[name], "s", old?.medians[name], ours.medians[name], {
-      target: noWorse(
-        `${MILESTONE_LABELS[name].split(" (")[0]}, ${label}, scale ${after.timeScale}:`,
-        old?.medians[name],
-        ours.medians[name],
-      ),
-    }),
+    milestoneRow(group, name, scenario, after.timeScale, old?.medians[name], ours.medians[name]),
   );
-  const billing = before?.billing;
   rows.push(
-    row(
-      group,
-      "Lambda billed per incident (simulated)",
-      "s",
-      billing === undefined || billing.length === 0
-        ? undefined
-        : median(billing.map((b) => b.billedSeconds)) * 1000,
-      ours.workflow === undefined ? undefined : ours.workflow.billedSeconds * 1000,
-    ),
+    billedRow(group, before?.billing, ours.workflow),
     row(group, "process CPU per run (wall)", "ms", old?.cpuMsMedian, ours.cpuMsMedian, {
       note: "simulator (IAM, Step Functions runner), dynalite and handler together; x the time scale in the figures",
     }),

@@ -6,7 +6,7 @@
 import type { ContainmentPath } from "./callLog";
 import { SHORTENED_DURATIONS, TIME_SCALES, isolationSetting } from "./model";
 import { runBaseline, runOurs } from "./responseRuns";
-import { referenceWorkload, startBench } from "./scenario";
+import { referenceWorkload, withBench } from "./scenario";
 import { median } from "./stats";
 
 export interface ContainmentSample {
@@ -53,13 +53,13 @@ export async function measureContainment(
   networkInterfaces: number,
 ): Promise<ContainmentResult> {
   const timeScale = TIME_SCALES.containment;
-  const harness = await startBench({
+  const bench = {
     timeScale,
     durations: SHORTENED_DURATIONS,
     // Polls every 50 ms: the rest of each response finishes quickly; containment makes no poll.
     timingOverrides: { POLL_INTERVAL_SECONDS: 0.05 },
-  });
-  try {
+  };
+  return withBench(bench, async (harness) => {
     const oursOnce = async (cutTrackedConnections: boolean) => {
       const workload = referenceWorkload(harness, { kdumpReady: true, networkInterfaces });
       const run = await runOurs(harness, workload, isolationSetting(cutTrackedConnections));
@@ -90,7 +90,5 @@ export async function measureContainment(
       oursDirect: summary("oursDirect"),
       baseline: summary("baseline"),
     };
-  } finally {
-    await harness.stop();
-  }
+  });
 }

@@ -2,7 +2,7 @@
 // alternating run by run so machine noise hits both alike.
 import { AWS_TYPICAL_DURATIONS, TIME_SCALES } from "./model";
 import { runBaseline, runOurs, type Milestones, type ResponseRun } from "./responseRuns";
-import { referenceWorkload, startBench } from "./scenario";
+import { referenceWorkload, withBench } from "./scenario";
 import { median } from "./stats";
 
 export type MilestoneName = keyof Milestones;
@@ -107,8 +107,7 @@ export async function measureOursAtScale(
   repetitions: number,
   timeScale: number,
 ): Promise<OursAtScale> {
-  const harness = await startBench({ timeScale, durations: AWS_TYPICAL_DURATIONS });
-  try {
+  return withBench({ timeScale, durations: AWS_TYPICAL_DURATIONS }, async (harness) => {
     const runs: ResponseRun[] = [];
     for (let index = 0; index < repetitions; index += 1)
       runs.push(await runOurs(harness, referenceWorkload(harness, { kdumpReady })));
@@ -120,15 +119,12 @@ export async function measureOursAtScale(
       ours: summarize(runs),
       runs,
     };
-  } finally {
-    await harness.stop();
-  }
+  });
 }
 
 export async function measureEndToEnd(kdumpReady: boolean, repetitions: number): Promise<EndToEndResult> {
   const timeScale = TIME_SCALES.endToEnd;
-  const harness = await startBench({ timeScale, durations: AWS_TYPICAL_DURATIONS });
-  try {
+  return withBench({ timeScale, durations: AWS_TYPICAL_DURATIONS }, async (harness) => {
     const runs: { ours: ResponseRun; baseline: ResponseRun }[] = [];
     for (let index = 0; index < repetitions; index += 1) {
       const ours = await runOurs(harness, referenceWorkload(harness, { kdumpReady }));
@@ -144,7 +140,5 @@ export async function measureEndToEnd(kdumpReady: boolean, repetitions: number):
       baseline: summarize(runs.map((run) => run.baseline)),
       runs,
     };
-  } finally {
-    await harness.stop();
-  }
+  });
 }

@@ -2,7 +2,7 @@
 // simulator's call log and state (simulated ms since the handler started). Ours is the finding's invocation
 // (acceptance, claim, isolation, StartExecution) and then the Step Functions execution it started, which invokes
 // the responder once per step pass.
-import type { Simulator } from "../simulator";
+import type { CallRecord, Simulator } from "../simulator";
 import type { InvocationOutcome } from "../handler";
 import type { Harness } from "../testkit/harness";
 import { BlogFlowResponder } from "./blogFlowBaseline";
@@ -62,9 +62,10 @@ export interface WorkflowRun {
   readonly startExecutionCalls: number;
 }
 
-function cpuSince(start: NodeJS.CpuUsage): number {
-  const used = process.cpuUsage(start);
-  return (used.user + used.system) / 1000;
+/** What a run cost this process: CPU and wall ms since `started`. */
+function spentSince(started: { cpu: NodeJS.CpuUsage; wall: number }): { cpuMs: number; wallMs: number } {
+  const used = process.cpuUsage(started.cpu);
+  return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - started.wall };
 }
 
 function volumesAttachedTo(sim: Simulator, instanceId: string | undefined): number {
@@ -74,6 +75,44 @@ function volumesAttachedTo(sim: Simulator, instanceId: string | undefined): numb
     .volumes()
     .filter((volume) => volume.attachment?.instanceId === instanceId && volume.attachment.device !== root)
     .length;
+}
+
+/**
+ * What both responders' runs read the same way once they have ended, from the call log and the simulator's state
+ * (simulated ms since `start`): containment through `isolating` calls, the evidence, the workstation.
+ */
+function responseFigures(
+  sim: Simulator,
+  workload: ReferenceWorkload,
+  start: number,
+  forensicId: string | undefined,
+  isolating: (call: CallRecord) => boolean,
+) {
+  const { instanceId, volumeIds } = workload.created;
+  const calls = modelledCalls(sim.calls);
+  const containment = containmentPath(calls, start, isolating);
+  return {
+    calls,
+    milestones: {
+      isolated: containment?.isolatedMs,
+      evidenceSecured: lastAnswered(
+        calls,
+        start,
+        (call) => call.action === "CreateSnapshots" && naming(instanceId)(call),
+      ),
+      workstationReady:
+        forensicId === undefined
+          ? undefined
+          : lastAnswered(calls, start, (call) => call.action === "AttachVolume" && naming(forensicId)(call)),
+    },
+    run: {
+      containment,
+      memoryDumped: (sim.state.instance(instanceId)?.memoryDumps.length ?? 0) > 0,
+      volumesOnWorkstation: volumesAttachedTo(sim, forensicId),
+      volumes: volumeIds.length,
+      awsCalls: responseCalls(calls).filter((call) => call.simStart >= start).length,
+    },
+  };
 }
 
 /**
@@ -89,8 +128,7 @@ export async function runOurs(
   const { created } = workload;
   const responder = await harness.withSettings(settings);
   const event = sim.scenario.findingFor(created.instanceId, { severity: 8 });
-  const cpu = process.cpuUsage();
-  const wall = performance.now();
+  const started = { cpu: process.cpuUsage(), wall: performance.now() };
   const start = sim.now();
   let triggered: InvocationOutcome | undefined;
   let triggerMs = 0;
@@ -115,50 +153,40 @@ export async function runOurs(
   } catch (error) {
     outcome = `threw: ${error instanceof Error ? error.message : JSON.stringify(error)}`;
   }
-  const cpuMs = cpuSince(cpu);
-  const wallMs = performance.now() - wall;
+  const spent = spentSince(started);
   const record = await harness.record(created.instanceId);
   const forensicId = record?.facts.forensic?.instanceId;
   const isolationGroups = new Set(
     Object.values(record?.facts.isolationGroups ?? {}).map((pair) => pair.isolation),
   );
   if (isolationGroups.size === 0) isolationGroups.add(world.isolationGroup);
-  const calls = modelledCalls(sim.calls);
+  const { calls, milestones, run } = responseFigures(
+    sim,
+    workload,
+    start,
+    forensicId,
+    movesIntoIsolation(isolationGroups),
+  );
   const replacementId = record?.facts.replacement?.instanceId;
   const replacementTarget = sim.state
     .targetGroup(workload.targetGroupArn)
     ?.targets.find((target) => target.id === replacementId);
-  const milestones: Milestones = {
-    isolated: containmentPath(calls, start, movesIntoIsolation(isolationGroups))?.isolatedMs,
-    evidenceSecured: lastAnswered(
-      calls,
-      start,
-      (call) => call.action === "CreateSnapshots" && naming(created.instanceId)(call),
-    ),
-    workstationReady:
-      forensicId === undefined
-        ? undefined
-        : lastAnswered(calls, start, (call) => call.action === "AttachVolume" && naming(forensicId)(call)),
-    serviceRestored:
-      replacementTarget !== undefined && sim.state.instance(replacementId!)?.state === "running"
-        ? replacementTarget.transitionAt - start
-        : undefined,
-    complete: lastAnswered(
-      calls,
-      start,
-      (call) => call.action === "Publish" && naming(created.instanceId)(call),
-    ),
-  };
   return {
-    milestones,
-    containment: containmentPath(calls, start, movesIntoIsolation(isolationGroups)),
-    cpuMs,
-    wallMs,
+    ...run,
+    ...spent,
     outcome,
-    memoryDumped: (sim.state.instance(created.instanceId)?.memoryDumps.length ?? 0) > 0,
-    volumesOnWorkstation: volumesAttachedTo(sim, forensicId),
-    volumes: created.volumeIds.length,
-    awsCalls: responseCalls(calls).filter((call) => call.simStart >= start).length,
+    milestones: {
+      ...milestones,
+      serviceRestored:
+        replacementTarget !== undefined && sim.state.instance(replacementId!)?.state === "running"
+          ? replacementTarget.transitionAt - start
+          : undefined,
+      complete: lastAnswered(
+        calls,
+        start,
+        (call) => call.action === "Publish" && naming(created.instanceId)(call),
+      ),
+    },
     workflow: {
       triggerMs,
       ...(execution === undefined ? {} : { execution }),
@@ -187,8 +215,7 @@ export async function runBaseline(
     forensicSubnetId: world.subnetA,
     forensicInstanceProfileArn: world.forensicProfileArn,
   };
-  const cpu = process.cpuUsage();
-  const wall = performance.now();
+  const started = { cpu: process.cpuUsage(), wall: performance.now() };
   const start = sim.now();
   let outcome = "completed";
   let forensicId: string | undefined;
@@ -200,34 +227,8 @@ export async function runBaseline(
   } finally {
     baseline.destroy();
   }
-  const cpuMs = cpuSince(cpu);
-  const wallMs = performance.now() - wall;
-  const calls = modelledCalls(sim.calls);
-  const milestones: Milestones = {
-    isolated: containmentPath(calls, start, instanceGroupsReplaced)?.isolatedMs,
-    evidenceSecured: lastAnswered(
-      calls,
-      start,
-      (call) => call.action === "CreateSnapshots" && naming(created.instanceId)(call),
-    ),
-    workstationReady:
-      forensicId === undefined
-        ? undefined
-        : lastAnswered(calls, start, (call) => call.action === "AttachVolume" && naming(forensicId)(call)),
-    complete:
-      forensicId === undefined
-        ? undefined
-        : lastAnswered(calls, start, (call) => call.action === "AttachVolume" && naming(forensicId)(call)),
-  };
-  return {
-    milestones,
-    containment: containmentPath(calls, start, instanceGroupsReplaced),
-    cpuMs,
-    wallMs,
-    outcome,
-    memoryDumped: (sim.state.instance(created.instanceId)?.memoryDumps.length ?? 0) > 0,
-    volumesOnWorkstation: volumesAttachedTo(sim, forensicId),
-    volumes: created.volumeIds.length,
-    awsCalls: responseCalls(calls).filter((call) => call.simStart >= start).length,
-  };
+  const spent = spentSince(started);
+  const { milestones, run } = responseFigures(sim, workload, start, forensicId, instanceGroupsReplaced);
+  // The blog flow's last call is its attach.
+  return { ...run, ...spent, outcome, milestones: { ...milestones, complete: milestones.workstationReady } };
 }

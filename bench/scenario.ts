@@ -58,6 +58,19 @@ export async function startBench(options: BenchOptions): Promise<Harness> {
   };
 }
 
+/** Runs `measure` on a fresh bench, stopped afterwards whatever happens. */
+export async function withBench<T>(
+  options: BenchOptions,
+  measure: (harness: Harness) => Promise<T>,
+): Promise<T> {
+  const harness = await startBench(options);
+  try {
+    return await measure(harness);
+  } finally {
+    await harness.stop();
+  }
+}
+
 export interface ReferenceWorkload {
   readonly created: CreatedInstance;
   readonly targetGroupArn: string;
