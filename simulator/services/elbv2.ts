@@ -23,7 +23,7 @@ import { deregisterTarget, registerTarget, targetHealth } from "../lifecycle/tar
 import { createTargetGroup } from "../state/create";
 import type { TargetGroup } from "../state/model";
 import type { World } from "../state/world";
-import { defineOperation, memberMustNotBeNull, QueryEndpoint, rateExceeded } from "../wire/queryProtocol";
+import { awsQueryEndpoint, defineOperation, type QueryEndpoint } from "../wire/queryProtocol";
 
 /** A target group as DescribeTargetGroups shows it (the health-check settings are ELBv2's defaults). */
 function renderTargetGroup(g: TargetGroup): ElbTargetGroup {
@@ -54,13 +54,10 @@ export function elbv2Endpoint(world: World): QueryEndpoint {
     if (!group) throw new AwsError("TargetGroupNotFound", `Target groups '${arn ?? ""}' not found`);
     return group;
   };
-  return new QueryEndpoint({
-    signingName: "elasticloadbalancing",
-    flavor: "query",
-    xmlNamespace: "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
-    missingParameter: memberMustNotBeNull,
-    throttlingError: rateExceeded,
-    operations: {
+  return awsQueryEndpoint(
+    "elasticloadbalancing",
+    "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/",
+    {
       DescribeTargetGroups: defineOperation<DescribeTargetGroupsInput, DescribeTargetGroupsOutput>(
         DescribeTargetGroups$,
         { mutating: false },
@@ -196,5 +193,5 @@ export function elbv2Endpoint(world: World): QueryEndpoint {
         },
       ),
     },
-  });
+  );
 }

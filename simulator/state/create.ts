@@ -1,5 +1,6 @@
 // Creation of IAM, ELBv2 and Auto Scaling resources, shared by the API actions and the scenario builders.
 import { randomUUID } from "node:crypto";
+import type { TargetGroupSpec } from "../api";
 import type { AutoScalingGroup, InstanceProfile, Role, TargetGroup } from "./model";
 import type { World } from "./world";
 
@@ -45,14 +46,7 @@ export function createInstanceProfile(
 
 export function createTargetGroup(
   world: World,
-  spec: {
-    name: string;
-    vpcId: string;
-    arn?: string;
-    port?: number;
-    protocol?: string;
-    deregistrationDelayMs?: number;
-  },
+  spec: Omit<TargetGroupSpec, "deregistrationDelaySeconds"> & { deregistrationDelayMs?: number },
 ): TargetGroup {
   const arn =
     spec.arn ??

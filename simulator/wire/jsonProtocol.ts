@@ -3,7 +3,7 @@
 import type { AwsError } from "../errors";
 import type { Answer } from "./http";
 
-export type JsonVersion = "1.0" | "1.1";
+type JsonVersion = "1.0" | "1.1";
 
 export function jsonAnswer(version: JsonVersion, body: unknown): Answer {
   return {

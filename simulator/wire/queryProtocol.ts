@@ -55,7 +55,7 @@ export interface QueryServiceConfig {
 }
 
 /** How Auto Scaling, ELBv2 and IAM answer a missing required member (Smithy/Coral validation). */
-export function memberMustNotBeNull(memberName: string): AwsError {
+function memberMustNotBeNull(memberName: string): AwsError {
   const wireName = `${memberName.charAt(0).toLowerCase()}${memberName.slice(1)}`;
   return new AwsError(
     "ValidationError",
@@ -65,6 +65,22 @@ export function memberMustNotBeNull(memberName: string): AwsError {
 
 /** The awsQuery services' throttling answer. */
 export const rateExceeded = (): AwsError => new AwsError("Throttling", "Rate exceeded", 400);
+
+/** An awsQuery service that answers as Auto Scaling, ELBv2 and IAM do (memberMustNotBeNull, rateExceeded). */
+export function awsQueryEndpoint(
+  signingName: string,
+  xmlNamespace: string,
+  operations: Record<string, QueryOperation>,
+): QueryEndpoint {
+  return new QueryEndpoint({
+    signingName,
+    flavor: "query",
+    xmlNamespace,
+    missingParameter: memberMustNotBeNull,
+    throttlingError: rateExceeded,
+    operations,
+  });
+}
 
 export class DryRunSucceeded extends AwsError {
   constructor() {

@@ -54,7 +54,7 @@ export function find<T extends Visible>(world: World, map: Map<string, T>, id: s
  * Describe by explicit ids or all: explicit ids that do not exist fail the whole call (as EC2 does);
  * without ids, resources still inside their consistency window are simply not listed.
  */
-export function selectByIds<T extends Visible>(
+function selectByIds<T extends Visible>(
   world: World,
   map: Map<string, T>,
   ids: string[] | undefined,
@@ -64,7 +64,7 @@ export function selectByIds<T extends Visible>(
 }
 
 /** Values of one filter name for a resource; undefined = the filter name is not supported for it. */
-export type FilterValues = (name: string) => (string | undefined)[] | undefined;
+type FilterValues = (name: string) => (string | undefined)[] | undefined;
 
 function wildcard(pattern: string): RegExp {
   const escaped = pattern
@@ -74,7 +74,7 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-export function tagFilterValues(tags: Tags, name: string): (string | undefined)[] | undefined {
+function tagFilterValues(tags: Tags, name: string): (string | undefined)[] | undefined {
   if (name.startsWith("tag:")) return [tags.get(name.slice(4))];
   if (name === "tag-key") return [...tags.keys()];
   if (name === "tag-value") return [...tags.values()];
@@ -87,10 +87,12 @@ export function tagFilterValues(tags: Tags, name: string): (string | undefined)[
  */
 export type FilterTable<T> = Record<string, (resource: T) => (string | undefined)[]>;
 
-export function filterValuesOf<T extends { tags?: Tags }>(table: FilterTable<T>, resource: T): FilterValues {
+export function filterValuesOf<T extends object>(table: FilterTable<T>, resource: T): FilterValues {
+  // A resource without tags (an IAM instance profile association) supports no tag filter.
+  const tags = (resource as { tags?: Tags }).tags;
   return (name) => {
     if (Object.hasOwn(table, name)) return table[name]?.(resource);
-    return resource.tags ? tagFilterValues(resource.tags, name) : undefined;
+    return tags ? tagFilterValues(tags, name) : undefined;
   };
 }
 

@@ -18,7 +18,15 @@ import { AwsError } from "../../errors";
 import type { IamInstanceProfileAssociation, InstanceProfile, Tags, Visible } from "../../state/model";
 import type { World } from "../../state/world";
 import { defineOperation, type QueryOperation } from "../../wire/queryProtocol";
-import { checkTagKey, find, matchesFilters, paginate, toDate } from "./common";
+import {
+  checkTagKey,
+  filterValuesOf,
+  find,
+  matchesFilters,
+  paginate,
+  toDate,
+  type FilterTable,
+} from "./common";
 
 function renderAssociation(association: IamInstanceProfileAssociation): Ec2Association {
   return {
@@ -29,6 +37,11 @@ function renderAssociation(association: IamInstanceProfileAssociation): Ec2Assoc
     Timestamp: toDate(association.timestamp),
   };
 }
+
+const ASSOCIATION_FILTERS: FilterTable<IamInstanceProfileAssociation> = {
+  "instance-id": (association) => [association.instanceId],
+  state: (association) => [association.state],
+};
 
 function resolveProfile(world: World, spec: IamInstanceProfileSpecification | undefined): InstanceProfile {
   const arnOrName = spec?.Arn ?? spec?.Name;
@@ -102,11 +115,7 @@ export function iamAndTagOperations(world: World): Record<string, QueryOperation
       const associations = [...world.iamAssociations.values()].filter(
         (a) =>
           (ids.length === 0 || ids.includes(a.associationId)) &&
-          matchesFilters(input.Filters, (name) => {
-            if (name === "instance-id") return [a.instanceId];
-            if (name === "state") return [a.state];
-            return undefined;
-          }),
+          matchesFilters(input.Filters, filterValuesOf(ASSOCIATION_FILTERS, a)),
       );
       const { page, nextToken } = paginate(associations, input.MaxResults, input.NextToken);
       return { IamInstanceProfileAssociations: page.map(renderAssociation), NextToken: nextToken };

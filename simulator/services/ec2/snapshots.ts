@@ -12,7 +12,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { AwsError } from "../../errors";
 import type { Snapshot, Volume } from "../../state/model";
-import type { World } from "../../state/world";
+import { tagList, type World } from "../../state/world";
 import { defineOperation, type QueryOperation } from "../../wire/queryProtocol";
 import { checkTagSpecifications, describePage, find, tagsFor, toDate, type FilterTable } from "./common";
 import { renderSnapshot, snapshotProgress } from "./render";
@@ -150,7 +150,7 @@ export function snapshotOperations(world: World): Record<string, QueryOperation>
             OwnerId: world.accountId,
             Description: snapshot.description,
             Encrypted: snapshot.encrypted,
-            Tags: [...snapshot.tags].map(([Key, Value]) => ({ Key, Value })),
+            Tags: tagList(snapshot.tags),
           })),
         };
       },
