@@ -57,6 +57,11 @@ export function iamEndpoint(world: World): QueryEndpoint {
     if (!found) throw noSuchRole(name);
     return found;
   };
+  const instanceProfile = (name: string): InstanceProfile => {
+    const found = world.instanceProfiles.get(name);
+    if (!found) throw new AwsError("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404);
+    return found;
+  };
   return awsQueryEndpoint("iam", "https://iam.amazonaws.com/doc/2010-05-08/", {
     CreateRole: defineOperation<CreateRoleRequest, CreateRoleResponse>(
       CreateRole$,
@@ -97,9 +102,7 @@ export function iamEndpoint(world: World): QueryEndpoint {
       AddRoleToInstanceProfile$,
       { mutating: true },
       (input) => {
-        const name = input.InstanceProfileName ?? "";
-        const profile = world.instanceProfiles.get(name);
-        if (!profile) throw new AwsError("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404);
+        const profile = instanceProfile(input.InstanceProfileName ?? "");
         const target = role(input.RoleName ?? "");
         // An instance profile holds at most one role.
         if (profile.roleNames.length > 0) {
@@ -117,9 +120,7 @@ export function iamEndpoint(world: World): QueryEndpoint {
       GetInstanceProfile$,
       { mutating: false },
       (input) => {
-        const name = input.InstanceProfileName ?? "";
-        const profile = world.instanceProfiles.get(name);
-        if (!profile) throw new AwsError("NoSuchEntity", `Instance Profile ${name} cannot be found.`, 404);
+        const profile = instanceProfile(input.InstanceProfileName ?? "");
         return { InstanceProfile: renderInstanceProfile(profile, profile.roleNames.map(role)) };
       },
     ),

@@ -173,6 +173,12 @@ function revoke(
   };
 }
 
+/** The group an ingress rule change names: EC2 requires GroupId there (egress calls do not check it first). */
+function requiredGroup(world: World, groupId: string | undefined): SecurityGroup {
+  if (!groupId) throw new AwsError("MissingParameter", "The request must contain the parameter groupId");
+  return find(world, world.securityGroups, groupId);
+}
+
 const GROUP_FILTERS: FilterTable<SecurityGroup> = {
   "vpc-id": (group) => [group.vpcId],
   "group-id": (group) => [group.groupId],
@@ -249,9 +255,7 @@ export function securityGroupOperations(world: World): Record<string, QueryOpera
       AuthorizeSecurityGroupIngressRequest,
       AuthorizeSecurityGroupIngressResult
     >(AuthorizeSecurityGroupIngress$, { mutating: true }, (input, ctx) => {
-      if (!input.GroupId)
-        throw new AwsError("MissingParameter", "The request must contain the parameter groupId");
-      const group = find(world, world.securityGroups, input.GroupId);
+      const group = requiredGroup(world, input.GroupId);
       const permissions: IpPermission[] = input.IpPermissions ?? [];
       if (input.IpProtocol) {
         // The legacy flat form (CidrIp, IpProtocol, FromPort, ToPort).
@@ -277,9 +281,7 @@ export function securityGroupOperations(world: World): Record<string, QueryOpera
       RevokeSecurityGroupIngressRequest,
       RevokeSecurityGroupIngressResult
     >(RevokeSecurityGroupIngress$, { mutating: true }, (input, ctx) => {
-      if (!input.GroupId)
-        throw new AwsError("MissingParameter", "The request must contain the parameter groupId");
-      const group = find(world, world.securityGroups, input.GroupId);
+      const group = requiredGroup(world, input.GroupId);
       return revoke(world, group, "ingress", input.IpPermissions, input.SecurityGroupRuleIds, ctx.dryRunGate);
     }),
 
