@@ -86,7 +86,7 @@ function unknownServiceAnswer(service: string | undefined, requestId: string): A
   };
 }
 
-/** The EC2 actions whose handlers ask World.authorizeKms (services/ec2: instances.ts, storage.ts). */
+/** The EC2 actions whose handlers ask World.authorizeKms (services/ec2: launch.ts, volumes.ts). */
 const USES_KMS_KEYS = new Set(["RunInstances", "CreateVolume", "AttachVolume"]);
 
 export class SimulatorServer {
