@@ -7,7 +7,7 @@ import type { StepName } from "../../handler/incidentRecord";
 import type { WorkflowStep } from "../../handler/workflow";
 
 /**
- * The scenarios the rows run in (built in faultMatrixLane.ts):
+ * The scenarios the rows run in (built in faultMatrix.families.ts):
  * - "web tier": a kdump-ready instance in an Auto Scaling group behind a target group, with an instance profile
  *   whose role has sessions to revoke, a root and a data volume;
  * - "standalone": the same kind of instance without a profile, launched from a launch template and registered in

@@ -9,130 +9,27 @@
 // state machine's Retry (States.TaskFailed, Lambda.*) as infra/workflowRetries.ts writes it.
 import { expect } from "chai";
 
-import type { CallRecord, CreatedInstance, FaultKind as SimulatorFault } from "../../simulator";
+import type { CallRecord, CreatedInstance } from "../../simulator";
 import type { HistoryEvent } from "../../simulator/stepFunctions/history";
-import {
-  workflowDependencies,
-  type StepTask,
-  type StepTaskResult,
-  type WorkflowStep,
-} from "../../handler/workflow";
 import { stepStates } from "../../infra/workflowDefinition";
 import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
 import {
   KNOWN_DEFECTS,
   STEP_FAULT_ROWS,
   caseKey,
-  type FaultKindName,
   type LaneMessage,
   type LaneOrder,
   type MatrixCase,
   type ScenarioName,
   type StepFaultRow,
 } from "./faultMatrix.rows";
+import { SHORT_DURATIONS, scenarioFamilies, type Family } from "./faultMatrix.families";
+import { failedTaskStep, faultFired, injectFault, madeByTheFindingsInvocation } from "./faultMatrix.faults";
 import { expectCorrectResponse, isReadOnlyAction } from "./support/invariants";
 import { deliverLikeLambda, type Delivery } from "../../testkit/lambdaDelivery";
 import { ResponseLosingProxy, type LostResponse } from "./support/responseLosingProxy";
 
-/** Wait states the "long waits" family must show for captureMemory (its row's fault comes after them). */
-const LONG_WAITS_AT_LEAST = 10;
-
-/**
- * State durations shortened (simulated ms) so a row costs little wall time; their order of magnitude is kept:
- * kdump and stop take seconds, snapshots longer than the stop.
- */
-const SHORT_DURATIONS = {
-  instancePendingMs: 10_000,
-  instanceStoppingMs: 10_000,
-  kdumpBaseMs: 5_000,
-  kdumpPerGiBMs: 2_000,
-  snapshotBaseMs: 10_000,
-  snapshotPerGiBMs: 1_000,
-  volumeCreateMs: 3_000,
-  targetHealthyMs: 20_000,
-  defaultDeregistrationDelayMs: 30_000,
-  asgHealthCheckMs: 30_000,
-};
-
-/** The steps the finding's invocation runs, before the execution: their faults are Lambda's retry to carry on. */
-const FINDING_INVOCATION_STEPS: readonly string[] = ["acceptEvent", "claimIncident", "isolateNetwork"];
-
-/** Whether the row's call is made by the finding's invocation (containment, then the execution's start). */
-function madeByTheFindingsInvocation(row: StepFaultRow): boolean {
-  return FINDING_INVOCATION_STEPS.includes(row.step) || (row.step === "workflow" && row.service === "states");
-}
-
-/**
- * Whether the row's call is a Task's: the state machine invoking the responder for a pass. Step Functions calls
- * the function on the simulator's own front, not through the proxy (only the responder's endpoint is the proxy's).
- */
-function isTaskCall(row: StepFaultRow): boolean {
-  return row.service === "lambda" && row.action === "Invoke";
-}
-
-/** The simulator's fault of a kind for a row; undefined for "response lost" (the proxy's, or the lane's). */
-function simulatorFault(kind: FaultKindName, row: StepFaultRow): SimulatorFault | undefined {
-  switch (kind) {
-    case "throttling":
-      // The service's own throttling answer: the SDK backs off and retries (a Task: Lambda.TooManyRequests...).
-      return { type: "throttle" };
-    case "server error":
-      return { type: "internalError" };
-    case "timeout":
-      // The request hangs and the connection drops before AWS executed it.
-      return { type: "timeout", holdMs: 100 };
-    case "response lost":
-      // AWS executed the request; its answer never arrives (the other half of a timeout).
-      return undefined;
-    case "AWS error":
-      return { type: "error", code: row.awsError.code, httpStatus: row.awsError.httpStatus };
-  }
-}
-
-/** The step a Task's payload runs a pass of (undefined: not a pass, e.g. a caught failure being recorded). */
-function passOf(payload: unknown): string | undefined {
-  const task = (payload as Partial<StepTask> | undefined)?.["ir:step"];
-  return task?.failure === undefined ? task?.step : undefined;
-}
-
-/** The step of the Task whose failure is the history's `index`-th event, from the TaskScheduled it follows. */
-function failedTaskStep(history: readonly HistoryEvent[], index: number): string | undefined {
-  let event = history[index];
-  while (event !== undefined && event.type !== "TaskScheduled")
-    event = history.find((candidate) => candidate.id === event!.previousEventId);
-  const parameters = (event?.taskScheduledEventDetails as { parameters?: string } | undefined)?.parameters;
-  return passOf((JSON.parse(parameters ?? "{}") as { Payload?: unknown }).Payload);
-}
-
-/** Whether the fault reached the responder: a row whose fault never fired would prove nothing. */
-function faultFired(
-  kind: FaultKindName,
-  row: StepFaultRow,
-  harness: Harness,
-  lost: readonly LostResponse[],
-  from: number,
-): boolean {
-  const hits = (text: string) => row.hits === undefined || row.hits.test(text);
-  if (kind === "response lost")
-    return lost.some((entry) => entry.action === row.action && hits(entry.request));
-  return harness.sim.calls
-    .slice(from)
-    .some(
-      (call) =>
-        call.action === row.action && call.errorCode !== undefined && hits(JSON.stringify(call.params)),
-    );
-}
-
-interface Family {
-  /** Settings of the family's responder (a fresh one per row: like a fresh Lambda environment). */
-  readonly settings: Record<string, string>;
-  readonly build: () => CreatedInstance;
-  /** A step the state machine must hold in Wait states at least this often: what the family is for. */
-  readonly waits?: { readonly step: WorkflowStep; readonly atLeast: number };
-}
-
 export class FaultMatrixLane {
-  private readonly families = new Map<ScenarioName, Family>();
   /** The calls of one fault-free response per scenario: what `hits` rows count their skip from. */
   private readonly references = new Map<ScenarioName, readonly CallRecord[]>();
 
@@ -140,6 +37,7 @@ export class FaultMatrixLane {
     private readonly proxy: ResponseLosingProxy,
     private readonly base: Harness,
     private readonly timeScale: number,
+    private readonly families: ReadonlyMap<ScenarioName, Family>,
   ) {}
 
   /** A lane at `timeScale` (simulated ms per wall ms), with the fault-free references of `scenarios` taken. */
@@ -154,8 +52,7 @@ export class FaultMatrixLane {
       settings: { AWS_ENDPOINT_URL: proxy.endpoint, POLL_INTERVAL_SECONDS: String(5 / timeScale) },
     });
     proxy.target = base.sim.endpoint;
-    const lane = new FaultMatrixLane(proxy, base, timeScale);
-    lane.defineFamilies();
+    const lane = new FaultMatrixLane(proxy, base, timeScale, scenarioFamilies(base, timeScale));
     for (const scenario of scenarios) await lane.reference(scenario);
     return lane;
   }
@@ -188,100 +85,6 @@ export class FaultMatrixLane {
     await this.proxy.stop();
     await stopDynamo();
   }
-
-  private defineFamilies(): void {
-    const { base } = this;
-    const families = this.families;
-    const { sim, world } = base;
-    let serial = 0;
-    const next = () => (serial += 1);
-
-    const webTier = (): CreatedInstance => {
-      const name = `web-${next()}`;
-      const targetGroupArn = sim.scenario.targetGroup({ name, vpcId: world.vpcId, port: 443 });
-      const template = sim.scenario.launchTemplate({
-        name,
-        imageId: world.kdumpImage,
-        instanceType: "t3.small",
-      });
-      sim.scenario.autoScalingGroup({
-        name,
-        launchTemplate: template.name,
-        subnetIds: [world.subnetA],
-        targetGroupArns: [targetGroupArn],
-      });
-      return sim.scenario.instance({
-        instanceType: "t3.small",
-        subnetId: world.subnetA,
-        securityGroupIds: [world.appGroup],
-        imageId: world.kdumpImage,
-        instanceProfile: world.appProfile.arn,
-        autoScalingGroup: name,
-        targetGroupArns: [targetGroupArn],
-        dataVolumes: [{ sizeGiB: 4 }],
-      });
-    };
-    const standalone = (): CreatedInstance => {
-      const name = `api-${next()}`;
-      const targetGroupArn = sim.scenario.targetGroup({ name, vpcId: world.vpcId, port: 8080 });
-      const template = sim.scenario.launchTemplate({
-        name,
-        imageId: world.kdumpImage,
-        instanceType: "t3.small",
-        securityGroupIds: [world.appGroup],
-      });
-      return sim.scenario.instance({
-        instanceType: "t3.small",
-        subnetId: world.subnetA,
-        securityGroupIds: [world.appGroup],
-        imageId: world.kdumpImage,
-        targetGroupArns: [targetGroupArn],
-        dataVolumes: [{ sizeGiB: 4 }],
-        tags: { "aws:ec2launchtemplate:id": template.launchTemplateId, "aws:ec2launchtemplate:version": "1" },
-      });
-    };
-    const plain = (imageId: string, subnetId = world.subnetA, instanceType = "t3.small", dataGiB = 4) =>
-      sim.scenario.instance({
-        instanceType,
-        subnetId,
-        imageId,
-        instanceProfile: world.appProfile.arn,
-        dataVolumes: [{ sizeGiB: dataGiB }],
-      });
-    const unknownVpc = (): CreatedInstance => {
-      // A fresh VPC per row: the on-demand groups are created anew each time.
-      const vpc = sim.scenario.vpc({
-        cidrBlock: `10.${100 + (next() % 100)}.0.0/16`,
-        subnets: [{ availabilityZone: `${sim.region}a` }],
-      });
-      return plain(world.kdumpImage, vpc.subnets[0]!.subnetId);
-    };
-
-    families.set("web tier", { settings: {}, build: webTier });
-    families.set("standalone", { settings: {}, build: standalone });
-    families.set("no kdump", { settings: {}, build: () => plain(world.plainImage) });
-    families.set("unknown VPC", { settings: {}, build: unknownVpc });
-    // The copies are made once the snapshots complete: attachEvidenceVolumes answers "waiting" until then, and the
-    // state machine holds it in Wait states (nothing announces the completion). The data volume's snapshot takes
-    // about a quarter of a wall second at any time scale: far longer than the passes from the snapshots to the
-    // first look, so the wait is never skipped.
-    const snapshotGiB = Math.ceil((0.25 * this.timeScale) / (SHORT_DURATIONS.snapshotPerGiBMs / 1000));
-    families.set("snapshot copies", {
-      settings: { ATTACH_SNAPSHOT_COPIES: "true" },
-      build: () => plain(world.kdumpImage, world.subnetA, "t3.small", snapshotGiB),
-      waits: { step: "attachEvidenceVolumes", atLeast: 1 },
-    });
-    // 64 GiB to dump: the kdump's power-off takes over two simulated minutes, looked at every 5 s at first and then
-    // less often (nextLook), so the execution runs some twenty Task passes with Wait states between them when a pass
-    // is short next to the poll interval (at 1:100, the test's slow lanes; at 1:500 a pass costs more simulated
-    // time, fewer waits happen, and the family's check says so).
-    families.set("long waits", {
-      settings: {},
-      build: () => plain(world.kdumpImage, world.subnetA, "r6i.2xlarge"),
-      waits: { step: "captureMemory", atLeast: LONG_WAITS_AT_LEAST },
-    });
-  }
-
   /** The calls of a fault-free response of the scenario, taken once (and kept) when first asked for. */
   private async reference(scenario: ScenarioName): Promise<readonly CallRecord[]> {
     const taken = this.references.get(scenario);
@@ -328,68 +131,6 @@ export class FaultMatrixLane {
       throw new Error(`no fault-free ${row.scenario} response sends ${row.action} matching ${row.hits}`);
     return index;
   }
-
-  /**
-   * Sets the case's fault up. The responder's calls meet the simulator's fault or the proxy's lost answer. A Task's
-   * call is Step Functions': its front-side faults are the simulator's too; its lost answer is made in the function
-   * the Task invokes, since the proxy does not see that call: the pass runs to its end, then the state machine gets
-   * no answer (Lambda.SdkClientException, as it reports a call that got none). Lost answers of Tasks are added to
-   * `lostTasks`.
-   */
-  private injectFault(
-    kind: FaultKindName,
-    row: StepFaultRow,
-    skip: number,
-    harness: Harness,
-    lostTasks: LostResponse[],
-  ): void {
-    const { sim } = harness;
-    const fault = simulatorFault(kind, row);
-    const simulate = (skipCalls: number) =>
-      sim.faults.add({ service: row.service, action: row.action, skip: skipCalls, count: 1, fault: fault! });
-    if (!isTaskCall(row)) {
-      if (fault !== undefined) return simulate(skip);
-      return this.proxy.loseResponses({ action: row.action, count: 1, skip });
-    }
-    if (row.task === undefined) {
-      if (fault !== undefined) return simulate(skip);
-      let calls = 0;
-      harness.interceptTasks(async (payload, run) => {
-        calls += 1;
-        return calls === skip + 1 ? loseAnswer(payload, run) : run(payload);
-      });
-      return;
-    }
-    // The fault for the row's Task: its lost answer exactly; a front-side fault armed once every step it follows
-    // has ended, so it meets the next call, the Task's own in a family where nothing else runs by then.
-    const before = new Set(workflowDependencies()[row.task]);
-    let fired = false;
-    harness.interceptTasks(async (payload, run) => {
-      const step = passOf(payload);
-      if (fault === undefined && !fired && step === row.task) {
-        fired = true;
-        return loseAnswer(payload, run);
-      }
-      const answer = await run(payload);
-      const status = (answer as Partial<StepTaskResult>).status;
-      if (step !== undefined && status !== undefined && status !== "waiting")
-        before.delete(step as WorkflowStep);
-      if (fault !== undefined && !fired && before.size === 0) {
-        fired = true;
-        simulate(0);
-      }
-      return answer;
-    });
-    /** The pass runs to its end; then the state machine gets no answer, as from a call that got none. */
-    async function loseAnswer(payload: unknown, run: (payload: unknown) => Promise<unknown>): Promise<never> {
-      const answer = await run(payload);
-      lostTasks.push({ action: row.action, request: JSON.stringify(payload), status: 200 });
-      throw Object.assign(new Error(`the pass ran; its answer was lost: ${JSON.stringify(answer)}`), {
-        name: "Lambda.SdkClientException",
-      });
-    }
-  }
-
   /**
    * One case: the fault, the finding delivered as Lambda delivers it, then every invariant (throws if one fails).
    * `counted`: the row's skip as another lane counted it (else counted here, from a reference of this lane's).
@@ -408,7 +149,7 @@ export class FaultMatrixLane {
     const from = sim.calls.length;
     const lostBefore = proxy.lost.length;
     const lostTasks: LostResponse[] = [];
-    this.injectFault(kind, row, skip, harness, lostTasks);
+    injectFault(proxy, kind, row, skip, harness, lostTasks);
 
     const { created, delivery } = await this.respondOnce(family, harness).finally(() => {
       sim.faults.clear();
