@@ -146,7 +146,7 @@ export function acceptFindingEvent(event: unknown, settings: Settings): Acceptan
   const tagVerdict = rejectByTags(valid.source, details.instanceId, tags, settings.exclusionTag);
   if (tagVerdict !== undefined) return tagVerdict;
 
-  return { accepted: true, finding: recordCopy(valid, tags, settings) };
+  return { accepted: true, finding: recordCopy(valid, details, tags, settings) };
 }
 
 /**
@@ -155,11 +155,11 @@ export function acceptFindingEvent(event: unknown, settings: Settings): Acceptan
  */
 function recordCopy(
   valid: FindingEvent,
+  details: NonNullable<FindingEvent["detail"]["resource"]["instanceDetails"]>,
   tags: Readonly<Record<string, string>>,
   settings: Settings,
 ): InstanceFinding {
   const { detail } = valid;
-  const details = detail.resource.instanceDetails ?? { instanceId: "" }; // checked by the caller
   const limits = FINDING_COPY_LIMITS;
   const ours = (group: { groupId: string; groupName?: string | null }) =>
     isResponderGroup(group.groupId, group.groupName ?? undefined, settings.vpcSecurityGroups);
