@@ -3,14 +3,15 @@ import { AwsError } from "../../errors";
 import type { World } from "../../state/world";
 import { QueryEndpoint } from "../../wire/queryProtocol";
 import { diagnosticOperations } from "./diagnostics";
-import { iamAndTagOperations } from "./iamAndTags";
 import { instanceAttributeOperations } from "./instanceAttributes";
 import { instanceOperations } from "./instances";
 import { launchOperations } from "./launch";
 import { launchTemplateOperations } from "./launchTemplates";
 import { networkOperations } from "./network";
+import { profileAssociationOperations } from "./profileAssociations";
 import { securityGroupOperations } from "./securityGroups";
 import { snapshotOperations } from "./snapshots";
+import { tagOperations } from "./tags";
 import { volumeOperations } from "./volumes";
 
 export function ec2Endpoint(world: World): QueryEndpoint {
@@ -28,7 +29,8 @@ export function ec2Endpoint(world: World): QueryEndpoint {
       ...securityGroupOperations(world),
       ...volumeOperations(world),
       ...snapshotOperations(world),
-      ...iamAndTagOperations(world),
+      ...profileAssociationOperations(world),
+      ...tagOperations(world),
     },
     missingParameter: (_memberName, wireName) =>
       new AwsError("MissingParameter", `The request must contain the parameter ${wireName}`),
