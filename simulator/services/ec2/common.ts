@@ -54,11 +54,7 @@ export function find<T extends Visible>(world: World, map: Map<string, T>, id: s
  * Describe by explicit ids or all: explicit ids that do not exist fail the whole call (as EC2 does);
  * without ids, resources still inside their consistency window are simply not listed.
  */
-function selectByIds<T extends Visible>(
-  world: World,
-  map: Map<string, T>,
-  ids: string[] | undefined,
-): T[] {
+function selectByIds<T extends Visible>(world: World, map: Map<string, T>, ids: string[] | undefined): T[] {
   if (ids && ids.length > 0) return ids.map((id) => find(world, map, id));
   return [...map.values()].filter((r) => world.isVisible(r));
 }
