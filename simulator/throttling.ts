@@ -17,7 +17,7 @@ export const EC2_CATEGORY_LIMITS: Record<Exclude<Ec2ThrottleCategory, "uncategor
 };
 
 /** Actions in the "Unfiltered and unpaginated non-mutating actions" category (when called without either). */
-export const UNFILTERED_ACTIONS = new Set([
+const UNFILTERED_ACTIONS = new Set([
   "DescribeInstances",
   "DescribeInstanceStatus",
   "DescribeNetworkInterfaces",
@@ -28,7 +28,7 @@ export const UNFILTERED_ACTIONS = new Set([
 ]);
 
 /** "Resource-intensive actions" the responder may call. */
-export const RESOURCE_INTENSIVE_ACTIONS = new Set([
+const RESOURCE_INTENSIVE_ACTIONS = new Set([
   "AuthorizeSecurityGroupIngress",
   "RevokeSecurityGroupIngress",
   "CreateKeyPair",
@@ -55,7 +55,7 @@ export const EC2_UNCATEGORIZED_LIMITS: Record<string, BucketLimits> = {
 };
 
 /** Resource token buckets (table "Resource token bucket sizes and refill rates"). */
-export const EC2_RESOURCE_LIMITS: Record<string, BucketLimits> = {
+const EC2_RESOURCE_LIMITS: Record<string, BucketLimits> = {
   RunInstances: { capacity: 1000, refillPerSecond: 2 },
   TerminateInstances: { capacity: 1000, refillPerSecond: 20 },
   StartInstances: { capacity: 1000, refillPerSecond: 2 },

@@ -39,7 +39,7 @@ export interface AuthorizationCheck {
   context: Record<string, string | string[]>;
 }
 
-export interface Denial {
+interface Denial {
   seq: number;
   principal: string;
   /** The request as the simulator logged it (service and API action). */

@@ -10,7 +10,7 @@ import { attachNow, createVolume } from "./volumes";
 export const KDUMP_READY_TAG = "ir:kdump-ready";
 
 /** Client.InternalError: what a launch whose encrypted volumes EC2 cannot decrypt ends in (documented). */
-export const CLIENT_ERROR_ON_LAUNCH = "Client.InternalError: Client error on launch";
+const CLIENT_ERROR_ON_LAUNCH = "Client.InternalError: Client error on launch";
 
 /** A volume to create: as a scenario describes one, with its tags as a map, and the snapshot it is made from. */
 export interface VolumeRequest extends Omit<VolumeSpec, "tags"> {
@@ -18,7 +18,7 @@ export interface VolumeRequest extends Omit<VolumeSpec, "tags"> {
   tags?: Tags;
 }
 
-export interface NetworkInterfaceRequest {
+interface NetworkInterfaceRequest {
   networkInterfaceId?: string;
   subnetId: string;
   securityGroupIds: string[];

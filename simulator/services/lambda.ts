@@ -26,7 +26,7 @@ export class LambdaFunctions {
  * full ARN (`arn:aws:lambda:region:account:function:name`), each with an optional version or alias qualifier, which
  * the `Qualifier` query parameter may also give (Lambda API Reference, Invoke, "FunctionName" and "Qualifier").
  */
-export function parseFunctionName(
+function parseFunctionName(
   raw: string,
   qualifierParameter?: string,
 ): { name: string; qualifier?: string } | { error: string } {
@@ -47,7 +47,7 @@ export function parseFunctionName(
 }
 
 /** The version a qualifier runs: a version number runs itself; $LATEST, an alias or none run $LATEST (no versions here). */
-export function executedVersion(qualifier: string | undefined): string {
+function executedVersion(qualifier: string | undefined): string {
   return qualifier !== undefined && /^\d+$/.test(qualifier) ? qualifier : "$LATEST";
 }
 

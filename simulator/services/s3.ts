@@ -12,7 +12,7 @@ const XML = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/";
 
 /** Decode an aws-chunked body: "<hex size>[;chunk-signature=...]\r\n<data>\r\n" ... "0\r\n<trailers>\r\n\r\n". */
-export function decodeAwsChunked(body: Buffer): { data: Buffer; trailers: Record<string, string> } {
+function decodeAwsChunked(body: Buffer): { data: Buffer; trailers: Record<string, string> } {
   const chunks: Buffer[] = [];
   const trailers: Record<string, string> = {};
   let offset = 0;

@@ -10,7 +10,7 @@ import type { Instance } from "./model";
  * "dedicated": EBS volumes only (M7i, C7i, R7i ...: 32 up to 12xlarge; some bare metal types). Xen types have no
  * API limit (Linux: "more than 40 volumes can cause boot failures", best effort): undefined.
  */
-export type AttachmentLimit = { kind: "shared" | "dedicated"; max: number } | undefined;
+type AttachmentLimit = { kind: "shared" | "dedicated"; max: number } | undefined;
 
 export interface InstanceTypeInfo {
   instanceType: string;
@@ -119,7 +119,7 @@ export function supportsDiagnosticInterrupt(info: InstanceTypeInfo): boolean {
 }
 
 /** The A1 family (a1.medium ... a1.metal). */
-export function isA1(instanceType: string): boolean {
+function isA1(instanceType: string): boolean {
   return instanceType.startsWith("a1.");
 }
 

@@ -50,11 +50,11 @@ export interface StateInfo {
 /** The optimized integrations and the plain Lambda ARN the simulator runs (services/stepFunctions.ts, README). */
 export const LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke";
 export const SNS_PUBLISH = "arn:aws:states:::sns:publish";
-export const LAMBDA_FUNCTION_ARN =
+const LAMBDA_FUNCTION_ARN =
   /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9$_-]+)?$/;
 
 /** Resource of the Tasks the copy puts in place of Wait and Parallel states (never called: the runner handles them). */
-export const SIMULATOR_RESOURCE = "arn:aws:states:::simulator:state";
+const SIMULATOR_RESOURCE = "arn:aws:states:::simulator:state";
 
 /**
  * TimeoutSeconds of every Task in the copy: the library races each Task against a wall-clock timer of this length.

@@ -18,7 +18,7 @@ export interface HistoryEvent {
  * ExecutionFailed, error States.Runtime, with the cause below (reported from AWS: floci-io/floci#2734; also quoted in
  * loads/ardere#86).
  */
-export const HISTORY_LIMIT = 25_000;
+const HISTORY_LIMIT = 25_000;
 export const HISTORY_LIMIT_CAUSE = `The execution reached the maximum number of history events (${HISTORY_LIMIT}).`;
 
 const CLOSING = new Set(["ExecutionSucceeded", "ExecutionFailed", "ExecutionAborted", "ExecutionTimedOut"]);

@@ -29,7 +29,7 @@ export type TaskOutcome =
   /** `runtime`: States.Runtime, which no Retry or Catch handles. */
   | { ok: false; error: string; cause: string; runtime?: boolean };
 
-export interface Credentials {
+interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
 }

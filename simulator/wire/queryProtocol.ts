@@ -82,7 +82,7 @@ export function awsQueryEndpoint(
   });
 }
 
-export class DryRunSucceeded extends AwsError {
+class DryRunSucceeded extends AwsError {
   constructor() {
     super("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", 412);
   }

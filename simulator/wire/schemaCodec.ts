@@ -133,12 +133,12 @@ export function escapeXml(text: string): string {
   return text.replace(/[&<>"'\r\n]/g, (ch) => XML_ESCAPES[ch] ?? ch);
 }
 
-export function element(name: string, inner: string): string {
+function element(name: string, inner: string): string {
   return `<${name}>${inner}</${name}>`;
 }
 
 /** Encode an SDK-shaped value (e.g. a DescribeInstancesResult) as the XML AWS sends for it. */
-export function encodeXml(schema: NormalizedSchema, value: unknown, name: string): string {
+function encodeXml(schema: NormalizedSchema, value: unknown, name: string): string {
   if (value === undefined || value === null) return "";
   if (schema.isStructSchema()) return element(name, encodeMembers(schema, value));
   if (schema.isListSchema()) {
@@ -197,4 +197,4 @@ function encodeScalar(schema: NormalizedSchema, value: unknown): string {
   return JSON.stringify(value);
 }
 
-export type { SchemaRef, StaticOperationSchema };
+export type { StaticOperationSchema };

@@ -37,7 +37,7 @@ export function notFoundError(id: string): AwsError {
 }
 
 /** Reject an id that cannot be one (EC2 answers <Kind>.Malformed before looking it up). */
-export function checkIdFormat(id: string): void {
+function checkIdFormat(id: string): void {
   const kind = kindOf(id);
   if (!kind.pattern.test(id)) {
     throw new AwsError(`${kind.code}.Malformed`, `Invalid id: "${id}"`);
