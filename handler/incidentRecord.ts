@@ -36,8 +36,50 @@ export interface StepRecord {
   readonly pass?: string;
 }
 
-/** released: rejected on the live instance after the claim; every ENI moved was moved back (facts.release). */
-type IncidentStatus = "responding" | "completed" | "released";
+/**
+ * released: rejected on the live instance after the claim, every ENI moved was moved back (facts.release), or
+ * released by an operator after a false positive (operatorRelease). closed: an operator ended the investigation
+ * (closure).
+ */
+export type IncidentStatus = "responding" | "completed" | "released" | "closed";
+
+/** What started the response: a finding, a drill, a person (ir respond) or a Security Hub custom action. */
+export interface ResponseTrigger {
+  readonly kind: "guardduty" | "drill" | "manual" | "security-hub";
+  /** The caller's ARN (STS GetCallerIdentity for ir respond; the event's identity for Security Hub). */
+  readonly requestedBy?: string;
+  readonly reason?: string;
+  /** Set when a person asked to respond to an instance carrying the exclusion tag. */
+  readonly overrideExclusion?: boolean;
+  /** The Security Hub finding whose workflow the responder updates. */
+  readonly securityHubFinding?: SecurityHubFindingRef;
+}
+
+/** A Security Hub finding, as BatchUpdateFindings names it. */
+export interface SecurityHubFindingRef {
+  readonly id: string;
+  readonly productArn: string;
+}
+
+/** An operator's release after a false positive (ir release; status released). */
+export interface OperatorRelease {
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
+  /** The changes undone, one line each. */
+  readonly undone: string[];
+  /** What was kept (evidence), one line each. */
+  readonly kept: string[];
+}
+
+/** The end of an investigation (ir close; status closed). */
+export interface IncidentClosure {
+  readonly by: string;
+  readonly at: string;
+  readonly workstation: "stopped" | "terminated" | "none";
+  /** What remains and until when (snapshot locks, bucket retention). */
+  readonly remaining: string[];
+}
 
 /** The Step Functions execution that runs the response after containment. */
 interface ExecutionLink {
@@ -100,6 +142,16 @@ export interface InstanceFacts {
   readonly tags: Readonly<Record<string, string>>;
   readonly networkInterfaces: readonly NetworkInterfaceFacts[];
   readonly volumes: readonly VolumeFacts[];
+  /** What cutAccess and stopInstance found before changing it: what a release restores. */
+  asFound?: InstanceAsFound;
+}
+
+/** Instance attributes as found, each set once it is read (absent: not read, e.g. the step did not run). */
+export interface InstanceAsFound {
+  httpEndpoint?: "enabled" | "disabled";
+  disableApiTermination?: boolean;
+  instanceInitiatedShutdownBehavior?: "stop" | "terminate";
+  disableApiStop?: boolean;
 }
 
 export interface SecurityGroupPair {
@@ -187,6 +239,8 @@ export interface IncidentRecord {
    */
   rawInstance?: string;
   readonly findings: Readonly<Record<string, FindingSummary>>;
+  /** What started the response (absent on records written before it was recorded: a finding). */
+  readonly trigger?: ResponseTrigger;
   status: IncidentStatus;
   /**
    * The Lambda request that claimed the incident: its retries (same request id) carry the containment on. Another
@@ -198,6 +252,10 @@ export interface IncidentRecord {
   execution?: ExecutionLink;
   steps: Partial<Record<StepName, StepRecord>>;
   facts: IncidentFacts;
+  /** Written by ir release with a conditional UpdateItem. */
+  operatorRelease?: OperatorRelease;
+  /** Written by ir close with a conditional UpdateItem. */
+  closure?: IncidentClosure;
 }
 
 export function incidentKey(accountId: string, region: string, instanceId: string): string {
