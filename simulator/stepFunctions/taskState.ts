@@ -46,7 +46,10 @@ export async function runTask(
   const legacy = resource !== LAMBDA_INVOKE && resource !== SNS_PUBLISH;
   const [resourceType = "", apiAction = ""] = legacy ? ["lambda", "invoke"] : resource.split(":").slice(-2);
   const kind = { resourceType, resource: apiAction };
-  /** One event of the Task: `<Task|LambdaFunction><suffix>`, with its details (a Task's name the integration). */
+  /**
+   * One event of the Task: `Task<suffix>` with the integration named in its details, or `LambdaFunction<suffix>`
+   * (an event without details has none: LambdaFunctionStarted).
+   */
   const event = (suffix: string, details?: Record<string, unknown>): void => {
     if (legacy) {
       history.add(
@@ -67,7 +70,7 @@ export async function runTask(
         ? { resource, input: JSON.stringify(parameters), inputDetails: { truncated: false }, ...timeout }
         : { region: deps.region, parameters: JSON.stringify(parameters), ...timeout },
     );
-    event("Started", legacy ? undefined : {});
+    event("Started", legacy ? undefined : {}); // TaskStarted names the integration, LambdaFunctionStarted nothing
     const outcome = await attempt(deps, call, timeoutSeconds, scope);
     if (outcome === "timeout") {
       event("TimedOut", { error: "States.Timeout" });
