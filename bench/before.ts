@@ -23,7 +23,7 @@ const ROOT = path.resolve(__dirname, "..");
 const STARTING_ENVIRONMENT = { ...process.env };
 
 /** Old-engine Lambda billing of one incident, measured around its handler (bench/baselineDriver.ts). */
-export interface IncidentBilling {
+interface IncidentBilling {
   readonly instanceId: string;
   readonly invocations: number;
   readonly continuations: number;
@@ -38,14 +38,14 @@ export interface BeforeEndToEnd {
 }
 
 /** The CPU check of the old tree: its runOurs, without kdump, at a lower time scale. */
-export interface BeforeCpuCheck {
+interface BeforeCpuCheck {
   timeScale: number;
   runs: ResponseRun[];
   billing?: IncidentBilling[];
 }
 
 /** The old tree's own results (its types are today's minus what was added since: workflow figures). */
-export interface BeforeResults {
+interface BeforeResults {
   containment?: ContainmentResult;
   containmentThreeEnis?: ContainmentResult;
   endToEnd?: BeforeEndToEnd[];
@@ -139,7 +139,7 @@ function git(...args: string[]): string {
 }
 
 /** Extracts the old commit once (a stamp marks a complete copy), links node_modules, copies the driver. */
-export function prepareBeforeTree(): { commit: string; directory: string } {
+function prepareBeforeTree(): { commit: string; directory: string } {
   const commit = git("rev-parse", "--verify", `${BEFORE_COMMIT}^{commit}`);
   const directory = path.join(ROOT, "node_modules", ".cache", "bench-baseline", commit);
   const stamp = path.join(directory, ".bench-baseline-complete");
@@ -164,7 +164,7 @@ export function prepareBeforeTree(): { commit: string; directory: string } {
 }
 
 /** Runs one phase of the old tree's bench code in a child process and returns what it printed. */
-export function runBeforePhase(
+function runBeforePhase(
   directory: string,
   phase: BeforePhase,
   options: DriverOptions,
@@ -198,7 +198,7 @@ export function runBeforePhase(
 }
 
 /** The old commit's committed results (bench/results/latest.json as of that commit), mapped to BeforeResults. */
-export function recordedBefore(): { results: BeforeResults; note: string } {
+function recordedBefore(): { results: BeforeResults; note: string } {
   const text = git("show", `${BEFORE_COMMIT}:bench/results/latest.json`);
   const recorded = JSON.parse(text) as {
     generatedAt: string;

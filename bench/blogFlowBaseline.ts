@@ -10,9 +10,9 @@ import { EC2, type Instance } from "@aws-sdk/client-ec2";
 import type { Simulator } from "../simulator";
 
 /** boto3's EC2 waiters poll every 15 s (instance_running, instance_stopped). */
-export const BOTO3_WAITER_DELAY_MS = 15_000;
+const BOTO3_WAITER_DELAY_MS = 15_000;
 /** The post's fixed pause after the NMI, meant for the memory capture. */
-export const BLOG_FIXED_SLEEP_MS = 30_000;
+const BLOG_FIXED_SLEEP_MS = 30_000;
 
 export interface BlogFlowTarget {
   readonly instanceId: string;

@@ -138,7 +138,7 @@ export function isolationTimes(
 }
 
 /** The least time Step Functions' documented StartExecution bucket allows for `size` calls (pure). */
-export function startExecutionFloorMs(
+function startExecutionFloorMs(
   size: number,
   bucket: { readonly capacity: number; readonly refillPerSecond: number },
 ): number {

@@ -2,7 +2,7 @@
 // here from what the responder actually sent, never from what it is supposed to send.
 import type { CallRecord } from "../simulator";
 
-export interface PathCall {
+interface PathCall {
   readonly action: string;
   /** What the call did, for a person (e.g. "eni-0a... -> sg-untrack"). */
   readonly what: string;

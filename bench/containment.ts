@@ -32,7 +32,7 @@ export interface ContainmentResult {
 export const CONTAINMENT_SIDES = ["ours", "oursDirect", "baseline"] as const;
 export type ContainmentSide = (typeof CONTAINMENT_SIDES)[number];
 
-export interface ContainmentSamples {
+interface ContainmentSamples {
   readonly medianMs: number;
   readonly samples: ContainmentSample[];
 }

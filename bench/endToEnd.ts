@@ -27,7 +27,7 @@ export interface SideSummary {
   readonly workflow?: WorkflowSummary;
 }
 
-export interface WorkflowSummary {
+interface WorkflowSummary {
   /** Lambda billed seconds per incident (simulated): the finding's invocation + the Tasks' durations. */
   readonly billedSeconds: number;
   /** The finding's invocation alone, simulated ms. */

@@ -14,7 +14,7 @@ import type { Target } from "./targets";
 import type { SuiteResult } from "./testSuite";
 import { USD_PER_1000_TRANSITIONS, usd } from "./workflowFigures";
 
-export const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
+const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
 export const ratioText = (value: number | undefined) => (value === undefined ? "—" : value.toFixed(2));
 
 const SIDE_NAMES: Record<ContainmentSide, string> = {

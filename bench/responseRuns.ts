@@ -48,7 +48,7 @@ export interface ResponseRun {
   readonly workflow?: WorkflowRun;
 }
 
-export interface WorkflowRun {
+interface WorkflowRun {
   /** Simulated ms the finding's invocation ran (acceptance, claim, isolation, StartExecution). */
   readonly triggerMs: number;
   readonly execution?: ExecutionFigures;

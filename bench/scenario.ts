@@ -7,10 +7,7 @@ import { TEST_ENV } from "../testkit/testSettings";
 import { CALL_LATENCY_MS, REFERENCE_INSTANCE, isolationSetting } from "./model";
 
 /** The handler's own defaults for every timing, in simulated seconds, converted to wall seconds. */
-export function deployedTimings(
-  timeScale: number,
-  overrides: Record<string, number> = {},
-): Record<string, string> {
+function deployedTimings(timeScale: number, overrides: Record<string, number> = {}): Record<string, string> {
   const simulated = Object.entries(overrides).map(([variable, seconds]) => [variable, String(seconds)]);
   return scaledDurations({ ...TEST_ENV, ...Object.fromEntries(simulated) }, timeScale);
 }

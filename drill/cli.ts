@@ -3,7 +3,8 @@
 import { transitionCost } from "../infra/workflowTransitions";
 import { parseArgs } from "util";
 import { runLiveDrill } from "./liveDrill";
-import { DEFAULT_DRILL_OPTIONS, DrillResult, Milestones, ProgressEvent, runDrill } from "./runDrill";
+import type { Milestones, ProgressEvent } from "./followIncident";
+import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "./runDrill";
 
 const MILESTONE_LABELS: Record<keyof Milestones, string> = {
   isolated: "isolated (network contained)",

@@ -30,8 +30,6 @@ import { buildWebTier, serviceRestored, type WebTier } from "./webTier";
 import { deniedRequests } from "../simulator/iam/authorizer";
 import { runProgram } from "../testkit/stackMockRun";
 
-export type { DrillStep, Milestones, ProgressEvent } from "./followIncident";
-
 export interface DrillOptions {
   /** Pulumi stack file whose config the drill deploys (default Pulumi.dev.yaml). */
   stackFile: string;

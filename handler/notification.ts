@@ -5,7 +5,7 @@ export interface Notification {
 }
 
 /** SNS refuses a subject longer than this. */
-export const SNS_SUBJECT_MAX_LENGTH = 100;
+const SNS_SUBJECT_MAX_LENGTH = 100;
 
 /**
  * A subject SNS accepts, whatever went into it (pure): ASCII printable characters only, no line breaks or control
@@ -14,7 +14,7 @@ export const SNS_SUBJECT_MAX_LENGTH = 100;
  * other controls become spaces; other non-ASCII characters become "?" (a reader still sees that something was
  * there); the message body carries the text unchanged.
  */
-export function snsSubject(text: string): string {
+function snsSubject(text: string): string {
   const printable = text
     // eslint-disable-next-line no-control-regex -- control characters are exactly what SNS refuses
     .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")

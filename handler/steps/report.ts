@@ -67,12 +67,12 @@ export function milestones(
   };
 }
 
-export interface ReportKeys {
+interface ReportKeys {
   readonly jsonKey: string;
   readonly markdownKey: string;
 }
 
-export function reportKeys(incidentId: string): ReportKeys {
+function reportKeys(incidentId: string): ReportKeys {
   return {
     jsonKey: `${evidencePrefix(incidentId)}report.json`,
     markdownKey: `${evidencePrefix(incidentId)}report.md`,
@@ -150,7 +150,7 @@ export function interruptionNotification(record: IncidentRecord, error: string):
 }
 
 /** The report as Markdown (pure). */
-export function markdownReport(record: IncidentRecord, bucket: string, timeScale = 1): string {
+function markdownReport(record: IncidentRecord, bucket: string, timeScale = 1): string {
   const summary = notificationOf(record, bucket, timeScale);
   const times = milestones(record, timeScale);
   const simulated = timeScale !== 1;

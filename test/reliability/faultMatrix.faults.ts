@@ -29,7 +29,7 @@ function isTaskCall(row: StepFaultRow): boolean {
 }
 
 /** The simulator's fault of a kind for a row; undefined for "response lost" (the proxy's, or the lane's). */
-export function simulatorFault(kind: FaultKindName, row: StepFaultRow): SimulatorFault | undefined {
+function simulatorFault(kind: FaultKindName, row: StepFaultRow): SimulatorFault | undefined {
   switch (kind) {
     case "throttling":
       // The service's own throttling answer: the SDK backs off and retries (a Task: Lambda.TooManyRequests...).
