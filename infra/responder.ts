@@ -67,13 +67,17 @@ export function responderEnvironment(settings: ResponderSettings): Record<string
   );
 }
 
+/** The only packages the handler loads that neither the runtime nor the Powertools layer provides. */
+const HANDLER_BUNDLED_PACKAGES: readonly string[] = ["superstruct"];
+
 /**
- * The Lambda runtime provides the AWS SDK v3 and the Powertools layer provides the logger, so neither belongs in
- * the archive. Pulumi matches exact package names only, so every @aws-sdk/* dependency is listed.
+ * Pulumi puts every dependency in the archive unless excluded, and matches exact names only. The Lambda runtime
+ * provides the AWS SDK v3 and the Powertools layer the logger; the rest (the operators' CLI, Pulumi itself) is
+ * never loaded by the handler. So everything but what the handler bundles is excluded.
  */
 export function packagesProvidedAtRuntime(packageJson: { dependencies?: Record<string, string> }): string[] {
   return Object.keys(packageJson.dependencies ?? {}).filter(
-    (name) => name.startsWith("@aws-sdk/") || name.startsWith("@aws-lambda-powertools/"),
+    (name) => !HANDLER_BUNDLED_PACKAGES.includes(name),
   );
 }
 
