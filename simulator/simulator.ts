@@ -13,11 +13,13 @@ import { ec2Endpoint } from "./services/ec2";
 import { elbv2Endpoint } from "./services/elbv2";
 import { iamEndpoint } from "./services/iam";
 import { eventsEndpoint, EventRules } from "./services/events";
+import { guardDutyEndpoint } from "./services/guardDuty";
 import { lambdaEndpoint, LambdaFunctions } from "./services/lambda";
 import { s3Endpoint } from "./services/s3";
 import { snsEndpoint } from "./services/sns";
 import { StepFunctions } from "./services/stepFunctions";
 import { stepFunctionsEndpoint } from "./services/stepFunctionsApi";
+import { stsEndpoint } from "./services/sts";
 import { World } from "./state/world";
 import { Integrations } from "./stepFunctions/integrations";
 import { Ec2Throttler } from "./throttling";
@@ -58,6 +60,7 @@ function stateReader(world: World, lambdas: LambdaFunctions): StateReader {
         [...world.topics.values()].flatMap((t) => (topicArn && t.topicArn !== topicArn ? [] : t.messages)),
       ),
     invocations: () => copy(lambdas.invocations),
+    archivedFindings: () => [...world.archivedFindings.values()].flatMap((ids) => [...ids]),
   };
 }
 
@@ -148,6 +151,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       lambdaEndpoint(world, lambdas),
       eventsEndpoint(world, eventRules, lambdas),
       stepFunctionsEndpoint(world, stepFunctions),
+      guardDutyEndpoint(world.archivedFindings),
+      stsEndpoint(world, (accessKeyId) => authorizer?.principalFor(accessKeyId)),
     ],
   });
   endpoint = await server.listen(options.port ?? 0, options.host ?? "127.0.0.1");

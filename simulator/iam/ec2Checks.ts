@@ -154,16 +154,19 @@ function profileAssociation(action: string): Builder {
 
 export const EC2: Record<string, Builder> = {
   DescribeInstances: wildcard("ec2:DescribeInstances"),
+  DescribeInstanceAttribute: onInstances("ec2:DescribeInstanceAttribute"),
   DescribeInstanceTypes: wildcard("ec2:DescribeInstanceTypes"),
   DescribeImages: wildcard("ec2:DescribeImages"),
   DescribeVolumes: wildcard("ec2:DescribeVolumes"),
   DescribeSnapshots: wildcard("ec2:DescribeSnapshots"),
+  DescribeLockedSnapshots: wildcard("ec2:DescribeLockedSnapshots"),
   DescribeIamInstanceProfileAssociations: wildcard("ec2:DescribeIamInstanceProfileAssociations"),
   DescribeVpcs: wildcard("ec2:DescribeVpcs"),
   DescribeSubnets: wildcard("ec2:DescribeSubnets"),
   DescribeSecurityGroups: wildcard("ec2:DescribeSecurityGroups"),
   DescribeNetworkInterfaces: wildcard("ec2:DescribeNetworkInterfaces"),
   RunInstances: runInstances,
+  StartInstances: onInstances("ec2:StartInstances"),
   StopInstances: onInstances("ec2:StopInstances"),
   TerminateInstances: onInstances("ec2:TerminateInstances"),
   ModifyInstanceAttribute: modifyInstanceAttribute,
@@ -179,6 +182,7 @@ export const EC2: Record<string, Builder> = {
   LockSnapshot: onResourceIn("SnapshotId", "ec2:LockSnapshot"),
   AssociateIamInstanceProfile: profileAssociation("ec2:AssociateIamInstanceProfile"),
   ReplaceIamInstanceProfileAssociation: profileAssociation("ec2:ReplaceIamInstanceProfileAssociation"),
+  DisassociateIamInstanceProfile: profileAssociation("ec2:DisassociateIamInstanceProfile"),
   CreateTags: createTags,
   CreateVpc: (checks, params) => void checks.ec2Created("ec2:CreateVpc", "vpc", specifiedTags(params, "vpc")),
   CreateSubnet: (checks, params) => {

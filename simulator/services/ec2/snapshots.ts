@@ -1,10 +1,13 @@
 // EBS snapshots: multi-volume create (tags given or copied from the volumes), lock, describe.
 import {
   CreateSnapshots$,
+  DescribeLockedSnapshots$,
   DescribeSnapshots$,
   LockSnapshot$,
   type CreateSnapshotsRequest,
   type CreateSnapshotsResult,
+  type DescribeLockedSnapshotsRequest,
+  type DescribeLockedSnapshotsResult,
   type DescribeSnapshotsRequest,
   type DescribeSnapshotsResult,
   type LockSnapshotRequest,
@@ -228,6 +231,29 @@ export function snapshotOperations(world: World): Record<string, QueryOperation>
           LockDurationStartTime: toDate(now),
         };
       },
+    ),
+
+    // The named snapshots' locks (ir close reports until when evidence stays); unlocked ones are not listed.
+    DescribeLockedSnapshots: defineOperation<DescribeLockedSnapshotsRequest, DescribeLockedSnapshotsResult>(
+      DescribeLockedSnapshots$,
+      { mutating: false },
+      (input) => ({
+        Snapshots: (input.SnapshotIds ?? []).flatMap((id) => {
+          const snapshot = find(world, world.snapshots, id);
+          const lock = snapshot.lock;
+          if (!lock) return [];
+          return [
+            {
+              OwnerId: world.accountId,
+              SnapshotId: id,
+              LockState: lockState(world, snapshot),
+              LockDuration: lock.durationDays,
+              LockCreatedOn: toDate(lock.createdOn),
+              LockExpiresOn: toDate(lock.expiresOn),
+            },
+          ];
+        }),
+      }),
     ),
   };
 }
