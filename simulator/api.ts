@@ -271,6 +271,8 @@ export interface StateReader {
   messages(topicArn?: string): PublishedMessage[];
   /** Lambda invocations the simulator delivered. */
   invocations(): LambdaInvocation[];
+  /** GuardDuty finding ids archived (ArchiveFindings), across detectors. */
+  archivedFindings(): string[];
 }
 
 export type InvocationType = "RequestResponse" | "Event" | "DryRun";

@@ -79,8 +79,9 @@ function accessDeniedError(service: string, message: string, encoded: string): A
     case "sns":
       return new AwsError("AuthorizationError", message, 403);
     case "lambda":
+    case "guardduty":
     case "events":
-      return new AwsError("AccessDeniedException", message, service === "lambda" ? 403 : 400);
+      return new AwsError("AccessDeniedException", message, service === "events" ? 400 : 403);
     case "dynamodb":
     case "states":
       // awsJson services answer 400 with the error type (Step Functions API Reference, "Common Errors").

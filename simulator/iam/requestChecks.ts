@@ -6,7 +6,18 @@ import type { World } from "../state/world";
 import type { AuthorizationCheck } from "./authorizer";
 import { RequestChecks, type Builder, type Params } from "./checkBuilder";
 import { EC2 } from "./ec2Checks";
-import { AUTO_SCALING, DYNAMODB, ELBV2, EVENTS, IAM, LAMBDA, S3, SNS, STATES } from "./serviceChecks";
+import {
+  AUTO_SCALING,
+  DYNAMODB,
+  ELBV2,
+  EVENTS,
+  GUARDDUTY,
+  IAM,
+  LAMBDA,
+  S3,
+  SNS,
+  STATES,
+} from "./serviceChecks";
 
 const BY_SERVICE: Record<string, Record<string, Builder>> = {
   ec2: EC2,
@@ -19,6 +30,7 @@ const BY_SERVICE: Record<string, Record<string, Builder>> = {
   events: EVENTS,
   states: STATES,
   dynamodb: DYNAMODB,
+  guardduty: GUARDDUTY,
 };
 
 /**

@@ -22,6 +22,19 @@ function autoScalingGroupArn(world: World, name: string): string {
   );
 }
 
+/** An action on the group a request names, with the group's tags. */
+function onGroup(action: string): Builder {
+  return (checks, params, world) => {
+    const name = text(params.AutoScalingGroupName) ?? "";
+    const tags = world.autoScalingGroups.get(name)?.tags;
+    checks.add(
+      action,
+      autoScalingGroupArn(world, name),
+      tagContext(tags, "aws:ResourceTag/", "autoscaling:ResourceTag/"),
+    );
+  };
+}
+
 export const AUTO_SCALING: Record<string, Builder> = {
   DescribeAutoScalingGroups: wildcard("autoscaling:DescribeAutoScalingGroups"),
   DescribeAutoScalingInstances: wildcard("autoscaling:DescribeAutoScalingInstances"),
@@ -31,15 +44,8 @@ export const AUTO_SCALING: Record<string, Builder> = {
       autoScalingGroupArn(world, text(params.AutoScalingGroupName) ?? ""),
       requestTagContext(tagPairs(params.Tags)),
     ),
-  DetachInstances: (checks, params, world) => {
-    const name = text(params.AutoScalingGroupName) ?? "";
-    const tags = world.autoScalingGroups.get(name)?.tags;
-    checks.add(
-      "autoscaling:DetachInstances",
-      autoScalingGroupArn(world, name),
-      tagContext(tags, "aws:ResourceTag/", "autoscaling:ResourceTag/"),
-    );
-  },
+  DetachInstances: onGroup("autoscaling:DetachInstances"),
+  AttachInstances: onGroup("autoscaling:AttachInstances"),
 };
 
 export const ELBV2: Record<string, Builder> = {
@@ -66,6 +72,8 @@ export const IAM: Record<string, Builder> = {
     void checks.add("iam:PutRolePolicy", iamArn(world, "role", params.RoleName)),
   GetRolePolicy: (checks, params, world) =>
     void checks.add("iam:GetRolePolicy", iamArn(world, "role", params.RoleName)),
+  DeleteRolePolicy: (checks, params, world) =>
+    void checks.add("iam:DeleteRolePolicy", iamArn(world, "role", params.RoleName)),
   CreateInstanceProfile: (checks, params, world) =>
     void checks.add(
       "iam:CreateInstanceProfile",
@@ -201,3 +209,8 @@ export const DYNAMODB: Record<string, Builder> = Object.fromEntries(
       ),
   ]),
 );
+
+/** GuardDuty: ArchiveFindings supports no resource-level permissions (Service Authorization Reference). */
+export const GUARDDUTY: Record<string, Builder> = {
+  ArchiveFindings: wildcard("guardduty:ArchiveFindings"),
+};

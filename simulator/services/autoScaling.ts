@@ -1,9 +1,11 @@
-// Auto Scaling (awsQuery): the group and instance describes and DetachInstances.
+// Auto Scaling (awsQuery): the group and instance describes, DetachInstances and AttachInstances.
 import {
+  AttachInstances$,
   CreateAutoScalingGroup$,
   DescribeAutoScalingGroups$,
   DescribeAutoScalingInstances$,
   DetachInstances$,
+  type AttachInstancesQuery,
   type AutoScalingGroupNamesType,
   type AutoScalingGroupsType,
   type AutoScalingInstancesType,
@@ -14,7 +16,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { randomUUID } from "node:crypto";
 import { AwsError } from "../errors";
-import { detachMembers, launchReplacement } from "../lifecycle/autoScaling";
+import { addMember, ASG_NAME_TAG, detachMembers, launchReplacement } from "../lifecycle/autoScaling";
 import { createAutoScalingGroup } from "../state/create";
 import type { AsgMember, AutoScalingGroup } from "../state/model";
 import { tagList, type World } from "../state/world";
@@ -170,6 +172,49 @@ export function autoScalingEndpoint(world: World): QueryEndpoint {
             })),
         );
         return { AutoScalingInstances: rows };
+      },
+    ),
+
+    // Running instances of the group's Availability Zones join it InService; the desired capacity grows by as many
+    // and may not pass the maximum size. The group registers them in its target groups.
+    AttachInstances: defineOperation<AttachInstancesQuery, void>(
+      AttachInstances$,
+      { mutating: true },
+      (input) => {
+        const name = input.AutoScalingGroupName ?? "";
+        const group = groupNamed(name);
+        if (!group) throw new AwsError("ValidationError", `AutoScalingGroup name not found - ${name}`);
+        const zones = group.subnetIds.map((id) => world.subnets.get(id)?.availabilityZone);
+        const instances = (input.InstanceIds ?? []).map((id) => {
+          const instance = world.instances.get(id);
+          if (!instance || instance.state !== "running")
+            throw new AwsError("ValidationError", `Instance ${id} is not in a running state.`);
+          if (world.autoScalingGroupOf(id))
+            throw new AwsError(
+              "ValidationError",
+              `The instance ${id} is already part of an Auto Scaling group.`,
+            );
+          if (!zones.includes(instance.availabilityZone))
+            throw new AwsError("ValidationError", `Instance ${id} is not in the group's Availability Zones.`);
+          return instance;
+        });
+        const desired = group.desiredCapacity + instances.length;
+        if (desired > group.maxSize) {
+          throw new AwsError(
+            "ValidationError",
+            `Attaching ${instances.length} instance(s) would make desired capacity ${desired}, above the group's maximum size ${group.maxSize}.`,
+          );
+        }
+        group.desiredCapacity = desired;
+        for (const instance of instances) {
+          addMember(world, group, instance, "InService");
+          instance.tags.set(ASG_NAME_TAG, name);
+          group.activities.push({
+            at: world.now(),
+            description: `Attaching an existing EC2 instance: ${instance.instanceId}`,
+            instanceId: instance.instanceId,
+          });
+        }
       },
     ),
 

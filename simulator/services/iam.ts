@@ -1,8 +1,9 @@
-// IAM (awsQuery): GetInstanceProfile, PutRolePolicy, and GetRolePolicy to read a policy back.
+// IAM (awsQuery): GetInstanceProfile, PutRolePolicy, GetRolePolicy to read a policy back, and DeleteRolePolicy.
 import {
   AddRoleToInstanceProfile$,
   CreateInstanceProfile$,
   CreateRole$,
+  DeleteRolePolicy$,
   GetInstanceProfile$,
   GetRolePolicy$,
   PutRolePolicy$,
@@ -11,6 +12,7 @@ import {
   type CreateInstanceProfileResponse,
   type CreateRoleRequest,
   type CreateRoleResponse,
+  type DeleteRolePolicyRequest,
   type GetInstanceProfileRequest,
   type GetInstanceProfileResponse,
   type GetRolePolicyRequest,
@@ -148,6 +150,21 @@ export function iamEndpoint(world: World): QueryEndpoint {
           );
         }
         target.inlinePolicies.set(input.PolicyName ?? "", document);
+      },
+    ),
+
+    DeleteRolePolicy: defineOperation<DeleteRolePolicyRequest, void>(
+      DeleteRolePolicy$,
+      { mutating: true },
+      (input) => {
+        const target = role(input.RoleName ?? "");
+        if (!target.inlinePolicies.delete(input.PolicyName ?? "")) {
+          throw new AwsError(
+            "NoSuchEntity",
+            `The role policy with name ${input.PolicyName ?? ""} cannot be found.`,
+            404,
+          );
+        }
       },
     ),
 

@@ -48,6 +48,8 @@ export class World {
   readonly stateMachines = new Map<string, StateMachine>();
   /** Systems Manager parameters a launch template's `resolve:ssm:` image id can name (name -> value). */
   readonly ssmParameters = new Map<string, string>();
+  /** GuardDuty findings archived (ArchiveFindings): finding ids by detector id. */
+  readonly archivedFindings = new Map<string, Set<string>>();
   /**
    * Whether the caller of the request being served may use a customer-managed KMS key through EC2 (for EBS:
    * kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlaintext, kms:ReEncrypt*).

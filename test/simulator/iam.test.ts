@@ -347,6 +347,19 @@ describe("simulator IAM request checks against the Service Authorization Referen
     ["ec2", "AssociateIamInstanceProfile", { InstanceId: "i-0123456789abcdef0" }],
     ["ec2", "DescribeInstances", {}],
     ["autoscaling", "DetachInstances", { AutoScalingGroupName: "web" }],
+    // What ir release calls to undo a response.
+    ["ec2", "StartInstances", { InstanceIds: ["i-0123456789abcdef0"] }],
+    ["ec2", "DisassociateIamInstanceProfile", { InstanceId: "i-0123456789abcdef0" }],
+    ["autoscaling", "AttachInstances", { AutoScalingGroupName: "web" }],
+    [
+      "elasticloadbalancing",
+      "RegisterTargets",
+      {
+        TargetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/web/0123456789abcdef`,
+      },
+    ],
+    ["iam", "DeleteRolePolicy", { RoleName: "web" }],
+    ["guardduty", "ArchiveFindings", { DetectorId: "12abc34d567e8fa901bc2d34e56789f0" }],
     [
       "elasticloadbalancing",
       "DeregisterTargets",

@@ -1,8 +1,9 @@
-// EC2 instances: describe them (and the instance types and images they come from), stop, terminate.
+// EC2 instances: describe them (and the instance types and images they come from), start, stop, terminate.
 import {
   DescribeImages$,
   DescribeInstanceTypes$,
   DescribeInstances$,
+  StartInstances$,
   StopInstances$,
   TerminateInstances$,
   type DescribeImagesRequest,
@@ -12,6 +13,8 @@ import {
   type DescribeInstancesRequest,
   type DescribeInstancesResult,
   type InstanceStateChange,
+  type StartInstancesRequest,
+  type StartInstancesResult,
   type StopInstancesRequest,
   type StopInstancesResult,
   type TerminateInstancesRequest,
@@ -155,6 +158,45 @@ export function instanceOperations(world: World): Record<string, QueryOperation>
             matchesFilters(input.Filters, filterValuesOf(IMAGE_FILTERS, image)),
         );
         return { Images: images.map((image) => renderImage(world, image)) };
+      },
+    ),
+
+    // Stopped -> pending -> running; one already pending or running is answered as it is. An EBS-backed instance
+    // needs its root volume: EC2 refuses to start one whose root device has nothing attached.
+    StartInstances: defineOperation<StartInstancesRequest, StartInstancesResult>(
+      StartInstances$,
+      { mutating: true },
+      (input, ctx) => {
+        const instances = (input.InstanceIds ?? []).map((id) => find(world, world.instances, id));
+        for (const instance of instances) {
+          const startable = ["stopped", "pending", "running"].includes(instance.state);
+          const rootMissing =
+            instance.rootDeviceType === "ebs" &&
+            !instance.blockDevices.some((b) => b.deviceName === instance.rootDeviceName);
+          if (!startable || rootMissing) {
+            throw new AwsError(
+              "IncorrectInstanceState",
+              rootMissing
+                ? `The instance '${instance.instanceId}' has no volume attached at its root device (${instance.rootDeviceName ?? ""}).`
+                : `The instance '${instance.instanceId}' is not in a state from which it can be started.`,
+            );
+          }
+        }
+        ctx.dryRunGate();
+        return {
+          StartingInstances: instances.map((instance) => {
+            const previous = instance.state;
+            if (previous === "stopped") {
+              instance.hibernated = false;
+              instance.stateReason = undefined;
+              world.setInstanceState(instance, "pending");
+              world.scheduleForInstance(instance, world.durations.instancePendingMs, () =>
+                world.setInstanceState(instance, "running"),
+              );
+            }
+            return stateChange(instance, previous);
+          }),
+        };
       },
     ),
 

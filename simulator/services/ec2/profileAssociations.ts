@@ -1,12 +1,16 @@
-// IAM instance profile associations: describe, associate, replace (each settling on the simulated clock).
+// IAM instance profile associations: describe, associate, replace, disassociate (each settling on the simulated
+// clock).
 import {
   AssociateIamInstanceProfile$,
   DescribeIamInstanceProfileAssociations$,
+  DisassociateIamInstanceProfile$,
   ReplaceIamInstanceProfileAssociation$,
   type AssociateIamInstanceProfileRequest,
   type AssociateIamInstanceProfileResult,
   type DescribeIamInstanceProfileAssociationsRequest,
   type DescribeIamInstanceProfileAssociationsResult,
+  type DisassociateIamInstanceProfileRequest,
+  type DisassociateIamInstanceProfileResult,
   type IamInstanceProfileAssociation as Ec2Association,
   type IamInstanceProfileSpecification,
   type ReplaceIamInstanceProfileAssociationRequest,
@@ -130,6 +134,25 @@ export function profileAssociationOperations(world: World): Record<string, Query
       return {
         IamInstanceProfileAssociation: renderAssociation(newAssociation(world, current.instanceId, profile)),
       };
+    }),
+
+    DisassociateIamInstanceProfile: defineOperation<
+      DisassociateIamInstanceProfileRequest,
+      DisassociateIamInstanceProfileResult
+    >(DisassociateIamInstanceProfile$, { mutating: true }, (input, ctx) => {
+      const current = world.iamAssociations.get(input.AssociationId ?? "");
+      if (!current || current.state === "disassociated") {
+        throw new AwsError(
+          "InvalidAssociationID.NotFound",
+          `An association ID '${input.AssociationId ?? ""}' does not exist`,
+        );
+      }
+      ctx.dryRunGate();
+      current.state = "disassociating";
+      world.clock.schedule(world.durations.iamAssociationMs, () => {
+        if (current.state === "disassociating") current.state = "disassociated";
+      });
+      return { IamInstanceProfileAssociation: renderAssociation(current) };
     }),
   };
 }
