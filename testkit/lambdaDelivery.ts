@@ -48,9 +48,7 @@ export async function deliverAsync<T>(
   }
 }
 
-/**
- * The last attempt's outcome (with the execution's end when it started one), or undefined when every attempt threw.
- */
+/** A finding's delivery in process: the outcome carries the execution's end when the attempt started one. */
 export type Delivery = AsyncDelivery<ResponseOutcome>;
 
 export interface DeliveryOptions {
