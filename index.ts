@@ -9,6 +9,7 @@ import { EvidenceStore } from "./infra/evidenceStore";
 import { ForensicAccess } from "./infra/forensicAccess";
 import { IsolationGroups } from "./infra/isolation";
 import { KdumpPreparation } from "./infra/kdumpPreparation";
+import { createOperatorPolicy } from "./infra/operatorPolicy";
 import { kmsKeyArnOf } from "./infra/kms";
 import { Responder, ResponderSettings } from "./infra/responder";
 import { ResponseWorkflow, responseStateMachineName } from "./infra/workflow";
@@ -151,6 +152,20 @@ const detection = new Detection(
   { dependsOn: [responder, workflow] },
 );
 
+// The people who run `ir` (README "Operations") are given this managed policy: exactly the calls its commands make.
+const operatorPolicy = createOperatorPolicy("ir-operator", {
+  partition,
+  region: config.region,
+  accountId: identity.accountId,
+  incidentTableArn: evidence.tableArn,
+  stateMachineArn: workflowArn,
+  evidenceBucketArn: evidence.bucketArn,
+  notificationTopicArn: evidence.topicArn,
+  responderFunctionArn: responder.functionArn,
+  evidenceKmsKeyArn,
+  ebsKmsKeyArns: config.ebsKmsKeyArns,
+});
+
 // Memory capture needs instances prepared for it: running ones through SSM, new ones through the AMI pipeline.
 const kdump = new KdumpPreparation("ir-kdump", {
   prepareTagKey: config.kdumpPrepareTagKey,
@@ -177,6 +192,12 @@ export const quarantineInstanceProfileArn = access.quarantineInstanceProfileArn;
 export const evidenceBucket = evidence.bucketName;
 export const incidentTable = evidence.tableName;
 export const notificationTopicArn = evidence.topicArn;
+export const operatorPolicyArn = operatorPolicy.arn;
+// What `ir close` reports as the evidence objects' retention.
+export const evidenceRetention = {
+  objectLockDays: config.evidenceObjectLock?.days,
+  expirationDays: config.evidenceExpirationDays,
+};
 export const forensicAmiId = config.forensicAmiId;
 export const kdumpPreparationDocument = kdump.documentName;
 export const kdumpSelfTagPolicyArn = kdump.selfTagPolicyArn;
