@@ -11,7 +11,7 @@ import {
   writeArtifact,
   zipArtifact,
   type AssetLike,
-} from "../drill/lambdaArtifact";
+} from "../testkit/lambdaArtifact";
 import { LocalLambda } from "../testkit/localLambda";
 import { stackConfigFromFile } from "../drill/runDrill";
 import { REGION, runProgram } from "../testkit/stackMockRun";

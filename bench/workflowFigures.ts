@@ -1,6 +1,6 @@
-// What a response's Step Functions execution cost, read from its history (drill/executionSummary.ts) and checked
+// What a response's Step Functions execution cost, read from its history (testkit/executionSummary.ts) and checked
 // against the definition's own estimate (infra/workflowTransitions.ts stateTransitions, for the same shape).
-import { summarizeExecution } from "../drill/executionSummary";
+import { summarizeExecution } from "../testkit/executionSummary";
 import type { StepFunctionsExecution } from "../simulator";
 import type { Definition } from "../infra/stateLanguage";
 import { workflowDefinition } from "../infra/workflowDefinition";

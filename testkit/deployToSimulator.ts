@@ -4,7 +4,7 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SecurityGroupRule } from "../infra/securityGroupRules";
 import { deployWorkflow } from "./deployWorkflow";
 import type { Simulator } from "../simulator";
-import type { ProgramRun, RegisteredResource } from "../testkit/stackMockRun";
+import type { ProgramRun, RegisteredResource } from "./stackMockRun";
 
 export interface DeployedStack {
   functionName: string;

@@ -1,10 +1,10 @@
 // The response workflow as `pulumi up` creates it, in the simulator: the state machine's definition and role policy
 // exactly as the Pulumi program synthesizes them (its mock run), with the mock's names swapped for the simulator's.
 // The simulator then runs that definition and authorizes each of its Lambda and SNS calls against that policy.
-import { administratorStepFunctions } from "../testkit/administrator";
+import { administratorStepFunctions } from "./administrator";
 import type { PolicyDocument } from "../simulator/iam/authorizer";
 import type { Simulator } from "../simulator";
-import type { ProgramRun } from "../testkit/stackMockRun";
+import type { ProgramRun } from "./stackMockRun";
 
 export interface DeployedWorkflow {
   readonly stateMachineArn: string;

@@ -7,10 +7,10 @@ import { randomUUID } from "crypto";
 import { DynamoDB } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
-import { createStackTable } from "../drill/deployToSimulator";
-import { deployWorkflow } from "../drill/deployWorkflow";
-import { startDynalite, type LocalDynamo } from "../drill/localDynamo";
-import { testStackRun } from "../drill/responderIdentity";
+import { createStackTable } from "./deployToSimulator";
+import { deployWorkflow } from "./deployWorkflow";
+import { startDynalite, type LocalDynamo } from "./localDynamo";
+import { testStackRun } from "./responderIdentity";
 import { deniedRequests } from "../simulator/iam/authorizer";
 import { startSimulator, type SimulatorOptions, type Simulator } from "../simulator";
 import { createResponder, type InvocationOutcome, type LambdaContext } from "../handler";

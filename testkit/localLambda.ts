@@ -4,14 +4,14 @@
 // Invocation semantics follow Lambda's: one invocation per environment at a time, idle environments reused (warm
 // starts), a hard timeout that ends the environment, and asynchronous invocations delivered with Lambda's retries
 // (lambdaDelivery.ts, as for the in-process harness). The processes run on the Lambda's own Node (22,
-// drill/lambdaNode.ts) when it is here.
+// testkit/lambdaNode.ts) when it is here.
 import { ChildProcess, fork } from "child_process";
 import { randomUUID } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { createInterface } from "readline";
-import { findLambdaNode } from "../drill/lambdaNode";
+import { findLambdaNode } from "./lambdaNode";
 import { deliverAsync } from "./lambdaDelivery";
 
 /** Packages the Lambda runtime and the Powertools layer put on the module path. */

@@ -3,7 +3,7 @@
 // benchmark is authorized against exactly the policy `pulumi up` would attach to the Lambda's role.
 import type { PolicyDocument } from "../simulator/iam/authorizer";
 import type { Simulator } from "../simulator";
-import { BASE_CONFIG, runProgram, stackConfig, type ProgramRun } from "../testkit/stackMockRun";
+import { BASE_CONFIG, runProgram, stackConfig, type ProgramRun } from "./stackMockRun";
 
 export interface ResponderIdentity {
   name: string;

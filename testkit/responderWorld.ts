@@ -1,7 +1,7 @@
 // The account a handler test responds in: a VPC with the stack's security groups, instance profiles and images,
 // an evidence bucket and a topic, created in the simulator; the responder's settings for it, and its identity (the
 // Lambda's role as the Pulumi program synthesizes it, with the stack's names swapped for this account's).
-import { responderIdentity, testStackRun } from "../drill/responderIdentity";
+import { responderIdentity, testStackRun } from "./responderIdentity";
 import { securityGroupTags } from "../infra/tagging";
 import type { Simulator } from "../simulator";
 import type { ProgramRun } from "./stackMockRun";

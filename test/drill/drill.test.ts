@@ -3,7 +3,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { findLambdaNode, LAMBDA_NODE_MAJOR } from "../../drill/lambdaNode";
+import { findLambdaNode, LAMBDA_NODE_MAJOR } from "../../testkit/lambdaNode";
 import { LocalLambda } from "../../testkit/localLambda";
 import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "../../drill/runDrill";
 

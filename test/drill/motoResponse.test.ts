@@ -2,9 +2,9 @@
 // Pulumi would upload (Pulumi.dev.yaml's mock run), unchanged, in its own process on the Lambda's Node, answers a
 // GuardDuty finding about an instance that moto launched with RunInstances. Every AWS call of the response goes to
 // moto_server through AWS_ENDPOINT_URL (DynamoDB included) except Step Functions: moto's Step Functions does not run
-// Lambda Tasks, so the state machine the program synthesizes (its definition and role policy, drill/deployWorkflow.ts)
+// Lambda Tasks, so the state machine the program synthesizes (its definition and role policy, testkit/deployWorkflow.ts)
 // runs in the project's simulator (simulator), started in moto's account and region, and the package reaches
-// it through AWS_ENDPOINT_URL_SFN alone. The package signs as its role (drill/responderIdentity.ts: the simulator's
+// it through AWS_ENDPOINT_URL_SFN alone. The package signs as its role (testkit/responderIdentity.ts: the simulator's
 // IAM authorizes its StartExecution against the synthesized policy; moto evaluates no policy), the state machine as
 // its own role; its Tasks invoke the same package synchronously, once per step pass, and its Wait states hold the
 // waits. The test follows the incident to the end of its execution. What moto implements is asserted as AWS would
@@ -28,17 +28,17 @@ import { SNS } from "@aws-sdk/client-sns";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
 
-import { deployWorkflow, type DeployedWorkflow } from "../../drill/deployWorkflow";
+import { deployWorkflow, type DeployedWorkflow } from "../../testkit/deployWorkflow";
 import { guardDutyFindingDetail, instanceDetailsOf } from "../../simulator/guardDutyFinding";
 import {
   summarizeExecution,
   type ExecutionSummary,
   readExecution as readStepFunctionsExecution,
-} from "../../drill/executionSummary";
+} from "../../testkit/executionSummary";
 import { administratorStepFunctions } from "../../testkit/administrator";
-import { artifactFiles, writeArtifact, type AssetLike } from "../../drill/lambdaArtifact";
+import { artifactFiles, writeArtifact, type AssetLike } from "../../testkit/lambdaArtifact";
 import { LocalLambda, type AsyncInvocationRecord, type InvocationResult } from "../../testkit/localLambda";
-import { responderIdentity } from "../../drill/responderIdentity";
+import { responderIdentity } from "../../testkit/responderIdentity";
 import { stackConfigFromFile } from "../../drill/runDrill";
 import { startSimulator, type Simulator } from "../../simulator";
 import { runProgram, type ProgramRun } from "../../testkit/stackMockRun";

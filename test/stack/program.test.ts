@@ -1,7 +1,7 @@
 // The Pulumi program in mock mode: the security contract of what `pulumi up` would create.
 import { expect } from "chai";
 import { matchesEventPattern } from "../../simulator/eventPattern";
-import { artifactFiles, bundledPackages, zipArtifact } from "../../drill/lambdaArtifact";
+import { artifactFiles, bundledPackages, zipArtifact } from "../../testkit/lambdaArtifact";
 import { parseSettings } from "../../handler/settings";
 import { stateMachineArn } from "../../handler/workflow";
 import { PROJECT } from "../../infra/config";
