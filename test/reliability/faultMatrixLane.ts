@@ -147,6 +147,7 @@ export class FaultMatrixLane {
     sim.faults.clear();
     proxy.clear();
     const from = sim.calls.length;
+    const deniedBefore = sim.iam.stats.denials.length;
     const lostBefore = proxy.lost.length;
     const lostTasks: LostResponse[] = [];
     injectFault(proxy, kind, row, skip, harness, lostTasks);
@@ -162,6 +163,12 @@ export class FaultMatrixLane {
       "the fault reached the responder",
     ).to.equal(true);
     expect(delivery.deadLettered, `dead-lettered: ${delivery.errors.join("; ")}`).to.equal(false);
+    // A response must pass IAM as AWS evaluates it, faults or not (the lane's harness is stopped only at the end).
+    const denials = sim.iam.stats.denials.slice(deniedBefore);
+    expect(
+      denials.map((d) => `${d.check.action} on ${d.check.resource}`),
+      "requests IAM denied",
+    ).to.deep.equal([]);
     if (!madeByTheFindingsInvocation(row)) {
       // After containment every fault is the state machine's to carry on: the finding is never delivered again.
       expect(delivery.attempts, "deliveries of the finding").to.equal(1);
