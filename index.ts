@@ -12,6 +12,7 @@ import { KdumpPreparation } from "./infra/kdumpPreparation";
 import { createOperatorPolicy } from "./infra/operatorPolicy";
 import { kmsKeyArnOf } from "./infra/kms";
 import { Responder, ResponderSettings } from "./infra/responder";
+import { SecurityHubAction } from "./infra/securityHub";
 import { ResponseWorkflow, responseStateMachineName } from "./infra/workflow";
 import { stateMachineArn as stateMachineArnOf } from "./handler/workflow";
 
@@ -95,6 +96,7 @@ const settings: pulumi.Output<ResponderSettings> = pulumi.output({
   replacementPassableRoleArns: config.replacementRoleArns,
   revokeRoleSessions: config.revokeRoleSessions,
   cutTrackedConnections: config.cutTrackedConnections,
+  securityHubUpdates: config.securityHub,
   pollIntervalSeconds: config.pollIntervalSeconds,
   stopTimeoutSeconds: config.stopTimeoutSeconds,
   memoryGraceBaseSeconds: config.memoryGraceBaseSeconds,
@@ -135,6 +137,16 @@ const workflow = new ResponseWorkflow("ir-workflow", {
   logRetentionDays: config.logRetentionDays,
 });
 
+const responderRoute = {
+  responderFunctionArn: responder.functionArn,
+  responderFunctionName: responder.functionName,
+  deadLetterQueueArn: responder.deadLetterQueueArn,
+};
+// An analyst's "Contain EC2 instance" on a Security Hub finding; like the findings rule, after the whole responder.
+const securityHub = config.securityHub
+  ? new SecurityHubAction("ir-security-hub", responderRoute, { dependsOn: [responder, workflow] })
+  : undefined;
+
 // Depends on the whole responder, so no finding is delivered before its role policy exists.
 const detection = new Detection(
   "ir",
@@ -148,6 +160,7 @@ const detection = new Detection(
     responderFunctionName: responder.functionName,
     deadLetterQueueArn: responder.deadLetterQueueArn,
     deadLetterQueueUrl: responder.deadLetterQueueUrl,
+    otherRuleArns: securityHub === undefined ? [] : [securityHub.ruleArn],
   },
   { dependsOn: [responder, workflow] },
 );
@@ -180,6 +193,7 @@ const kdump = new KdumpPreparation("ir-kdump", {
 export const guardDutyDetectorId = detection.detectorId;
 export const findingRuleArn = detection.ruleArn;
 export const responderFunctionName = responder.functionName;
+export const securityHubActionTargetArn = securityHub?.actionTargetArn;
 export const responderFunctionArn = responder.functionArn;
 export const responderRoleArn = responder.roleArn;
 export const responderLogGroup = responder.logGroupName;

@@ -3,6 +3,7 @@ import type { EC2 } from "@aws-sdk/client-ec2";
 import type { ElasticLoadBalancingV2 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import type { IAM } from "@aws-sdk/client-iam";
 import type { S3 } from "@aws-sdk/client-s3";
+import type { SecurityHub } from "@aws-sdk/client-securityhub";
 import type { SFN } from "@aws-sdk/client-sfn";
 import type { SNS } from "@aws-sdk/client-sns";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
@@ -29,6 +30,7 @@ export interface AwsClients {
   readonly s3: S3;
   readonly sns: SNS;
   readonly stepFunctions: SFN;
+  readonly securityHub: SecurityHub;
   readonly documents: DynamoDBDocument;
 }
 
@@ -48,6 +50,8 @@ export function createAwsClients(region: string): AwsClients {
   const s3Sdk = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
   const snsSdk = require("@aws-sdk/client-sns") as typeof import("@aws-sdk/client-sns");
   const sfnSdk = require("@aws-sdk/client-sfn") as typeof import("@aws-sdk/client-sfn");
+  const securityHubSdk =
+    require("@aws-sdk/client-securityhub") as typeof import("@aws-sdk/client-securityhub");
   const dynamoSdk = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
   const documentSdk = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
 
@@ -73,6 +77,7 @@ export function createAwsClients(region: string): AwsClients {
     s3: new s3Sdk.S3({ ...common, forcePathStyle: true }),
     sns: new snsSdk.SNS(common),
     stepFunctions: new sfnSdk.SFN(common),
+    securityHub: new securityHubSdk.SecurityHub(common),
     documents: documentSdk.DynamoDBDocument.from(new dynamoSdk.DynamoDB(common), {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
     }),

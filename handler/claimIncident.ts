@@ -1,5 +1,5 @@
 import type { EventAcceptance } from "./acceptance/acceptance";
-import type { IncidentRecord, InstanceFacts } from "./incidentRecord";
+import type { IncidentRecord, InstanceFacts, ResponseTrigger } from "./incidentRecord";
 import type { Claimant, ClaimResult, IncidentStore } from "./incidentStore";
 import { boundedRawFinding } from "./rawFinding";
 
@@ -41,6 +41,7 @@ export function claimIncident(
   rawFinding: string,
   dryRun: boolean,
   claimant: Claimant,
+  trigger: ResponseTrigger,
   described?: { facts: InstanceFacts; raw: string },
 ): Promise<ClaimResult> {
   return store.claim(
@@ -53,6 +54,7 @@ export function claimIncident(
       // change. An event AWS did not send was described (and checked) before the claim.
       dryRun,
       steps: openingSteps(accepted, new Date(claimant.now).toISOString(), described !== undefined),
+      trigger,
       ...(described === undefined ? {} : { instance: described }),
     },
     claimant,

@@ -9,7 +9,9 @@ import {
   type FindingSummary,
   type IncidentFacts,
   type IncidentRecord,
+  type InstanceAsFound,
   type InstanceFacts,
+  type ResponseTrigger,
   type StepName,
 } from "./incidentRecord";
 import { unstorableRawFinding } from "./rawFinding";
@@ -62,6 +64,7 @@ export function plainClaim(record: IncidentRecord): IncidentRecord {
     findings: { [findingKey(finding)]: plainTexts(Object.values(record.findings)[0]!) },
     steps: plainTexts(record.steps),
     facts: plainTexts(record.facts),
+    ...(record.trigger === undefined ? {} : { trigger: plainTexts(record.trigger) }),
     ...(record.rawInstance === undefined ? {} : { rawInstance: plainText(record.rawInstance) }),
   };
 }
@@ -131,6 +134,8 @@ export class IncidentStore {
       rawFinding: string;
       dryRun: boolean;
       steps: IncidentRecord["steps"];
+      /** What started the response (recorded as is). */
+      trigger?: ResponseTrigger;
       /**
        * The live description, when the instance was described before the claim (events AWS did not send):
        * its facts and the DescribeInstances answer verbatim.
@@ -150,6 +155,7 @@ export class IncidentStore {
       finding,
       rawFinding: start.rawFinding,
       findings: { [findingKey(finding)]: summary },
+      ...(start.trigger === undefined ? {} : { trigger: start.trigger }),
       status: "responding",
       claimedBy: claimant.requestId,
       claimExpiresAt: claimant.expiresAt,
@@ -235,6 +241,32 @@ export class IncidentStore {
   async load(pk: string): Promise<IncidentRecord | undefined> {
     const answer = await this.documents.get({ TableName: this.tableName, Key: { pk }, ConsistentRead: true });
     return answer.Item as IncidentRecord | undefined;
+  }
+
+  /**
+   * Adds attributes as found to facts.instance.asFound, each only where it is not recorded yet: a step retried
+   * while an earlier pass of it still runs may read an attribute that pass already changed, and must not overwrite
+   * what that pass found. On the condition that the item is still this incident.
+   */
+  async recordAsFound(record: IncidentRecord, found: Partial<InstanceAsFound>): Promise<void> {
+    const entries = Object.entries(found).filter(([, value]) => value !== undefined);
+    if (entries.length === 0) return;
+    const names: Record<string, string> = { "#instance": "instance", "#asFound": "asFound" };
+    const values: Record<string, unknown> = { ":incidentId": record.incidentId };
+    const sets = entries.map(([key, value], index) => {
+      names[`#a${index}`] = key;
+      values[`:a${index}`] = value;
+      const path = `facts.#instance.#asFound.#a${index}`;
+      return `${path} = if_not_exists(${path}, :a${index})`;
+    });
+    await this.documents.update({
+      TableName: this.tableName,
+      Key: { pk: record.pk },
+      UpdateExpression: `SET ${sets.join(", ")}`,
+      ConditionExpression: "incidentId = :incidentId AND attribute_exists(facts.#instance.#asFound)",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
   }
 
   /**

@@ -32,9 +32,14 @@ export function tagsOf(
   return map;
 }
 
-/** The facts of a DescribeInstances answer the response keeps (pure). */
+/**
+ * The facts of a DescribeInstances answer the response keeps (pure). The metadata service as found is read here
+ * (the containment's describe, before cutAccess turns it off); the attributes only DescribeInstanceAttribute
+ * shows are added by cutAccess (steps/cutAccess/asFound.ts).
+ */
 export function instanceFactsOf(instance: Instance): InstanceFacts {
   const tags = tagsOf(instance.Tags);
+  const httpEndpoint = instance.MetadataOptions?.HttpEndpoint;
   // EC2 records the launch template an instance came from in these system tags.
   const launchTemplateId = tags["aws:ec2launchtemplate:id"];
   return {
@@ -84,5 +89,6 @@ export function instanceFactsOf(instance: Instance): InstanceFacts {
             },
           ],
     ),
+    asFound: httpEndpoint === "enabled" || httpEndpoint === "disabled" ? { httpEndpoint } : {},
   };
 }

@@ -1,21 +1,34 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { is, literal, object, optional, string, union, type as shape } from "superstruct";
 
-import { acceptEvent, type RejectionReason } from "./acceptance/acceptance";
+import { acceptEvent, type EventAcceptance, type RejectionReason } from "./acceptance/acceptance";
+import { DRILL_SOURCE } from "./acceptance/finding";
+import { claimsToBeACustomAction, claimsToBeARequest } from "./acceptance/requested";
 import { checkLiveInstance, liveCheckComesFirst } from "./acceptance/liveCheck";
 import { claimsToBeAFinding, looksLikeFindingEvent, structuralProblem } from "./acceptance/structure";
 import type { AwsClients } from "./awsClients";
 import { awsErrorCode, describeError, LateRejectionError } from "./errors";
-import { incidentKey, type IncidentRecord, type InstanceFacts } from "./incidentRecord";
+import {
+  incidentKey,
+  type IncidentRecord,
+  type ResponseTrigger,
+  type SecurityHubFindingRef,
+} from "./incidentRecord";
 import type { Claimant, IncidentStore } from "./incidentStore";
 import { describeInstance } from "./instanceDescription";
-import { configuredResponderGroupIds } from "./securityGroups";
 import { claimIncident } from "./claimIncident";
-import { factsWithOriginalGroups } from "./containment/interfaces";
+import {
+  describedFacts,
+  respondOnRequest,
+  type CustomActionOutcome,
+  type DescribedInstance,
+  type RequestOutcome,
+} from "./requestedResponse";
 import { interruptionNotification } from "./steps/report";
 import type { Settings } from "./settings";
 import { contain } from "./containment/contain";
 import { runStepTask } from "./stepTask";
+import { guardDutyFindingInSecurityHub, updateSecurityHubWorkflow } from "./securityHub";
 import {
   executionConsoleUrl,
   executionName,
@@ -34,7 +47,7 @@ export interface LambdaContext {
 }
 
 /** What one invocation for a finding did (visible in tests, the drill and Lambda's logs). */
-type FindingOutcome =
+export type FindingOutcome =
   | {
       readonly outcome: "rejected";
       readonly reason: RejectionReason | "unknown-event";
@@ -49,8 +62,11 @@ type FindingOutcome =
   /** Contained, and the state machine's execution started (or already running: a retried invocation). */
   | { readonly outcome: "started"; readonly incidentId: string; readonly executionArn: string };
 
-/** The handler's return value: a finding's outcome, or a step's answer to the state machine. */
-export type InvocationOutcome = FindingOutcome | StepTaskResult;
+/**
+ * The handler's return value: a finding's outcome, a step's answer to the state machine, or the answer to a
+ * requested response (a person's, or Security Hub's custom action).
+ */
+export type InvocationOutcome = FindingOutcome | StepTaskResult | RequestOutcome | CustomActionOutcome;
 
 export interface ResponderDependencies {
   readonly settings: Settings;
@@ -105,8 +121,15 @@ export async function handleEvent(
     return rejected(logger, claimsToBeAFinding(event) ? "malformed-finding" : "malformed-event", structure);
   }
   if (is(event, stepTaskSchema())) return runStepTask(event as StepTask, deps, lambda.awsRequestId);
+  if (claimsToBeARequest(event) || claimsToBeACustomAction(event)) {
+    return respondOnRequest(event, lambda, deps, claimAndRespond);
+  }
   if (!looksLikeFindingEvent(event)) {
-    return rejected(logger, "unknown-event", "neither a GuardDuty finding nor a step of the response");
+    return rejected(
+      logger,
+      "unknown-event",
+      "neither a GuardDuty finding, a step of the response, nor a requested response",
+    );
   }
 
   // The event alone decides here; for a GuardDuty finding the live instance is checked beside the first
@@ -117,7 +140,7 @@ export async function handleEvent(
   logger.appendKeys({ instanceId: finding.instanceId, findingId: finding.findingId });
   // Any other event (ir.drill: anyone allowed events:PutEvents writes it, ENIs included) is checked on the
   // live instance before the claim and before any change; the claim records that description.
-  let described: { facts: InstanceFacts; raw: string } | undefined;
+  let described: DescribedInstance | undefined;
   if (liveCheckComesFirst(finding)) {
     const verdict = checkLiveInstance(
       finding,
@@ -125,30 +148,51 @@ export async function handleEvent(
       deps.settings,
     );
     if (!verdict.accepted) return rejected(logger, verdict.reason, verdict.detail);
-    described = {
-      facts: factsWithOriginalGroups(
-        verdict.instance,
-        finding,
-        configuredResponderGroupIds(deps.settings.vpcSecurityGroups),
-      ),
-      raw: JSON.stringify(verdict.instance, null, 2),
-    };
+    described = describedFacts(verdict.instance, finding, deps.settings);
   }
+  const trigger: ResponseTrigger = {
+    kind: finding.source === DRILL_SOURCE ? "drill" : "guardduty",
+    ...securityHubRef(guardDutyFindingInSecurityHub(finding)),
+  };
+  return claimAndRespond(deps, lambda, accepted, JSON.stringify(event), trigger, described);
+}
+
+function securityHubRef(ref: SecurityHubFindingRef | undefined): Pick<ResponseTrigger, "securityHubFinding"> {
+  return ref === undefined ? {} : { securityHubFinding: ref };
+}
+
+/**
+ * Claims the incident for an accepted event, then contains the instance and starts the execution; a finding for
+ * an instance already under response is appended to its incident. `claimTimeouts`: how many invocation timeouts
+ * the claim is this request's (a synchronous request has no Lambda retries: one).
+ */
+export async function claimAndRespond(
+  deps: ResponderDependencies,
+  lambda: LambdaContext,
+  accepted: Extract<EventAcceptance, { accepted: true }>,
+  rawEvent: string,
+  trigger: ResponseTrigger,
+  described: DescribedInstance | undefined,
+  claimTimeouts = CLAIM_TIMEOUTS,
+): Promise<FindingOutcome> {
+  const { logger } = deps;
+  const { finding } = accepted;
   const now = Date.now();
   const claimant: Claimant = {
     requestId: lambda.awsRequestId,
     now,
     // This request and Lambda's retries of it are over by then: a later finding may carry an abandoned claim.
-    expiresAt: now + CLAIM_TIMEOUTS * lambda.getRemainingTimeInMillis(),
+    expiresAt: now + claimTimeouts * lambda.getRemainingTimeInMillis(),
   };
   const pk = recordKey(deps.settings, finding.instanceId);
   const claim = await claimIncident(
     deps.store,
     pk,
     accepted,
-    JSON.stringify(event),
+    rawEvent,
     deps.settings.dryRun,
     claimant,
+    trigger,
     described,
   );
   const record = claim.record;
@@ -223,5 +267,10 @@ async function containAndStart(
   };
   await store.save(record, { steps: [], facts: [], fields: ["execution"] });
   logger.info("execution started", { executionArn });
+  const problem = await updateSecurityHubWorkflow(deps, record, "isolateNetwork", "NOTIFIED");
+  if (problem !== undefined) {
+    logger.warn("Security Hub finding not updated", { problem });
+    await store.save(record, { steps: [], facts: [], newProblems: [problem] });
+  }
   return { outcome: "started", incidentId: record.incidentId, executionArn };
 }

@@ -153,6 +153,8 @@ function settingsSchema() {
     revokeRoleSessions: setting("REVOKE_ROLE_SESSIONS", flag, true),
     /** Isolate through the untrack group (2 moves per ENI, open connections cut) or directly (1 move, they live on). */
     cutTrackedConnections: setting("CUT_TRACKED_CONNECTIONS", flag, true),
+    /** Update the Security Hub finding of each incident (NOTIFIED when contained, RESOLVED with the report). */
+    securityHubUpdates: setting("SECURITY_HUB_UPDATES", flag, false),
     pollIntervalSeconds: duration("POLL_INTERVAL_SECONDS", 0.001, 60, 2),
     stopTimeoutSeconds: duration("STOP_TIMEOUT_SECONDS", 0.001, 3600, 300),
     memoryGraceBaseSeconds: duration("MEMORY_GRACE_BASE_SECONDS", 0, 3600, 60),

@@ -79,6 +79,8 @@ export interface StackConfig {
   revokeRoleSessions: boolean;
   /** Move each ENI through the allow-all untrack group first, so connections already open are cut too. */
   cutTrackedConnections: boolean;
+  /** Security Hub in the loop: the "Contain EC2 instance" custom action, and finding workflow updates. */
+  securityHub: boolean;
   responderMemoryMb: number;
   responderTimeoutSeconds: number;
   /** Override for partitions without the Powertools public SSM parameter. */
@@ -229,6 +231,7 @@ const KEYS = {
   replacementRoleArns: key(json(array(roleArn)), { default: [] }),
   revokeRoleSessions: key(flag, { default: true }),
   cutTrackedConnections: key(flag, { default: true }),
+  securityHub: key(flag, { default: false }),
   responderMemoryMb: key(wholeNumber(128, 10240), { default: 512 }),
   responderTimeoutSeconds: key(wholeNumber(120, 900), { default: 900 }),
   powertoolsLayerArn: key(layerArn),

@@ -16,6 +16,56 @@ export interface DetectionArgs {
   responderFunctionName: pulumi.Input<string>;
   deadLetterQueueArn: pulumi.Input<string>;
   deadLetterQueueUrl: pulumi.Input<string>;
+  /** Other rules that deliver to the responder (routeToResponder): their dead letters go to the same queue. */
+  otherRuleArns?: pulumi.Input<string>[];
+}
+
+/** Where a rule delivers its events: the responder, retried by EventBridge, then its dead-letter queue. */
+export type ResponderRoute = Pick<
+  DetectionArgs,
+  "responderFunctionArn" | "responderFunctionName" | "deadLetterQueueArn"
+>;
+
+/**
+ * An EventBridge rule whose events invoke the responder, with the permission for that rule. EventBridge retries
+ * delivery for an hour, then parks the event on the responder's dead-letter queue, where a person will see it
+ * (the queue's policy must name the rule: DetectionArgs.otherRuleArns).
+ */
+export function routeToResponder(
+  parent: pulumi.Resource,
+  ruleName: string,
+  route: ResponderRoute,
+  description: string,
+  pattern: pulumi.Input<object>,
+): aws.cloudwatch.EventRule {
+  const child = { parent };
+  const eventPattern = pulumi.output(pattern).apply((value) => JSON.stringify(value));
+  const rule = new aws.cloudwatch.EventRule(
+    ruleName,
+    { description, eventPattern, tags: managedTags(ruleName) },
+    child,
+  );
+  const permission = new aws.lambda.Permission(
+    `${ruleName}-invoke`,
+    {
+      action: "lambda:InvokeFunction",
+      function: route.responderFunctionName,
+      principal: "events.amazonaws.com",
+      sourceArn: rule.arn,
+    },
+    child,
+  );
+  new aws.cloudwatch.EventTarget(
+    `${ruleName}-responder`,
+    {
+      rule: rule.name,
+      arn: route.responderFunctionArn,
+      retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 185 },
+      deadLetterConfig: { arn: route.deadLetterQueueArn },
+    },
+    { parent, dependsOn: [permission] },
+  );
+  return rule;
 }
 
 /** GuardDuty, and the EventBridge rule that hands its EC2 findings (and drills) to the responder. */
@@ -41,38 +91,10 @@ export class Detection extends pulumi.ComponentResource {
           { parent: this, retainOnDelete: args.retainFindings },
         ).id;
 
-    const route = (ruleName: string, description: string, pattern: object) => {
-      const rule = new aws.cloudwatch.EventRule(
-        `${name}-${ruleName}`,
-        { description, eventPattern: JSON.stringify(pattern), tags: managedTags(`${name}-${ruleName}`) },
-        child,
-      );
-      const permission = new aws.lambda.Permission(
-        `${name}-${ruleName}-invoke`,
-        {
-          action: "lambda:InvokeFunction",
-          function: args.responderFunctionName,
-          principal: "events.amazonaws.com",
-          sourceArn: rule.arn,
-        },
-        child,
-      );
-      new aws.cloudwatch.EventTarget(
-        `${name}-${ruleName}-responder`,
-        {
-          rule: rule.name,
-          arn: args.responderFunctionArn,
-          // EventBridge retries delivery for an hour, then parks the event where a person will see it.
-          retryPolicy: { maximumEventAgeInSeconds: 3600, maximumRetryAttempts: 185 },
-          deadLetterConfig: { arn: args.deadLetterQueueArn },
-        },
-        { parent: this, dependsOn: [permission] },
-      );
-      return rule;
-    };
-
-    const rule = route(
-      "findings",
+    const rule = routeToResponder(
+      this,
+      `${name}-findings`,
+      args,
       `GuardDuty EC2 findings at severity ${args.severityThreshold} or above, and drills`,
       findingEventPattern(args.severityThreshold, args.acceptDrillEvents),
     );
@@ -81,8 +103,8 @@ export class Detection extends pulumi.ComponentResource {
       {
         queueUrl: args.deadLetterQueueUrl,
         policy: pulumi
-          .all([args.deadLetterQueueArn, rule.arn])
-          .apply(([queueArn, ruleArn]) => JSON.stringify(deadLetterQueuePolicy(queueArn, [ruleArn]))),
+          .all([args.deadLetterQueueArn, pulumi.all([rule.arn, ...(args.otherRuleArns ?? [])])])
+          .apply(([queueArn, ruleArns]) => JSON.stringify(deadLetterQueuePolicy(queueArn, ruleArns))),
       },
       child,
     );

@@ -89,6 +89,8 @@ export function responderEc2Statements(a: ResponderPolicyArgs): PolicyStatement[
       Sid: "ContainInstance",
       Effect: "Allow",
       Action: [
+        // What cutAccess changes is read first (one attribute a call), so a release can restore it.
+        "ec2:DescribeInstanceAttribute",
         "ec2:ModifyInstanceMetadataOptions",
         "ec2:ReplaceIamInstanceProfileAssociation",
         "ec2:AssociateIamInstanceProfile",

@@ -26,6 +26,8 @@ export interface ResponderPolicyArgs {
   /** The stack's own roles: the responder may not rewrite their policies when it revokes sessions. */
   protectedRoleArns: string[];
   revokeRoleSessions: boolean;
+  /** The responder updates the Security Hub findings of its incidents (BatchUpdateFindings). */
+  securityHub: boolean;
 }
 
 /**
@@ -122,6 +124,22 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
       Resource: [`arn:${a.partition}:iam::${a.accountId}:role/*`],
     });
   }
+  if (a.securityHub) statements.push(securityHubStatement(a));
   statements.push(...responderGuardrails(a.protectedRoleArns, a.passableRoleArns, ec2Arn(a, "instance/*")));
   return policyDocument(...statements);
+}
+
+/**
+ * The workflow of a finding's Security Hub copy (NOTIFIED, RESOLVED) with a note. BatchUpdateFindings is authorized
+ * on the hub (arn:…:hub/default, the SAR's resource type); securityhub:ASFFSyntaxPath/Workflow.Status holds the
+ * status a request sets, so a request without one of these two statuses is not allowed.
+ */
+function securityHubStatement(a: ResponderPolicyArgs): PolicyStatement {
+  return {
+    Sid: "UpdateSecurityHubWorkflow",
+    Effect: "Allow",
+    Action: ["securityhub:BatchUpdateFindings"],
+    Resource: [`arn:${a.partition}:securityhub:${a.region}:${a.accountId}:hub/default`],
+    Condition: { StringEquals: { "securityhub:ASFFSyntaxPath/Workflow.Status": ["NOTIFIED", "RESOLVED"] } },
+  };
 }

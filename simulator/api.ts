@@ -1,4 +1,5 @@
 // The simulator's public surface: what handler tests, the drill and the CLI code against.
+import type { SecurityHubUpdate } from "./services/securityHub";
 import type { AuthorizationStats, PolicyDocument } from "./iam/authorizer";
 import type { CallRecord, FaultRule, StateDurations } from "./options";
 import type { StepFunctionsExecution } from "./services/stepFunctions";
@@ -273,6 +274,8 @@ export interface StateReader {
   invocations(): LambdaInvocation[];
   /** GuardDuty finding ids archived (ArchiveFindings), across detectors. */
   archivedFindings(): string[];
+  /** Security Hub finding updates (BatchUpdateFindings), in order. */
+  securityHubUpdates(): SecurityHubUpdate[];
 }
 
 export type InvocationType = "RequestResponse" | "Event" | "DryRun";

@@ -16,6 +16,7 @@ import { eventsEndpoint, EventRules } from "./services/events";
 import { guardDutyEndpoint } from "./services/guardDuty";
 import { lambdaEndpoint, LambdaFunctions } from "./services/lambda";
 import { s3Endpoint } from "./services/s3";
+import { securityHubEndpoint } from "./services/securityHub";
 import { snsEndpoint } from "./services/sns";
 import { StepFunctions } from "./services/stepFunctions";
 import { stepFunctionsEndpoint } from "./services/stepFunctionsApi";
@@ -61,6 +62,7 @@ function stateReader(world: World, lambdas: LambdaFunctions): StateReader {
       ),
     invocations: () => copy(lambdas.invocations),
     archivedFindings: () => [...world.archivedFindings.values()].flatMap((ids) => [...ids]),
+    securityHubUpdates: () => copy(world.securityHubUpdates),
   };
 }
 
@@ -152,6 +154,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       eventsEndpoint(world, eventRules, lambdas),
       stepFunctionsEndpoint(world, stepFunctions),
       guardDutyEndpoint(world.archivedFindings),
+      securityHubEndpoint(world.securityHubUpdates),
       stsEndpoint(world, (accessKeyId) => authorizer?.principalFor(accessKeyId)),
     ],
   });

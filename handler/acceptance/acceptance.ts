@@ -7,6 +7,7 @@ import { TAG_DRILL, TAG_RESPONDER_MADE, TRUE_VALUE } from "../tags";
 import {
   DRILL_SOURCE,
   findingSchemas,
+  GUARDDUTY_FINDING_ARN,
   GUARDDUTY_SOURCE,
   type FindingEvent,
   type InstanceFinding,
@@ -38,7 +39,9 @@ export type RejectionReason =
   | "not-a-drill-target"
   | "foreign-network-interface"
   | "instance-gone"
-  | "malformed-event";
+  | "malformed-event"
+  /** A direct-invoke or Security Hub request that is not what it must be (requested.ts). */
+  | "malformed-request";
 
 export type Acceptance =
   | { readonly accepted: true; readonly finding: InstanceFinding }
@@ -169,6 +172,7 @@ function recordCopy(
     eventId: wellFormed(valid.id),
     source: valid.source,
     findingId: wellFormed(detail.id),
+    findingArn: findingArnOf(detail),
     type: wellFormed(detail.type),
     severity: detail.severity,
     title: capText(detail.title ?? detail.type, TITLE_LIMIT),
@@ -196,6 +200,12 @@ function recordCopy(
   };
 }
 
+/** The finding's ARN when it is one GuardDuty could have written (the schema does not ask for it). */
+function findingArnOf(detail: object): string | undefined {
+  const arn = (detail as { arn?: unknown }).arn;
+  return typeof arn === "string" && GUARDDUTY_FINDING_ARN.test(arn) ? arn : undefined;
+}
+
 /**
  * The tag rules, for the finding's tags and again for the live instance's. A drill event (source ir.drill) may
  * act only on an instance tagged ir:drill=true: anyone allowed events:PutEvents can send one, and it skips the
@@ -206,8 +216,10 @@ export function rejectByTags(
   instanceId: string,
   tags: Readonly<Record<string, string>>,
   exclusionTag: string,
+  /** A person asked to respond despite the exclusion tag (ir respond --override-exclusion; recorded). */
+  overrideExclusion = false,
 ): Rejection | undefined {
-  if (tags[exclusionTag]?.toLowerCase() === TRUE_VALUE) {
+  if (!overrideExclusion && tags[exclusionTag]?.toLowerCase() === TRUE_VALUE) {
     return reject("excluded-by-tag", `instance ${instanceId} carries ${exclusionTag}=true`);
   }
   const madeBy = tags[TAG_RESPONDER_MADE];

@@ -19,6 +19,9 @@ import {
 export const GUARDDUTY_SOURCE = "aws.guardduty";
 export const DRILL_SOURCE = "ir.drill";
 export const FINDING_DETAIL_TYPE = "GuardDuty Finding";
+/** Responses without a GuardDuty event: asked for by a person (ir respond), or by Security Hub's custom action. */
+export const REQUESTED_SOURCE = "ir.respond";
+export const SECURITY_HUB_SOURCE = "aws.securityhub";
 
 /** EC2's limit of security groups per network interface: a finding listing more for one ENI is malformed. */
 export const MAX_GROUPS_PER_INTERFACE = 16;
@@ -41,12 +44,16 @@ export function isStorableSeverity(value: number): boolean {
   );
 }
 
+/** A GuardDuty finding's ARN as GuardDuty writes it (anything else is not kept). */
+export const GUARDDUTY_FINDING_ARN =
+  /^arn:aws[a-z-]*:guardduty:[a-z0-9-]+:\d{12}:detector\/[0-9a-z]{1,64}\/finding\/[0-9a-z]{1,64}$/;
+
 /**
  * EC2's resource id formats: the prefix and 8 or 17 lowercase hex digits. Identifiers the response sends EC2 are
  * checked against these at acceptance, so a doubled, empty, `Infinity` or foreign id never reaches an AWS call
  * (nor the record, where a garbage "original group" could never be restored).
  */
-function ec2IdPattern(prefix: "i" | "eni" | "sg" | "vpc" | "subnet" | "snap"): RegExp {
+export function ec2IdPattern(prefix: "i" | "eni" | "sg" | "vpc" | "subnet" | "snap"): RegExp {
   return new RegExp(`^${prefix}-(?:[0-9a-f]{8}|[0-9a-f]{17})$`);
 }
 
@@ -135,8 +142,11 @@ export type FindingEvent = Infer<ReturnType<typeof findingSchemas>["FindingEnvel
 /** What the response needs from an accepted finding, in a flat shape that is stored in the incident record. */
 export interface InstanceFinding {
   readonly eventId: string;
-  readonly source: typeof GUARDDUTY_SOURCE | typeof DRILL_SOURCE;
+  readonly source:
+    typeof GUARDDUTY_SOURCE | typeof DRILL_SOURCE | typeof REQUESTED_SOURCE | typeof SECURITY_HUB_SOURCE;
   readonly findingId: string;
+  /** The GuardDuty finding's ARN: its Security Hub copy's Id (handler/securityHub.ts). */
+  readonly findingArn?: string;
   readonly type: string;
   readonly severity: number;
   readonly title: string;

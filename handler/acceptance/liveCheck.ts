@@ -2,6 +2,7 @@
 // depends on who sent the event (liveCheckComesFirst); its rules are the same either way.
 import type { Instance } from "@aws-sdk/client-ec2";
 
+import type { ResponseTrigger } from "../incidentRecord";
 import { tagsOf } from "../instanceDescription";
 import type { Settings } from "../settings";
 import { reject, rejectByTags, type Acceptance, type Rejection } from "./acceptance";
@@ -38,11 +39,12 @@ export function acceptLiveInstance(
   finding: InstanceFinding,
   live: LiveInstanceView | undefined,
   exclusionTag: string,
+  overrideExclusion = false,
 ): Acceptance {
   if (live === undefined || live.state === "terminated" || live.state === "shutting-down") {
     return reject("instance-gone", `instance ${finding.instanceId} is ${echo(live?.state ?? "not found")}`);
   }
-  const byTags = rejectByTags(finding.source, finding.instanceId, live.tags, exclusionTag);
+  const byTags = rejectByTags(finding.source, finding.instanceId, live.tags, exclusionTag, overrideExclusion);
   if (byTags !== undefined) return byTags;
   if (liveCheckComesFirst(finding) && live.networkInterfaceIds !== undefined) {
     const attached = new Set(live.networkInterfaceIds);
@@ -71,6 +73,8 @@ export function checkLiveInstance(
   finding: InstanceFinding,
   instance: Instance | undefined,
   settings: Pick<Settings, "exclusionTag">,
+  /** The response's trigger: a person may have overridden the exclusion tag (recorded there). */
+  trigger?: Pick<ResponseTrigger, "overrideExclusion">,
 ): LiveVerdict {
   const verdict = acceptLiveInstance(
     finding,
@@ -84,6 +88,7 @@ export function checkLiveInstance(
           ),
         },
     settings.exclusionTag,
+    trigger?.overrideExclusion === true,
   );
   if (!verdict.accepted) return verdict;
   if (instance === undefined) return reject("instance-gone", `instance ${finding.instanceId} not found`);

@@ -77,7 +77,7 @@ async function isolateFindingFirst(isolation: Isolation): Promise<FirstWave> {
   const moves = await Promise.allSettled(
     wave.map((eni) => isolate(isolation, eni.networkInterfaceId, eni.vpcId, afterFirstChange)),
   );
-  const verdict = checkLiveInstance(record.finding, await describeOnce(), settings);
+  const verdict = checkLiveInstance(record.finding, await describeOnce(), settings, record.trigger);
   if (!verdict.accepted) throw await undoForRejection(isolation, verdict, [...isolation.changed]);
   recordDescription(isolation, verdict.instance);
   // An ENI the finding named that is no longer attached may belong to another instance now: moved back.
@@ -111,7 +111,7 @@ async function isolateDescribed(isolation: Isolation): Promise<FirstWave> {
   noteDescription(isolation, live);
   if (record.facts.instance === undefined) {
     // Claimed, then interrupted before the live check was recorded: check now, before any change.
-    const verdict = checkLiveInstance(record.finding, live, settings);
+    const verdict = checkLiveInstance(record.finding, live, settings, record.trigger);
     if (!verdict.accepted) {
       const ours = responderGroups(isolation);
       const inOurGroups = (live === undefined ? [] : liveViewsOf(live))

@@ -80,6 +80,7 @@ function accessDeniedError(service: string, message: string, encoded: string): A
       return new AwsError("AuthorizationError", message, 403);
     case "lambda":
     case "guardduty":
+    case "securityhub":
     case "events":
       return new AwsError("AccessDeniedException", message, service === "events" ? 400 : 403);
     case "dynamodb":

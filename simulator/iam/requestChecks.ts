@@ -13,6 +13,7 @@ import {
   EVENTS,
   GUARDDUTY,
   IAM,
+  SECURITYHUB,
   LAMBDA,
   S3,
   SNS,
@@ -31,6 +32,7 @@ const BY_SERVICE: Record<string, Record<string, Builder>> = {
   states: STATES,
   dynamodb: DYNAMODB,
   guardduty: GUARDDUTY,
+  securityhub: SECURITYHUB,
 };
 
 /**

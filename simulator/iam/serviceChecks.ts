@@ -211,6 +211,21 @@ export const DYNAMODB: Record<string, Builder> = Object.fromEntries(
 );
 
 /** GuardDuty: ArchiveFindings supports no resource-level permissions (Service Authorization Reference). */
+/**
+ * BatchUpdateFindings is authorized on the hub; securityhub:ASFFSyntaxPath/<field> carries the value of each field
+ * the request updates (Security Hub user guide, "Configuring access to BatchUpdateFindings").
+ */
+export const SECURITYHUB: Record<string, Builder> = {
+  BatchUpdateFindings: (checks, params, world) => {
+    const status = text(record(params.Workflow).Status);
+    checks.add(
+      "securityhub:BatchUpdateFindings",
+      `arn:aws:securityhub:${world.region}:${world.accountId}:hub/default`,
+      status === undefined ? {} : { "securityhub:ASFFSyntaxPath/Workflow.Status": status },
+    );
+  },
+};
+
 export const GUARDDUTY: Record<string, Builder> = {
   ArchiveFindings: wildcard("guardduty:ArchiveFindings"),
 };

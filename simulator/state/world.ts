@@ -1,5 +1,6 @@
 // The simulated account: every resource, id generation, eventual consistency, and the listeners that let one
 // service react to another (an instance stopping matters to its Auto Scaling group).
+import type { SecurityHubUpdate } from "../services/securityHub";
 import type { SeededRandom, SimClock } from "../clock";
 import { AwsError } from "../errors";
 import type { StateDurations } from "../options";
@@ -50,6 +51,8 @@ export class World {
   readonly ssmParameters = new Map<string, string>();
   /** GuardDuty findings archived (ArchiveFindings): finding ids by detector id. */
   readonly archivedFindings = new Map<string, Set<string>>();
+  /** Security Hub finding updates (BatchUpdateFindings), in order. */
+  readonly securityHubUpdates: SecurityHubUpdate[] = [];
   /**
    * Whether the caller of the request being served may use a customer-managed KMS key through EC2 (for EBS:
    * kms:CreateGrant, kms:Decrypt, kms:DescribeKey, kms:GenerateDataKeyWithoutPlaintext, kms:ReEncrypt*).

@@ -849,6 +849,7 @@ describe("responder stack variants (Pulumi mock mode)", function () {
       ],
       revokeRoleSessions: true,
       cutTrackedConnections: true,
+      securityHubUpdates: false,
       pollIntervalSeconds: 2,
       stopTimeoutSeconds: 300,
       memoryGraceBaseSeconds: 60,

@@ -3,6 +3,7 @@ import { type InstanceFacts, recordedInstance, recordProblem } from "../../incid
 import { ec2Mutation, isAlreadyDone, plainMutation, type ResponseContext } from "../../responseContext";
 import { TAG_INCIDENT } from "../../tags";
 import { done, type StepResult } from "../stepResult";
+import { recordAttributesAsFound } from "./asFound";
 import { replaceInstanceProfile } from "./instanceProfile";
 import { deregisterFromTargetGroups } from "./targetGroups";
 
@@ -119,6 +120,8 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
   const ec2 = aws.ec2;
   const InstanceId = record.instanceId;
   const changes = attributeChanges(instance);
+  // Read first, one round trip beside the other parts: a release restores what was there.
+  await recordAttributesAsFound(context);
   let terminationProtection = true;
   // One attribute per ModifyInstanceAttribute call (an EC2 rule), so these run in parallel.
   await Promise.all([

@@ -1,18 +1,48 @@
-// Instance attributes: ModifyInstanceAttribute (one attribute a call) and the instance metadata options.
+// Instance attributes: DescribeInstanceAttribute and ModifyInstanceAttribute (one attribute a call), and the
+// instance metadata options.
 import {
+  DescribeInstanceAttribute$,
   ModifyInstanceAttribute$,
   ModifyInstanceMetadataOptions$,
+  type DescribeInstanceAttributeRequest,
+  type InstanceAttribute,
   type ModifyInstanceAttributeRequest,
   type ModifyInstanceMetadataOptionsRequest,
   type ModifyInstanceMetadataOptionsResult,
 } from "@aws-sdk/client-ec2";
 import { AwsError } from "../../errors";
+import type { Instance as SimInstance } from "../../state/model";
 import type { World } from "../../state/world";
 import { defineOperation, type QueryOperation } from "../../wire/queryProtocol";
 import { find } from "./common";
 
+/** The attributes DescribeInstanceAttribute serves here (EC2 knows more; a request for another is refused). */
+const DESCRIBED_ATTRIBUTES: Readonly<Record<string, (instance: SimInstance) => InstanceAttribute>> = {
+  disableApiTermination: (instance) => ({ DisableApiTermination: { Value: instance.disableApiTermination } }),
+  disableApiStop: (instance) => ({ DisableApiStop: { Value: instance.disableApiStop } }),
+  instanceInitiatedShutdownBehavior: (instance) => ({
+    InstanceInitiatedShutdownBehavior: { Value: instance.shutdownBehavior },
+  }),
+};
+
 export function instanceAttributeOperations(world: World): Record<string, QueryOperation> {
   return {
+    // One attribute a call, as EC2 answers it: the instance id and that attribute's value.
+    DescribeInstanceAttribute: defineOperation<DescribeInstanceAttributeRequest, InstanceAttribute>(
+      DescribeInstanceAttribute$,
+      { mutating: false },
+      (input) => {
+        const instance = find(world, world.instances, input.InstanceId ?? "");
+        const describe = DESCRIBED_ATTRIBUTES[input.Attribute ?? ""];
+        if (describe === undefined) {
+          throw new AwsError(
+            "InvalidParameterValue",
+            `Value (${input.Attribute ?? ""}) for parameter attribute is invalid. Unknown attribute.`,
+          );
+        }
+        return { InstanceId: instance.instanceId, ...describe(instance) };
+      },
+    ),
     ModifyInstanceAttribute: defineOperation<ModifyInstanceAttributeRequest, void>(
       ModifyInstanceAttribute$,
       { mutating: true },
