@@ -1,6 +1,7 @@
 import { STEP_NAMES, type IncidentRecord, type StepName, type StepRecord } from "../incidentRecord";
 import { notification, type Notification } from "../notification";
 import type { ResponseContext } from "../responseContext";
+import { updateSecurityHubWorkflow } from "../securityHub";
 import { evidencePrefix, putEvidenceObject } from "./captureEvidence";
 import { done, type StepResult } from "./stepResult";
 
@@ -248,6 +249,14 @@ export async function report(context: ResponseContext): Promise<StepResult> {
       "text/markdown",
     ),
   ]);
+  // Before the notification, so a failed update is among its problems.
+  await updateSecurityHubWorkflow(
+    context,
+    record,
+    "report",
+    "RESOLVED",
+    `s3://${bucket}/${keys.markdownKey}`,
+  );
   const previous = record.facts.report;
   const message = notificationOf(record, bucket, timeScale);
   // One notification: a retried report pass does not page people twice.
