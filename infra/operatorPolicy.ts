@@ -129,16 +129,13 @@ function releaseStatements(a: OperatorPolicyArgs): PolicyStatement[] {
       Resource: [ec2Arn(a, "instance/*")],
       Condition: { StringEquals: { [`aws:ResourceTag/${TAG_RESPONDER_MADE}`]: FORENSIC_WORKSTATION_ROLE } },
     },
-    // The original profile's role goes back to the instance: passed to EC2 for an instance only.
+    // The original profile's role goes back to the instance: passed to EC2 only.
     {
       Sid: "PassOriginalRole",
       Effect: "Allow",
       Action: ["iam:PassRole"],
       Resource: [roles],
-      Condition: {
-        StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" },
-        ArnLike: { "iam:AssociatedResourceArn": ec2Arn(a, "instance/*") },
-      },
+      Condition: { StringEquals: { "iam:PassedToService": "ec2.amazonaws.com" } },
     },
     {
       Sid: "RemoveRevokeSessionsPolicy",

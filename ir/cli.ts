@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { attachRun, type Run } from "./action";
 import { registerClose } from "./commands/close";
 import { registerList } from "./commands/list";
+import { registerRelease } from "./commands/release";
 import { registerRespond } from "./commands/respond";
 import { registerStatus } from "./commands/status";
 import { EXIT, type ExitCode } from "./exitCodes";
@@ -14,6 +15,7 @@ const REGISTRATIONS: ((program: Command) => void)[] = [
   registerList,
   registerStatus,
   registerRespond,
+  registerRelease,
   registerClose,
 ];
 

@@ -167,9 +167,11 @@ export function volumeOperations(world: World): Record<string, QueryOperation> {
         if (instance.state !== "running" && instance.state !== "stopped") {
           throw new AwsError("IncorrectState", `Instance '${instance.instanceId}' is not 'running'.`);
         }
+        // A stopped instance whose root volume was detached takes one back at its root device (how EC2 documents
+        // replacing a root volume); a running one never frees that name.
         if (
           instance.blockDevices.some((b) => b.deviceName === device) ||
-          instance.rootDeviceName === device
+          (instance.rootDeviceName === device && instance.state !== "stopped")
         ) {
           throw new AwsError(
             "InvalidParameterValue",

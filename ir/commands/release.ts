@@ -1,0 +1,59 @@
+// ir release <incident>: put an instance back in service after a false positive (ir/release/).
+import { Option, type Command } from "commander";
+
+import { operatorAction } from "../action";
+import { releaseIncident, type ReleaseResult } from "../release/release";
+import { DEFAULT_WAITS } from "../release/run";
+
+interface ReleaseFlags {
+  reason: string;
+  standalone?: boolean;
+  archiveFinding?: boolean;
+  waitDelay?: string;
+}
+
+function humanLines(result: ReleaseResult): string[] {
+  const { release } = result;
+  const heading = result.dryRun
+    ? `${result.incidentId}: release planned (--dry-run: nothing changed); calls it would make:`
+    : `${result.incidentId}: released; ${result.instanceId} is back as found`;
+  return [
+    heading,
+    ...(result.dryRun ? result.calls.map((call) => `  ${call}`) : []),
+    "Undone:",
+    ...release.undone.map((line) => `  ${line}`),
+    "Kept:",
+    ...release.kept.map((line) => `  ${line}`),
+    ...result.notes,
+  ];
+}
+
+export function registerRelease(program: Command): void {
+  program
+    .command("release")
+    .description(
+      "undo every change a response recorded, after a false positive: groups, profile, attributes, volumes, " +
+        "state, target groups and Auto Scaling group; the evidence is kept",
+    )
+    .argument("<incident>", "the incident id (inc-<time>-i-<instance>)")
+    .requiredOption("--reason <text>", "why the finding was a false positive (recorded and notified)")
+    .option("--standalone", "leave the instance out of its Auto Scaling group (its replacement serves)")
+    .option("--archive-finding", "archive the GuardDuty finding")
+    .addOption(new Option("--wait-delay <seconds>", "shortest delay between waiter polls").hideHelp())
+    .action(
+      operatorAction<ReleaseFlags>(async (context, [incidentId], flags) => {
+        const minDelay = flags.waitDelay === undefined ? DEFAULT_WAITS.minDelay : Number(flags.waitDelay);
+        const result = await releaseIncident(context, incidentId ?? "", {
+          reason: flags.reason,
+          standalone: flags.standalone === true,
+          archiveFinding: flags.archiveFinding === true,
+          waits: {
+            ...DEFAULT_WAITS,
+            minDelay,
+            maxDelay: Math.max(minDelay, (DEFAULT_WAITS.maxDelay * minDelay) / 5),
+          },
+        });
+        context.output.result(result, () => humanLines(result));
+      }),
+    );
+}
