@@ -6,11 +6,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 import { TAG_INCIDENT, TAG_RESPONDER_MADE } from "../handler/tags";
+import { FORENSIC_WORKSTATION_ROLE } from "../ir/workstationTag";
 import { policyDocument, type PolicyDocument, type PolicyStatement } from "./policies";
 import { ebsKeyStatements, ec2Arn } from "./responderEc2Statements";
-
-/** The value of TAG_RESPONDER_MADE on the forensic workstation (handler/steps: launchForensicInstance). */
-export const FORENSIC_WORKSTATION_ROLE = "forensic";
 
 export interface OperatorPolicyArgs {
   partition: string;

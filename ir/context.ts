@@ -27,7 +27,10 @@ export interface StackResources {
   notificationTopicArn: string;
   responderFunctionName: string;
   region: string;
-  /** Evidence bucket retention as configured (stack output evidenceRetention); absent when not known. */
+  /**
+   * Evidence objects' retention as the stack configures it (stack output evidenceRetention, or IR_EVIDENCE_LOCK_DAYS
+   * and IR_EVIDENCE_EXPIRATION_DAYS); absent when not known. Days unset: no object lock, no expiration.
+   */
   evidenceRetention?: { objectLockDays?: number; expirationDays?: number };
 }
 
@@ -118,11 +121,20 @@ export function stackResources(options: GlobalOptions, env: Io["env"]): StackRes
     const how = missing.map(([flag, variable]) => `--${kebab(flag)} or ${variable}`).join(", ");
     throw usage(`cannot find the stack's resources (no Pulumi CLI or stack output): give ${how}`);
   }
-  const retention = outputs.evidenceRetention as StackResources["evidenceRetention"];
-  return {
-    ...(found as StackResources),
-    ...(retention === undefined ? {} : { evidenceRetention: retention }),
+  return { ...(found as StackResources), ...evidenceRetentionOf(outputs, env) };
+}
+
+/** The stack output evidenceRetention, or IR_EVIDENCE_LOCK_DAYS / IR_EVIDENCE_EXPIRATION_DAYS. */
+function evidenceRetentionOf(outputs: Record<string, unknown>, env: Io["env"]): Partial<StackResources> {
+  const output = (outputs.evidenceRetention ?? {}) as NonNullable<StackResources["evidenceRetention"]>;
+  const days = (value: string | undefined, fallback: number | undefined) =>
+    value === undefined || value === "" ? fallback : Number(value);
+  const retention = {
+    objectLockDays: days(env.IR_EVIDENCE_LOCK_DAYS, output.objectLockDays),
+    expirationDays: days(env.IR_EVIDENCE_EXPIRATION_DAYS, output.expirationDays),
   };
+  const known = retention.objectLockDays !== undefined || retention.expirationDays !== undefined;
+  return known || outputs.evidenceRetention !== undefined ? { evidenceRetention: retention } : {};
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);

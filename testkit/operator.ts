@@ -33,11 +33,11 @@ export interface Operator {
 
 /**
  * An operator signing with its own credentials: by default with exactly the operator policy; `policies` replaces
- * it (e.g. to take one permission away).
+ * it (e.g. to take one permission away); `env` adds to the environment ir runs with (e.g. IR_EVIDENCE_LOCK_DAYS).
  */
 export async function operatorFor(
   harness: Harness,
-  options: { name?: string; policies?: PolicyDocument[] } = {},
+  options: { name?: string; policies?: PolicyDocument[]; env?: Record<string, string> } = {},
 ): Promise<Operator> {
   const { sim, world, env } = harness;
   const name = options.name ?? "alice";
@@ -54,6 +54,7 @@ export async function operatorFor(
     IR_EVIDENCE_BUCKET: world.bucket,
     IR_TOPIC_ARN: world.topicArn,
     IR_RESPONDER_FUNCTION: FUNCTION_NAME,
+    ...options.env,
   };
   const ir = async (...argv: string[]): Promise<OperatorRun> => {
     let stdout = "";

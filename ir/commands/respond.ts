@@ -13,7 +13,7 @@ interface RespondOptions {
   reason: string;
   overrideExclusion?: boolean;
   wait: boolean;
-  pollSeconds: string;
+  waitDelay: string;
 }
 
 /** The responder's answer (handler/requestedResponse.ts RequestOutcome). */
@@ -78,12 +78,13 @@ export function registerRespond(program: Command): void {
     .requiredOption("--reason <text>", "why (recorded in the incident and the report)")
     .option("--override-exclusion", "respond even though the instance carries the exclusion tag (recorded)")
     .option("--no-wait", "return once the instance is contained, without following the execution")
-    .option("--poll-seconds <seconds>", "how often to look at the execution while following it", "5")
+    .option("--wait-delay <seconds>", "seconds between looks at the execution while following it", "5")
     .action(
       operatorAction<RespondOptions>(async (context, [reference], options) => {
         const instanceId = instanceIdOf(context, reference ?? "");
-        const pollMs = Number(options.pollSeconds) * 1000;
-        if (!Number.isFinite(pollMs) || pollMs <= 0) throw usage(`--poll-seconds must be a positive number`);
+        const pollMs = Number(options.waitDelay) * 1000;
+        if (!Number.isFinite(pollMs) || pollMs <= 0)
+          throw usage(`--wait-delay must be a positive number of seconds`);
         if (options.reason.trim() === "") throw usage("--reason must say why");
         const caller = await context.clients.sts.getCallerIdentity({});
         if (caller.Account !== context.accountId)

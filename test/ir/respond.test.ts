@@ -28,7 +28,7 @@ describe("ir respond", function () {
       instanceId,
       "--reason",
       "beaconing to a known C2",
-      "--poll-seconds",
+      "--wait-delay",
       "0.05",
     );
 
@@ -70,7 +70,7 @@ describe("ir respond", function () {
       "--reason",
       "owner confirmed compromise",
       "--override-exclusion",
-      "--poll-seconds",
+      "--wait-delay",
       "0.05",
     );
     expect(overridden.code, overridden.stderr).to.equal(0);
