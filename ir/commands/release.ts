@@ -35,7 +35,10 @@ export function registerRelease(program: Command): void {
       "undo every change a response recorded, after a false positive: groups, profile, attributes, volumes, " +
         "state, target groups and Auto Scaling group; the evidence is kept",
     )
-    .argument("<incident>", "the incident id (inc-<time>-i-<instance>)")
+    .argument(
+      "<incident>",
+      "the incident id (inc-<time>-i-<instance>), or the instance id for its latest incident",
+    )
     .requiredOption("--reason <text>", "why the finding was a false positive (recorded and notified)")
     .option("--standalone", "leave the instance out of its Auto Scaling group (its replacement serves)")
     .option("--archive-finding", "archive the GuardDuty finding")

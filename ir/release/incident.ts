@@ -2,29 +2,10 @@
 // safe (the instance is still there, its volumes are where the record left them, the response is over).
 import type { Instance, Volume } from "@aws-sdk/client-ec2";
 
-import { incidentKey, instanceIdOfIncident } from "../../handler/incidentRecord";
 import type { OperatorContext } from "../context";
-import { notFound, refused } from "../exitCodes";
+import { refused } from "../exitCodes";
+import { executionOf } from "../incidents";
 import type { ReleasableRecord } from "./run";
-
-export async function loadIncident(context: OperatorContext, incidentId: string): Promise<ReleasableRecord> {
-  const instanceId = instanceIdOfIncident(incidentId);
-  if (instanceId === undefined)
-    throw notFound(`${incidentId} is not an incident id (inc-<time>-i-<instance>)`);
-  const answer = await context.clients.documents.get({
-    TableName: context.resources.incidentTableName,
-    Key: { pk: incidentKey(context.accountId, context.region, instanceId) },
-    ConsistentRead: true,
-  });
-  const record = answer.Item as ReleasableRecord | undefined;
-  if (record === undefined)
-    throw notFound(`no incident for ${instanceId} in account ${context.accountId}, ${context.region}`);
-  if (record.incidentId !== incidentId)
-    throw notFound(
-      `incident ${incidentId} not found: the latest incident of ${instanceId} is ${record.incidentId}`,
-    );
-  return record;
-}
 
 /** The instance as it is now, or undefined when EC2 no longer knows it. */
 export async function describeLive(
@@ -49,16 +30,15 @@ export async function refuseUnfinished(context: OperatorContext, record: Releasa
     throw refused(`${record.incidentId} is already released ${by}`);
   }
   if (record.status !== "responding") return;
-  const execution = record.execution;
+  const execution = await executionOf(context, record);
   if (execution === undefined) {
     if (record.claimExpiresAt > Date.now())
       throw refused(`${record.incidentId} is still being contained (claimed by request ${record.claimedBy})`);
     return;
   }
-  const answer = await context.clients.sfn.describeExecution({ executionArn: execution.arn });
-  if (answer.status === "RUNNING")
+  if (execution.status === "RUNNING")
     throw refused(
-      `${record.incidentId} is still responding (execution ${execution.name} running): wait for it to complete`,
+      `${record.incidentId} is still responding (execution ${execution.arn} running): wait for it to end`,
     );
 }
 

@@ -4,19 +4,19 @@
 import { recordedInstance, type OperatorRelease } from "../../handler/incidentRecord";
 import type { OperatorContext } from "../context";
 import { refused } from "../exitCodes";
+import { findIncident } from "../incidents";
 import { restoreDeleteOnTermination, restoreInstanceAttributes } from "./attributes";
 import { archiveFinding, keptEvidence, markStarted, notifyRelease, recordRelease } from "./finish";
 import { restoreInstanceProfile, restoreRoleSessions } from "./identity";
 import {
   describeLive,
   describeOwnVolumes,
-  loadIncident,
   refuseGoneInstance,
   refuseUnfinished,
   volumeRefusal,
 } from "./incident";
 import { restoreInterfaceGroups } from "./network";
-import type { ReleaseOptions, ReleaseRun } from "./run";
+import type { ReleasableRecord, ReleaseOptions, ReleaseRun } from "./run";
 import { rejoinAutoScalingGroup, reregisterTargets, startIfRunningWhenFound } from "./service";
 import { restoreVolumes } from "./volumes";
 
@@ -61,10 +61,10 @@ async function refuseAutoScaling(context: OperatorContext, run: ReleaseRun): Pro
 
 export async function releaseIncident(
   context: OperatorContext,
-  incidentId: string,
+  reference: string,
   options: ReleaseOptions,
 ): Promise<ReleaseResult> {
-  const record = await loadIncident(context, incidentId);
+  const record: ReleasableRecord = await findIncident(context, reference);
   await refuseUnfinished(context, record);
   refuseGoneInstance(record, await describeLive(context, record.instanceId));
   const volumes = volumeRefusal(record, await describeOwnVolumes(context, record));
@@ -98,7 +98,7 @@ export async function releaseIncident(
     await notifyRelease(run, release);
   }
   return {
-    incidentId,
+    incidentId: record.incidentId,
     instanceId: record.instanceId,
     dryRun: context.dryRun,
     release,
