@@ -1,0 +1,111 @@
+// How ir reports what stops it: a permission the caller lacks (exit 5, naming the action), a stack it cannot find
+// (exit 2), and the mapping of errors to exit codes.
+import { expect } from "chai";
+
+import { EXIT, explain, FAILED_CALL, notFound } from "../../ir/exitCodes";
+import { runIr } from "../../ir/cli";
+import type { PolicyDocument } from "../../simulator/iam/authorizer";
+import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
+import { operatorFor, operatorPolicyOf } from "../../testkit/operator";
+import { webInstance } from "./support";
+
+/** The operator policy without the statements of these Sids. */
+const without = (policy: PolicyDocument, ...sids: string[]): PolicyDocument => ({
+  ...policy,
+  Statement: policy.Statement.filter((s) => !sids.includes((s as { Sid: string }).Sid)),
+});
+
+describe("ir errors", function () {
+  this.timeout(120_000);
+  let harness: Harness;
+
+  before(async () => {
+    harness = await startHarness();
+  });
+  after(async () => {
+    // The denials these tests cause on purpose, and no other.
+    const denied = harness.sim.iam.stats.denials.map((d) => d.check.action);
+    expect([...new Set(denied)].sort()).to.deep.equal(["lambda:InvokeFunction", "states:DescribeExecution"]);
+    await harness.stop().catch((error: Error) => expect(error.message).to.match(/^IAM denied 2 request/));
+    await stopDynamo();
+  });
+
+  it("a permission the caller lacks: exit 5 naming the action (respond without lambda:InvokeFunction)", async () => {
+    const policy = without(await operatorPolicyOf(harness), "InvokeResponder");
+    const operator = await operatorFor(harness, { name: "bob", policies: [policy] });
+    const instanceId = webInstance(harness);
+
+    const result = await operator.ir("respond", instanceId, "--reason", "x");
+
+    expect(result.code).to.equal(EXIT.accessDenied);
+    expect(result.stderr).to.match(
+      /\nir: access denied: your credentials may not call lambda:InvokeFunction \(/,
+    );
+    expect(await harness.record(instanceId)).to.equal(undefined);
+  });
+
+  it("list without states:DescribeExecution: exit 5 naming it (after a response, so there is an execution)", async () => {
+    const instanceId = webInstance(harness);
+    await harness.invoke(harness.sim.scenario.findingFor(instanceId, { severity: 8 }));
+    const policy = without(await operatorPolicyOf(harness), "DescribeExecution");
+    const operator = await operatorFor(harness, { name: "carol", policies: [policy] });
+
+    const result = await operator.ir("--json", "list");
+
+    expect(result.code).to.equal(EXIT.accessDenied);
+    expect(result.stdout).to.equal("");
+    expect(result.stderr).to.contain("may not call states:DescribeExecution");
+  });
+
+  it("no stack to work on: exit 2 saying which flags or variables to give", async () => {
+    let stderr = "";
+    const code = await runIr(["list"], {
+      stdout: { write: () => true },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { PATH: "" },
+    });
+    expect(code).to.equal(EXIT.usage);
+    expect(stderr).to.contain("--incident-table or IR_INCIDENT_TABLE");
+  });
+
+  it("maps errors to exit codes: EC2's denial without the action named falls back on the failed call", () => {
+    const ec2Denial = Object.assign(
+      new Error(
+        "You are not authorized to perform this operation. Encoded authorization failure message: abc",
+      ),
+      {
+        name: "UnauthorizedOperation",
+        [FAILED_CALL]: "ec2:StopInstances",
+      },
+    );
+    expect(explain(ec2Denial)).to.deep.include({ exitCode: EXIT.accessDenied });
+    expect(explain(ec2Denial).message).to.match(
+      /^access denied: your credentials may not call ec2:StopInstances/,
+    );
+    expect(explain(notFound("no incident x"))).to.deep.equal({
+      message: "no incident x",
+      exitCode: EXIT.notFound,
+    });
+    const throttled = Object.assign(new Error("Rate exceeded"), {
+      name: "Throttling",
+      [FAILED_CALL]: "sns:Publish",
+    });
+    expect(explain(throttled)).to.deep.equal({
+      message: "Throttling (sns:Publish): Rate exceeded",
+      exitCode: EXIT.failed,
+    });
+  });
+
+  it("--help for each command, exit 0", async () => {
+    for (const command of ["list", "status", "respond", "close"]) {
+      let stdout = "";
+      const code = await runIr([command, "--help"], {
+        stdout: { write: (text: string) => (stdout += text) },
+        stderr: { write: () => true },
+        env: {},
+      });
+      expect(code, command).to.equal(EXIT.ok);
+      expect(stdout, command).to.match(new RegExp(`^Usage: ir ${command} `));
+    }
+  });
+});
