@@ -2,6 +2,7 @@
 // with a line per step as it ends and the timeline.
 import { transitionCost } from "../infra/workflowTransitions";
 import { parseArgs } from "util";
+import { printFalsePositive, runFalsePositiveDrill } from "./falsePositive";
 import { runLiveDrill } from "./liveDrill";
 import type { Milestones, ProgressEvent } from "./followIncident";
 import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "./runDrill";
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       instance: { type: "string" },
       table: { type: "string" },
       "wait-minutes": { type: "string", default: "30" },
+      "false-positive": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -88,7 +90,10 @@ async function main(): Promise<void> {
       Runs the responder's deployment package against the built-in AWS simulator and prints the timeline.
   npm run drill -- --live --instance i-... --table <incidentTable output> [--wait-minutes 30]
       Drills a deployed stack: puts a drill finding about the instance (which must be tagged ir:drill=true) on the
-      default event bus of the account and region your AWS settings name, and follows the response.`);
+      default event bus of the account and region your AWS settings name, and follows the response.
+  npm run drill -- --false-positive [--stack ...] [--time-scale 10] [--latency 50]
+      Against the simulator: responds, then releases the instance as an operator (ir release, the operator policy
+      only) and prints it back in service, compared attribute by attribute with the instance as found.`);
     return;
   }
   if (values.live) {
@@ -119,6 +124,17 @@ async function main(): Promise<void> {
     `Drill against the built-in AWS simulator (time x${timeScale}, ${latencyMs} ms per AWS call): ` +
       "seconds are simulated unless marked wall clock",
   );
+  if (values["false-positive"]) {
+    const options = {
+      ...DEFAULT_DRILL_OPTIONS,
+      stackFile: values.stack,
+      timeScale,
+      latencyMs,
+      onProgress: printProgress,
+    };
+    process.exitCode = printFalsePositive(await runFalsePositiveDrill(options));
+    return;
+  }
   const result = await runDrill({
     ...DEFAULT_DRILL_OPTIONS,
     stackFile: values.stack,
