@@ -14,6 +14,7 @@ const CLIENT_SERVICES: Record<string, string> = {
   SNS: "sns",
   Lambda: "lambda",
   SFN: "states",
+  SecurityHub: "securityhub",
   DynamoDBDocument: "dynamodb",
 };
 /** Where the SDK method's name is not the IAM action's. */

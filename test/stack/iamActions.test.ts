@@ -5,9 +5,12 @@ import { expect } from "chai";
 import type { PolicyDocument } from "../../infra/policies";
 import { LOG_DELIVERY_ACTIONS } from "../../infra/workflowPolicy";
 import { LAMBDA_INVOKE, SNS_PUBLISH, type Branch, type State } from "../../infra/stateLanguage";
-import { BASE_CONFIG, runProgram } from "../../testkit/stackMockRun";
+import { BASE_CONFIG, runProgram, stackConfig } from "../../testkit/stackMockRun";
 import { actionsCalledByHandler } from "./handlerCalls";
 import { decide, fullStackRun, workflowPolicyOf } from "./policySimulation";
+
+/** Actions the handler calls only when a stack config key (off in BASE_CONFIG) turns them on. */
+const BEHIND_CONFIG: Record<string, string> = { "securityhub:BatchUpdateFindings": "securityHub" };
 
 describe("responder IAM policy vs. the calls handler/ makes", function () {
   this.timeout(120_000);
@@ -38,8 +41,17 @@ describe("responder IAM policy vs. the calls handler/ makes", function () {
     expect(allowed.has("lambda:InvokeFunction")).to.equal(false);
   });
 
-  it("allows every action the handler can call", () => {
-    expect(called.filter((action) => !allowed.has(action))).to.deep.equal([]);
+  it("allows every action the handler can call (those behind an off config key once it is on)", async () => {
+    expect(called.filter((action) => !allowed.has(action) && !(action in BEHIND_CONFIG))).to.deep.equal([]);
+    for (const [action, key] of Object.entries(BEHIND_CONFIG)) {
+      expect(allowed.has(action), `${action} with ${key} off`).to.equal(false);
+      const run = await runProgram({ ...BASE_CONFIG, ...stackConfig({ [key]: "true" }) });
+      const policy = JSON.parse(
+        run.one("aws:iam/rolePolicy:RolePolicy", "ir-policy").inputs.policy as string,
+      ) as PolicyDocument;
+      const on = policy.Statement.filter((s) => s.Effect === "Allow").flatMap((s) => s.Action);
+      expect(on, `${action} with ${key} on`).to.include(action);
+    }
   });
 
   it("allows nothing the handler never calls (besides logs, dead letters, and roles handed to EC2)", () => {

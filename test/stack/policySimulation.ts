@@ -24,6 +24,7 @@ export const FULL_CONFIG = {
     evidenceKmsKeyArn: EVIDENCE_KEY_ALIAS,
     ebsKmsKeyArns: JSON.stringify([EBS_KEY]),
     revokeRoleSessions: "true",
+    securityHub: "true",
     replacementRoleArns: JSON.stringify([REPLACEMENT_ROLE]),
   }),
 };

@@ -110,6 +110,7 @@ function rows(run: ProgramRun): Row[] {
   const detector = `arn:aws:guardduty:${REGION}:${ACCOUNT_ID}:detector/${String(run.outputs.guardDutyDetectorId)}`;
   const evidence = `${bucket}/gd-1a2b3c/finding.json`;
   const targetGroup = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT_ID}:targetgroup/web/0123456789abcdef`;
+  const SECURITY_HUB = `arn:aws:securityhub:${REGION}:${ACCOUNT_ID}:hub/default`;
   const autoScalingGroup = `arn:aws:autoscaling:${REGION}:${ACCOUNT_ID}:autoScalingGroup:1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d:autoScalingGroupName/web`;
 
   const allowed = (what: string, action: string, ...resources: Resource[]): Row => ({
@@ -177,6 +178,15 @@ function rows(run: ProgramRun): Row[] {
       arn: VOLUME,
     }),
     allowed("turn off the metadata service", "ec2:ModifyInstanceMetadataOptions", instance),
+    allowed("read an attribute before changing it", "ec2:DescribeInstanceAttribute", instance),
+    allowed("a finding's workflow: NOTIFIED", "securityhub:BatchUpdateFindings", {
+      arn: SECURITY_HUB,
+      context: { "securityhub:ASFFSyntaxPath/Workflow.Status": "NOTIFIED" },
+    }),
+    allowed("a finding's workflow: RESOLVED", "securityhub:BatchUpdateFindings", {
+      arn: SECURITY_HUB,
+      context: { "securityhub:ASFFSyntaxPath/Workflow.Status": "RESOLVED" },
+    }),
     allowed("swap in the quarantine profile", "ec2:ReplaceIamInstanceProfileAssociation", instance),
     allowed("associate the quarantine profile", "ec2:AssociateIamInstanceProfile", instance),
     allowed("hand the quarantine role to EC2", "iam:PassRole", { arn: quarantineRole, context: toEc2 }),
@@ -315,6 +325,14 @@ function rows(run: ProgramRun): Row[] {
       arn: REPLACEMENT_ROLE,
     }),
     denied("ExplicitlyDenied", "rewrite the forensic role", "iam:PutRolePolicy", { arn: forensicRole }),
+    // Hiding an attack from the SOC: no finding suppressed, and no update without a workflow status.
+    denied("ImplicitlyDenied", "suppress a finding", "securityhub:BatchUpdateFindings", {
+      arn: SECURITY_HUB,
+      context: { "securityhub:ASFFSyntaxPath/Workflow.Status": "SUPPRESSED" },
+    }),
+    denied("ImplicitlyDenied", "lower a finding's severity", "securityhub:BatchUpdateFindings", {
+      arn: SECURITY_HUB,
+    }),
     denied("ExplicitlyDenied", "rewrite the quarantine role", "iam:PutRolePolicy", { arn: quarantineRole }),
     denied("ExplicitlyDenied", "rewrite its own role", "iam:PutRolePolicy", { arn: ownRole }),
     denied("ExplicitlyDenied", "attach a policy to its own role", "iam:AttachRolePolicy", {
