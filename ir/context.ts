@@ -96,9 +96,9 @@ const SOURCES: [flag: keyof GlobalOptions, env: string, resource: keyof StackRes
 ];
 
 /** The stack's outputs from the Pulumi CLI, or undefined where it is not installed. */
-function pulumiStackOutputs(stack: string | undefined): Record<string, unknown> | undefined {
+function pulumiStackOutputs(stack: string | undefined, env: Io["env"]): Record<string, unknown> | undefined {
   const args = ["stack", "output", "--json", ...(stack === undefined ? [] : ["--stack", stack])];
-  const run = spawnSync("pulumi", args, { encoding: "utf8" });
+  const run = spawnSync("pulumi", args, { encoding: "utf8", env: { ...env } });
   const error: NodeJS.ErrnoException | undefined = run.error;
   if (error?.code === "ENOENT") return undefined;
   if (run.status !== 0) throw usage(`pulumi stack output failed: ${run.stderr.trim() || run.error?.message}`);
@@ -106,7 +106,7 @@ function pulumiStackOutputs(stack: string | undefined): Record<string, unknown> 
 }
 
 export function stackResources(options: GlobalOptions, env: Io["env"]): StackResources {
-  const outputs = pulumiStackOutputs(options.stack) ?? {};
+  const outputs = pulumiStackOutputs(options.stack, env) ?? {};
   const found: Partial<Record<keyof StackResources, unknown>> = {};
   for (const [output, resource] of Object.entries(STACK_OUTPUTS)) found[resource] = outputs[output];
   for (const [flag, variable, resource] of SOURCES)

@@ -2,6 +2,11 @@
 // (exit 2), and the mapping of errors to exit codes.
 import { expect } from "chai";
 
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+import { stackResources } from "../../ir/context";
 import { EXIT, explain, FAILED_CALL, notFound } from "../../ir/exitCodes";
 import { runIr } from "../../ir/cli";
 import type { PolicyDocument } from "../../simulator/iam/authorizer";
@@ -66,6 +71,36 @@ describe("ir errors", function () {
     });
     expect(code).to.equal(EXIT.usage);
     expect(stderr).to.contain("--incident-table or IR_INCIDENT_TABLE");
+  });
+
+  it("finds the stack from pulumi stack output --json where the Pulumi CLI is on the PATH; flags win", () => {
+    const bin = mkdtempSync(join(tmpdir(), "ir-pulumi-"));
+    const outputs = {
+      incidentTable: "table-from-pulumi",
+      stateMachineArn: "arn:aws:states:eu-west-1:444455556666:stateMachine:ir",
+      evidenceBucket: "bucket-from-pulumi",
+      notificationTopicArn: "arn:aws:sns:eu-west-1:444455556666:ir",
+      responderFunctionName: "ir-responder",
+      evidenceRetention: { objectLockDays: 30 },
+    };
+    // A stand-in Pulumi CLI that records its arguments and prints the stack's outputs.
+    writeFileSync(
+      join(bin, "pulumi"),
+      `#!/bin/sh\necho "$@" > "${bin}/args"\ncat <<'JSON'\n${JSON.stringify(outputs)}\nJSON\n`,
+      { mode: 0o755 },
+    );
+    const options = { stack: "prod", evidenceBucket: "bucket-from-flag" };
+    const resources = stackResources(options, { PATH: `${bin}:${process.env.PATH ?? ""}` });
+    expect(resources).to.deep.equal({
+      incidentTableName: "table-from-pulumi",
+      stateMachineArn: outputs.stateMachineArn,
+      evidenceBucketName: "bucket-from-flag",
+      notificationTopicArn: outputs.notificationTopicArn,
+      responderFunctionName: "ir-responder",
+      region: "eu-west-1",
+      evidenceRetention: { objectLockDays: 30, expirationDays: undefined },
+    });
+    expect(readFileSync(join(bin, "args"), "utf8").trim()).to.equal("stack output --json --stack prod");
   });
 
   it("maps errors to exit codes: EC2's denial without the action named falls back on the failed call", () => {

@@ -1,35 +1,24 @@
 // ir list against the simulator, as an operator holding only the operator policy.
 import { expect } from "chai";
 
-import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
-import { operatorFor, type Operator } from "../../testkit/operator";
-import { respondedInstance } from "./support";
+import { operatorScene, respondedInstance } from "./support";
 
 describe("ir list", function () {
   this.timeout(120_000);
-  let harness: Harness;
-  let operator: Operator;
 
-  before(async () => {
-    harness = await startHarness();
-    operator = await operatorFor(harness);
-  });
-  after(async () => {
-    await harness.stop();
-    await stopDynamo();
-  });
+  const scene = operatorScene();
 
   it("says so when there are no incidents", async () => {
-    const result = await operator.ir("list");
+    const result = await scene.operator.ir("list");
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/^no incidents in incidents-/);
   });
 
   it("lists incidents newest first with trigger, isolation time and the execution's status", async () => {
-    const first = await respondedInstance(harness);
-    const second = await respondedInstance(harness);
+    const first = await respondedInstance(scene.harness);
+    const second = await respondedInstance(scene.harness);
 
-    const { incidents } = await operator.json<{ incidents: Record<string, unknown>[] }>("list");
+    const { incidents } = await scene.operator.json<{ incidents: Record<string, unknown>[] }>("list");
     expect(incidents.map((i) => i.incidentId)).to.deep.equal([second.incidentId, first.incidentId]);
     expect(incidents[0]).to.include({
       instanceId: second.instanceId,
@@ -40,7 +29,7 @@ describe("ir list", function () {
     });
     expect(incidents[0]?.isolatedAfterSeconds).to.be.a("number").and.to.be.greaterThan(0);
 
-    const human = await operator.ir("list");
+    const human = await scene.operator.ir("list");
     expect(human.code, human.stderr).to.equal(0);
     const lines = human.stdout.trim().split("\n");
     expect(lines[0]).to.match(

@@ -3,27 +3,16 @@
 import { expect } from "chai";
 
 import { DEFAULT_EXCLUSION_TAG } from "../../handler/tags";
-import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
-import { operatorFor, type Operator } from "../../testkit/operator";
-import { webInstance } from "./support";
+import { operatorScene, webInstance } from "./support";
 
 describe("ir respond", function () {
   this.timeout(120_000);
-  let harness: Harness;
-  let operator: Operator;
 
-  before(async () => {
-    harness = await startHarness();
-    operator = await operatorFor(harness);
-  });
-  after(async () => {
-    await harness.stop();
-    await stopDynamo();
-  });
+  const scene = operatorScene();
 
   it("contains the instance, records the caller and the reason, and follows the execution to its end", async () => {
-    const instanceId = webInstance(harness);
-    const result = await operator.ir(
+    const instanceId = webInstance(scene.harness);
+    const result = await scene.operator.ir(
       "respond",
       instanceId,
       "--reason",
@@ -33,11 +22,11 @@ describe("ir respond", function () {
     );
 
     expect(result.code, result.stderr).to.equal(0);
-    const record = await harness.record(instanceId);
+    const record = await scene.harness.record(instanceId);
     expect(record?.status).to.equal("completed");
     expect(record?.trigger).to.deep.include({
       kind: "manual",
-      requestedBy: operator.arn,
+      requestedBy: scene.operator.arn,
       reason: "beaconing to a known C2",
     });
     expect(record?.trigger?.overrideExclusion ?? false).to.equal(false);
@@ -49,22 +38,22 @@ describe("ir respond", function () {
   });
 
   it("--json --no-wait answers with the incident as soon as the instance is contained", async () => {
-    const instanceId = webInstance(harness);
-    const answer = await operator.json("respond", instanceId, "--reason", "suspicious", "--no-wait");
+    const instanceId = webInstance(scene.harness);
+    const answer = await scene.operator.json("respond", instanceId, "--reason", "suspicious", "--no-wait");
     expect(answer).to.include({ outcome: "contained", instanceId });
     expect(answer.incidentId).to.be.a("string").and.to.contain(instanceId);
-    await harness.settle();
+    await scene.harness.settle();
   });
 
   it("refuses an excluded instance with the reason (exit 3), and responds with --override-exclusion (recorded)", async () => {
-    const instanceId = webInstance(harness, { [DEFAULT_EXCLUSION_TAG]: "true" });
+    const instanceId = webInstance(scene.harness, { [DEFAULT_EXCLUSION_TAG]: "true" });
 
-    const rejected = await operator.ir("respond", instanceId, "--reason", "suspicious");
+    const rejected = await scene.operator.ir("respond", instanceId, "--reason", "suspicious");
     expect(rejected.code, rejected.stderr).to.equal(3);
     expect(rejected.stdout).to.match(/^rejected: .*exclu/i);
-    expect(await harness.record(instanceId)).to.equal(undefined);
+    expect(await scene.harness.record(instanceId)).to.equal(undefined);
 
-    const overridden = await operator.ir(
+    const overridden = await scene.operator.ir(
       "respond",
       instanceId,
       "--reason",
@@ -74,33 +63,33 @@ describe("ir respond", function () {
       "0.05",
     );
     expect(overridden.code, overridden.stderr).to.equal(0);
-    const record = await harness.record(instanceId);
+    const record = await scene.harness.record(instanceId);
     expect(record?.trigger).to.deep.include({
       kind: "manual",
       overrideExclusion: true,
-      requestedBy: operator.arn,
+      requestedBy: scene.operator.arn,
     });
   });
 
   it("--dry-run prints the invocation and changes nothing", async () => {
-    const instanceId = webInstance(harness);
-    const invocations = harness.sim.state.invocations().length;
-    const result = await operator.ir("--dry-run", "respond", instanceId, "--reason", "checking");
+    const instanceId = webInstance(scene.harness);
+    const invocations = scene.harness.sim.state.invocations().length;
+    const result = await scene.operator.ir("--dry-run", "respond", instanceId, "--reason", "checking");
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stderr)
       .to.contain("would call lambda:InvokeFunction ir-responder")
       .and.to.contain(instanceId);
-    expect(harness.sim.state.invocations()).to.have.length(invocations);
-    expect(await harness.record(instanceId)).to.equal(undefined);
+    expect(scene.harness.sim.state.invocations()).to.have.length(invocations);
+    expect(await scene.harness.record(instanceId)).to.equal(undefined);
   });
 
   it("an instance that does not exist: exit 4; another account's or region's: refused before any call (exit 3)", async () => {
-    const missing = await operator.ir("respond", "i-0123456789abcdef0", "--reason", "x");
+    const missing = await scene.operator.ir("respond", "i-0123456789abcdef0", "--reason", "x");
     expect(missing.code, missing.stderr).to.equal(4);
     expect(missing.stdout).to.match(/rejected: .*i-0123456789abcdef0/);
 
-    const calls = harness.sim.calls.length;
-    const elsewhere = await operator.ir(
+    const calls = scene.harness.sim.calls.length;
+    const elsewhere = await scene.operator.ir(
       "respond",
       "arn:aws:ec2:us-east-1:444455556666:instance/i-0123456789abcdef0",
       "--reason",
@@ -108,11 +97,11 @@ describe("ir respond", function () {
     );
     expect(elsewhere.code).to.equal(3);
     expect(elsewhere.stderr).to.contain("is in account 444455556666, region us-east-1");
-    expect(harness.sim.calls.length).to.equal(calls);
+    expect(scene.harness.sim.calls.length).to.equal(calls);
   });
 
   it("usage errors exit 2 (no --reason)", async () => {
-    const result = await operator.ir("respond", "i-0123456789abcdef0");
+    const result = await scene.operator.ir("respond", "i-0123456789abcdef0");
     expect(result.code).to.equal(2);
     expect(result.stderr).to.contain("--reason");
   });

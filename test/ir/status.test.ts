@@ -1,39 +1,30 @@
 // ir status against the simulator, as an operator holding only the operator policy.
 import { expect } from "chai";
 
-import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
-import { operatorFor, type Operator } from "../../testkit/operator";
 import type { IncidentStatusView } from "../../ir/commands/status";
-import { respondedInstance } from "./support";
+import { operatorScene, respondedInstance } from "./support";
 
 describe("ir status", function () {
   this.timeout(120_000);
-  let harness: Harness;
-  let operator: Operator;
   let instanceId: string;
   let incidentId: string;
 
+  const scene = operatorScene();
   before(async () => {
-    harness = await startHarness();
-    operator = await operatorFor(harness);
-    ({ instanceId, incidentId } = await respondedInstance(harness));
-  });
-  after(async () => {
-    await harness.stop();
-    await stopDynamo();
+    ({ instanceId, incidentId } = await respondedInstance(scene.harness));
   });
 
   it("--json: state, timeline, evidence, workstation and execution, by incident id or instance id", async () => {
-    const byIncident = await operator.json<IncidentStatusView>("status", incidentId);
-    const byInstance = await operator.json<IncidentStatusView>("status", instanceId);
-    const byArn = await operator.json<IncidentStatusView>(
+    const byIncident = await scene.operator.json<IncidentStatusView>("status", incidentId);
+    const byInstance = await scene.operator.json<IncidentStatusView>("status", instanceId);
+    const byArn = await scene.operator.json<IncidentStatusView>(
       "status",
-      `arn:aws:ec2:${harness.sim.region}:${harness.sim.accountId}:instance/${instanceId}`,
+      `arn:aws:ec2:${scene.harness.sim.region}:${scene.harness.sim.accountId}:instance/${instanceId}`,
     );
     expect(byInstance).to.deep.equal(byIncident);
     expect(byArn).to.deep.equal(byIncident);
 
-    const record = await harness.record(instanceId);
+    const record = await scene.harness.record(instanceId);
     expect(byIncident).to.include({ incidentId, instanceId, status: "completed", dryRun: false });
     expect(byIncident.trigger).to.deep.include({ kind: "guardduty" });
     expect(byIncident.timeline.map((t) => t.step)).to.include.members([
@@ -60,7 +51,7 @@ describe("ir status", function () {
   });
 
   it("human output: the same, readable", async () => {
-    const result = await operator.ir("status", incidentId);
+    const result = await scene.operator.ir("status", incidentId);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.match(new RegExp(`^incident   ${incidentId}\n`));
     expect(result.stdout).to.contain("state      completed").and.to.contain("trigger    guardduty");
@@ -71,19 +62,19 @@ describe("ir status", function () {
   });
 
   it("unknown incidents and instances: exit 4; malformed references: exit 2; other accounts: exit 3", async () => {
-    const unknownIncident = await operator.ir("status", "inc-20260101T000000000Z-i-0123456789abcdef0");
+    const unknownIncident = await scene.operator.ir("status", "inc-20260101T000000000Z-i-0123456789abcdef0");
     expect(unknownIncident.code).to.equal(4);
     expect(unknownIncident.stderr).to.contain("no incident for inc-20260101T000000000Z-i-0123456789abcdef0");
 
-    const olderIncident = await operator.ir("status", incidentId.replace(/^inc-\d{8}/, "inc-20200101"));
+    const olderIncident = await scene.operator.ir("status", incidentId.replace(/^inc-\d{8}/, "inc-20200101"));
     expect(olderIncident.code).to.equal(4);
     expect(olderIncident.stderr).to.contain(`${instanceId}'s incident is ${incidentId}`);
 
-    expect((await operator.ir("status", "i-0123456789abcdef0")).code).to.equal(4);
-    expect((await operator.ir("status", "web-1")).code).to.equal(2);
-    const elsewhere = await operator.ir(
+    expect((await scene.operator.ir("status", "i-0123456789abcdef0")).code).to.equal(4);
+    expect((await scene.operator.ir("status", "web-1")).code).to.equal(2);
+    const elsewhere = await scene.operator.ir(
       "status",
-      `arn:aws:ec2:us-west-2:${harness.sim.accountId}:instance/${instanceId}`,
+      `arn:aws:ec2:us-west-2:${scene.harness.sim.accountId}:instance/${instanceId}`,
     );
     expect(elsewhere.code).to.equal(3);
     expect(elsewhere.stderr).to.contain("region us-west-2");

@@ -2,7 +2,25 @@
 // operator then works on.
 import { expect } from "chai";
 
-import type { Harness } from "../../testkit/harness";
+import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
+import { operatorFor, type Operator } from "../../testkit/operator";
+
+/**
+ * A harness and an operator holding exactly the operator policy, for the tests of one describe() (its before and
+ * after hooks); `env` adds to the operator's environment.
+ */
+export function operatorScene(env: Record<string, string> = {}): { harness: Harness; operator: Operator } {
+  const scene = {} as { harness: Harness; operator: Operator };
+  before(async () => {
+    scene.harness = await startHarness();
+    scene.operator = await operatorFor(scene.harness, { env });
+  });
+  after(async () => {
+    await scene.harness.stop();
+    await stopDynamo();
+  });
+  return scene;
+}
 
 export function webInstance(harness: Harness, tags: Record<string, string> = {}): string {
   const { sim, world } = harness;
