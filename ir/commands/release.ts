@@ -3,7 +3,7 @@ import { Option, type Command } from "commander";
 
 import { operatorAction } from "../action";
 import { releaseIncident, type ReleaseResult } from "../release/release";
-import { DEFAULT_WAITS } from "../release/run";
+import { waitsFrom } from "../release/run";
 
 interface ReleaseFlags {
   reason: string;
@@ -45,16 +45,11 @@ export function registerRelease(program: Command): void {
     .addOption(new Option("--wait-delay <seconds>", "shortest delay between waiter polls").hideHelp())
     .action(
       operatorAction<ReleaseFlags>(async (context, [incidentId], flags) => {
-        const minDelay = flags.waitDelay === undefined ? DEFAULT_WAITS.minDelay : Number(flags.waitDelay);
         const result = await releaseIncident(context, incidentId ?? "", {
           reason: flags.reason,
           standalone: flags.standalone === true,
           archiveFinding: flags.archiveFinding === true,
-          waits: {
-            ...DEFAULT_WAITS,
-            minDelay,
-            maxDelay: Math.max(minDelay, (DEFAULT_WAITS.maxDelay * minDelay) / 5),
-          },
+          waits: waitsFrom(flags.waitDelay === undefined ? undefined : Number(flags.waitDelay)),
         });
         context.output.result(result, () => humanLines(result));
       }),

@@ -23,7 +23,7 @@ export function keptEvidence(run: ReleaseRun): void {
 }
 
 /** The finding's detector and id, from its ARN (arn:aws:guardduty:REGION:ACCOUNT:detector/D/finding/F). */
-export function findingOf(rawFinding: string): { detectorId: string; findingId: string } | undefined {
+function findingOf(rawFinding: string): { detectorId: string; findingId: string } | undefined {
   const detail = (JSON.parse(rawFinding) as { detail?: { arn?: string } }).detail;
   const match = /:detector\/([^/]+)\/finding\/([^/]+)$/.exec(detail?.arn ?? "");
   return match ? { detectorId: match[1]!, findingId: match[2]! } : undefined;
@@ -43,36 +43,30 @@ export async function archiveFinding(run: ReleaseRun): Promise<void> {
   run.undone.push(`GuardDuty finding ${finding.findingId}: archived`);
 }
 
+/** A conditional update of the incident's record: only while it is this incident, and not released. */
+function updateUnreleased(run: ReleaseRun, update: string, values: Record<string, unknown>) {
+  return run.context.clients.documents.update({
+    TableName: run.context.resources.incidentTableName,
+    Key: { pk: run.record.pk },
+    UpdateExpression: update,
+    ConditionExpression: "incidentId = :id AND #status <> :released",
+    ExpressionAttributeNames: { "#status": "status" },
+    ExpressionAttributeValues: { ...values, ":id": run.record.incidentId, ":released": "released" },
+  });
+}
+
 /** Before the first change: a later run may then find volumes between the workstation and the instance. */
 export async function markStarted(run: ReleaseRun, by: string): Promise<void> {
   if (run.context.dryRun || run.record.releaseStarted !== undefined) return;
-  await run.context.clients.documents.update({
-    TableName: run.context.resources.incidentTableName,
-    Key: { pk: run.record.pk },
-    UpdateExpression: "SET releaseStarted = if_not_exists(releaseStarted, :started)",
-    ConditionExpression: "incidentId = :id AND #status <> :released",
-    ExpressionAttributeNames: { "#status": "status" },
-    ExpressionAttributeValues: {
-      ":started": { by, at: new Date().toISOString() },
-      ":id": run.record.incidentId,
-      ":released": "released",
-    },
+  await updateUnreleased(run, "SET releaseStarted = if_not_exists(releaseStarted, :started)", {
+    ":started": { by, at: new Date().toISOString() },
   });
 }
 
 export async function recordRelease(run: ReleaseRun, release: OperatorRelease): Promise<void> {
   try {
-    await run.context.clients.documents.update({
-      TableName: run.context.resources.incidentTableName,
-      Key: { pk: run.record.pk },
-      UpdateExpression: "SET #status = :released, operatorRelease = :release REMOVE releaseStarted",
-      ConditionExpression: "incidentId = :id AND #status <> :released",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: {
-        ":released": "released",
-        ":release": release,
-        ":id": run.record.incidentId,
-      },
+    await updateUnreleased(run, "SET #status = :released, operatorRelease = :release REMOVE releaseStarted", {
+      ":release": release,
     });
   } catch (error) {
     if ((error as { name?: string }).name === "ConditionalCheckFailedException")

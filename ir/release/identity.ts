@@ -5,13 +5,13 @@ import { change, type ReleaseRun } from "./run";
 /** The inline policy cutAccess puts on each revoked role (handler/steps/cutAccess/instanceProfile.ts). */
 const REVOKE_SESSIONS_POLICY_NAME = "ir-revoke-older-sessions";
 
-export const REVOKE_SESSIONS_EXPLANATION =
+const REVOKE_SESSIONS_EXPLANATION =
   "Removing the revoke-sessions policy makes the sessions these roles issued before the response valid again " +
   "until they expire (instance profile credentials within hours; other sessions within the role's maximum " +
   "session duration, at most 12 hours): right after a false positive, wrong if the credentials may have been stolen.";
 
 /** The policy's cut-off (aws:TokenIssueTime), or undefined when the document is not ours (pure). */
-export function revokeCutOff(document: string): string | undefined {
+function revokeCutOff(document: string): string | undefined {
   try {
     const parsed = JSON.parse(document) as {
       Statement?: { Condition?: { DateLessThan?: Record<string, string> } }[];

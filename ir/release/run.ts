@@ -15,7 +15,14 @@ export interface ReleaseOptions {
   waits: { minDelay: number; maxDelay: number; maxWaitTime: number };
 }
 
-export const DEFAULT_WAITS: ReleaseOptions["waits"] = { minDelay: 5, maxDelay: 30, maxWaitTime: 900 };
+const DEFAULT_WAITS: ReleaseOptions["waits"] = { minDelay: 5, maxDelay: 30, maxWaitTime: 900 };
+
+/** The waiters' delays with the shortest one given (the longest scaled alike); AWS's defaults without it. */
+export function waitsFrom(minDelay: number | undefined): ReleaseOptions["waits"] {
+  if (minDelay === undefined) return DEFAULT_WAITS;
+  const scale = minDelay / DEFAULT_WAITS.minDelay;
+  return { minDelay, maxDelay: DEFAULT_WAITS.maxDelay * scale, maxWaitTime: DEFAULT_WAITS.maxWaitTime };
+}
 
 /** A release's record, with the progress mark a release sets before its first change (see markStarted). */
 export type ReleasableRecord = IncidentRecord & { releaseStarted?: { by: string; at: string } };

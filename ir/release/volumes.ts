@@ -17,9 +17,11 @@ export async function restoreVolumes(run: ReleaseRun): Promise<void> {
       .find((volume) => volume.VolumeId === volumeId)
       ?.Attachments?.find((attachment) => attachment.State !== "detached");
 
-  const onWorkstation = run.instance.volumes.filter(
-    (volume) => workstation !== undefined && placeOf(volume.volumeId)?.InstanceId === workstation,
-  );
+  // One already detaching (an interrupted release) needs no second call, only the wait below.
+  const onWorkstation = run.instance.volumes.filter((volume) => {
+    const place = placeOf(volume.volumeId);
+    return workstation !== undefined && place?.InstanceId === workstation && place.State !== "detaching";
+  });
   for (const volume of onWorkstation) {
     const detail = { VolumeId: volume.volumeId, InstanceId: workstation };
     await change(run, "ec2:DetachVolume", detail, () => ec2.detachVolume(detail));

@@ -1,7 +1,8 @@
 // GuardDuty (restJson1): ArchiveFindings, which `ir release --archive-finding` calls. The simulator keeps no
 // detectors: it accepts any well-formed detector id (the one in a finding's ARN) and records what was archived.
 import { AwsError } from "../errors";
-import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
+import type { IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
+import { restJsonErrorAnswer, unservedRoute } from "../wire/restJsonProtocol";
 
 const ARCHIVE_PATH = /^\/detector\/([^/]+)\/findings\/archive$/;
 /** GuardDuty's limits (API Reference, ArchiveFindings): a detector id of 1-300 characters, 1-50 finding ids. */
@@ -31,15 +32,8 @@ export function guardDutyEndpoint(archived: Map<string, Set<string>>): ServiceEn
     signingName: "guardduty",
     prepare(call: IncomingCall): PreparedCall {
       const match = ARCHIVE_PATH.exec(call.path);
-      if (!match || call.method !== "POST") {
-        return {
-          action: `${call.method} ${call.path}`,
-          params: {},
-          execute: () => {
-            throw badRequest(`The simulator does not serve ${call.method} ${call.path}`);
-          },
-        };
-      }
+      if (!match || call.method !== "POST")
+        return unservedRoute(call, badRequest(`The simulator does not serve ${call.method} ${call.path}`));
       const detectorId = match[1] ?? "";
       const findingIds = findingIdsOf(call.body);
       return {
@@ -56,17 +50,8 @@ export function guardDutyEndpoint(archived: Map<string, Set<string>>): ServiceEn
         },
       };
     },
-    errorAnswer(error: AwsError, requestId: string): Answer {
-      return {
-        status: error.httpStatus,
-        headers: {
-          "content-type": "application/json",
-          "x-amzn-errortype": error.code,
-          "x-amzn-requestid": requestId,
-        },
-        body: JSON.stringify({ message: error.message, __type: error.code }),
-      };
-    },
+    errorAnswer: (error, requestId) =>
+      restJsonErrorAnswer(error, requestId, { message: error.message, __type: error.code }),
     throttlingError: () => new AwsError("TooManyRequestsException", "Rate exceeded", 429),
   };
 }
