@@ -47,7 +47,7 @@ export interface GlobalOptions {
   responderFunction?: string;
 }
 
-export interface OperatorClients {
+interface OperatorClients {
   documents: DynamoDBDocument;
   ec2: EC2;
   sfn: SFN;
@@ -185,7 +185,7 @@ function nameFailedCalls<T>(client: T): T {
 }
 
 /** SDK clients for the region, with the caller's credentials (the default chain, or the given environment's keys). */
-export function operatorClients(region: string, env: Io["env"]): OperatorClients {
+function operatorClients(region: string, env: Io["env"]): OperatorClients {
   const config = {
     region,
     ...(env.AWS_ENDPOINT_URL ? { endpoint: env.AWS_ENDPOINT_URL } : {}),

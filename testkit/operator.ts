@@ -16,7 +16,7 @@ export async function operatorPolicyOf(harness: Harness): Promise<PolicyDocument
   return JSON.parse(text) as PolicyDocument;
 }
 
-export interface OperatorRun {
+interface OperatorRun {
   code: number;
   stdout: string;
   stderr: string;

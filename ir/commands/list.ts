@@ -7,7 +7,7 @@ import { allIncidents, executionOf } from "../incidents";
 import { table } from "../output";
 
 /** Seconds from the claim to the end of network isolation, when it ended. */
-export function isolatedAfterSeconds(record: IncidentRecord): number | undefined {
+function isolatedAfterSeconds(record: IncidentRecord): number | undefined {
   const ended = record.steps.isolateNetwork?.endedAt;
   if (ended === undefined || record.steps.isolateNetwork?.status !== "done") return undefined;
   return (Date.parse(ended) - Date.parse(record.createdAt)) / 1000;

@@ -10,7 +10,7 @@ import { table } from "../output";
 import { triggerOf } from "./list";
 
 /** The workstation's live state (DescribeInstances), or "gone" once EC2 no longer knows it. */
-export async function workstationState(context: OperatorContext, instanceId: string): Promise<string> {
+async function workstationState(context: OperatorContext, instanceId: string): Promise<string> {
   try {
     const answer = await context.clients.ec2.describeInstances({ InstanceIds: [instanceId] });
     return answer.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? "gone";
@@ -47,7 +47,7 @@ export interface IncidentStatusView {
   closure: NonNullable<IncidentRecord["closure"]> | null;
 }
 
-export async function statusView(
+async function statusView(
   context: OperatorContext,
   record: IncidentRecord,
 ): Promise<IncidentStatusView> {

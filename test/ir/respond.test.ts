@@ -3,7 +3,7 @@
 import { expect } from "chai";
 
 import { DEFAULT_EXCLUSION_TAG } from "../../handler/tags";
-import { operatorScene, webInstance } from "./support";
+import { operatorScene, respondedInstance, webInstance } from "./support";
 
 describe("ir respond", function () {
   this.timeout(120_000);
@@ -35,6 +35,15 @@ describe("ir respond", function () {
       .to.match(/✔ isolateNetwork/)
       .and.to.match(/✔ report/);
     expect(result.stdout.trim()).to.equal(`incident ${record?.incidentId}: completed, execution SUCCEEDED`);
+  });
+
+  it("an instance already responded to: already-responding, exit 0, with the incident", async () => {
+    const { instanceId, incidentId } = await respondedInstance(scene.harness);
+    const answer = await scene.operator.json("respond", instanceId, "--reason", "again");
+    expect(answer).to.include({ outcome: "already-responding", instanceId, incidentId });
+    const human = await scene.operator.ir("respond", instanceId, "--reason", "again");
+    expect(human.code, human.stderr).to.equal(0);
+    expect(human.stdout).to.match(new RegExp(`^already responding: incident ${incidentId} is complete`));
   });
 
   it("--json --no-wait answers with the incident as soon as the instance is contained", async () => {
