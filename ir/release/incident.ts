@@ -54,8 +54,8 @@ export function refuseGoneInstance(record: ReleasableRecord, live: Instance | un
 /**
  * Where each of the instance's own volumes may be for a release to put it back (pure): on the instance, on the
  * workstation the record names, or detached only when the record explains it (a release interrupted between
- * detach and attach, or the response's attach step that detached it and could not attach it). Anything else
- * (attached elsewhere, detached without a reason on record, deleted) is refused.
+ * detach and attach, ir close, or the response's attach step that detached it and could not attach it).
+ * Anything else (attached elsewhere, detached without a reason on record, deleted) is refused.
  */
 export function volumeRefusal(record: ReleasableRecord, volumes: readonly Volume[]): string | undefined {
   const workstation = record.facts.forensic?.instanceId;
@@ -77,6 +77,7 @@ export function volumeRefusal(record: ReleasableRecord, volumes: readonly Volume
     }
     const detachedOnRecord =
       record.releaseStarted !== undefined ||
+      record.closure !== undefined ||
       notAttached.some((entry) => entry.volumeId === expected.volumeId);
     if (!detachedOnRecord)
       problems.push(

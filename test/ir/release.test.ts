@@ -205,6 +205,19 @@ describe("ir release", function () {
     expectSameAsFound(found, await seeInstance(clients, instanceId, []));
   });
 
+  it("after ir close (volumes detached, workstation stopped): released all the same", async () => {
+    const member = webTierMember();
+    const found = await seeInstance(clients, member.instanceId, [member.targetGroupArn]);
+    const record = await respond(member.instanceId);
+    const closed = await operator.ir("close", record.incidentId, ...WAIT);
+    expect(closed.code, closed.stderr).to.equal(0);
+
+    const result = await release(record.incidentId);
+
+    expect(result.code, result.stderr).to.equal(0);
+    expectSameAsFound(found, await seeInstance(clients, member.instanceId, [member.targetGroupArn]));
+  });
+
   it("--dry-run prints each call it would make and changes nothing", async () => {
     const member = webTierMember();
     const record = await respond(member.instanceId);
