@@ -8,8 +8,6 @@ import type { StaticOperationSchema } from "@smithy/types";
 
 export type QueryFlavor = "ec2" | "query";
 
-type SchemaRef = Parameters<typeof NormalizedSchema.of>[0];
-
 /** Timestamp schema ids of @smithy/core: 6 = http-date, 7 = epoch-seconds (anything else: date-time). */
 const HTTP_DATE = 6;
 const EPOCH_SECONDS = 7;
