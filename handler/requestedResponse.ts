@@ -4,7 +4,7 @@
 import type { Instance } from "@aws-sdk/client-ec2";
 import type { Logger } from "@aws-lambda-powertools/logger";
 
-import type { EventAcceptance, Rejection, RejectionReason } from "./acceptance/acceptance";
+import type { Rejection, RejectionReason } from "./acceptance/acceptance";
 import type { InstanceFinding } from "./acceptance/finding";
 import { checkLiveInstance } from "./acceptance/liveCheck";
 import {
@@ -15,9 +15,9 @@ import {
   type RequestedResponse,
 } from "./acceptance/requested";
 import { factsWithOriginalGroups } from "./containment/interfaces";
-import type { InstanceFacts, ResponseTrigger } from "./incidentRecord";
+import type { InstanceFacts } from "./incidentRecord";
 import { describeInstance } from "./instanceDescription";
-import type { FindingOutcome, LambdaContext, ResponderDependencies } from "./invocation";
+import type { LambdaContext, ResponderDependencies } from "./invocation";
 import { configuredResponderGroupIds } from "./securityGroups";
 import type { Settings } from "./settings";
 
@@ -57,16 +57,8 @@ export interface DescribedInstance {
   readonly raw: string;
 }
 
-/** How a checked request is claimed, contained and started (invocation.ts's claimAndRespond). */
-type ClaimAndRespond = (
-  deps: ResponderDependencies,
-  lambda: LambdaContext,
-  accepted: Extract<EventAcceptance, { accepted: true }>,
-  rawEvent: string,
-  trigger: ResponseTrigger,
-  described: DescribedInstance | undefined,
-  claimTimeouts?: number,
-) => Promise<FindingOutcome>;
+/** How a checked request is claimed, contained and started: invocation.ts's, handed in (no import cycle). */
+type ClaimAndRespond = typeof import("./invocation").claimAndRespond;
 
 /** The facts of an instance described and checked before the claim (pure). */
 export function describedFacts(

@@ -186,7 +186,7 @@ describe("handler: Security Hub (simulator)", function () {
     const updates = sim.state.securityHubUpdates().slice(before);
     expect(updates.map((update) => update.workflowStatus)).to.deep.equal(["NOTIFIED", "RESOLVED"]);
     expect(updates[0]).to.include({
-      id: (event.detail as { arn: string }).arn,
+      id: (event.detail as unknown as { arn: string }).arn,
       productArn: `arn:aws:securityhub:${sim.region}::product/aws/guardduty`,
     });
   });
