@@ -20,6 +20,14 @@ export function triggerOf(record: IncidentRecord): string {
   return trigger.requestedBy === undefined ? trigger.kind : `${trigger.kind} by ${trigger.requestedBy}`;
 }
 
+/** One DescribeExecution per incident, a few at a time (Step Functions throttles a burst of them). */
+async function inBatches<T, R>(items: readonly T[], map: (item: T) => Promise<R>, size = 8): Promise<R[]> {
+  const results: R[] = [];
+  for (let start = 0; start < items.length; start += size)
+    results.push(...(await Promise.all(items.slice(start, start + size).map(map))));
+  return results;
+}
+
 export function registerList(program: Command): void {
   program
     .command("list")
@@ -29,18 +37,16 @@ export function registerList(program: Command): void {
     .action(
       operatorAction(async (context) => {
         const records = await allIncidents(context);
-        const rows = await Promise.all(
-          records.map(async (record) => ({
-            incidentId: record.incidentId,
-            instanceId: record.instanceId,
-            status: record.status,
-            dryRun: record.dryRun,
-            trigger: triggerOf(record),
-            startedAt: record.createdAt,
-            isolatedAfterSeconds: isolatedAfterSeconds(record) ?? null,
-            executionStatus: (await executionOf(context, record))?.status ?? null,
-          })),
-        );
+        const rows = await inBatches(records, async (record) => ({
+          incidentId: record.incidentId,
+          instanceId: record.instanceId,
+          status: record.status,
+          dryRun: record.dryRun,
+          trigger: triggerOf(record),
+          startedAt: record.createdAt,
+          isolatedAfterSeconds: isolatedAfterSeconds(record) ?? null,
+          executionStatus: (await executionOf(context, record))?.status ?? null,
+        }));
         context.output.result({ incidents: rows }, () =>
           rows.length === 0
             ? [`no incidents in ${context.resources.incidentTableName}`]
