@@ -9,17 +9,13 @@ describe("ir respond", function () {
   this.timeout(120_000);
 
   const scene = operatorScene();
+  /** ir respond, following the execution with a short wait between looks. */
+  const respondAndFollow = (instanceId: string, reason: string, ...options: string[]) =>
+    scene.operator.ir("respond", instanceId, "--reason", reason, ...options, "--wait-delay", "0.05");
 
   it("contains the instance, records the caller and the reason, and follows the execution to its end", async () => {
     const instanceId = webInstance(scene.harness);
-    const result = await scene.operator.ir(
-      "respond",
-      instanceId,
-      "--reason",
-      "beaconing to a known C2",
-      "--wait-delay",
-      "0.05",
-    );
+    const result = await respondAndFollow(instanceId, "beaconing to a known C2");
 
     expect(result.code, result.stderr).to.equal(0);
     const record = await scene.harness.record(instanceId);
@@ -62,14 +58,10 @@ describe("ir respond", function () {
     expect(rejected.stdout).to.match(/^rejected: .*exclu/i);
     expect(await scene.harness.record(instanceId)).to.equal(undefined);
 
-    const overridden = await scene.operator.ir(
-      "respond",
+    const overridden = await respondAndFollow(
       instanceId,
-      "--reason",
       "owner confirmed compromise",
       "--override-exclusion",
-      "--wait-delay",
-      "0.05",
     );
     expect(overridden.code, overridden.stderr).to.equal(0);
     const record = await scene.harness.record(instanceId);
