@@ -1,7 +1,8 @@
 // ir release <incident>: put an instance back in service after a false positive (ir/release/).
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
 
 import { operatorAction } from "../action";
+import { usage } from "../exitCodes";
 import { releaseIncident, type ReleaseResult } from "../release/release";
 import { waitsFrom } from "../release/run";
 
@@ -9,7 +10,7 @@ interface ReleaseFlags {
   reason: string;
   standalone?: boolean;
   archiveFinding?: boolean;
-  waitDelay?: string;
+  waitDelay: string;
 }
 
 function humanLines(result: ReleaseResult): string[] {
@@ -42,14 +43,17 @@ export function registerRelease(program: Command): void {
     .requiredOption("--reason <text>", "why the finding was a false positive (recorded and notified)")
     .option("--standalone", "leave the instance out of its Auto Scaling group (its replacement serves)")
     .option("--archive-finding", "archive the GuardDuty finding")
-    .addOption(new Option("--wait-delay <seconds>", "shortest delay between waiter polls").hideHelp())
+    .option("--wait-delay <seconds>", "shortest delay between looks while waiting (volumes, the start)", "5")
     .action(
       operatorAction<ReleaseFlags>(async (context, [incidentId], flags) => {
+        const delay = Number(flags.waitDelay);
+        if (!Number.isFinite(delay) || delay <= 0)
+          throw usage("--wait-delay must be a positive number of seconds");
         const result = await releaseIncident(context, incidentId ?? "", {
           reason: flags.reason,
           standalone: flags.standalone === true,
           archiveFinding: flags.archiveFinding === true,
-          waits: waitsFrom(flags.waitDelay === undefined ? undefined : Number(flags.waitDelay)),
+          waits: waitsFrom(delay),
         });
         context.output.result(result, () => humanLines(result));
       }),

@@ -11,17 +11,13 @@ export interface ReleaseOptions {
   /** Leave the instance out of its Auto Scaling group (the group has replaced it). */
   standalone: boolean;
   archiveFinding: boolean;
-  /** The SDK waiters' delays, in seconds (AWS's defaults are minutes long; the simulator is faster). */
+  /** The SDK waiters' delays, in seconds (--wait-delay: short against the simulator). */
   waits: { minDelay: number; maxDelay: number; maxWaitTime: number };
 }
 
-const DEFAULT_WAITS: ReleaseOptions["waits"] = { minDelay: 5, maxDelay: 30, maxWaitTime: 900 };
-
-/** The waiters' delays with the shortest one given (the longest scaled alike); AWS's defaults without it. */
-export function waitsFrom(minDelay: number | undefined): ReleaseOptions["waits"] {
-  if (minDelay === undefined) return DEFAULT_WAITS;
-  const scale = minDelay / DEFAULT_WAITS.minDelay;
-  return { minDelay, maxDelay: DEFAULT_WAITS.maxDelay * scale, maxWaitTime: DEFAULT_WAITS.maxWaitTime };
+/** The waiters look again after `minDelay` seconds, then less often (up to six times that), 15 minutes at most. */
+export function waitsFrom(minDelay: number): ReleaseOptions["waits"] {
+  return { minDelay, maxDelay: minDelay * 6, maxWaitTime: 900 };
 }
 
 /** A release's record, with the progress mark a release sets before its first change (see markStarted). */
