@@ -47,10 +47,7 @@ export interface IncidentStatusView {
   closure: NonNullable<IncidentRecord["closure"]> | null;
 }
 
-async function statusView(
-  context: OperatorContext,
-  record: IncidentRecord,
-): Promise<IncidentStatusView> {
+async function statusView(context: OperatorContext, record: IncidentRecord): Promise<IncidentStatusView> {
   const { facts } = record;
   const workstationId = facts.forensic?.instanceId;
   return {
@@ -128,7 +125,12 @@ function humanStatus(view: IncidentStatusView, bucket: string, record: IncidentR
   ];
   if (view.problems.length > 0) lines.push("", "problems", ...view.problems.map((p) => `  ${p}`));
   if (view.release !== null)
-    lines.push("", `released by ${view.release.by} at ${view.release.at}: ${view.release.reason}`);
+    lines.push(
+      "",
+      `released by ${view.release.by} at ${view.release.at}: ${view.release.reason}`,
+      ...view.release.undone.map((line) => `  undone: ${line}`),
+      ...view.release.kept.map((line) => `  kept: ${line}`),
+    );
   if (view.closure !== null)
     lines.push(
       "",

@@ -2,6 +2,7 @@
 // (exit 2), and the mapping of errors to exit codes.
 import { expect } from "chai";
 
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -129,6 +130,15 @@ describe("ir errors", function () {
       message: "Throttling (sns:Publish): Rate exceeded",
       exitCode: EXIT.failed,
     });
+  });
+
+  it("the ir bin runs the same program (ts-node): no stack found, exit 2", () => {
+    const run = spawnSync(process.execPath, [join(__dirname, "..", "..", "ir", "ir.js"), "list"], {
+      encoding: "utf8",
+      env: { PATH: "" },
+    });
+    expect(run.status, run.stderr).to.equal(EXIT.usage);
+    expect(run.stderr).to.contain("ir: cannot find the stack's resources");
   });
 
   it("--help for each command, exit 0", async () => {
