@@ -41,7 +41,7 @@ export interface StepRecord {
  * released by an operator after a false positive (operatorRelease). closed: an operator ended the investigation
  * (closure).
  */
-export type IncidentStatus = "responding" | "completed" | "released" | "closed";
+type IncidentStatus = "responding" | "completed" | "released" | "closed";
 
 /** What started the response: a finding, a drill, a person (ir respond) or a Security Hub custom action. */
 export interface ResponseTrigger {

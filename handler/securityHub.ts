@@ -11,7 +11,7 @@ import type { AwsClients } from "./awsClients";
 import type { Settings } from "./settings";
 
 /** Who the notes name as their author (BatchUpdateFindings' Note.UpdatedBy). */
-export const NOTE_AUTHOR = "ec2-incident-response";
+const NOTE_AUTHOR = "ec2-incident-response";
 
 /** Security Hub's limit on a note's text. */
 const NOTE_LIMIT = 512;

@@ -1,15 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { CUSTOM_ACTION_DETAIL_TYPE } from "../handler/acceptance/requested";
 import { routeToResponder, type ResponderRoute } from "./detection";
 
 /** The custom action's id: its ARN is arn:PARTITION:securityhub:REGION:ACCOUNT:action/custom/ContainEc2Instance. */
 export const CONTAIN_ACTION_ID = "ContainEc2Instance";
 
-/** What Security Hub sends to EventBridge when an analyst chooses a custom action on findings. */
-export const CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action";
-
 /** The rule's pattern for one custom action's events (Security Hub user guide, "Defining a rule in EventBridge"). */
-export function customActionEventPattern(actionTargetArn: string): object {
+function customActionEventPattern(actionTargetArn: string): object {
   return {
     source: ["aws.securityhub"],
     "detail-type": [CUSTOM_ACTION_DETAIL_TYPE],

@@ -32,7 +32,7 @@ import {
 import { capText, echo, pathText, wellFormed } from "./text";
 
 /** The direct-invoke payload's only key (handler/README.md, "Manual response"). */
-export const RESPOND_KEY = "ir:respond";
+const RESPOND_KEY = "ir:respond";
 
 /** Security Hub's event for a custom action chosen on findings. */
 export const CUSTOM_ACTION_DETAIL_TYPE = "Security Hub Findings - Custom Action";
@@ -59,7 +59,7 @@ export interface RequestedResponse {
 }
 
 /** An instance a Security Hub event names that is not responded to, and why. */
-export interface RefusedResource {
+interface RefusedResource {
   readonly resource: string;
   readonly rejection: Rejection;
 }

@@ -10,7 +10,7 @@ const DESCRIBED = ["disableApiTermination", "instanceInitiatedShutdownBehavior",
 type Described = (typeof DESCRIBED)[number];
 
 /** One DescribeInstanceAttribute answer as the record keeps it (pure); undefined when EC2 said nothing usable. */
-export function asFoundValue(
+function asFoundValue(
   attribute: Described,
   answer: {
     DisableApiTermination?: { Value?: boolean };
