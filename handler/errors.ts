@@ -7,6 +7,12 @@ import type { RejectionReason } from "./acceptance/acceptance";
 export class ResponderError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    // Pulumi's closure serialization turns this class into a function that calls Error without `new`, which
+    // initializes nothing: in the Lambda, `this` would have no message, cause or stack, and would not be an Error.
+    // So they are set here, and describeError and Lambda's runtime read them as an error's.
+    this.message = message;
+    if (options !== undefined && "cause" in options) this.cause = options.cause;
+    if (typeof this.stack !== "string") Error.captureStackTrace(this);
     this.name = "ResponderError";
   }
 }
@@ -85,8 +91,34 @@ export function instanceGoneError(error: unknown, instanceId: string): unknown {
   return error;
 }
 
+/** An Error, or one of ours as the serialized Lambda builds them (see ResponderError): a name and a message. */
+function isErrorLike(error: unknown): error is { name: string; message: string } {
+  if (error instanceof Error) return true;
+  if (typeof error !== "object" || error === null) return false;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return typeof name === "string" && typeof message === "string";
+}
+
+/**
+ * Our errors, by name. In the serialized Lambda an instance of a subclass is not an instance of ResponderError
+ * (Pulumi links the constructors, not their prototypes), so code that asks "is this ours?" asks this. An array,
+ * not a Set (see THROTTLING_CODES).
+ */
+const RESPONDER_ERROR_NAMES: readonly string[] = [
+  "ResponderError",
+  "InvalidSettingError",
+  "InstanceGoneError",
+  "StepFailedError",
+  "LateRejectionError",
+  "PassSupersededError",
+];
+
+export function isResponderError(error: unknown): boolean {
+  return isErrorLike(error) && RESPONDER_ERROR_NAMES.includes(error.name);
+}
+
 export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (isErrorLike(error)) return `${error.name}: ${error.message}`;
   return String(error);
 }
 

@@ -1,6 +1,6 @@
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
-import { awsErrorCode } from "./errors";
+import { awsErrorCode, ResponderError } from "./errors";
 import type { InstanceFinding } from "./acceptance/finding";
 import {
   findingKey,
@@ -108,7 +108,7 @@ export interface RecordChanges {
 }
 
 /** The step's entry names another pass: this one was superseded by a retry of its Task. */
-export class PassSupersededError extends Error {
+export class PassSupersededError extends ResponderError {
   constructor(step: string, options: { cause: unknown }) {
     super(`step ${step}: a newer pass of this step has taken over; this one stops`, options);
     this.name = "PassSupersededError";

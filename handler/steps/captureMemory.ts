@@ -1,4 +1,4 @@
-import { awsErrorCode, describeError, failureOutcome, ResponderError } from "../errors";
+import { awsErrorCode, describeError, failureOutcome, isResponderError } from "../errors";
 import { type IncidentRecord, type InstanceFacts, recordedInstance } from "../incidentRecord";
 import { describeInstance, tagsOf } from "../instanceDescription";
 import { ec2Mutation, nextLook, type ResponseContext } from "../responseContext";
@@ -142,7 +142,7 @@ async function sendDiagnosticInterruptOnce(
   context: ResponseContext,
   InstanceId: string,
 ): Promise<string | undefined> {
-  const outcomeOf = (error: unknown) => (error instanceof ResponderError ? "ours" : failureOutcome(error));
+  const outcomeOf = (error: unknown) => (isResponderError(error) ? "ours" : failureOutcome(error));
   return retrying(
     async () => {
       try {

@@ -1,6 +1,6 @@
 import type { CreateSnapshotsRequest, Snapshot } from "@aws-sdk/client-ec2";
 
-import { describeError, failureOutcome, ResponderError } from "../errors";
+import { describeError, failureOutcome, isResponderError } from "../errors";
 import {
   recordedInstance,
   type IncidentFacts,
@@ -148,7 +148,7 @@ async function tagKeysOf(
       ),
     );
   } catch (error) {
-    if (error instanceof ResponderError) throw error;
+    if (isResponderError(error)) throw error;
     context.logger.warn("volume tags not readable; snapshots get the incident's tags only", {
       error: describeError(error),
     });
@@ -225,7 +225,7 @@ async function takeSnapshotsOnce(
       }));
       return { made: true, value: [...plan.adopted, ...taken], adopted: plan.adopted.length };
     } catch (error) {
-      if (error instanceof ResponderError) throw error;
+      if (isResponderError(error)) throw error;
       const failure = failureOutcome(error);
       if (failure === "refused" || request >= MAX_SNAPSHOT_REQUESTS) throw error;
       logger.warn("CreateSnapshots failed; asking again", {

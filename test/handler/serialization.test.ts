@@ -5,6 +5,13 @@ import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 
 import { createResponder } from "../../handler";
+import {
+  describeError,
+  InstanceGoneError,
+  InvalidSettingError,
+  isResponderError,
+  StepFailedError,
+} from "../../handler/errors";
 
 describe("handler: closure serialization of createResponder", function () {
   this.timeout(120_000);
@@ -19,6 +26,57 @@ describe("handler: closure serialization of createResponder", function () {
     expect(serialized.text).to.not.match(/native code/);
   });
 
+  it("keeps our errors' message, cause and stack once serialized (Pulumi calls Error without `new`)", async () => {
+    // prepare: what the Lambda builds, from the serialized code, as Lambda's runtime loads it.
+    const serialized = await pulumi.runtime.serializeFunction(
+      () => () => {
+        const cause = new Error("EC2 said no");
+        return [
+          new InvalidSettingError("POLL_INTERVAL_SECONDS", "is not a number"),
+          new StepFailedError("cutAccess", { cause }),
+          new InstanceGoneError("i-0abc", { cause }),
+        ].map((error) => ({
+          description: describeError(error),
+          message: error.message,
+          hasCause: error.cause === cause,
+          stack: typeof error.stack,
+          ours: isResponderError(error),
+        }));
+      },
+      { isFactoryFunction: true },
+    );
+    const module = { exports: {} as Record<string, () => unknown> };
+    new Function("exports", "require", "module", serialized.text)(module.exports, require, module);
+
+    // act
+    const errors = module.exports[serialized.exportName]!() as { description: string; message: string }[];
+
+    // assess: Lambda's runtime reports an error by its name, message and stack; describeError reads the same.
+    expect(errors).to.deep.equal([
+      {
+        description: "InvalidSettingError: setting POLL_INTERVAL_SECONDS: is not a number",
+        message: "setting POLL_INTERVAL_SECONDS: is not a number",
+        hasCause: false,
+        stack: "string",
+        ours: true,
+      },
+      {
+        description: "StepFailedError: step cutAccess failed: Error: EC2 said no",
+        message: "step cutAccess failed: Error: EC2 said no",
+        hasCause: true,
+        stack: "string",
+        ours: true,
+      },
+      {
+        description: "InstanceGoneError: instance i-0abc no longer exists",
+        message: "instance i-0abc no longer exists",
+        hasCause: true,
+        stack: "string",
+        ours: true,
+      },
+    ]);
+  });
+
   it("captures no Set or Map from module scope (serialized, their methods throw 'incompatible receiver')", async () => {
     const serialized = await pulumi.runtime.serializeFunction(createResponder, { isFactoryFunction: true });
     expect(serialized.text).to.not.match(/global\.(Set|Map|WeakSet|WeakMap)\.prototype/);
@@ -29,6 +87,15 @@ describe("handler: closure serialization of createResponder", function () {
     expect(serialized.text).to.not.match(
       /terminateInstances|deleteVolume|deleteSnapshot|TerminateInstances|DeleteVolume|DeleteSnapshot/,
     );
+  });
+
+  it("asks isResponderError, never instanceof ResponderError (false for its subclasses once serialized)", () => {
+    const root = path.join(__dirname, "..", "..", "handler");
+    const files = (fs.readdirSync(root, { recursive: true }) as string[]).filter((file) =>
+      file.endsWith(".ts"),
+    );
+    for (const file of files)
+      expect(fs.readFileSync(path.join(root, file), "utf8"), file).to.not.match(/instanceof ResponderError/);
   });
 
   it("no source file in handler/ names a terminate or delete call", () => {

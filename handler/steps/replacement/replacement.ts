@@ -1,6 +1,6 @@
 import type { RunInstancesCommandOutput } from "@aws-sdk/client-ec2";
 
-import { describeError, failureOutcome } from "../../errors";
+import { describeError, failureOutcome, ResponderError } from "../../errors";
 import { type TargetRegistration, recordedInstance, recordProblem } from "../../incidentRecord";
 import { describeInstance } from "../../instanceDescription";
 import {
@@ -76,7 +76,7 @@ async function roleArnsOf(context: ResponseContext, profile: string): Promise<st
 }
 
 /** The template's profile carries a role the responder may not pass: the template cannot be used. */
-class TemplateProfileNotPassable extends Error {}
+class TemplateProfileNotPassable extends ResponderError {}
 
 /**
  * Launches the replacement: from the launch template when the instance came from one and the template can be
