@@ -155,6 +155,14 @@ function releaseStatements(a: OperatorPolicyArgs): PolicyStatement[] {
       Action: ["elasticloadbalancing:RegisterTargets"],
       Resource: [`arn:${a.partition}:elasticloadbalancing:${a.region}:${a.accountId}:targetgroup/*/*`],
     },
+    // A note on the Security Hub finding a response started from; never its workflow (the analyst's).
+    {
+      Sid: "NoteSecurityHubFinding",
+      Effect: "Allow",
+      Action: ["securityhub:BatchUpdateFindings"],
+      Resource: [`arn:${a.partition}:securityhub:${a.region}:${a.accountId}:hub/default`],
+      Condition: { Null: { "securityhub:ASFFSyntaxPath/Workflow.Status": "true" } },
+    },
     // ArchiveFindings supports no resource-level permissions.
     { Sid: "ArchiveFinding", Effect: "Allow", Action: ["guardduty:ArchiveFindings"], Resource: ["*"] },
     {

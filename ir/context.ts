@@ -11,6 +11,7 @@ import { GuardDuty } from "@aws-sdk/client-guardduty";
 import { IAM } from "@aws-sdk/client-iam";
 import { Lambda } from "@aws-sdk/client-lambda";
 import { S3 } from "@aws-sdk/client-s3";
+import { SecurityHub } from "@aws-sdk/client-securityhub";
 import { SFN } from "@aws-sdk/client-sfn";
 import { SNS } from "@aws-sdk/client-sns";
 import { STS } from "@aws-sdk/client-sts";
@@ -59,6 +60,7 @@ interface OperatorClients {
   elbv2: ElasticLoadBalancingV2;
   autoScaling: AutoScaling;
   guardDuty: GuardDuty;
+  securityHub: SecurityHub;
 }
 
 export interface OperatorContext {
@@ -152,6 +154,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   ElasticLoadBalancingV2Client: "elasticloadbalancing",
   AutoScalingClient: "autoscaling",
   GuardDutyClient: "guardduty",
+  SecurityHubClient: "securityhub",
 };
 const ACTION_NAME: Record<string, string> = {
   Invoke: "InvokeFunction",
@@ -213,6 +216,7 @@ function operatorClients(region: string, env: Io["env"]): OperatorClients {
     elbv2: nameFailedCalls(new ElasticLoadBalancingV2(config)),
     autoScaling: nameFailedCalls(new AutoScaling(config)),
     guardDuty: nameFailedCalls(new GuardDuty(config)),
+    securityHub: nameFailedCalls(new SecurityHub(config)),
   };
 }
 

@@ -1,8 +1,12 @@
 // What a release keeps (never deleted: the evidence, and what the response made), the GuardDuty finding archived
 // on request, and the release on record (a conditional update, never a whole-item put) and on the topic.
+import { GUARDDUTY_SOURCE } from "../../handler/acceptance/finding";
 import type { OperatorRelease } from "../../handler/incidentRecord";
 import { refused } from "../exitCodes";
 import { change, type ReleaseRun } from "./run";
+
+/** Security Hub refuses a note longer than this (BatchUpdateFindings). */
+const SECURITY_HUB_NOTE_LIMIT = 512;
 
 export function keptEvidence(run: ReleaseRun): void {
   const { facts } = run.record;
@@ -31,7 +35,7 @@ function findingOf(rawFinding: string): { detectorId: string; findingId: string 
 
 export async function archiveFinding(run: ReleaseRun): Promise<void> {
   const finding =
-    run.record.finding.source === "aws.guardduty" ? findingOf(run.record.rawFinding) : undefined;
+    run.record.finding.source === GUARDDUTY_SOURCE ? findingOf(run.record.rawFinding) : undefined;
   if (finding === undefined) {
     run.kept.push("GuardDuty finding: none to archive (the response did not start from one)");
     return;
@@ -41,6 +45,21 @@ export async function archiveFinding(run: ReleaseRun): Promise<void> {
     run.context.clients.guardDuty.archiveFindings(detail),
   );
   run.undone.push(`GuardDuty finding ${finding.findingId}: archived`);
+}
+
+/** The Security Hub finding a response started from gets a note (its workflow is the analyst's to set). */
+export async function noteSecurityHubFinding(run: ReleaseRun, by: string): Promise<void> {
+  const finding = run.record.trigger?.securityHubFinding;
+  if (finding === undefined) return;
+  const text = `Released by ir release after a false positive (incident ${run.record.incidentId}, by ${by}): ${run.options.reason}`;
+  const detail = {
+    FindingIdentifiers: [{ Id: finding.id, ProductArn: finding.productArn }],
+    Note: { Text: text.slice(0, SECURITY_HUB_NOTE_LIMIT), UpdatedBy: "ir release" },
+  };
+  await change(run, "securityhub:BatchUpdateFindings", detail, () =>
+    run.context.clients.securityHub.batchUpdateFindings(detail),
+  );
+  run.undone.push(`Security Hub finding ${finding.id}: noted as released`);
 }
 
 /** A conditional update of the incident's record: only while it is this incident, and not released. */

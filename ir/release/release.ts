@@ -6,7 +6,14 @@ import type { OperatorContext } from "../context";
 import { refused } from "../exitCodes";
 import { findIncident } from "../incidents";
 import { restoreDeleteOnTermination, restoreInstanceAttributes } from "./attributes";
-import { archiveFinding, keptEvidence, markStarted, notifyRelease, recordRelease } from "./finish";
+import {
+  archiveFinding,
+  keptEvidence,
+  markStarted,
+  noteSecurityHubFinding,
+  notifyRelease,
+  recordRelease,
+} from "./finish";
 import { restoreInstanceProfile, restoreRoleSessions } from "./identity";
 import {
   describeLive,
@@ -85,6 +92,7 @@ export async function releaseIncident(
   await markStarted(run, by);
   for (const step of RESTORE_STEPS) await step(run);
   if (options.archiveFinding) await archiveFinding(run);
+  await noteSecurityHubFinding(run, by);
   keptEvidence(run);
   const release: OperatorRelease = {
     by,

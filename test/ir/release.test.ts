@@ -2,8 +2,10 @@
 // member and a standalone instance), then the release, and the instance compared attribute by attribute with the
 // instance as found. Refusals, --dry-run, --standalone, --archive-finding, and a release interrupted half-way.
 import { AutoScaling } from "@aws-sdk/client-auto-scaling";
+import { DynamoDB } from "@aws-sdk/client-dynamodb";
 import { EC2, waitUntilVolumeAvailable } from "@aws-sdk/client-ec2";
 import { ElasticLoadBalancingV2 } from "@aws-sdk/client-elastic-load-balancing-v2";
+import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
 
 import { compareAttributes, seeInstance, type InstanceAsSeen } from "../../drill/instanceAsSeen";
@@ -89,6 +91,21 @@ describe("ir release", function () {
       dataVolumes: [{ sizeGiB: 8 }],
       tags: { Name: "batch-1" },
     }).instanceId;
+  }
+
+  /** The incident table as the account's administrator reaches it (through the simulator's front). */
+  function administratorDocuments(): DynamoDBDocument {
+    const env = harness.sim.env();
+    return DynamoDBDocument.from(
+      new DynamoDB({
+        endpoint: harness.sim.endpoint,
+        region: harness.sim.region,
+        credentials: {
+          accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+        },
+      }),
+    );
   }
 
   async function respond(instanceId: string): Promise<IncidentRecord> {
@@ -191,6 +208,33 @@ describe("ir release", function () {
     expect(after.autoScalingGroup).to.equal(undefined);
     expectSameAsFound({ ...found, autoScalingGroup: undefined }, after);
     expect(harness.sim.state.archivedFindings()).to.include(record.finding.findingId);
+  });
+
+  it("a response started from Security Hub: its finding gets a note, its workflow is left to the analyst", async () => {
+    const instanceId = standaloneInstance();
+    const record = await respond(instanceId);
+    // As the responder records a response started from the console's custom action (trigger.securityHubFinding).
+    const securityHubFinding = {
+      id: `arn:aws:guardduty:${harness.sim.region}:${harness.sim.accountId}:detector/d1/finding/f1`,
+      productArn: `arn:aws:securityhub:${harness.sim.region}::product/aws/guardduty`,
+    };
+    await administratorDocuments().update({
+      TableName: harness.env.INCIDENT_TABLE,
+      Key: { pk: record.pk },
+      UpdateExpression: "SET #trigger = :trigger",
+      ExpressionAttributeNames: { "#trigger": "trigger" },
+      ExpressionAttributeValues: { ":trigger": { kind: "security-hub", securityHubFinding } },
+    });
+    const before = harness.sim.state.securityHubUpdates().length;
+
+    const result = await release(record.incidentId);
+
+    expect(result.code, result.stderr).to.equal(0);
+    const updates = harness.sim.state.securityHubUpdates().slice(before);
+    expect(updates).to.have.length(1);
+    expect(updates[0]?.id).to.equal(securityHubFinding.id);
+    expect(updates[0]?.workflowStatus).to.equal(undefined);
+    expect(updates[0]?.note?.text).to.contain("false positive").and.to.contain(operator.arn);
   });
 
   it("a standalone instance with no profile: the quarantine profile goes, nothing else is added", async () => {
