@@ -98,6 +98,44 @@ describe("handler: requested responses (ir:respond)", function () {
     expect(record.facts.stop?.stopProtectionRemoved).to.equal(true);
   });
 
+  it("a GuardDuty finding's response records the attributes as found too", async () => {
+    const created = instance();
+    const outcome = await harness.invoke(
+      harness.sim.scenario.findingFor(created.instanceId, { severity: 8 }),
+    );
+    expect(outcome.outcome).to.equal("completed");
+    const record = await completedRecord(harness, created.instanceId);
+    expect(record.trigger).to.deep.include({ kind: "guardduty" });
+    expect(record.facts.instance?.asFound).to.deep.equal({
+      httpEndpoint: "enabled",
+      disableApiTermination: false,
+      instanceInitiatedShutdownBehavior: "terminate",
+      disableApiStop: false,
+    });
+  });
+
+  it("an attribute EC2 will not describe is a problem, never a held-back containment", async () => {
+    const { sim } = harness;
+    const created = instance();
+    sim.faults.add({
+      service: "ec2",
+      action: "DescribeInstanceAttribute",
+      fault: { type: "error", code: "UnauthorizedOperation", httpStatus: 403 },
+    });
+    try {
+      const outcome = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+      expect(outcome.outcome).to.equal("completed");
+    } finally {
+      sim.faults.clear();
+    }
+    const record = await completedRecord(harness, created.instanceId);
+    expect(record.steps.cutAccess?.status).to.equal("done");
+    expect(record.facts.instance?.asFound).to.deep.equal({ httpEndpoint: "enabled" });
+    expect((record.facts.problems ?? []).filter((line) => line.includes("as found not read"))).to.have.length(
+      3,
+    );
+  });
+
   it("answers already-responding for an instance under response", async () => {
     const created = instance();
     const first = await respond(request(created.instanceId));
@@ -151,7 +189,7 @@ describe("handler: requested responses (ir:respond)", function () {
     const valid = { instanceId: "i-0123456789abcdef0", reason: "suspected", requestedBy: CALLER };
     const deep: Record<string, unknown> = {};
     let node = deep;
-    for (let depth = 0; depth < 100; depth += 1) node = (node.next = {});
+    for (let depth = 0; depth < 100; depth += 1) node = node.next = {};
     const rows: [string, unknown, string][] = [
       ["not an object", { "ir:respond": "i-0123456789abcdef0" }, "malformed-request"],
       ["an array", { "ir:respond": [valid] }, "malformed-request"],
