@@ -3,6 +3,7 @@
 // tests to read (Simulator.state.securityHubUpdates).
 import { AwsError } from "../errors";
 import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
+import { restJsonErrorAnswer, unservedRoute } from "../wire/restJsonProtocol";
 
 /** One finding's update as BatchUpdateFindings received it. */
 export interface SecurityHubUpdate {
@@ -66,13 +67,7 @@ export function securityHubEndpoint(updates: SecurityHubUpdate[]): ServiceEndpoi
     signingName: "securityhub",
     prepare(call: IncomingCall): PreparedCall {
       if (call.method !== "PATCH" || call.path !== "/findings/batchupdate") {
-        return {
-          action: `${call.method} ${call.path}`,
-          params: {},
-          execute: () => {
-            throw invalidInput(`The simulator does not serve ${call.method} ${call.path}`);
-          },
-        };
+        return unservedRoute(call, invalidInput(`The simulator does not serve ${call.method} ${call.path}`));
       }
       let parsed: unknown = {};
       try {
@@ -101,15 +96,7 @@ export function securityHubEndpoint(updates: SecurityHubUpdate[]): ServiceEndpoi
       };
     },
     errorAnswer(error: AwsError, requestId: string): Answer {
-      return {
-        status: error.httpStatus,
-        headers: {
-          "content-type": "application/json",
-          "x-amzn-errortype": error.code,
-          "x-amzn-requestid": requestId,
-        },
-        body: JSON.stringify({ Message: error.message, Code: error.code }),
-      };
+      return restJsonErrorAnswer(error, requestId, { Message: error.message, Code: error.code });
     },
     throttlingError: () => new AwsError("TooManyRequestsException", "Rate exceeded", 429),
   };
