@@ -150,10 +150,11 @@ export async function handleEvent(
     if (!verdict.accepted) return rejected(logger, verdict.reason, verdict.detail);
     described = describedFacts(verdict.instance, finding, deps.settings);
   }
-  const trigger: ResponseTrigger = {
-    kind: finding.source === DRILL_SOURCE ? "drill" : "guardduty",
-    ...securityHubRef(guardDutyFindingInSecurityHub(finding)),
-  };
+  // A drill's finding is not in Security Hub: only GuardDuty's own findings have a copy there to update.
+  const trigger: ResponseTrigger =
+    finding.source === DRILL_SOURCE
+      ? { kind: "drill" }
+      : { kind: "guardduty", ...securityHubRef(guardDutyFindingInSecurityHub(finding)) };
   return claimAndRespond(deps, lambda, accepted, JSON.stringify(event), trigger, described);
 }
 

@@ -212,6 +212,24 @@ describe("handler: Security Hub (simulator)", function () {
     expect(problems.filter((line) => line.includes("not set to RESOLVED"))).to.have.length(1);
   });
 
+  it("a drill is not in Security Hub: its response updates nothing there", async () => {
+    const { sim, world } = harness;
+    const target = sim.scenario.instance({
+      subnetId: world.subnetA,
+      securityGroupIds: [world.appGroup],
+      imageId: world.kdumpImage,
+      tags: { "ir:drill": "true" },
+    });
+    const before = sim.calls.length;
+    const outcome = await harness.invoke(
+      sim.scenario.findingFor(target.instanceId, { severity: 8, source: "ir.drill" }),
+    );
+    await harness.settle();
+    expect(outcome.outcome).to.equal("completed");
+    expect((await harness.record(target.instanceId))?.trigger).to.deep.equal({ kind: "drill" });
+    expect(sim.calls.slice(before).filter((call) => call.service === "securityhub")).to.deep.equal([]);
+  });
+
   it("instances of other accounts are refused without a change", async () => {
     const { sim } = harness;
     const before = sim.calls.length;
