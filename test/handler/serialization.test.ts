@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
+import * as vm from "vm";
 
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
@@ -46,7 +47,10 @@ describe("handler: closure serialization of createResponder", function () {
       { isFactoryFunction: true },
     );
     const module = { exports: {} as Record<string, () => unknown> };
-    new Function("exports", "require", "module", serialized.text)(module.exports, require, module);
+    const load = vm.runInThisContext(`(function (exports, require, module) {${serialized.text}\n})`) as (
+      ...args: unknown[]
+    ) => void;
+    load(module.exports, require, module);
 
     // act
     const errors = module.exports[serialized.exportName]!() as { description: string; message: string }[];
