@@ -1,7 +1,7 @@
 // The EventBridge pattern that decides which findings reach the responder.
 
 /** GuardDuty publishes findings with this source; only AWS can use the aws.* prefix, so it cannot be forged. */
-export const GUARDDUTY_SOURCE = "aws.guardduty";
+const GUARDDUTY_SOURCE = "aws.guardduty";
 /** Drill events are put on the default bus by `npm run drill -- --live`; the handler acts on them only for
  * instances tagged ir:drill=true. */
 export const DRILL_SOURCE = "ir.drill";

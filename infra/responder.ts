@@ -69,23 +69,12 @@ export function responderEnvironment(settings: ResponderSettings): Record<string
   );
 }
 
-/** The only packages the handler loads that neither the runtime nor the Powertools layer provides. */
-const HANDLER_BUNDLED_PACKAGES: readonly string[] = ["superstruct"];
-
 /**
  * Pulumi puts every dependency in the archive unless excluded, and matches exact names only. The Lambda runtime
- * provides the AWS SDK v3 and the Powertools layer the logger; the rest (the operators' CLI, Pulumi itself) is
- * never loaded by the handler. So everything but what the handler bundles is excluded.
- */
-export function packagesProvidedAtRuntime(packageJson: { dependencies?: Record<string, string> }): string[] {
-  return Object.keys(packageJson.dependencies ?? {}).filter(
-    (name) => !HANDLER_BUNDLED_PACKAGES.includes(name),
-  );
-}
-
-/**
- * The one package the archive carries is superstruct, and Node loads only its CommonJS build (`main`): its ESM
- * build, source maps, type declarations and readme (about 30 KB zipped) are left out.
+ * provides the AWS SDK v3 and the Powertools layer the logger; the operators' CLI and Pulumi are never loaded by the
+ * handler. So every dependency is excluded, and the one package the handler bundles, superstruct, is included by
+ * path: only what Node loads (its `main`, the CommonJS build), not its ESM build, source maps, type declarations
+ * and readme (about 30 KB zipped).
  */
 const SUPERSTRUCT_FILES = [
   "node_modules/superstruct/package.json",
@@ -93,12 +82,12 @@ const SUPERSTRUCT_FILES = [
 ];
 
 /** The public SSM parameter AWS publishes for each Powertools for AWS Lambda (TypeScript) layer version. */
-export function powertoolsLayerParameter(version: string): string {
+function powertoolsLayerParameter(version: string): string {
   return `/aws/service/powertools/typescript/generic/all/${version}`;
 }
 
 /** The logger version the handler was tested with, so the layer matches it exactly. */
-export function installedPowertoolsVersion(): string {
+function installedPowertoolsVersion(): string {
   const manifest = path.join(
     path.dirname(require.resolve("@aws-lambda-powertools/logger")),
     "..",
@@ -201,7 +190,7 @@ export class Responder extends pulumi.ComponentResource {
           systemLogLevel: "WARN",
         },
         codePathOptions: {
-          extraExcludePackages: [...packagesProvidedAtRuntime(packageJson), "superstruct"],
+          extraExcludePackages: Object.keys(packageJson.dependencies ?? {}),
           extraIncludePaths: [...SUPERSTRUCT_FILES],
         },
         tags: managedTags(`${name}-function`),

@@ -14,12 +14,3 @@ export class AwsError extends Error {
     return this.httpStatus >= 500 ? "Receiver" : "Sender";
   }
 }
-
-export const notFound = (code: string, what: string, id: string): AwsError =>
-  new AwsError(code, `The ${what} '${id}' does not exist`);
-
-export const missingParameter = (name: string): AwsError =>
-  new AwsError("MissingParameter", `The request must contain the parameter ${name}`);
-
-export const invalidParameterValue = (message: string): AwsError =>
-  new AwsError("InvalidParameterValue", message);

@@ -29,10 +29,7 @@ export interface ServerParts {
 }
 
 /** The service a request is for: the credential scope of its SigV4 signature (.../region/SERVICE/aws4_request). */
-export function signingServiceOf(
-  headers: IncomingMessage["headers"],
-  query: URLSearchParams,
-): string | undefined {
+function signingServiceOf(headers: IncomingMessage["headers"], query: URLSearchParams): string | undefined {
   const authorization = headers.authorization ?? "";
   const scope = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(authorization);
   if (scope?.[1]) return scope[1];

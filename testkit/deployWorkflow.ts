@@ -13,10 +13,7 @@ export interface DeployedWorkflow {
 }
 
 /** Swaps each mock value for the simulator's (pure). */
-export function swapped(
-  text: string,
-  replacements: readonly (readonly [mock: string, real: string])[],
-): string {
+function swapped(text: string, replacements: readonly (readonly [mock: string, real: string])[]): string {
   return replacements.reduce((result, [mock, real]) => result.split(mock).join(real), text);
 }
 

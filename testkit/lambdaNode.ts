@@ -11,9 +11,9 @@ import * as path from "path";
 export const LAMBDA_NODE_MAJOR = 22;
 
 /** Where `npm run lambda-node` installs Node 22 (under node_modules: ignored by git, removed by `npm ci`). */
-export const LAMBDA_NODE_PREFIX = path.resolve(__dirname, "..", "node_modules", ".cache", "lambda-node22");
+const LAMBDA_NODE_PREFIX = path.resolve(__dirname, "..", "node_modules", ".cache", "lambda-node22");
 
-export interface LambdaNode {
+interface LambdaNode {
   /** The node binary to start the Lambda's processes with. */
   execPath: string;
   /** Its `process.version`, e.g. "v22.23.3". */

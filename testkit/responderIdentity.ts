@@ -13,7 +13,7 @@ export interface ResponderIdentity {
 }
 
 /** The responder role's inline policy as the program synthesized it, and the role's name. */
-export function synthesizedResponderPolicy(run: ProgramRun): { roleName: string; policy: string } {
+function synthesizedResponderPolicy(run: ProgramRun): { roleName: string; policy: string } {
   const fn = run.one("aws:lambda/function:Function");
   const roleArn = String(fn.inputs.role);
   const role = run.ofType("aws:iam/role:Role").find((r) => r.state.arn === roleArn);

@@ -18,9 +18,9 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../simulator";
 
-export const EXTERNAL_ENDPOINT = process.env.SIM_EXTERNAL_ENDPOINT;
+const EXTERNAL_ENDPOINT = process.env.SIM_EXTERNAL_ENDPOINT;
 
-export interface ClientConfig {
+interface ClientConfig {
   endpoint: string;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };

@@ -13,11 +13,11 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { simulateIam } from "../../simulator/iam/authorizer";
 import type { PolicyDocument } from "../../infra/policies";
 
-export const EVIDENCE_KEY_ALIAS = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:alias/ir-evidence`;
+const EVIDENCE_KEY_ALIAS = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:alias/ir-evidence`;
 export const EBS_KEY = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d`;
 export const REPLACEMENT_ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/web-app`;
 
-export const FULL_CONFIG = {
+const FULL_CONFIG = {
   ...BASE_CONFIG,
   ...stackConfig({
     snapshotLock: '{"mode":"compliance","days":30}',
@@ -76,7 +76,7 @@ export interface Decision {
 }
 
 /** The responder's session, the principal decide() asks for unless told otherwise. */
-export const RESPONDER_SESSION = `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ir-role/ir-function`;
+const RESPONDER_SESSION = `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ir-role/ir-function`;
 
 /** IAM's decision for one action on one resource, as EC2 asks it (each resource of a request separately). */
 export async function decide(

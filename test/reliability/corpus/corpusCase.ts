@@ -23,7 +23,7 @@ export interface KnownDefect {
 }
 
 /** Where the event comes from: a real finding about a live simulated instance, patched; or a literal value. */
-export type CaseBase = "live-finding" | "none";
+type CaseBase = "live-finding" | "none";
 
 export interface CorpusCase {
   readonly file: string;
@@ -50,7 +50,7 @@ export interface Placeholders {
   readonly region: string;
 }
 
-export const CORPUS_DIR = __dirname;
+const CORPUS_DIR = __dirname;
 
 export function corpusFiles(): string[] {
   return fs
@@ -78,7 +78,7 @@ function unescapePointer(token: string): string {
 }
 
 /** Sets (or with `value` undefined and `remove`, deletes) the location a JSON Pointer names. */
-export function applyPointer(
+function applyPointer(
   document: unknown,
   pointer: string,
   change: { value?: unknown; remove?: boolean },

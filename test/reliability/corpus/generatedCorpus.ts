@@ -15,14 +15,14 @@ export interface GeneratedCase {
 const MEBIBYTE = 1 << 20;
 
 /** `depth` arrays nested in one another. */
-export function nestedArrays(depth: number): unknown {
+function nestedArrays(depth: number): unknown {
   let value: unknown = [];
   for (let level = 0; level < depth; level += 1) value = [value];
   return value;
 }
 
 /** `depth` objects nested under "a". */
-export function nestedObjects(depth: number): unknown {
+function nestedObjects(depth: number): unknown {
   let value: unknown = {};
   for (let level = 0; level < depth; level += 1) value = { a: value };
   return value;

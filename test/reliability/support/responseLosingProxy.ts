@@ -26,7 +26,7 @@ export interface LostResponse {
 }
 
 /** The action a request is for, read the way each protocol names it (`target`: the X-Amz-Target header). */
-export function actionOfRequest(method: string, path: string, body: string, target?: string): string {
+function actionOfRequest(method: string, path: string, body: string, target?: string): string {
   const queryAction = /(?:^|&)Action=([A-Za-z0-9]+)/.exec(body)?.[1];
   if (queryAction !== undefined) return queryAction;
   // awsJson (Step Functions, DynamoDB): "AWSStepFunctions.StartExecution".
