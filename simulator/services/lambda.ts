@@ -4,6 +4,7 @@ import type { InvocationType, LambdaInvocation, LambdaTarget } from "../api";
 import { AwsError } from "../errors";
 import type { World } from "../state/world";
 import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
+import { restJsonErrorAnswer } from "../wire/restJsonProtocol";
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 /** Documented payload quotas: 6 MB synchronous, 256 KB asynchronous (Lambda quotas page). */
@@ -172,15 +173,10 @@ export function lambdaEndpoint(world: World, functions: LambdaFunctions): Servic
       };
     },
     errorAnswer(error: AwsError, requestId: string): Answer {
-      return {
-        status: error.httpStatus,
-        headers: {
-          "content-type": "application/json",
-          "x-amzn-errortype": error.code,
-          "x-amzn-requestid": requestId,
-        },
-        body: JSON.stringify({ Type: error.fault === "Sender" ? "User" : "Service", message: error.message }),
-      };
+      return restJsonErrorAnswer(error, requestId, {
+        Type: error.fault === "Sender" ? "User" : "Service",
+        message: error.message,
+      });
     },
     throttlingError: () => new AwsError("TooManyRequestsException", "Rate Exceeded.", 429),
   };
