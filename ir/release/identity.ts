@@ -1,9 +1,7 @@
 // Credentials back as found: the instance's own profile in place of the quarantine one (or none, if it had none),
 // and the revoke-sessions policy gone from each role the response revoked.
+import { REVOKE_SESSIONS_POLICY_NAME } from "../../handler/steps/cutAccess/instanceProfile";
 import { change, type ReleaseRun } from "./run";
-
-/** The inline policy cutAccess puts on each revoked role (handler/steps/cutAccess/instanceProfile.ts). */
-const REVOKE_SESSIONS_POLICY_NAME = "ir-revoke-older-sessions";
 
 const REVOKE_SESSIONS_EXPLANATION =
   "Removing the revoke-sessions policy makes the sessions these roles issued before the response valid again " +

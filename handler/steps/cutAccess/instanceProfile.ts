@@ -6,7 +6,7 @@ import { isAlreadyDone, plainMutation, type ResponseContext } from "../../respon
 import { sleep } from "../../retry";
 
 /** Name of the inline policy that denies the instance role's sessions issued before the incident. */
-const REVOKE_SESSIONS_POLICY_NAME = "ir-revoke-older-sessions";
+export const REVOKE_SESSIONS_POLICY_NAME = "ir-revoke-older-sessions";
 
 /**
  * The inline policy that revokes every session of a role issued before `issuedBefore` (pure). This is what the
