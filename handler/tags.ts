@@ -8,6 +8,12 @@ export const MANAGED_BY_VALUE = "ec2-incident-response";
 /** On instances the handler launches: the responder never responds to these. */
 export const TAG_RESPONDER_MADE = "ir:responder-made";
 
+/**
+ * Its value on a forensic workstation: `ir close` stops or terminates only an instance carrying it, and the
+ * operator policy allows no other.
+ */
+export const RESPONDER_MADE_FORENSIC = "forensic";
+
 /** Incident id on the instance, its snapshots, the forensic instance and volume copies. */
 export const TAG_INCIDENT = "ir:incident";
 

@@ -5,8 +5,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
-import { TAG_INCIDENT, TAG_RESPONDER_MADE } from "../handler/tags";
-import { FORENSIC_WORKSTATION_ROLE } from "../ir/workstationTag";
+import { RESPONDER_MADE_FORENSIC, TAG_INCIDENT, TAG_RESPONDER_MADE } from "../handler/tags";
 import { policyDocument, type PolicyDocument, type PolicyStatement } from "./policies";
 import { ebsKeyStatements, ec2Arn } from "./responderEc2Statements";
 
@@ -125,7 +124,7 @@ function releaseStatements(a: OperatorPolicyArgs): PolicyStatement[] {
       Effect: "Allow",
       Action: ["ec2:DetachVolume"],
       Resource: [ec2Arn(a, "instance/*")],
-      Condition: { StringEquals: { [`aws:ResourceTag/${TAG_RESPONDER_MADE}`]: FORENSIC_WORKSTATION_ROLE } },
+      Condition: { StringEquals: { [`aws:ResourceTag/${TAG_RESPONDER_MADE}`]: RESPONDER_MADE_FORENSIC } },
     },
     // The original profile's role goes back to the instance: passed to EC2 only.
     {
@@ -206,7 +205,7 @@ export function operatorStatements(a: OperatorPolicyArgs): Record<OperatorComman
     Resource: ["*"],
   };
   const workstations = {
-    StringEquals: { [`aws:ResourceTag/${TAG_RESPONDER_MADE}`]: FORENSIC_WORKSTATION_ROLE },
+    StringEquals: { [`aws:ResourceTag/${TAG_RESPONDER_MADE}`]: RESPONDER_MADE_FORENSIC },
   };
   return {
     list: [

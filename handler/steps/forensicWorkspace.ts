@@ -13,7 +13,13 @@ import {
 } from "../responseContext";
 import { ensureOnDemandGroup } from "../securityGroups";
 import type { Settings } from "../settings";
-import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY, TAG_RESPONDER_MADE } from "../tags";
+import {
+  MANAGED_BY_VALUE,
+  RESPONDER_MADE_FORENSIC,
+  TAG_INCIDENT,
+  TAG_MANAGED_BY,
+  TAG_RESPONDER_MADE,
+} from "../tags";
 import { done, failed, skipped, waiting, type StepResult } from "./stepResult";
 
 /** The forensic instance needs the volumes' AZ: the configured subnet for that AZ, else the instance's own. */
@@ -76,7 +82,7 @@ export async function launchForensicInstance(context: ResponseContext): Promise<
     settings.vpcSecurityGroups[vpcId]?.forensic ?? (await ensureOnDemandGroup(context, vpcId, "forensic"));
   const token = clientToken(record.incidentId, "forensic");
   const tags = [
-    { Key: TAG_RESPONDER_MADE, Value: "forensic" },
+    { Key: TAG_RESPONDER_MADE, Value: RESPONDER_MADE_FORENSIC },
     { Key: TAG_INCIDENT, Value: record.incidentId },
     { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
     { Key: "Name", Value: `forensic ${record.instanceId}` },

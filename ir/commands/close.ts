@@ -5,12 +5,11 @@ import { waitUntilInstanceStopped, waitUntilVolumeAvailable, type Instance } fro
 import type { Command } from "commander";
 
 import type { IncidentClosure, IncidentRecord } from "../../handler/incidentRecord";
-import { TAG_INCIDENT, TAG_RESPONDER_MADE } from "../../handler/tags";
+import { RESPONDER_MADE_FORENSIC, TAG_INCIDENT, TAG_RESPONDER_MADE } from "../../handler/tags";
 import { operatorAction } from "../action";
 import type { OperatorContext } from "../context";
 import { EXIT, refused, usage } from "../exitCodes";
 import { executionOf, findIncident } from "../incidents";
-import { FORENSIC_WORKSTATION_ROLE } from "../workstationTag";
 
 interface CloseOptions {
   terminateWorkstation?: boolean;
@@ -37,11 +36,11 @@ async function describeWorkstation(
 /** Refuses to terminate anything but this incident's workstation as the responder tagged it. */
 function checkTerminable(workstation: Instance, incidentId: string): void {
   const tags = new Map((workstation.Tags ?? []).map((tag) => [tag.Key, tag.Value]));
-  if (tags.get(TAG_RESPONDER_MADE) === FORENSIC_WORKSTATION_ROLE && tags.get(TAG_INCIDENT) === incidentId)
+  if (tags.get(TAG_RESPONDER_MADE) === RESPONDER_MADE_FORENSIC && tags.get(TAG_INCIDENT) === incidentId)
     return;
   throw refused(
     `${workstation.InstanceId} is not tagged as incident ${incidentId}'s forensic workstation ` +
-      `(${TAG_RESPONDER_MADE}=${FORENSIC_WORKSTATION_ROLE}, ${TAG_INCIDENT}=${incidentId}): not terminating it`,
+      `(${TAG_RESPONDER_MADE}=${RESPONDER_MADE_FORENSIC}, ${TAG_INCIDENT}=${incidentId}): not terminating it`,
   );
 }
 
