@@ -103,6 +103,14 @@ export function problemsOf(
   ];
 }
 
+/** What started the response: a finding, or a person (who, why, and whether they overrode the exclusion tag). */
+function whyOf(record: IncidentRecord): string {
+  const { finding, trigger } = record;
+  if (trigger?.kind !== "manual") return `${finding.type}, severity ${finding.severity}: ${finding.title}`;
+  const override = trigger.overrideExclusion === true ? " (exclusion tag overridden)" : "";
+  return `started by hand by ${trigger.requestedBy ?? "an unknown caller"}${override}: ${trigger.reason ?? ""}`;
+}
+
 /**
  * The SNS message (pure): what happened, to which instance, where the evidence is, what failed — readable in
  * ten seconds. The subject alone says the verdict.
@@ -119,7 +127,7 @@ export function notificationOf(record: IncidentRecord, bucket: string, timeScale
   const locked = snapshots.some((snapshot) => snapshot.locked === true);
   const lines = [
     `${record.dryRun ? "DRY RUN (nothing was changed). " : ""}${problems.length === 0 ? "CONTAINED" : "CONTAINED WITH PROBLEMS"}: ${who} in ${facts.instance?.availabilityZone ?? "?"}`,
-    `Why: ${record.finding.type}, severity ${record.finding.severity}: ${record.finding.title}`,
+    `Why: ${whyOf(record)}`,
     `Isolated after ${seconds(times.isolated)}${timeScale === 1 ? "" : " of simulated time"}. Memory: ${facts.memory?.reason ?? "not attempted"}. Stop: ${facts.stop?.reason ?? facts.stop?.finalState ?? "n/a"}.`,
     `Evidence: ${snapshots.length} snapshot(s)${locked ? " (locked)" : ""}, ${facts.evidence?.length ?? 0} object(s) with SHA-256.`,
     `Forensic workstation: ${facts.forensic?.instanceId ?? "none"}${facts.attachments ? `, ${facts.attachments.length} volume(s) attached` : ""}.`,

@@ -70,6 +70,25 @@ describe("handler: report", () => {
     );
   });
 
+  it("the notification says who started a manual response, why, and whether they overrode the exclusion", () => {
+    const manual = {
+      ...record,
+      trigger: {
+        kind: "manual",
+        requestedBy: "arn:aws:sts::123456789012:assumed-role/responders/alice",
+        reason: "beaconing seen in the proxy logs",
+        overrideExclusion: true,
+      },
+    } as IncidentRecord;
+    expect(notificationOf(manual, "evidence").message).to.include(
+      "Why: started by hand by arn:aws:sts::123456789012:assumed-role/responders/alice (exclusion tag overridden): " +
+        "beaconing seen in the proxy logs\n",
+    );
+    expect(notificationOf(record, "evidence").message).to.include(
+      "Why: Backdoor:EC2/C&CActivity.B!DNS, severity",
+    );
+  });
+
   it("problems recorded by a step are listed once in the report's problems", () => {
     const record = { steps: {}, facts: {} } as unknown as IncidentRecord;
     recordProblem(record.facts, "cutAccess", "termination protection refused");
