@@ -89,7 +89,7 @@ main() {
   provision_s=$(seconds_since "$provision_start")
   say "image ready: kernel $KERNEL_VERSION; evidence image sha256 ${evidence_before:0:16}..."
 
-  start_qemu "root=/dev/vda rw console=ttyS0"
+  start_qemu "root=/dev/vda rw console=$CONSOLE"
 
   PHASE=ready
   wait_for_serial "IR-EVIDENCE: waiting for the evidence disk" "$READY_TIMEOUT"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Shared by the VM proofs (sourced, not run): the cached Debian root, chroot provisioning, qemu with a serial
 # console, monitor and QMP, timings, and failures that name their phase. Needs root.
+# IR_KDUMP_VM_ARCH picks the guest: amd64 (default) or arm64 (emulated: qemu-user-static runs the arm64
+# chroot, qemu-system-aarch64 -M virt the VM).
 # shellcheck disable=SC2034 # variables here are read by the proofs that source this file
 
 VM_PROOF_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -9,9 +11,23 @@ readonly VM_PROOF_DIR REPO_DIR
 readonly CACHE_DIR=${IR_KDUMP_VM_CACHE:-${XDG_CACHE_HOME:-/var/cache}/ec2-ir-kdump-vm}
 readonly SUITE=bookworm
 readonly MEMORY_MIB=${IR_KDUMP_VM_MEMORY_MIB:-2048}
+readonly ARCH=${IR_KDUMP_VM_ARCH:-amd64}
+case $ARCH in
+amd64)
+  readonly QEMU_SYSTEM=qemu-system-x86_64 CONSOLE=ttyS0 QEMU_MACHINE=() TCG_CPU=max
+  ;;
+arm64)
+  # pauth-impdef: QEMU's own pointer-authentication hash; the architected one makes TCG several times slower.
+  readonly QEMU_SYSTEM=qemu-system-aarch64 CONSOLE=ttyAMA0 QEMU_MACHINE=(-machine virt) TCG_CPU=max,pauth-impdef=on
+  ;;
+*)
+  echo "IR_KDUMP_VM_ARCH must be amd64 or arm64, got '$ARCH'" >&2
+  exit 1
+  ;;
+esac
 # What the base root holds before our scripts run. kdump-tools and the forensic tools are NOT here: our
 # scripts install them.
-readonly BASE_PACKAGES=systemd-sysv,linux-image-amd64,udev,procps,initramfs-tools,kmod
+readonly BASE_PACKAGES=systemd-sysv,linux-image-$ARCH,udev,procps,initramfs-tools,kmod
 readonly CACHE_FORMAT=1
 
 PHASE=prerequisites
@@ -68,11 +84,19 @@ trap 'fail "interrupted"' INT TERM
 require_tools() {
   [[ $(id -u) -eq 0 ]] || fail "must run as root (debootstrap, chroot)"
   local tool missing=()
-  for tool in debootstrap qemu-system-x86_64 mkfs.ext4 debugfs socat; do
+  for tool in debootstrap "$QEMU_SYSTEM" mkfs.ext4 debugfs socat; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
-  ((${#missing[@]} == 0)) || fail "missing tools: ${missing[*]} (apt-get install debootstrap qemu-system-x86 e2fsprogs socat)"
+  ((${#missing[@]} == 0)) || fail "missing tools: ${missing[*]} (apt-get install debootstrap qemu-system-x86 qemu-system-arm e2fsprogs socat)"
+  if ! foreign_arch; then return 0; fi
+  # The chroot runs foreign binaries through binfmt_misc and qemu-user-static (its "F" flag: no copy needed).
+  [[ -e /proc/sys/fs/binfmt_misc/register ]] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc ||
+    fail "binfmt_misc is not available"
+  [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 ||
+    fail "cannot run arm64 binaries (apt-get install qemu-user-static binfmt-support)"
 }
+
+foreign_arch() { [[ $ARCH != "$(dpkg --print-architecture)" ]]; }
 
 debian_mirror() {
   if [[ -n ${IR_KDUMP_VM_MIRROR:-} ]]; then
@@ -102,7 +126,7 @@ build_base_rootfs() {
   staging=$(mktemp -d "$CACHE_DIR/debootstrap.XXXXXX")
   mirror=$(debian_mirror)
   say "debootstrap $SUITE from $mirror (cold cache)"
-  if ! debootstrap --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$staging" "$mirror" >"$CACHE_DIR/debootstrap.log" 2>&1; then
+  if ! debootstrap --arch="$ARCH" --variant=minbase --include="$BASE_PACKAGES" "$SUITE" "$staging" "$mirror" >"$CACHE_DIR/debootstrap.log" 2>&1; then
     tail -n 20 "$CACHE_DIR/debootstrap.log" >&2
     rm -rf "$staging"
     fail "debootstrap failed (log: $CACHE_DIR/debootstrap.log)"
@@ -141,7 +165,10 @@ prepare_work_root() {
   printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
   chmod 0755 "$root/usr/sbin/policy-rc.d"
   # No login prompt on the serial console: agetty's vhangup() would cut off the harness units' output there.
-  ln -sfn /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
+  ln -sfn /dev/null "$root/etc/systemd/system/serial-getty@$CONSOLE.service"
+  # Emulated, a rebuild of the boot initrd (which packages trigger) takes about 12 min; the cached one boots
+  # the VM, and nothing our scripts install belongs in it (the capture initrd is built apart). Undone after.
+  if foreign_arch; then sed -i 's/^update_initramfs=.*/update_initramfs=no/' "$root/etc/initramfs-tools/update-initramfs.conf"; fi
 }
 
 # run_in_chroot LOG COMMAND... : runs COMMAND in WORK_DIR/rootfs with /proc and the cached apt archives.
@@ -159,6 +186,7 @@ run_in_chroot() {
 }
 
 finish_rootfs() {
+  sed -i 's/^update_initramfs=no$/update_initramfs=yes/' "$WORK_DIR/rootfs/etc/initramfs-tools/update-initramfs.conf"
   rm -f "$WORK_DIR/rootfs/usr/sbin/policy-rc.d"
   rm -rf "$WORK_DIR"/rootfs/var/lib/apt/lists/*
 }
@@ -175,7 +203,7 @@ Wants=$after
 
 [Service]
 Type=oneshot
-ExecStart=/bin/sh -c '{ $command; } >/dev/ttyS0 2>&1'
+ExecStart=/bin/sh -c '{ $command; } >/dev/$CONSOLE 2>&1'
 
 [Install]
 WantedBy=multi-user.target
@@ -201,12 +229,12 @@ choose_accelerator() {
   local kernel=$1 choice=${IR_KDUMP_VM_ACCEL:-auto}
   if [[ $choice == auto ]]; then
     choice=tcg
-    if [[ -r /dev/kvm && -w /dev/kvm ]]; then
+    if [[ -r /dev/kvm && -w /dev/kvm ]] && ! foreign_arch; then
       # /dev/kvm can exist and still not run a normal guest (nested paravirtual KVM: -cpu host aborts,
       # other models hang). Only a kernel that prints its banner counts.
       local probe_log=$WORK_DIR/kvm-probe.log
-      timeout 15 qemu-system-x86_64 -accel kvm -cpu host -m 256 -nodefaults -display none -no-reboot \
-        -kernel "$kernel" -append "console=ttyS0 panic=-1" -serial "file:$probe_log" >/dev/null 2>&1 || true
+      timeout 15 "$QEMU_SYSTEM" "${QEMU_MACHINE[@]}" -accel kvm -cpu host -m 256 -nodefaults -display none -no-reboot \
+        -kernel "$kernel" -append "console=$CONSOLE panic=-1" -serial "file:$probe_log" >/dev/null 2>&1 || true
       grep -q "Linux version" "$probe_log" 2>/dev/null && choice=kvm
     fi
   fi
@@ -220,11 +248,11 @@ start_qemu() {
   shift
   PHASE=boot
   ACCEL=$(choose_accelerator "$WORK_DIR/vmlinuz")
-  local cpu_args=(-accel tcg -cpu max)
+  local cpu_args=(-accel tcg -cpu "$TCG_CPU")
   [[ $ACCEL == kvm ]] && cpu_args=(-accel kvm -cpu host)
   : >"$WORK_DIR/serial.log"
   BOOT_MS=$(now_ms)
-  qemu-system-x86_64 "${cpu_args[@]}" -m "$MEMORY_MIB" -smp 2 -nodefaults -display none -no-reboot \
+  "$QEMU_SYSTEM" "${QEMU_MACHINE[@]}" "${cpu_args[@]}" -m "$MEMORY_MIB" -smp 2 -nodefaults -display none -no-reboot \
     -kernel "$WORK_DIR/vmlinuz" -initrd "$WORK_DIR/initrd.img" -append "$append" \
     -drive "file=$WORK_DIR/disk.img,format=raw,if=virtio" "$@" \
     -serial "file:$WORK_DIR/serial.log" \

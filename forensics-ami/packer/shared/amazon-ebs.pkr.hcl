@@ -34,7 +34,7 @@ variable "ssh_username" {
 variable "instance_type" {
   type        = string
   default     = "t3.medium"
-  description = "Build instance type. x86_64 Nitro: the diagnostic interrupt is not available on Graviton."
+  description = "Build instance type, of the base AMI's architecture (the name filter finds x86_64; for Graviton pin base_ami_id). Any Nitro type but A1 takes the diagnostic interrupt."
 }
 
 variable "subnet_id" {
