@@ -54,7 +54,7 @@ async function follow(
   pollMs: number,
 ): Promise<{ execution: ExecutionState | undefined; record: IncidentRecord }> {
   const seen = new Map<string, string>();
-  for (;;) {
+  const look = async () => {
     const record = await findIncident(context, incidentId);
     for (const step of STEP_NAMES) {
       const entry = record.steps[step];
@@ -62,8 +62,13 @@ async function follow(
       seen.set(step, entry.status);
       context.output.progress(`  ${MARKS[entry.status] ?? "?"} ${step.padEnd(22)} ${entry.outcome}`);
     }
+    return record;
+  };
+  for (;;) {
+    const record = await look();
     const execution = await executionOf(context, record);
-    if (execution?.status !== "RUNNING") return { execution, record };
+    // The last Task may have written the record between the two reads: read it again once the execution ended.
+    if (execution?.status !== "RUNNING") return { execution, record: await look() };
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
