@@ -51,7 +51,7 @@ export interface StepFaultRow {
   /**
    * Wait states the execution must have passed before the fault (a pass late in a long response). How many there are
    * depends on how long each pass takes in simulated time (wall time × the scale): a loaded machine makes fewer,
-   * longer looks. About 10 on a quiet machine, 9 seen under load, so the row asks for half.
+   * longer looks. About 10 on a quiet machine, 5 seen under load, so the row asks for 3.
    */
   readonly afterWaits?: number;
   /** An error AWS documents for this API, returned once. */
@@ -100,7 +100,7 @@ export const STEP_FAULT_ROWS: readonly StepFaultRow[] = [
   { step: "report", service: "sns", action: "Publish", scenario: "web tier", awsError: { code: "KMSThrottling" } },
   // workflow (the orchestration: the execution's start after containment, the state machine's call of each Task pass)
   { step: "workflow", service: "states", action: "StartExecution", scenario: "web tier", call: "the execution, after containment", awsError: { code: "ExecutionLimitExceeded" } },
-  { step: "workflow", service: "lambda", action: "Invoke", scenario: "long waits", task: "snapshotVolumes", afterWaits: 5, call: "the snapshotVolumes Task, after the kdump's Wait states", awsError: { code: "ServiceException", httpStatus: 500 } },
+  { step: "workflow", service: "lambda", action: "Invoke", scenario: "long waits", task: "snapshotVolumes", afterWaits: 3, call: "the snapshotVolumes Task, after the kdump's Wait states", awsError: { code: "ServiceException", httpStatus: 500 } },
 ];
 
 /** The kinds of fault, each as it reaches the responder (or, for a Task's call, the state machine). */
