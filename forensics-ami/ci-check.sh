@@ -35,7 +35,7 @@ static_checks() {
   echo "shellcheck: ${#scripts[@]} scripts clean"
 
   phase "packer validate (packer $(packer version | head -n1))"
-  # A folder is one packer configuration; packer/shared is linked into both, not one of its own.
+  # A folder is one packer configuration; packer/common is linked into both, not one of its own.
   local configuration
   for configuration in forensic-workstation kdump-workload; do
     (cd "$REPO_DIR/forensics-ami/packer/$configuration" && CHECKPOINT_DISABLE=1 packer validate . && packer fmt -check .)

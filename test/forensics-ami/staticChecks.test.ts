@@ -29,7 +29,7 @@ const templateOf = (configuration: string) =>
 
 /** Every packer file of every configuration, the shared one included. */
 function packerFiles(): string[] {
-  return [...CONFIGURATIONS, "shared"].flatMap((folder) =>
+  return [...CONFIGURATIONS, "common"].flatMap((folder) =>
     readdirSync(join(PACKER_DIR, folder))
       .filter((name) => name.endsWith(".pkr.hcl") || name.endsWith(".pkrvars.hcl"))
       .map((name) => join(PACKER_DIR, folder, name)),
@@ -118,7 +118,7 @@ describe("forensics-ami static checks", () => {
       for (const configuration of [KDUMP_WORKLOAD, FORENSIC_WORKSTATION]) {
         const linked = join(configuration, "amazon-ebs.pkr.hcl");
         expect(lstatSync(linked).isSymbolicLink(), linked).to.equal(true);
-        expect(realpathSync(linked)).to.equal(realpathSync(join(PACKER_DIR, "shared", "amazon-ebs.pkr.hcl")));
+        expect(realpathSync(linked)).to.equal(realpathSync(join(PACKER_DIR, "common", "amazon-ebs.pkr.hcl")));
       }
     });
 

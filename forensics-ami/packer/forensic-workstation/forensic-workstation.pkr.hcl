@@ -3,7 +3,7 @@
 # only through ir-evidence-mount (read-only, noexec, no journal replay). The responder launches it in the
 # compromised instance's Availability Zone and attaches the evidence volumes.
 #
-# One configuration: this folder, with amazon-ebs.pkr.hcl (linked from ../shared) and image.auto.pkrvars.hcl.
+# One configuration: this folder, with amazon-ebs.pkr.hcl (linked from the common/ folder beside this one) and image.auto.pkrvars.hcl.
 # Written for packer 1.6.6 (Debian's package): no `packer { required_plugins }` block, no `packer init`.
 #   cd forensics-ami/packer/forensic-workstation
 #   packer validate .

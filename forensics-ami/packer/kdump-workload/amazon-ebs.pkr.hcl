@@ -1,1 +1,1 @@
-../shared/amazon-ebs.pkr.hcl
+../common/amazon-ebs.pkr.hcl

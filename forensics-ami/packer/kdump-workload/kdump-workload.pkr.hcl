@@ -2,7 +2,7 @@
 # so the crash-kernel memory is reserved, and verified with `ir-kdump check` BEFORE the AMI is made. The AMI
 # carries ir:kdump-ready=true, which the responder reads before it sends the diagnostic interrupt (NMI).
 #
-# One configuration: this folder, with amazon-ebs.pkr.hcl (linked from ../shared) and image.auto.pkrvars.hcl.
+# One configuration: this folder, with amazon-ebs.pkr.hcl (linked from the common/ folder beside this one) and image.auto.pkrvars.hcl.
 # Written for packer 1.6.6 (Debian's package): no `packer { required_plugins }` block, no `packer init`.
 #   cd forensics-ami/packer/kdump-workload
 #   packer validate .
