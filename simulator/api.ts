@@ -3,6 +3,8 @@ import type { SecurityHubUpdate } from "./services/securityHub";
 import type { AuthorizationStats, PolicyDocument } from "./iam/authorizer";
 import type { CallRecord, FaultRule, StateDurations } from "./options";
 import type { StepFunctionsExecution } from "./services/stepFunctions";
+import type { SsmInvocation } from "./services/ssm";
+import type { TriagePlant } from "./services/ssmPrograms";
 import type {
   AutoScalingGroup,
   Bucket,
@@ -353,6 +355,15 @@ export interface Simulator {
   };
   /** AWS Step Functions: executions, their histories and final states. */
   readonly stepFunctions: StepFunctionsView;
+  /** Systems Manager Run Command (services/ssm.ts). */
+  readonly ssm: {
+    /** Instances of this image run the SSM Agent (managed once running and registered), with these programs. */
+    agentImage(imageId: string, programs?: readonly string[]): void;
+    /** What a triage finds on the evidence of this volume (or on copies of its snapshots). */
+    plant(volumeId: string, plants: readonly TriagePlant[]): void;
+    /** Every command invocation, oldest first (copies). */
+    invocations(): SsmInvocation[];
+  };
   /** Aborts running Step Functions executions, waits for background Lambda invocations, closes connections. */
   stop(): Promise<void>;
 }

@@ -20,6 +20,7 @@ import { securityHubEndpoint } from "./services/securityHub";
 import { snsEndpoint } from "./services/sns";
 import { StepFunctions } from "./services/stepFunctions";
 import { stepFunctionsEndpoint } from "./services/stepFunctionsApi";
+import { Ssm, ssmEndpoint } from "./services/ssm";
 import { stsEndpoint } from "./services/sts";
 import { World } from "./state/world";
 import { Integrations } from "./stepFunctions/integrations";
@@ -77,6 +78,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   watchAutoScalingHealth(world);
   const lambdas = new LambdaFunctions();
   const eventRules = new EventRules();
+  const ssm = new Ssm(world);
   const faults = new FaultInjector(random);
   const calls: CallRecord[] = [];
   const iamOptions = options.iam ?? {};
@@ -156,6 +158,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       guardDutyEndpoint(world.archivedFindings),
       securityHubEndpoint(world.securityHubUpdates),
       stsEndpoint(world, (accessKeyId) => authorizer?.principalFor(accessKeyId)),
+      ssmEndpoint(ssm),
     ],
   });
   endpoint = await server.listen(options.port ?? 0, options.host ?? "127.0.0.1");
@@ -195,6 +198,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       stats: authorizer?.stats ?? { evaluated: 0, denied: 0, checks: 0, denials: [] },
     },
     stepFunctions: stepFunctions.view(),
+    ssm: {
+      agentImage: (imageId, programs = []) => void ssm.agentImages.set(imageId, { programs: [...programs] }),
+      plant: (volumeId, plants) => void ssm.plants.set(volumeId, [...plants]),
+      invocations: () => structuredClone([...ssm.invocations.values()]),
+    },
     stop: async () => {
       await stepFunctions.shutdown();
       clock.stop();

@@ -85,6 +85,7 @@ function accessDeniedError(service: string, message: string, encoded: string): A
       return new AwsError("AccessDeniedException", message, service === "events" ? 400 : 403);
     case "dynamodb":
     case "states":
+    case "ssm":
       // awsJson services answer 400 with the error type (Step Functions API Reference, "Common Errors").
       return new AwsError("AccessDeniedException", message, 400);
     default:

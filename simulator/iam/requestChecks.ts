@@ -6,6 +6,7 @@ import type { World } from "../state/world";
 import type { AuthorizationCheck } from "./authorizer";
 import { RequestChecks, type Builder, type Params } from "./checkBuilder";
 import { EC2 } from "./ec2Checks";
+import { SSM } from "./ssmChecks";
 import {
   AUTO_SCALING,
   DYNAMODB,
@@ -33,6 +34,7 @@ const BY_SERVICE: Record<string, Record<string, Builder>> = {
   dynamodb: DYNAMODB,
   guardduty: GUARDDUTY,
   securityhub: SECURITYHUB,
+  ssm: SSM,
 };
 
 /**

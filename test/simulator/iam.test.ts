@@ -417,6 +417,10 @@ describe("simulator IAM request checks against the Service Authorization Referen
       { executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:wf:inc-1` },
     ],
     ["states", "StopExecution", { executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:wf:inc-1` }],
+    ["ssm", "CreateDocument", { Name: "ir-triage" }],
+    ["ssm", "DescribeDocument", { Name: "ir-triage" }],
+    ["ssm", "SendCommand", { DocumentName: "ir-triage", InstanceIds: ["i-0123456789abcdef0"] }],
+    ["ssm", "GetCommandInvocation", { CommandId: "c", InstanceId: "i-0123456789abcdef0" }],
   ];
 
   for (const [service, action, params] of requests) {
