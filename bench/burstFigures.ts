@@ -6,6 +6,7 @@ import { instanceIdOfIncident } from "../handler/incidentRecord";
 import type { Harness } from "../testkit/harness";
 import type { WorkerDelivery } from "./burstWorker";
 import type { BurstRun } from "./burstRun";
+import { bucketFloor } from "./bucketFloor";
 import { movesIntoIsolation } from "./callLog";
 import { ENI_MOVE_BUCKET, INSTANCE_MOVE_BUCKET } from "./model";
 import type { ReferenceWorkload } from "./scenario";
@@ -53,13 +54,12 @@ export interface BurstExecutions {
  * responses already isolated: a lower bound.
  */
 export function bucketLowerBoundMs(size: number, cutTrackedConnections: boolean): number {
-  const eni = ENI_MOVE_BUCKET;
-  if (!cutTrackedConnections) return (Math.max(0, size - eni.capacity) / eni.refillPerSecond) * 1000;
-  const instance = INSTANCE_MOVE_BUCKET;
-  const bothBuckets =
-    (2 * size - eni.capacity - instance.capacity) / (eni.refillPerSecond + instance.refillPerSecond);
-  const untrackMovesOnly = (size - eni.capacity) / eni.refillPerSecond;
-  return Math.max(0, bothBuckets, untrackMovesOnly) * 1000;
+  if (!cutTrackedConnections)
+    return bucketFloor([{ label: "isolation moves", buckets: [ENI_MOVE_BUCKET], calls: size }]).floorMs;
+  return bucketFloor([
+    { label: "untrack moves", buckets: [ENI_MOVE_BUCKET], calls: size },
+    { label: "all moves", buckets: [ENI_MOVE_BUCKET, INSTANCE_MOVE_BUCKET], calls: 2 * size },
+  ]).floorMs;
 }
 
 export function throttled(sim: Simulator, from: number): number {
