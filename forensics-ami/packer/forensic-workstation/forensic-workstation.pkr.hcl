@@ -1,4 +1,5 @@
-# Forensic workstation AMI: Debian 12 with forensic tools from Debian's packages, every attached volume
+# Forensic workstation AMI: Debian 12 with forensic tools from Debian's packages, ir-triage (the unattended
+# first-hour triage the responder starts through SSM) with its starter YARA rules, every attached volume
 # that is not the workstation's own made read-only by udev as it appears, never automounted, and mounted
 # only through ir-evidence-mount (read-only, noexec, no journal replay). The responder launches it in the
 # compromised instance's Availability Zone and attaches the evidence volumes.
@@ -18,8 +19,8 @@ variable "root_volume_size_gib" {
 
 variable "forensic_packages" {
   type        = list(string)
-  default     = ["sleuthkit", "ewf-tools", "dc3dd", "dcfldd", "hashdeep", "yara", "xfsprogs", "e2fsprogs", "ntfs-3g", "cryptsetup-bin"]
-  description = "Distribution packages installed on the workstation."
+  default     = ["sleuthkit", "ewf-tools", "dc3dd", "dcfldd", "hashdeep", "yara", "xfsprogs", "e2fsprogs", "ntfs-3g", "cryptsetup-bin", "makedumpfile", "crash", "jq", "awscli"]
+  description = "Distribution packages installed on the workstation (the last four are what ir-triage needs beyond the forensic tools)."
 }
 
 locals {
@@ -47,7 +48,7 @@ build {
   }
 
   provisioner "file" {
-    sources     = ["${path.root}/../../scripts/forensic-workstation-setup", "${path.root}/../../scripts/ir-evidence-mount"]
+    sources     = ["${path.root}/../../scripts/forensic-workstation-setup", "${path.root}/../../scripts/ir-evidence-mount", "${path.root}/../../scripts/ir-triage", "${path.root}/../../triage-rules"]
     destination = "/tmp/ir-forensics/"
   }
 
@@ -60,7 +61,10 @@ build {
       # Prove the guard is in place before the AMI is made.
       "test -x /usr/local/sbin/ir-evidence-mount",
       "test -s /etc/udev/rules.d/61-ir-evidence-readonly.rules",
-      "for tool in fls mmls ewfacquire dc3dd dcfldd hashdeep yara; do command -v $tool >/dev/null || { echo missing $tool; exit 1; }; done",
+      "for tool in fls mmls mactime ewfacquire dc3dd dcfldd hashdeep yara makedumpfile crash jq aws; do command -v $tool >/dev/null || { echo missing $tool; exit 1; }; done",
+      # ir-triage and its starter rules are installed, and the script runs.
+      "test -x /usr/local/sbin/ir-triage && ls /usr/local/share/ir-triage/rules/*.yar",
+      "/usr/local/sbin/ir-triage --help",
     ]
   }
 }
