@@ -29,7 +29,7 @@ export interface ProgramRun {
   exitCode: number;
   stdout: string;
   stderr: string;
-  /** Runs when the program ends: what it leaves behind (objects uploaded). */
+  /** Runs when the program ends: what it leaves behind (objects uploaded); may set the exit code and stderr. */
   complete(): void;
 }
 
@@ -116,9 +116,23 @@ function triage(
   };
 
   const complete = () => {
+    // ir-triage's `aws s3 cp` fails without the bucket: its exit code 4, "the upload failed".
+    if (!world.buckets.has(bucketName)) {
+      run.exitCode = 4;
+      run.stderr = `ir-triage: upload to s3://${bucketName}/${prefix} failed\n`;
+      return;
+    }
     const findings = [
       ...attachedDevices.flatMap((device) => ssm.plants.get(device.origin.volumeId) ?? []),
       ...memoryFindings(world, attachedDevices),
+      ...attachedDevices
+        .filter((device) => device.hashMs > budgetMs)
+        .map((device) => ({
+          severity: "low" as const,
+          category: "hash" as const,
+          title: `SHA-256 of ${device.volumeId} continues beyond the ${budgetMs / 1000}s budget; hash-${device.volumeId}.sha256 follows`,
+          path: device.volumeId,
+        })),
       ...devices
         .filter((device) => !device.attached)
         .map((device) => ({
@@ -189,13 +203,14 @@ function triage(
       );
     }
   };
-  return {
+  const run: ProgramRun = {
     durationMs,
     exitCode: 0,
     stdout: `ir-triage (simulated): ${attachedDevices.length} device(s), results in s3://${bucketName}/${prefix}\n`,
     stderr: "",
     complete,
   };
+  return run;
 }
 
 /** A kdump dump kdump wrote on the instance the evidence came from (its root volume holds /var/crash). */

@@ -167,7 +167,11 @@ describe("simulator Systems Manager Run Command (real client)", function () {
     expect(summary.simulated).to.equal(true);
     expect(summary.status).to.equal("partial");
     expect(summary.devices[0]).to.include({ hash: "continuing", sha256: null });
-    expect(summary.findings.map((f) => f.title)).to.deep.equal(["cron job", "changed binary"]);
+    expect(summary.findings.map((f) => f.title)).to.deep.equal([
+      "cron job",
+      "changed binary",
+      `SHA-256 of ${evidenceVolume} continues beyond the 600s budget; hash-${evidenceVolume}.sha256 follows`,
+    ]);
     expect(keys()).to.not.include(`incidents/inc-1/triage/hash-${evidenceVolume}.sha256`);
     sim.advance(300_000);
     expect(keys()).to.include(`incidents/inc-1/triage/hash-${evidenceVolume}.sha256`);
