@@ -9,7 +9,8 @@ import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "./runDrill";
 
 const MILESTONE_LABELS: Record<keyof Milestones, string> = {
   isolated: "isolated (network contained)",
-  evidenceSecured: "evidence secured (snapshots taken)",
+  asFoundSecured: "disk evidence secured (as found)",
+  evidenceSecured: "evidence secured (snapshots after the stop)",
   forensicWorkstationReady: "forensic workstation ready",
   serviceRestored: "service restored (replacement healthy)",
   reported: "report delivered",

@@ -7,6 +7,7 @@ import { type IncidentRecord, STEP_NAMES, type StepName, type StepRecord } from 
  * simulator), or real from the finding being put on the bus (a live drill). */
 export interface Milestones {
   isolated?: number;
+  asFoundSecured?: number;
   evidenceSecured?: number;
   forensicWorkstationReady?: number;
   serviceRestored?: number;
@@ -44,6 +45,7 @@ export interface FollowOptions {
 
 const MILESTONE_STEPS: [keyof Milestones, StepName][] = [
   ["isolated", "isolateNetwork"],
+  ["asFoundSecured", "snapshotAsFound"],
   ["evidenceSecured", "snapshotVolumes"],
   ["forensicWorkstationReady", "attachEvidenceVolumes"],
   ["reported", "report"],

@@ -5,6 +5,7 @@ export const STEP_NAMES = [
   "acceptEvent",
   "claimIncident",
   "isolateNetwork",
+  "snapshotAsFound",
   "cutAccess",
   "captureEvidence",
   "launchForensicInstance",
@@ -168,6 +169,12 @@ export interface EvidenceObject {
   readonly bytes: number;
 }
 
+export interface RecordedSnapshot {
+  volumeId: string;
+  snapshotId: string;
+  locked?: boolean;
+}
+
 export interface TargetRegistration {
   readonly targetGroupArn: string;
   readonly port?: number;
@@ -186,6 +193,8 @@ export interface IncidentFacts {
   originalInstanceProfileArn?: string;
   revokedRoleNames?: string[];
   evidence?: EvidenceObject[];
+  /** The as-found set: every volume right after isolation, before the NMI, hibernation or stop. */
+  asFoundSnapshots?: RecordedSnapshot[];
   memory?: {
     method: "nmi" | "hibernate" | "none";
     reason: string;
@@ -201,7 +210,8 @@ export interface IncidentFacts {
     /** Stop protection (DisableApiStop) found on and turned off, to stop the instance for the evidence. */
     stopProtectionRemoved?: boolean;
   };
-  snapshots?: { volumeId: string; snapshotId: string; locked?: boolean }[];
+  /** The after-stop set: every volume once the instance is stopped (it holds the memory dump, when there is one). */
+  snapshots?: RecordedSnapshot[];
   forensic?: { instanceId?: string; subnetId: string; availabilityZone: string; clientToken: string };
   attachments?: { volumeId: string; source: "original" | "copy"; fromSnapshotId?: string; device: string }[];
   replacement?: { by: "auto-scaling-group" | "launch" | "none"; instanceId?: string; reason: string };

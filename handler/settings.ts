@@ -143,6 +143,12 @@ function settingsSchema() {
     snapshotLock: setting("SNAPSHOT_LOCK", oneOf(["none", "governance", "compliance"] as const), "none"),
     snapshotLockDays: setting("SNAPSHOT_LOCK_DAYS", between(1, 36500), 30),
     attachSnapshotCopies: setting("ATTACH_SNAPSHOT_COPIES", flag, false),
+    /** The snapshot set copies are made from: after the stop (it holds the memory dump) or as found. */
+    snapshotCopiesFrom: setting(
+      "SNAPSHOT_COPIES_FROM",
+      oneOf(["after-stop", "as-found"] as const),
+      "after-stop",
+    ),
     replacement: setting("REPLACEMENT", oneOf(["off", "launch"] as const), "off"),
     /** Roles a replacement may be launched with (iam:PassRole); a profile with any other role is left off it. */
     replacementPassableRoleArns: setting(
@@ -156,6 +162,8 @@ function settingsSchema() {
     /** Update the Security Hub finding of each incident (NOTIFIED when contained, RESOLVED with the report). */
     securityHubUpdates: setting("SECURITY_HUB_UPDATES", flag, false),
     pollIntervalSeconds: duration("POLL_INTERVAL_SECONDS", 0.001, 60, 2),
+    /** An instance without a memory capture is stopped forced (no shutdown scripts run) or gracefully. */
+    stopMode: setting("STOP_MODE", oneOf(["forced", "graceful"] as const), "forced"),
     stopTimeoutSeconds: duration("STOP_TIMEOUT_SECONDS", 0.001, 3600, 300),
     memoryGraceBaseSeconds: duration("MEMORY_GRACE_BASE_SECONDS", 0, 3600, 60),
     memoryGraceSecondsPerGib: duration("MEMORY_GRACE_SECONDS_PER_GIB", 0, 600, 10),

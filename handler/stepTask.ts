@@ -12,12 +12,13 @@ import { cutAccess } from "./steps/cutAccess/cutAccess";
 import { attachEvidenceVolumes, launchForensicInstance } from "./steps/forensicWorkspace";
 import { replacement } from "./steps/replacement/replacement";
 import { report } from "./steps/report";
-import { snapshotVolumes } from "./steps/snapshotVolumes";
+import { snapshotAsFound, snapshotVolumes } from "./steps/snapshotVolumes";
 import { stopInstance } from "./steps/stopInstance";
 import type { StepResult } from "./steps/stepResult";
 import { WORKFLOW_STEPS, type StepTask, type StepTaskResult, type WorkflowStep } from "./workflow";
 
 const STEP_FUNCTIONS: Readonly<Record<WorkflowStep, (context: ResponseContext) => Promise<StepResult>>> = {
+  snapshotAsFound,
   cutAccess,
   captureEvidence,
   launchForensicInstance,

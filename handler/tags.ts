@@ -17,6 +17,13 @@ export const RESPONDER_MADE_FORENSIC = "forensic";
 /** Incident id on the instance, its snapshots, the forensic instance and volume copies. */
 export const TAG_INCIDENT = "ir:incident";
 
+/**
+ * Which evidence set a snapshot belongs to: `as-found` (taken right after isolation, before anything can change the
+ * disks) or `after-stop` (after the memory capture and the stop: it holds the crash dump). A retry finds its own set.
+ */
+export const TAG_EVIDENCE_SET = "ir:evidence-set";
+export type EvidenceSet = "as-found" | "after-stop";
+
 /** Default exclusion tag key (EXCLUSION_TAG can rename it); value `true` excludes the instance. */
 export const DEFAULT_EXCLUSION_TAG = "ir:exclude";
 

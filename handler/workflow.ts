@@ -18,6 +18,11 @@ export interface StepContract {
   readonly reads: readonly Fact[];
   /** Facts the step writes; one writer per fact. Its save writes these and nothing else. */
   readonly writes: readonly Fact[];
+  /**
+   * Steps that must have ended first though the step reads nothing of theirs: an order of side effects (the
+   * disks are secured as found before the NMI or the stop can change them).
+   */
+  readonly after?: readonly StepName[];
   /** Why the step exists, for the state's Comment in the generated definition. */
   readonly purpose: string;
 }
@@ -30,6 +35,12 @@ export const CONTAINMENT_WRITES: readonly Fact[] = ["instance", "isolationGroups
  * steps that write what it reads (workflowDependencies), independent ones in parallel.
  */
 export const WORKFLOW_STEPS = {
+  snapshotAsFound: {
+    reads: ["instance"],
+    writes: ["asFoundSnapshots"],
+    purpose:
+      "One crash-consistent CreateSnapshots of every volume as found, locked, before anything can change them",
+  },
   cutAccess: {
     reads: ["instance"],
     writes: [
@@ -40,6 +51,10 @@ export const WORKFLOW_STEPS = {
       "originalInstanceProfileArn",
       "revokedRoleNames",
     ],
+    // After the as-found set (a fraction of a second), and with it everything that follows cutAccess: the NMI, the
+    // stop. Ordered after captureMemory directly instead, a series-parallel plan would make the memory capture wait
+    // for the replacement and the workstation's launch as well.
+    after: ["snapshotAsFound"],
     purpose: "Detach from Auto Scaling and load balancers, swap the instance profile, revoke role sessions",
   },
   captureEvidence: {
@@ -77,12 +92,12 @@ export const WORKFLOW_STEPS = {
   snapshotVolumes: {
     reads: ["instance", "stop"],
     writes: ["snapshots"],
-    purpose: "One crash-consistent CreateSnapshots of every volume, locked",
+    purpose: "One crash-consistent CreateSnapshots of every volume once stopped (the dump with them), locked",
   },
   attachEvidenceVolumes: {
-    reads: ["instance", "stop", "snapshots", "forensic"],
+    reads: ["instance", "stop", "snapshots", "asFoundSnapshots", "forensic"],
     writes: ["attachments"],
-    purpose: "Hand the volumes (or copies from the snapshots) to the forensic workstation",
+    purpose: "Hand the volumes (or copies from a snapshot set) to the forensic workstation",
   },
 } as const satisfies Record<string, StepContract>;
 
@@ -95,16 +110,21 @@ export function writerOf(fact: Fact): WorkflowStep | undefined {
   return WORKFLOW_STEP_NAMES.find((step) => (WORKFLOW_STEPS[step].writes as readonly Fact[]).includes(fact));
 }
 
-/** Each step's direct predecessors: the writers of the facts it reads (pure). */
+/** Each step's direct predecessors: the writers of the facts it reads, and the steps it comes after (pure). */
 export function workflowDependencies(): Record<WorkflowStep, WorkflowStep[]> {
   return Object.fromEntries(
     WORKFLOW_STEP_NAMES.map((step) => {
-      const reads = WORKFLOW_STEPS[step].reads as readonly Fact[];
-      const writers = reads.flatMap((fact) => {
+      const contract: StepContract = WORKFLOW_STEPS[step];
+      const writers = contract.reads.flatMap((fact) => {
         const writer = writerOf(fact);
         return writer === undefined || writer === step ? [] : [writer];
       });
-      return [step, [...new Set(writers)]];
+      const after = (contract.after ?? []).map((other) => {
+        if (!(WORKFLOW_STEP_NAMES as readonly StepName[]).includes(other))
+          throw new Error(`${step} comes after ${other}, which is no workflow step`);
+        return other as WorkflowStep;
+      });
+      return [step, [...new Set([...writers, ...after])]];
     }),
   ) as Record<WorkflowStep, WorkflowStep[]>;
 }

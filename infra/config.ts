@@ -69,6 +69,7 @@ export interface StackConfig {
   /** Handed to the handler as SNAPSHOT_LOCK and SNAPSHOT_LOCK_DAYS. */
   snapshotLock: { mode: Settings["snapshotLock"]; days: number };
   attachSnapshotCopies: boolean;
+  snapshotCopiesFrom: Settings["snapshotCopiesFrom"];
   replacement: Settings["replacement"];
   /**
    * Roles the responder may pass when it launches a replacement with the original instance profile. The responder
@@ -86,6 +87,7 @@ export interface StackConfig {
   /** Override for partitions without the Powertools public SSM parameter. */
   powertoolsLayerArn?: string;
   pollIntervalSeconds: number;
+  stopMode: Settings["stopMode"];
   stopTimeoutSeconds: number;
   memoryGraceBaseSeconds: number;
   memoryGraceSecondsPerGib: number;
@@ -227,6 +229,7 @@ const KEYS = {
     { default: { mode: "none", days: 1 }, hint: '{"mode":"governance","days":30}' },
   ),
   attachSnapshotCopies: key(flag, { default: false }),
+  snapshotCopiesFrom: key(enums(["after-stop", "as-found"]), { default: "after-stop" }),
   replacement: key(enums(["off", "launch"]), { default: "launch" }),
   replacementRoleArns: key(json(array(roleArn)), { default: [] }),
   revokeRoleSessions: key(flag, { default: true }),
@@ -236,6 +239,7 @@ const KEYS = {
   responderTimeoutSeconds: key(wholeNumber(120, 900), { default: 900 }),
   powertoolsLayerArn: key(layerArn),
   pollIntervalSeconds: key(wholeNumber(1, 60), { default: 2 }),
+  stopMode: key(enums(["forced", "graceful"]), { default: "forced" }),
   stopTimeoutSeconds: key(wholeNumber(30, 3600), { default: 300 }),
   memoryGraceBaseSeconds: key(wholeNumber(0, 3600), { default: 60 }),
   memoryGraceSecondsPerGib: key(wholeNumber(0, 600), { default: 10 }),

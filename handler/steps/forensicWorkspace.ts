@@ -2,7 +2,7 @@ import type { Volume } from "@aws-sdk/client-ec2";
 
 import { clientToken } from "../clientToken";
 import { describeError } from "../errors";
-import { type IncidentFacts, recordedInstance } from "../incidentRecord";
+import { type IncidentFacts, type RecordedSnapshot, recordedInstance } from "../incidentRecord";
 import { describeInstance } from "../instanceDescription";
 import {
   ec2Mutation,
@@ -58,6 +58,21 @@ export function evidenceSource(
   // An instance that could not be stopped keeps its volumes: the workstation gets copies of the snapshots.
   const stopped = facts.stop?.finalState === "stopped";
   return settings.attachSnapshotCopies || !stopped ? "copy" : "original";
+}
+
+/**
+ * The snapshots copies are made from (pure): the configured set, or the other one when that set was not taken
+ * (its step failed or was skipped).
+ */
+export function copiedSet(
+  facts: Pick<IncidentFacts, "snapshots" | "asFoundSnapshots">,
+  settings: Pick<Settings, "snapshotCopiesFrom">,
+): RecordedSnapshot[] {
+  const [chosen, other] =
+    settings.snapshotCopiesFrom === "as-found"
+      ? [facts.asFoundSnapshots, facts.snapshots]
+      : [facts.snapshots, facts.asFoundSnapshots];
+  return chosen !== undefined && chosen.length > 0 ? chosen : (other ?? []);
 }
 
 /**
@@ -154,7 +169,7 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
   const progress = (context.progress ?? {}) as AttachProgress;
   if (settings.dryRun) return done("would detach the volumes and attach them to the forensic instance");
   if (instance.volumes.length === 0) return skipped("no EBS volumes: nothing to attach");
-  const snapshots = facts.snapshots ?? [];
+  const snapshots = copiedSet(facts, settings);
   const source = evidenceSource(facts, settings);
   if (source === "copy" && snapshots.length === 0) return skipped("no snapshots to make copies from");
   const forensicId = facts.forensic?.instanceId;
@@ -315,7 +330,9 @@ export async function attachEvidenceVolumes(context: ResponseContext): Promise<S
       },
     ];
   });
-  const summary = `${facts.attachments.length} ${source === "copy" ? "snapshot copies" : "volumes"} attached to ${forensicId}`;
+  const copiesOf = snapshots === facts.asFoundSnapshots ? "as-found" : "after-stop";
+  const what = source === "copy" ? `copies of the ${copiesOf} snapshots` : "volumes";
+  const summary = `${facts.attachments.length} ${what} attached to ${forensicId}`;
   if (notAttached.length === 0) return done(summary, { attachments: facts.attachments });
   // The evidence of a volume that is not attached is still in its snapshot (and the volume itself).
   return failed(

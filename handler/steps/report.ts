@@ -1,4 +1,10 @@
-import { STEP_NAMES, type IncidentRecord, type StepName, type StepRecord } from "../incidentRecord";
+import {
+  STEP_NAMES,
+  type IncidentRecord,
+  type RecordedSnapshot,
+  type StepName,
+  type StepRecord,
+} from "../incidentRecord";
 import { notification, type Notification } from "../notification";
 import type { ResponseContext } from "../responseContext";
 import { updateSecurityHubWorkflow } from "../securityHub";
@@ -62,6 +68,7 @@ export function milestones(
   };
   return {
     isolated: since("isolateNetwork"),
+    asFoundSecured: since("snapshotAsFound"),
     evidenceSecured: since("snapshotVolumes"),
     forensicWorkstationReady: since("attachEvidenceVolumes"),
     serviceRestored: since("replacement"),
@@ -123,13 +130,13 @@ export function notificationOf(record: IncidentRecord, bucket: string, timeScale
   const problems = problemsOf(record);
   const verb = record.dryRun ? "DRY RUN, would contain" : "Contained";
   const subject = `[IR] ${verb} ${who}: ${record.finding.type}`;
-  const snapshots = facts.snapshots ?? [];
-  const locked = snapshots.some((snapshot) => snapshot.locked === true);
+  const sets = [...(facts.asFoundSnapshots ?? []), ...(facts.snapshots ?? [])];
+  const locked = sets.some((snapshot) => snapshot.locked === true);
   const lines = [
     `${record.dryRun ? "DRY RUN (nothing was changed). " : ""}${problems.length === 0 ? "CONTAINED" : "CONTAINED WITH PROBLEMS"}: ${who} in ${facts.instance?.availabilityZone ?? "?"}`,
     `Why: ${whyOf(record)}`,
     `Isolated after ${seconds(times.isolated)}${timeScale === 1 ? "" : " of simulated time"}. Memory: ${facts.memory?.reason ?? "not attempted"}. Stop: ${facts.stop?.reason ?? facts.stop?.finalState ?? "n/a"}.`,
-    `Evidence: ${snapshots.length} snapshot(s)${locked ? " (locked)" : ""}, ${facts.evidence?.length ?? 0} object(s) with SHA-256.`,
+    `Evidence: ${facts.asFoundSnapshots?.length ?? 0} snapshot(s) as found, ${facts.snapshots?.length ?? 0} after the stop${locked ? " (locked)" : ""}, ${facts.evidence?.length ?? 0} object(s) with SHA-256.`,
     `Forensic workstation: ${facts.forensic?.instanceId ?? "none"}${facts.attachments ? `, ${facts.attachments.length} volume(s) attached` : ""}.`,
     `Service: ${facts.replacement?.reason ?? "no replacement"}.`,
     `Problems: ${problems.length === 0 ? "none" : problems.join("; ")}.`,
@@ -172,11 +179,12 @@ function markdownReport(record: IncidentRecord, bucket: string, timeScale = 1): 
   const evidence = (record.facts.evidence ?? [])
     .map((object) => `| ${object.kind} | s3://${bucket}/${object.key} | ${object.sha256} |`)
     .join("\n");
-  const snapshots = (record.facts.snapshots ?? [])
-    .map(
-      (snapshot) => `- ${snapshot.snapshotId} of ${snapshot.volumeId}${snapshot.locked ? " (locked)" : ""}`,
-    )
-    .join("\n");
+  const snapshotList = (set: readonly RecordedSnapshot[] | undefined) =>
+    (set ?? [])
+      .map(
+        (snapshot) => `- ${snapshot.snapshotId} of ${snapshot.volumeId}${snapshot.locked ? " (locked)" : ""}`,
+      )
+      .join("\n") || "- none";
   const original = (record.facts.instance?.networkInterfaces ?? [])
     .map((eni) => `- ${eni.networkInterfaceId}: ${eni.originalGroupIds.join(", ") || "(none)"}`)
     .join("\n");
@@ -190,7 +198,8 @@ function markdownReport(record: IncidentRecord, bucket: string, timeScale = 1): 
     "",
     `## Milestones (seconds from the handler receiving the finding${simulated ? `; simulated time, run ${timeScale}x faster than the wall clock` : ""})`,
     `- isolated: ${seconds(times.isolated)}`,
-    `- evidence secured (snapshots taken): ${seconds(times.evidenceSecured)}`,
+    `- disk evidence secured (as found): ${seconds(times.asFoundSecured)}`,
+    `- evidence secured (snapshots taken after the stop): ${seconds(times.evidenceSecured)}`,
     `- forensic workstation ready: ${seconds(times.forensicWorkstationReady)}`,
     `- service restored: ${seconds(times.serviceRestored)}`,
     "",
@@ -207,7 +216,11 @@ function markdownReport(record: IncidentRecord, bucket: string, timeScale = 1): 
     evidence,
     "",
     "## Snapshots",
-    snapshots || "- none",
+    "As found: every volume right after isolation, before the memory capture or the stop could change a disk.",
+    snapshotList(record.facts.asFoundSnapshots),
+    "",
+    "After the stop: the disks at rest, with the memory dump when kdump wrote one.",
+    snapshotList(record.facts.snapshots),
     "",
     "## Original security groups (to restore after a false positive)",
     original || "- none",

@@ -3,17 +3,22 @@ import type { CreateSnapshotsRequest, Snapshot } from "@aws-sdk/client-ec2";
 import { describeError, failureOutcome, isResponderError } from "../errors";
 import {
   recordedInstance,
-  type IncidentFacts,
   type InstanceFacts,
+  type RecordedSnapshot,
+  type StepName,
   type VolumeFacts,
 } from "../incidentRecord";
 import { ec2Mutation, whileNotYetVisible, type Mutation, type ResponseContext } from "../responseContext";
 import { sleep } from "../retry";
 import type { Settings } from "../settings";
-import { MANAGED_BY_VALUE, TAG_INCIDENT, TAG_MANAGED_BY } from "../tags";
+import { MANAGED_BY_VALUE, TAG_EVIDENCE_SET, TAG_INCIDENT, TAG_MANAGED_BY, type EvidenceSet } from "../tags";
 import { done, skipped, type StepResult } from "./stepResult";
 
-type RecordedSnapshot = NonNullable<IncidentFacts["snapshots"]>[number];
+/** Each evidence set's step, the fact it is recorded in, and the words a person reads. */
+const EVIDENCE_SETS = {
+  "as-found": { step: "snapshotAsFound", fact: "asFoundSnapshots", words: "as found" },
+  "after-stop": { step: "snapshotVolumes", fact: "snapshots", words: "after the stop" },
+} as const satisfies Record<EvidenceSet, { step: StepName; fact: string; words: string }>;
 
 /** CreateSnapshots requests one invocation sends at most; then the step fails and Lambda's retry resumes it. */
 const MAX_SNAPSHOT_REQUESTS = 5;
@@ -88,6 +93,14 @@ export function snapshotTagPlan(
   return { tags, copyTagsFromSource: true };
 }
 
+/** Which incident and evidence set a CreateSnapshots request is for. */
+export interface SnapshotSubject {
+  readonly incidentId: string;
+  readonly instanceId: string;
+  readonly findingType: string;
+  readonly set: EvidenceSet;
+}
+
 /**
  * The CreateSnapshots request for the volumes without a snapshot (pure): one call, so they share one point in
  * time; volumes that already have theirs are excluded (the root one through ExcludeBootVolume: EC2 refuses a
@@ -96,9 +109,7 @@ export function snapshotTagPlan(
  * tags are copied when `volumeTagKeys` says that cannot clash with ours (snapshotTagPlan).
  */
 export function createSnapshotsRequest(
-  incidentId: string,
-  instanceId: string,
-  findingType: string,
+  { incidentId, instanceId, findingType, set }: SnapshotSubject,
   instance: Pick<InstanceFacts, "rootDeviceName" | "volumes">,
   missing: readonly VolumeFacts[],
   volumeTagKeys?: readonly (readonly string[])[],
@@ -111,7 +122,8 @@ export function createSnapshotsRequest(
     [
       { Key: TAG_INCIDENT, Value: incidentId },
       { Key: TAG_MANAGED_BY, Value: MANAGED_BY_VALUE },
-      { Key: "Name", Value: `evidence ${instanceId}` },
+      { Key: TAG_EVIDENCE_SET, Value: set },
+      { Key: "Name", Value: `evidence ${instanceId} ${set}` },
     ],
     volumeTagKeys,
   );
@@ -121,7 +133,7 @@ export function createSnapshotsRequest(
       ExcludeBootVolume: covered.some(isRoot),
       ...(excludedData.length > 0 ? { ExcludeDataVolumeIds: excludedData } : {}),
     },
-    Description: `Evidence of incident ${incidentId} (${findingType})`,
+    Description: `Evidence of incident ${incidentId} (${findingType}), ${EVIDENCE_SETS[set].words}`,
     ...(plan.copyTagsFromSource ? { CopyTagsFromSource: "volume" as const } : {}),
     TagSpecifications: [{ ResourceType: "snapshot", Tags: plan.tags }],
   };
@@ -156,35 +168,41 @@ async function tagKeysOf(
   }
 }
 
-async function snapshotsOfIncident(context: ResponseContext, volumes: readonly VolumeFacts[]) {
+async function snapshotsOfIncident(
+  context: ResponseContext,
+  volumes: readonly VolumeFacts[],
+  set: EvidenceSet,
+) {
   const answer = await context.aws.ec2.describeSnapshots({
     OwnerIds: ["self"],
     Filters: [
       { Name: `tag:${TAG_INCIDENT}`, Values: [context.record.incidentId] },
+      { Name: `tag:${TAG_EVIDENCE_SET}`, Values: [set] },
       { Name: "volume-id", Values: volumes.map((volume) => volume.volumeId) },
     ],
   });
   return answer.Snapshots ?? [];
 }
 
-/** Looks for the incident's snapshots once, or with `lookAgain` until every volume has one or the bound passes. */
+/** Looks for the set's snapshots once, or with `lookAgain` until every volume has one or the bound passes. */
 async function lookForSnapshots(
   context: ResponseContext,
   volumes: readonly VolumeFacts[],
+  set: EvidenceSet,
   lookAgain: boolean,
 ): Promise<SnapshotPlan> {
   const window = lookAgain ? SNAPSHOT_LOOK_AGAIN_POLLS * context.settings.pollIntervalSeconds * 1000 : 0;
   // A few seconds at most (eventual consistency after a lost answer): looked at within this pass.
   const deadline = Date.now() + window;
   for (;;) {
-    const latest = planSnapshots(volumes, await snapshotsOfIncident(context, volumes));
+    const latest = planSnapshots(volumes, await snapshotsOfIncident(context, volumes, set));
     if (latest.missing.length === 0 || Date.now() >= deadline) return latest;
     await sleep(context.settings.pollIntervalSeconds * 1000);
   }
 }
 
 /**
- * Snapshots every volume at most once per incident. CreateSnapshots has no client token, so it goes through the
+ * Snapshots every volume at most once per incident and evidence set. CreateSnapshots has no client token, so it goes through the
  * client without SDK retries, and this loop decides: the incident's snapshots are looked for first (a resumed
  * response may have made them), again after any failure whose effect is unknown, and only volumes without one
  * are asked for. After an unknown outcome or in a resumed response, a snapshot may exist without being listed
@@ -193,21 +211,20 @@ async function lookForSnapshots(
 async function takeSnapshotsOnce(
   context: ResponseContext,
   instance: InstanceFacts,
+  set: EvidenceSet,
 ): Promise<Mutation<RecordedSnapshot[]> & { adopted: number }> {
   const { record, aws, logger } = context;
   // A retried step (a crash, a lost answer) may have made them already.
-  let lookAgain = (record.steps.snapshotVolumes?.attempts ?? 1) > 1;
+  let lookAgain = (record.steps[EVIDENCE_SETS[set].step]?.attempts ?? 1) > 1;
   let plan: SnapshotPlan | undefined;
   let volumeTagKeys: string[][] | undefined | null = null; // null: not looked at yet
   for (let request = 1; ; request += 1) {
-    plan ??= await lookForSnapshots(context, instance.volumes, lookAgain);
+    plan ??= await lookForSnapshots(context, instance.volumes, set, lookAgain);
     if (plan.missing.length === 0)
       return { made: true, value: [...plan.adopted], adopted: plan.adopted.length };
     if (volumeTagKeys === null) volumeTagKeys = await tagKeysOf(context, instance.volumes);
     const asked = createSnapshotsRequest(
-      record.incidentId,
-      record.instanceId,
-      record.finding.type,
+      { incidentId: record.incidentId, instanceId: record.instanceId, findingType: record.finding.type, set },
       instance,
       plan.missing,
       volumeTagKeys,
@@ -215,7 +232,7 @@ async function takeSnapshotsOnce(
     try {
       const created = await ec2Mutation(
         context,
-        `snapshot ${plan.missing.length} volumes (multi-volume, crash-consistent)`,
+        `snapshot ${plan.missing.length} volumes ${EVIDENCE_SETS[set].words} (multi-volume, crash-consistent)`,
         (DryRun) => aws.ec2SingleAttempt.createSnapshots({ ...asked, DryRun }),
       );
       if (!created.made) return { ...created, adopted: 0 };
@@ -245,24 +262,26 @@ async function takeSnapshotsOnce(
 }
 
 /**
- * Step 6: one CreateSnapshots call for all volumes, so they share one point in time (crash-consistent), tagged
- * with the incident; locked when configured. The point in time is fixed when the call returns: no waiting for
- * completion. A volume gets at most one snapshot per incident (see takeSnapshotsOnce); should only some volumes
- * lack one, they are asked for together, and since the instance is stopped by now their contents are the same.
+ * One crash-consistent CreateSnapshots call for all volumes, so they share one point in time, tagged with the
+ * incident and the set; locked when configured. The point in time is fixed when the call returns: no waiting for
+ * completion. A volume gets at most one snapshot per incident and set (see takeSnapshotsOnce); should only some
+ * volumes lack one, they are asked for together (after the stop their contents are the same; as found, those few
+ * are a little later than the rest, and the record lists each snapshot).
  */
-export async function snapshotVolumes(context: ResponseContext): Promise<StepResult> {
+async function secureEvidenceSet(context: ResponseContext, set: EvidenceSet): Promise<StepResult> {
   const { record, aws, settings } = context;
+  const { fact, words } = EVIDENCE_SETS[set];
   const instance = recordedInstance(record);
   if (instance.volumes.length === 0) return skipped("no EBS volumes to snapshot");
 
-  let snapshots = record.facts.snapshots;
+  let snapshots = record.facts[fact];
   let adopted = 0;
   if (snapshots === undefined) {
-    const taken = await takeSnapshotsOnce(context, instance);
-    if (!taken.made) return done(`would snapshot ${instance.volumes.length} volumes`);
+    const taken = await takeSnapshotsOnce(context, instance, set);
+    if (!taken.made) return done(`would snapshot ${instance.volumes.length} volumes ${words}`);
     snapshots = taken.value;
     adopted = taken.adopted;
-    record.facts.snapshots = snapshots;
+    record.facts[fact] = snapshots;
     await context.checkpoint();
   }
 
@@ -280,8 +299,22 @@ export async function snapshotVolumes(context: ResponseContext): Promise<StepRes
     settings.snapshotLock === "none"
       ? ""
       : `, locked (${settings.snapshotLock}, ${settings.snapshotLockDays} d)`;
-  return done(`${snapshots.length} snapshot${snapshots.length === 1 ? "" : "s"} taken together${lock}`, {
+  const count = `${snapshots.length} snapshot${snapshots.length === 1 ? "" : "s"}`;
+  return done(`${count} ${words}, taken together${lock}`, {
     snapshotIds: snapshots.map((snapshot) => snapshot.snapshotId),
     ...(adopted > 0 ? { adoptedSnapshots: adopted } : {}),
   });
+}
+
+/**
+ * Right after isolation: the disks as found, before the NMI, hibernation or stop (and a graceful stop's shutdown
+ * scripts) can change them. The intruder's processes still run locally until then: isolation cuts the network only.
+ */
+export function snapshotAsFound(context: ResponseContext): Promise<StepResult> {
+  return secureEvidenceSet(context, "as-found");
+}
+
+/** After the memory capture and the stop: the disks at rest, the crash dump among them. */
+export function snapshotVolumes(context: ResponseContext): Promise<StepResult> {
+  return secureEvidenceSet(context, "after-stop");
 }

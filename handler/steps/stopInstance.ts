@@ -49,8 +49,9 @@ export function planStop(
 const CANNOT_STOP = ["UnsupportedOperation", "IncorrectSpotRequestState", "UnsupportedInstanceAttribute"];
 
 /**
- * Step 5: stop the instance so nothing more changes on its disks. A hang is bounded (then Force); an instance
- * that cannot be stopped stays running and isolated, and the record says why.
+ * Step 5: stop the instance so nothing more changes on its disks: forced by default (STOP_MODE), so no shutdown
+ * script runs (the disks were secured as found already), or gracefully, bounded, then forced. An instance that
+ * cannot be stopped stays running and isolated, and the record says why.
  */
 export async function stopInstance(context: ResponseContext): Promise<StepResult> {
   const { record, aws, settings } = context;
@@ -58,6 +59,7 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
   const InstanceId = record.instanceId;
   const stop = (record.facts.stop ??= {});
   const timeoutMs = settings.stopTimeoutSeconds * 1000;
+  const forced = settings.stopMode === "forced";
   if (settings.dryRun) {
     await ec2Mutation(context, "stop the instance", (DryRun) =>
       aws.ec2.stopInstances({ DryRun, InstanceIds: [InstanceId] }),
@@ -98,7 +100,7 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
         );
       case "stop":
         try {
-          await aws.ec2.stopInstances({ InstanceIds: [InstanceId] });
+          await aws.ec2.stopInstances({ InstanceIds: [InstanceId], ...(forced ? { Force: true } : {}) });
         } catch (error) {
           if (awsErrorCode(error) === "OperationNotPermitted" && stop.stopProtectionRemoved !== true) {
             // Stop protection (DisableApiStop), possibly set by the intruder: evidence needs a quiet disk.
@@ -112,7 +114,8 @@ export async function stopInstance(context: ResponseContext): Promise<StepResult
           return skipped(stop.reason);
         }
         stop.requestedAt = requested.requestedAt = new Date().toISOString();
-        return waiting("stop requested", nextLook(context, Date.now()));
+        if (forced) stop.forcedAt = requested.forcedAt = stop.requestedAt;
+        return waiting(forced ? "forced stop requested" : "stop requested", nextLook(context, Date.now()));
       case "force":
         await aws.ec2.stopInstances({ InstanceIds: [InstanceId], Force: true });
         stop.forcedAt = requested.forcedAt = new Date().toISOString();

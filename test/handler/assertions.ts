@@ -108,17 +108,32 @@ export function expectSnapshotsOf(
   volumeCount: number,
   locked: boolean,
 ): void {
-  const snapshots = harness.sim.state
+  const ofIncident = harness.sim.state
     .snapshots()
     .filter((snapshot) => snapshot.tags.get("ir:incident") === record.incidentId);
-  expect(snapshots.length, "snapshots tagged with the incident").to.equal(volumeCount);
-  expect(record.facts.snapshots?.map((snapshot) => snapshot.snapshotId).sort()).to.deep.equal(
-    snapshots.map((snapshot) => snapshot.snapshotId).sort(),
-  );
-  for (const snapshot of snapshots)
-    expect(snapshot.lock !== undefined, `lock on ${snapshot.snapshotId}`).to.equal(locked);
-  // One CreateSnapshots call: one point in time for all volumes.
-  expect(new Set(snapshots.map((snapshot) => snapshot.startTime)).size).to.be.at.most(1);
+  const sets = { "as-found": record.facts.asFoundSnapshots, "after-stop": record.facts.snapshots };
+  for (const [set, recorded] of Object.entries(sets)) {
+    const snapshots = ofIncident.filter((snapshot) => snapshot.tags.get("ir:evidence-set") === set);
+    expect(snapshots.length, `${set} snapshots tagged with the incident`).to.equal(volumeCount);
+    expect(recorded?.map((snapshot) => snapshot.snapshotId).sort(), set).to.deep.equal(
+      snapshots.map((snapshot) => snapshot.snapshotId).sort(),
+    );
+    for (const snapshot of snapshots)
+      expect(snapshot.lock !== undefined, `lock on ${snapshot.snapshotId}`).to.equal(locked);
+    // One CreateSnapshots call per set: one point in time for all volumes.
+    expect(new Set(snapshots.map((snapshot) => snapshot.startTime)).size, set).to.be.at.most(1);
+  }
+  expect(ofIncident.length, "no snapshot outside the two sets").to.equal(2 * volumeCount);
+  // The disks as found: requested before anything that could change them.
+  const first = (action: string) => {
+    const call = callsNaming(harness, record.instanceId, action)[0];
+    return call === undefined ? undefined : harness.sim.calls.indexOf(call);
+  };
+  const asFound = first("CreateSnapshots");
+  for (const change of ["SendDiagnosticInterrupt", "StopInstances"]) {
+    const at = first(change);
+    if (at !== undefined) expect(asFound, `CreateSnapshots before ${change}`).to.be.below(at);
+  }
 }
 
 /** The forensic instance: responder-made, same AZ as the evidence, every evidence volume attached. */

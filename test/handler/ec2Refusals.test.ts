@@ -387,12 +387,17 @@ describe("handler against EC2's refusals (simulator + dynalite)", function () {
     const record = await respond(created.instanceId);
 
     const snapshots = sim.state.snapshots().filter((s) => s.tags.get("ir:incident") === record.incidentId);
-    expect(snapshots).to.have.length(2);
-    const data = snapshots.find((s) => s.volumeId === created.volumeIds[1])!;
-    expect(Object.fromEntries(data.tags)).to.deep.include({
-      "ir:incident": record.incidentId,
-      Name: "web-9 data",
-      team: "payments",
-    });
+    expect(snapshots, "two volumes, two sets").to.have.length(4);
+    for (const set of ["as-found", "after-stop"]) {
+      const data = snapshots.find(
+        (s) => s.volumeId === created.volumeIds[1] && s.tags.get("ir:evidence-set") === set,
+      );
+      expect(Object.fromEntries(data!.tags)).to.deep.include({
+        "ir:incident": record.incidentId,
+        "ir:evidence-set": set,
+        Name: "web-9 data",
+        team: "payments",
+      });
+    }
   });
 });

@@ -3,6 +3,7 @@ import { expect } from "chai";
 
 import {
   allocateDeviceNames,
+  copiedSet,
   evidenceSource,
   forensicSubnetFor,
 } from "../../handler/steps/forensicWorkspace";
@@ -53,6 +54,21 @@ describe("handler: launchForensicInstance and attachEvidenceVolumes", () => {
           { attachSnapshotCopies: false },
         ),
       ).to.equal("copy");
+    });
+    it("copies come from the configured set, or from the other one when that set was not taken", () => {
+      const asFound = [{ volumeId: "vol-1", snapshotId: "snap-as-found" }];
+      const afterStop = [{ volumeId: "vol-1", snapshotId: "snap-after-stop" }];
+      const both = { asFoundSnapshots: asFound, snapshots: afterStop };
+      expect(copiedSet(both, { snapshotCopiesFrom: "after-stop" })).to.equal(afterStop);
+      expect(copiedSet(both, { snapshotCopiesFrom: "as-found" })).to.equal(asFound);
+      expect(copiedSet({ snapshots: afterStop }, { snapshotCopiesFrom: "as-found" })).to.equal(afterStop);
+      expect(
+        copiedSet({ asFoundSnapshots: [], snapshots: afterStop }, { snapshotCopiesFrom: "as-found" }),
+      ).to.equal(afterStop);
+      expect(copiedSet({ asFoundSnapshots: asFound }, { snapshotCopiesFrom: "after-stop" })).to.equal(
+        asFound,
+      );
+      expect(copiedSet({}, { snapshotCopiesFrom: "after-stop" })).to.deep.equal([]);
     });
   });
 });

@@ -22,6 +22,13 @@ describe("handler: report", () => {
         outcome: "2 ENIs isolated",
         attempts: 1,
       },
+      snapshotAsFound: {
+        status: "done",
+        startedAt: "2026-11-20T08:14:04.300Z",
+        endedAt: "2026-11-20T08:14:04.900Z",
+        outcome: "1 snapshot as found, taken together",
+        attempts: 1,
+      },
       captureMemory: {
         status: "failed",
         startedAt: "2026-11-20T08:14:05.000Z",
@@ -39,6 +46,7 @@ describe("handler: report", () => {
     },
     facts: {
       instance: instanceFacts(),
+      asFoundSnapshots: [{ volumeId: "vol-1", snapshotId: "snap-0", locked: true }],
       snapshots: [{ volumeId: "vol-1", snapshotId: "snap-1", locked: true }],
       memory: { method: "nmi", reason: "capture failed: boom" },
     },
@@ -46,12 +54,13 @@ describe("handler: report", () => {
   it("timeline in start order, with durations", () => {
     expect(timelineOf(record).map((entry) => [entry.step, entry.seconds])).to.deep.equal([
       ["isolateNetwork", 1.1],
+      ["snapshotAsFound", 0.6],
       ["captureMemory", 1],
       ["snapshotVolumes", 3],
     ]);
   });
   it("milestones from the handler receiving the finding", () => {
-    expect(milestones(record)).to.deep.include({ isolated: 1.2, evidenceSecured: 30 });
+    expect(milestones(record)).to.deep.include({ isolated: 1.2, asFoundSecured: 1.9, evidenceSecured: 30 });
   });
   it("the notification names the instance, the finding, the problems and where the report is", () => {
     const notification = notificationOf(record, "evidence");
@@ -63,7 +72,7 @@ describe("handler: report", () => {
       /^CONTAINED WITH PROBLEMS: i-0123abcd4567ef890 \(web-1\) in eu-central-1a\n/,
     );
     expect(notification.message).to.include("Isolated after 1.2 s.");
-    expect(notification.message).to.include("1 snapshot(s) (locked)");
+    expect(notification.message).to.include("1 snapshot(s) as found, 1 after the stop (locked)");
     expect(notification.message).to.include("Problems: captureMemory: memory capture failed: boom.");
     expect(notification.message).to.include(
       "s3://evidence/incidents/inc-20261120T081403Z-i-0123abcd4567ef890/report.md",

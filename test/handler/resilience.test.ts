@@ -126,7 +126,10 @@ function expectNothingTwice(harness: Harness, created: { instanceId: string }, r
     callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt").length,
     "NMI at most once",
   ).to.be.at.most(1);
-  expect(callsNaming(harness, created.instanceId, "CreateSnapshots"), "one snapshot set").to.have.length(1);
+  expect(
+    callsNaming(harness, created.instanceId, "CreateSnapshots"),
+    "one request per snapshot set",
+  ).to.have.length(2);
   expectSnapshotsOf(harness, record, 2, true);
   expect(launchesOf(harness, record, "forensic"), "one forensic instance").to.have.length(1);
   expect(launchesOf(harness, record, "replacement"), "one replacement").to.have.length(1);
@@ -172,7 +175,10 @@ describe("handler resilience", function () {
         callsNaming(harness, created.networkInterfaceIds[0]!, "ModifyNetworkInterfaceAttribute"),
       ).to.have.length(2);
       expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.have.length(1);
-      expect(callsNaming(harness, created.instanceId, "CreateSnapshots")).to.have.length(1);
+      expect(
+        callsNaming(harness, created.instanceId, "CreateSnapshots"),
+        "as found, after the stop",
+      ).to.have.length(2);
       expect(launchesOf(harness, record, "forensic")).to.have.length(1);
       expect(notificationFor(harness, record.incidentId)).to.have.length(1);
     });
@@ -207,7 +213,10 @@ describe("handler resilience", function () {
           .map((finding) => finding.findingId)
           .sort(),
       ).to.deep.equal(["finding-one", "finding-two"]);
-      expect(callsNaming(harness, created.instanceId, "CreateSnapshots")).to.have.length(1);
+      expect(
+        callsNaming(harness, created.instanceId, "CreateSnapshots"),
+        "as found, after the stop",
+      ).to.have.length(2);
 
       // After completion, another finding is still recorded, and still not answered.
       const late = await harness.invoke(
@@ -238,7 +247,9 @@ describe("handler resilience", function () {
       { step: "cutAccess", fault: denied("ec2", "ModifyInstanceMetadataOptions") },
       { step: "launchForensicInstance", fault: denied("ec2", "RunInstances") },
       { step: "stopInstance", fault: denied("ec2", "StopInstances") },
-      { step: "snapshotVolumes", fault: denied("ec2", "LockSnapshot", 1) },
+      // Two volumes: the as-found set's two locks come first, then the after-stop set's.
+      { step: "snapshotAsFound", fault: denied("ec2", "LockSnapshot", 1) },
+      { step: "snapshotVolumes", fault: denied("ec2", "LockSnapshot", 3) },
       { step: "attachEvidenceVolumes", fault: denied("ec2", "AttachVolume", 1) },
       { step: "report", fault: denied("sns", "Publish") },
     ];
@@ -295,7 +306,10 @@ describe("handler resilience", function () {
         expect(record.steps[step as keyof IncidentRecord["steps"]]?.attempts, `${step} attempts`).to.equal(2);
         expectIsolated(harness, created.instanceId, world.isolationGroup);
         expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.have.length(1);
-        expect(callsNaming(harness, created.instanceId, "CreateSnapshots")).to.have.length(1);
+        expect(
+          callsNaming(harness, created.instanceId, "CreateSnapshots"),
+          "as found, after the stop",
+        ).to.have.length(2);
         expectSnapshotsOf(harness, record, 3, true);
         expect(launchesOf(harness, record, "forensic"), "one forensic instance").to.have.length(1);
         expect(launchesOf(harness, record, "replacement"), "one replacement").to.have.length(1);
@@ -522,7 +536,9 @@ describe("handler resilience", function () {
 
     it("a slow kdump and a slow stop are waited for by the state machine: no Task runs while AWS works", async () => {
       // The kdump takes 100 s and the stop 250 s (simulated); each pass is a look, then a Wait state.
-      const harness = await startHarness({ simulator: { durations: { instanceStoppingMs: 250_000 } } });
+      const harness = await startHarness({
+        simulator: { durations: { instanceStoppingMs: 250_000, instanceForceStoppingMs: 250_000 } },
+      });
       try {
         const { sim, world } = harness;
         const created = sim.scenario.instance({
@@ -548,7 +564,10 @@ describe("handler resilience", function () {
         );
         expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.have.length(1);
         expect(callsNaming(harness, created.instanceId, "StopInstances")).to.have.length(1);
-        expect(callsNaming(harness, created.instanceId, "CreateSnapshots")).to.have.length(1);
+        expect(
+          callsNaming(harness, created.instanceId, "CreateSnapshots"),
+          "as found, after the stop",
+        ).to.have.length(2);
         expect(sim.state.instance(created.instanceId)!.state).to.equal("stopped");
         expectForensicWorkspace(harness, record, 2);
         expect(record.steps.captureMemory?.attempts, "passes after a wait continue the attempt").to.equal(1);
@@ -557,8 +576,11 @@ describe("handler resilience", function () {
       }
     });
 
-    it("a stop that hangs is forced after STOP_TIMEOUT_SECONDS", async () => {
-      const harness = await startHarness({ simulator: { durations: { instanceStoppingMs: 3_600_000 } } });
+    it("STOP_MODE graceful: a stop that hangs is forced after STOP_TIMEOUT_SECONDS", async () => {
+      const harness = await startHarness({
+        simulator: { durations: { instanceStoppingMs: 3_600_000 } },
+        settings: { STOP_MODE: "graceful" },
+      });
       try {
         const { sim, world } = harness;
         const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.plainImage });

@@ -290,6 +290,11 @@ describe("handler scenarios (simulator + dynalite)", function () {
     expect(callsNaming(harness, created.instanceId, "SendDiagnosticInterrupt")).to.deep.equal([]);
     expect(record.facts.memory?.reason).to.match(/not kdump-ready/);
     expect(sim.state.instance(created.instanceId)!.state).to.equal("stopped");
+    // STOP_MODE forced (the default): the plug is pulled, no shutdown script runs; the disks were secured first.
+    const stops = callsNaming(harness, created.instanceId, "StopInstances");
+    expect(stops.map((call) => call.params.Force)).to.deep.equal([true]);
+    expect(record.steps.stopInstance?.outcome).to.equal("stopped (forced)");
+    expectSnapshotsOf(harness, record, 1, true);
   });
 
   it("hibernation configured and no NMI possible: hibernated (RAM to the root volume), then snapshotted", async () => {

@@ -23,7 +23,7 @@ const LOGS: VolumeFacts = { volumeId: "vol-logs", deviceName: "/dev/sdg", delete
 const snapshot = (volumeId: string, snapshotId: string, startedAt: number, state = "pending"): Snapshot =>
   ({ VolumeId: volumeId, SnapshotId: snapshotId, StartTime: new Date(startedAt), State: state }) as Snapshot;
 
-describe("snapshotVolumes: at most one snapshot per volume per incident", function () {
+describe("snapshotAsFound and snapshotVolumes: at most one snapshot per volume per incident and set", function () {
   this.timeout(90_000);
 
   describe("decisions", () => {
@@ -73,9 +73,12 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
 
     it("asks for every volume in one call when none has a snapshot", () => {
       const request = createSnapshotsRequest(
-        "inc-1",
-        "i-1",
-        "Backdoor:EC2/C&CActivity.B",
+        {
+          incidentId: "inc-1",
+          instanceId: "i-1",
+          findingType: "Backdoor:EC2/C&CActivity.B",
+          set: "as-found",
+        },
         {
           rootDeviceName: "/dev/xvda",
           volumes: [ROOT, DATA],
@@ -84,13 +87,17 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
       );
       expect(request.InstanceSpecification).to.deep.equal({ InstanceId: "i-1", ExcludeBootVolume: false });
       expect(request.TagSpecifications?.[0]?.Tags).to.deep.include({ Key: "ir:incident", Value: "inc-1" });
+      // The set is a tag from creation: a retry of one set never adopts the other's snapshots.
+      expect(request.TagSpecifications?.[0]?.Tags).to.deep.include({
+        Key: "ir:evidence-set",
+        Value: "as-found",
+      });
+      expect(request.Description).to.match(/, as found$/);
     });
 
     it("excludes volumes that have theirs: the root one through ExcludeBootVolume, data ones by id", () => {
       const request = createSnapshotsRequest(
-        "inc-1",
-        "i-1",
-        "t",
+        { incidentId: "inc-1", instanceId: "i-1", findingType: "t", set: "after-stop" },
         {
           rootDeviceName: "/dev/xvda",
           volumes: [ROOT, DATA, LOGS],
@@ -123,7 +130,7 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
       await proxy.stop();
     });
 
-    /** One response to an instance with a root and two data volumes; the expected count of CreateSnapshots. */
+    /** One response to an instance with a root and two data volumes; the expected CreateSnapshots of the as-found set. */
     const respond = async (createSnapshotsCalls: number) => {
       const { sim, world } = harness;
       const created = sim.scenario.instance({
@@ -136,25 +143,31 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
 
       expect(outcome.outcome, "completed without Lambda's retry").to.equal("completed");
       const record = await completedRecord(harness, created.instanceId);
-      const snapshots = sim.state
+      const ofIncident = sim.state
         .snapshots()
         .filter((taken) => taken.tags.get("ir:incident") === record.incidentId);
-      for (const volumeId of created.volumeIds)
+      const sets = { "as-found": record.facts.asFoundSnapshots, "after-stop": record.facts.snapshots };
+      for (const [set, recorded] of Object.entries(sets)) {
+        const snapshots = ofIncident.filter((taken) => taken.tags.get("ir:evidence-set") === set);
+        for (const volumeId of created.volumeIds)
+          expect(
+            snapshots.filter((taken) => taken.volumeId === volumeId),
+            `${set} snapshots of ${volumeId}`,
+          ).to.have.length(1);
+        expect(snapshots).to.have.length(created.volumeIds.length);
         expect(
-          snapshots.filter((taken) => taken.volumeId === volumeId),
-          `snapshots of ${volumeId}`,
-        ).to.have.length(1);
-      expect(snapshots).to.have.length(created.volumeIds.length);
-      expect(
-        record.facts.snapshots?.map((recorded) => recorded.snapshotId).sort(),
-        "the record holds the snapshots taken",
-      ).to.deep.equal(snapshots.map((taken) => taken.snapshotId).sort());
-      // One set, one point in time: crash-consistent across the volumes.
-      expect(new Set(snapshots.map((taken) => taken.startTime)).size).to.equal(1);
-      for (const taken of snapshots)
-        expect(taken.lock, `lock on ${taken.snapshotId}`).to.not.equal(undefined);
+          recorded?.map((snapshot) => snapshot.snapshotId).sort(),
+          `the record holds the ${set} snapshots taken`,
+        ).to.deep.equal(snapshots.map((taken) => taken.snapshotId).sort());
+        // One set, one point in time: crash-consistent across the volumes.
+        expect(new Set(snapshots.map((taken) => taken.startTime)).size).to.equal(1);
+        for (const taken of snapshots)
+          expect(taken.lock, `lock on ${taken.snapshotId}`).to.not.equal(undefined);
+      }
+      expect(ofIncident).to.have.length(2 * created.volumeIds.length);
+      // The faults hit the first request, the as-found set's; the after-stop set takes one more.
       expect(callsNaming(harness, created.instanceId, "CreateSnapshots")).to.have.length(
-        createSnapshotsCalls,
+        createSnapshotsCalls + 1,
       );
       return { created, record };
     };
@@ -169,7 +182,7 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
         proxy.lost.map((lost) => lost.action),
         "the answer was lost",
       ).to.deep.equal(["CreateSnapshots"]);
-      expect(record.steps.snapshotVolumes?.detail?.adoptedSnapshots).to.equal(3);
+      expect(record.steps.snapshotAsFound?.detail?.adoptedSnapshots).to.equal(3);
     });
 
     it("the answer is lost and the new snapshots are not listed yet: the bounded look-again adopts them", async () => {
@@ -180,7 +193,7 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
       const { record } = await respond(1);
 
       expect(proxy.lost.map((lost) => lost.action)).to.deep.equal(["CreateSnapshots"]);
-      expect(record.steps.snapshotVolumes?.detail?.adoptedSnapshots).to.equal(3);
+      expect(record.steps.snapshotAsFound?.detail?.adoptedSnapshots).to.equal(3);
     });
 
     it("the request times out before EC2 executed it: none found, asked again once", async () => {
@@ -194,7 +207,7 @@ describe("snapshotVolumes: at most one snapshot per volume per incident", functi
 
       const { record } = await respond(2);
 
-      expect(record.steps.snapshotVolumes?.detail?.adoptedSnapshots).to.equal(undefined);
+      expect(record.steps.snapshotAsFound?.detail?.adoptedSnapshots).to.equal(undefined);
     });
 
     it("throttled: asked again after a pause, one set", async () => {

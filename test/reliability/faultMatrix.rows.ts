@@ -85,9 +85,12 @@ export const STEP_FAULT_ROWS: readonly StepFaultRow[] = [
   { step: "captureMemory", service: "ec2", action: "SendDiagnosticInterrupt", scenario: "web tier", awsError: { code: "IncorrectInstanceState" } },
   // stopInstance
   { step: "stopInstance", service: "ec2", action: "StopInstances", scenario: "no kdump", awsError: { code: "IncorrectInstanceState" } },
-  // snapshotVolumes
-  { step: "snapshotVolumes", service: "ec2", action: "CreateSnapshots", scenario: "web tier", awsError: { code: "SnapshotCreationPerVolumeRateExceeded" } },
-  { step: "snapshotVolumes", service: "ec2", action: "LockSnapshot", scenario: "web tier", awsError: { code: "InvalidSnapshot.NotFound" } },
+  // snapshotAsFound (the first CreateSnapshots, and the first LockSnapshot of the two volumes')
+  { step: "snapshotAsFound", service: "ec2", action: "CreateSnapshots", scenario: "web tier", awsError: { code: "SnapshotCreationPerVolumeRateExceeded" } },
+  { step: "snapshotAsFound", service: "ec2", action: "LockSnapshot", scenario: "web tier", awsError: { code: "InvalidSnapshot.NotFound" } },
+  // snapshotVolumes (after the as-found set's request and its two locks)
+  { step: "snapshotVolumes", service: "ec2", action: "CreateSnapshots", scenario: "web tier", skip: 1, call: "the after-stop set", awsError: { code: "SnapshotCreationPerVolumeRateExceeded" } },
+  { step: "snapshotVolumes", service: "ec2", action: "LockSnapshot", scenario: "web tier", skip: 2, call: "an after-stop snapshot", awsError: { code: "InvalidSnapshot.NotFound" } },
   // replacement
   { step: "replacement", service: "ec2", action: "RunInstances", scenario: "standalone", hits: /replacement/, call: "the replacement", awsError: { code: "InsufficientInstanceCapacity", httpStatus: 500 } },
   { step: "replacement", service: "elasticloadbalancing", action: "RegisterTargets", scenario: "standalone", awsError: { code: "InvalidTarget" } },

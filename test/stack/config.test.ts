@@ -35,6 +35,8 @@ describe("stack configuration", () => {
       revokeRoleSessions: true,
       cutTrackedConnections: true,
       responderTimeoutSeconds: 900,
+      stopMode: "forced",
+      snapshotCopiesFrom: "after-stop",
     });
     expect(config.snapshotLock).to.deep.equal({ mode: "none", days: 1 });
     expect(config.ebsKmsKeyArns).to.deep.equal([]);
@@ -69,6 +71,8 @@ describe("stack configuration", () => {
 
   const refusals: [string, Record<string, string>, RegExp][] = [
     ["a malformed forensic AMI id", { forensicAmiId: "ami-XYZ" }, /forensicAmiId/],
+    ["an unknown stop mode", { stopMode: "hibernate" }, /stopMode.*"hibernate"/],
+    ["an unknown snapshot set to copy", { snapshotCopiesFrom: "latest" }, /snapshotCopiesFrom.*"latest"/],
     ["an AMI id that is another resource's", { forensicAmiId: "snap-0123456789abcdef0" }, /forensicAmiId/],
     ["an unknown severity name", { severityThreshold: "severe" }, /severityThreshold.*"severe"/],
     ["a severity above GuardDuty's range", { severityThreshold: "11" }, /severityThreshold.*outside/],

@@ -842,6 +842,7 @@ describe("responder stack variants (Pulumi mock mode)", function () {
       snapshotLock: "compliance" as const,
       snapshotLockDays: 30,
       attachSnapshotCopies: false,
+      snapshotCopiesFrom: "as-found" as const,
       replacement: "launch" as const,
       replacementPassableRoleArns: [
         `arn:aws:iam::${ACCOUNT_ID}:role/web-app`,
@@ -851,6 +852,7 @@ describe("responder stack variants (Pulumi mock mode)", function () {
       cutTrackedConnections: true,
       securityHubUpdates: false,
       pollIntervalSeconds: 2,
+      stopMode: "graceful" as const,
       stopTimeoutSeconds: 300,
       memoryGraceBaseSeconds: 60,
       memoryGraceSecondsPerGib: 10,

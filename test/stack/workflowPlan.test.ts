@@ -46,12 +46,19 @@ describe("the step contracts (handler/workflow.ts)", () => {
     expect(unwritten).to.deep.equal([]);
   });
 
+  it("secures the disks as found before anything that can change them: the NMI, hibernation, the stop", () => {
+    for (const step of ["captureMemory", "stopInstance", "snapshotVolumes"] as const)
+      expect([...ancestors(step)], step).to.include("snapshotAsFound");
+  });
+
   it("no step depends on itself or, through others, on a step that follows it (a DAG)", () => {
     expect(WORKFLOW_STEP_NAMES.filter((step) => ancestors(step).has(step))).to.deep.equal([]);
     expect(topologicalOrder(WORKFLOW_STEP_NAMES, deps)).to.have.length(WORKFLOW_STEP_NAMES.length);
     expect(() => topologicalOrder(["a", "b"], { a: ["b"], b: ["a"] })).to.throw(/cycle/);
   });
 });
+
+const PAIRS = (WORKFLOW_STEP_NAMES.length * (WORKFLOW_STEP_NAMES.length - 1)) / 2;
 
 describe("the response workflow's order (responsePlan, read back from the definition)", () => {
   const definition = workflowDefinition(ARGS);
@@ -60,9 +67,10 @@ describe("the response workflow's order (responsePlan, read back from the defini
   it("arranges today's contracts as containment's three independent lines, joined before the attachment", () => {
     const plan = responsePlan(WORKFLOW_STEP_NAMES, deps);
     console.log(`      plan: ${planText(plan)}`);
+    // The disks as found first, then everything that could change them.
     expect(planText(plan)).to.equal(
-      "[[cutAccess -> [replacement | captureMemory -> stopInstance -> snapshotVolumes] | launchForensicInstance]" +
-        " -> attachEvidenceVolumes | captureEvidence]",
+      "[[snapshotAsFound -> cutAccess -> [replacement | captureMemory -> stopInstance -> snapshotVolumes]" +
+        " | launchForensicInstance] -> attachEvidenceVolumes | captureEvidence]",
     );
   });
 
@@ -76,7 +84,8 @@ describe("the response workflow's order (responsePlan, read back from the defini
     // And no more than the series-parallel form needs: attachEvidenceVolumes waits for replacement as well.
     expect(endedBefore.captureEvidence).to.deep.equal([]);
     expect(endedBefore.launchForensicInstance).to.deep.equal([]);
-    expect(endedBefore.replacement).to.deep.equal(["cutAccess"]);
+    expect(endedBefore.replacement).to.have.members(["snapshotAsFound", "cutAccess"]);
+    expect(endedBefore.captureMemory).to.have.members(["snapshotAsFound", "cutAccess"]);
   });
 
   it("hands every step the facts it reads: containment's, or those of a step that has ended", () => {
@@ -108,7 +117,8 @@ describe("the response workflow's order (responsePlan, read back from the defini
     const graph = fc
       .tuple(
         fc.shuffledSubarray([...WORKFLOW_STEP_NAMES], { minLength: WORKFLOW_STEP_NAMES.length }),
-        fc.array(fc.boolean(), { minLength: 28, maxLength: 28 }),
+        // One flag per pair of steps.
+        fc.array(fc.boolean(), { minLength: PAIRS, maxLength: PAIRS }),
       )
       .map(([order, edges]) => {
         // An edge i -> j (j depends on i) only forward in a random order: a DAG, any DAG on these steps.
