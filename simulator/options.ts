@@ -17,9 +17,9 @@ export interface StateDurations {
   instanceShuttingDownMs: number;
   /** An OS power-off that the instance initiates itself (after a kdump) reaches "stopping" this fast. */
   guestPowerOffMs: number;
-  /** kdump after the NMI: fixed part (crash kernel boot, about 30 s measured in a VM, see forensics-ami/README.md, "Measured here") ... */
+  /** kdump after the NMI: fixed part (the capture kernel boots and starts makedumpfile; see KDUMP_MODEL) ... */
   kdumpBaseMs: number;
-  /** ... plus this per GiB of instance memory (makedumpfile filtering and writing the dump). */
+  /** ... plus this per GiB of instance memory (makedumpfile scans it and writes the pages it keeps; see KDUMP_MODEL). */
   kdumpPerGiBMs: number;
   /** volume attaching -> attached (EBS: a few seconds). */
   volumeAttachMs: number;
@@ -108,8 +108,45 @@ export interface SimulatorOptions {
 // - Auto Scaling health checks (docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-health-checks.html):
 //   an instance in any state other than running is unhealthy and is replaced; detection happens on the next
 //   periodic check. We assume 60 s.
-// - kdump: measured in a 2 GiB VM under TCG emulation (forensics-ami/README.md, "Measured here"): about 30 s to boot the crash kernel and
-//   about 60 s for the dump; a Nitro instance writes faster. We assume 20 s + 10 s per GiB.
+// - kdump: see KDUMP_MODEL below.
+
+/**
+ * How long a kdump takes, from the physics of it: the capture kernel boots, makedumpfile reads every page's
+ * descriptor (all of memory) and writes the pages that dump level 17 keeps (all but free and zero pages: the
+ * intruder's processes and the page cache stay), lzo-compressed, to the root EBS volume, whose throughput bounds
+ * it. Duration = captureBootMs + GiB x (scanMsPerGiB + writtenFraction x 1024 MiB / ebsWriteMiBPerSecond): 43 s
+ * for 8 GiB, 76 s for 16 GiB (the former assumption, 20 s + 10 s per GiB, gave 100 s and 180 s).
+ * Where each figure comes from. MEASURED means the kdump VM proof, 2026-12-07, Debian 12 kernel 6.1, 2 GiB x86
+ * guest under QEMU TCG (emulated: no usable KVM on these 2 shared cores), `-l -d 17`; its table is in
+ * forensics-ami/README.md, "Measured here".
+ * - captureBootMs, ASSUMED 10 s on a Nitro instance. MEASURED under emulation: NMI to makedumpfile's start 24.1 s
+ *   (capture kernel uptime 20.7 s: kernel plus a systemd userland) at host load 5, 38-52 s at load 8-18. Emulation
+ *   runs a boot several times slower than hardware; no published figure for EC2 was found.
+ * - scanMsPerGiB, PUBLISHED: makedumpfile with mmap() on /proc/vmcore filters 32 GB in 0.6 s, "roughly 19.2 s on
+ *   1 TB" (HATAYAMA Daisuke, LKML, 2013-03-14,
+ *   https://linuxlists.cc/l/1/linux-kernel/permalink/%3C20130314.204618.00667752.d.hatayama%40jp.fujitsu.com%3E;
+ *   about 40 s on 2 TB: https://lists.infradead.org/pipermail/kexec/2013-April/008777.html), about 20 ms/GiB.
+ *   MEASURED: the idle guest's whole makedumpfile run (scan and 84.5 MiB written) took 6.2 s emulated, 0.32 GiB/s.
+ * - ebsWriteMiBPerSecond, PUBLISHED: gp3's baseline throughput, 125 MiB/s included in the price (EBS User Guide,
+ *   "General Purpose SSD volumes", https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html); gp3 is
+ *   the console's default root volume. MEASURED that makedumpfile's CPU path keeps up with it on hardware: the
+ *   guest's own makedumpfile, run natively on this (shared, loaded) host, refilters the 2 GiB guest's dump (84.5
+ *   to 346 MiB) with `-l -d 17` in 1.2-2.7 s, reading and decompressing included. Emulated it wrote 14-18 MiB/s.
+ *   ASSUMED: the instance's own EBS bandwidth is not lower (it is on some small sizes; gp2 and provisioned gp3 are
+ *   faster).
+ * - writtenFraction, ASSUMED 0.5 byte written per byte of memory: level 17 keeps what a running server uses, and
+ *   Linux fills otherwise free memory with page cache, so most pages are kept; lzo is taken to halve them.
+ *   MEASURED bounds: the idle guest wrote 0.04 (84.5 MiB of 2 GiB), 256 MiB of random data in tmpfs added 262 MiB
+ *   (incompressible: 1.0). PUBLISHED floor: at level 31, which also drops cache and user pages, Red Hat found
+ *   vmcores "often ... under 10% of RAM" (review of 1500 vmcores, https://access.redhat.com/articles/5676371).
+ */
+export const KDUMP_MODEL = {
+  captureBootMs: 10_000,
+  scanMsPerGiB: 20,
+  writtenFraction: 0.5,
+  ebsWriteMiBPerSecond: 125,
+} as const;
+
 export const DEFAULT_DURATIONS: StateDurations = {
   instancePendingMs: 40_000,
   instanceStoppingMs: 40_000,
@@ -117,8 +154,11 @@ export const DEFAULT_DURATIONS: StateDurations = {
   hibernatePerGiBMs: 5_000,
   instanceShuttingDownMs: 40_000,
   guestPowerOffMs: 3_000,
-  kdumpBaseMs: 20_000,
-  kdumpPerGiBMs: 10_000,
+  kdumpBaseMs: KDUMP_MODEL.captureBootMs,
+  kdumpPerGiBMs: Math.round(
+    KDUMP_MODEL.scanMsPerGiB +
+      ((KDUMP_MODEL.writtenFraction * 1024) / KDUMP_MODEL.ebsWriteMiBPerSecond) * 1000,
+  ),
   volumeAttachMs: 3_000,
   volumeDetachMs: 5_000,
   volumeCreateMs: 10_000,

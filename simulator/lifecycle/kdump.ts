@@ -2,6 +2,7 @@
 import type { Instance } from "../state/model";
 import type { World } from "../state/world";
 import { typeInfoOf } from "../state/instanceTypes";
+import { KDUMP_MODEL } from "../options";
 import { guestPowerOff, KDUMP_READY_TAG } from "./instances";
 
 export function isKdumpReady(world: World, instance: Instance): boolean {
@@ -9,10 +10,13 @@ export function isKdumpReady(world: World, instance: Instance): boolean {
   return instance.tags.get(KDUMP_READY_TAG) === "true" || image?.tags.get(KDUMP_READY_TAG) === "true";
 }
 
-/** The NMI reached a kdump-ready kernel: the dump runs for a time proportional to memory, then the OS powers off. */
+/**
+ * The NMI reached a kdump-ready kernel: the capture kernel boots (kdumpBaseMs), makedumpfile scans all memory and
+ * writes what it keeps (kdumpPerGiBMs per GiB; the model and its sources are KDUMP_MODEL's), then the OS powers off.
+ */
 export function startKdump(world: World, instance: Instance): void {
-  const memoryGiB = typeInfoOf(instance).memoryMiB / 1024;
-  const duration = world.durations.kdumpBaseMs + memoryGiB * world.durations.kdumpPerGiBMs;
+  const memoryMiB = typeInfoOf(instance).memoryMiB;
+  const duration = world.durations.kdumpBaseMs + (memoryMiB / 1024) * world.durations.kdumpPerGiBMs;
   const startedAt = world.now();
   instance.dumpInProgressUntil = startedAt + duration;
   instance.consoleOutput +=
@@ -23,7 +27,7 @@ export function startKdump(world: World, instance: Instance): void {
     instance.dumpInProgressUntil = undefined;
     instance.memoryDumps.push({
       completedAt: world.now(),
-      sizeMiB: Math.round(typeInfoOf(instance).memoryMiB / 20),
+      sizeMiB: Math.round(memoryMiB * KDUMP_MODEL.writtenFraction),
     });
     instance.consoleOutput += `kdump-tools[412]: saved vmcore in /var/crash/ - powering off\n[ reboot: Power down\n`;
     world.clock.schedule(world.durations.guestPowerOffMs, () => guestPowerOff(world, instance));

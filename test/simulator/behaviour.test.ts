@@ -85,6 +85,16 @@ describe("simulator behaviour", function () {
     expect(Buffer.from(console.Output ?? "", "base64").toString()).to.contain("saved vmcore");
   });
 
+  it("kdump's default duration is the physical model: capture boot, then per GiB a scan and the kept pages written at gp3's 125 MiB/s", async function () {
+    const { instanceId } = sim.scenario.instance({ subnetId, instanceType: "r6i.large", kdumpReady: true });
+    await t.ec2.send(new ec2.SendDiagnosticInterruptCommand({ InstanceId: instanceId }));
+    // 10 s boot + 16 GiB x (20 ms scan + 0.5 x 1024 MiB / 125 MiB/s) = 75.856 s (the former assumption: 180 s).
+    expect(sim.state.instance(instanceId)?.dumpInProgressUntil).to.equal(sim.now() + 75_856);
+    sim.advance(75_856);
+    // Half of the 16 GiB written (KDUMP_MODEL.writtenFraction).
+    expect(sim.state.instance(instanceId)?.memoryDumps.map((dump) => dump.sizeMiB)).to.deep.equal([8192]);
+  });
+
   it("kdump readiness also comes from the AMI tag; a non-ready instance ignores the NMI", async function () {
     const readyImage = sim.scenario.image({ kdumpReady: true });
     const ready = sim.scenario.instance({ subnetId, imageId: readyImage });
