@@ -1,4 +1,5 @@
 import type { InstanceFinding } from "./acceptance/finding";
+import type { EvidenceSet } from "./tags";
 
 /** The steps of a response, in the order README.md here tells them ("What it does, in order"). */
 export const STEP_NAMES = [
@@ -173,6 +174,16 @@ export interface RecordedSnapshot {
   volumeId: string;
   snapshotId: string;
   locked?: boolean;
+}
+
+/** Both snapshot sets of an incident, each snapshot with the set it belongs to (pure). */
+export function evidenceSnapshots(
+  facts: Pick<IncidentFacts, "asFoundSnapshots" | "snapshots">,
+): (RecordedSnapshot & { set: EvidenceSet })[] {
+  return [
+    ...(facts.asFoundSnapshots ?? []).map((snapshot) => ({ ...snapshot, set: "as-found" as const })),
+    ...(facts.snapshots ?? []).map((snapshot) => ({ ...snapshot, set: "after-stop" as const })),
+  ];
 }
 
 export interface TargetRegistration {

@@ -4,7 +4,7 @@
 import { waitUntilInstanceStopped, waitUntilVolumeAvailable, type Instance } from "@aws-sdk/client-ec2";
 import type { Command } from "commander";
 
-import type { IncidentClosure, IncidentRecord } from "../../handler/incidentRecord";
+import { evidenceSnapshots, type IncidentClosure, type IncidentRecord } from "../../handler/incidentRecord";
 import { RESPONDER_MADE_FORENSIC, TAG_INCIDENT, TAG_RESPONDER_MADE } from "../../handler/tags";
 import { operatorAction } from "../action";
 import type { OperatorContext } from "../context";
@@ -51,7 +51,7 @@ async function remaining(
   detached: string[],
   workstation: { instanceId?: string; action: IncidentClosure["workstation"] },
 ): Promise<string[]> {
-  const snapshots = record.facts.snapshots ?? [];
+  const snapshots = evidenceSnapshots(record.facts);
   const locks = new Map<string, { state?: string; until?: Date }>();
   if (snapshots.length > 0) {
     const answer = await context.clients.ec2.describeLockedSnapshots({
@@ -60,11 +60,11 @@ async function remaining(
     for (const lock of answer.Snapshots ?? [])
       locks.set(lock.SnapshotId ?? "", { state: lock.LockState, until: lock.LockExpiresOn });
   }
-  const lines = snapshots.map(({ snapshotId, volumeId }) => {
+  const lines = snapshots.map(({ snapshotId, volumeId, set }) => {
     const lock = locks.get(snapshotId);
     return lock?.until === undefined || lock.state === "expired"
-      ? `snapshot ${snapshotId} (of ${volumeId}): not locked, kept until deleted`
-      : `snapshot ${snapshotId} (of ${volumeId}): locked (${lock.state}) until ${lock.until.toISOString()}`;
+      ? `snapshot ${snapshotId} (of ${volumeId}, ${set}): not locked, kept until deleted`
+      : `snapshot ${snapshotId} (of ${volumeId}, ${set}): locked (${lock.state}) until ${lock.until.toISOString()}`;
   });
   const objects = record.facts.evidence ?? [];
   if (objects.length > 0) lines.push(objectRetention(context, record, objects.length));

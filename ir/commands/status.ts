@@ -2,7 +2,8 @@
 // forensic workstation and the execution, with the problems the response went on without.
 import type { Command } from "commander";
 
-import { STEP_NAMES, type IncidentRecord } from "../../handler/incidentRecord";
+import type { EvidenceSet } from "../../handler/tags";
+import { evidenceSnapshots, STEP_NAMES, type IncidentRecord } from "../../handler/incidentRecord";
 import { operatorAction } from "../action";
 import type { OperatorContext } from "../context";
 import { executionOf, findIncident, type ExecutionState } from "../incidents";
@@ -36,7 +37,7 @@ export interface IncidentStatusView {
     outcome: string;
   }[];
   evidence: {
-    snapshots: { volumeId: string; snapshotId: string; locked: boolean }[];
+    snapshots: { volumeId: string; snapshotId: string; locked: boolean; set: EvidenceSet }[];
     objects: { kind: string; key: string; bytes: number; sha256: string }[];
     report: { jsonKey: string; markdownKey: string } | null;
   };
@@ -72,7 +73,7 @@ async function statusView(context: OperatorContext, record: IncidentRecord): Pro
       ];
     }),
     evidence: {
-      snapshots: (facts.snapshots ?? []).map((s) => ({ ...s, locked: s.locked === true })),
+      snapshots: evidenceSnapshots(facts).map((s) => ({ ...s, locked: s.locked === true })),
       objects: (facts.evidence ?? []).map(({ kind, key, bytes, sha256 }) => ({ kind, key, bytes, sha256 })),
       report:
         facts.report === undefined
@@ -112,7 +113,7 @@ function humanStatus(view: IncidentStatusView, bucket: string, record: IncidentR
     "",
     "evidence",
     ...view.evidence.snapshots.map(
-      (s) => `  snapshot ${s.snapshotId} of ${s.volumeId}${s.locked ? " (locked)" : ""}`,
+      (s) => `  snapshot ${s.snapshotId} of ${s.volumeId}, ${s.set}${s.locked ? " (locked)" : ""}`,
     ),
     ...view.evidence.objects.map((o) => `  s3://${bucket}/${o.key} (${o.kind}, ${o.bytes} bytes)`),
     ...(view.evidence.report === null ? [] : [`  report s3://${bucket}/${view.evidence.report.markdownKey}`]),

@@ -1,7 +1,7 @@
 // What a release keeps (never deleted: the evidence, and what the response made), the GuardDuty finding archived
 // on request, and the release on record (a conditional update, never a whole-item put) and on the topic.
 import { GUARDDUTY_SOURCE } from "../../handler/acceptance/finding";
-import type { OperatorRelease } from "../../handler/incidentRecord";
+import { evidenceSnapshots, type OperatorRelease } from "../../handler/incidentRecord";
 import { refused } from "../exitCodes";
 import { change, type ReleaseRun } from "./run";
 
@@ -10,9 +10,9 @@ const SECURITY_HUB_NOTE_LIMIT = 512;
 
 export function keptEvidence(run: ReleaseRun): void {
   const { facts } = run.record;
-  for (const snapshot of facts.snapshots ?? [])
+  for (const snapshot of evidenceSnapshots(facts))
     run.kept.push(
-      `snapshot ${snapshot.snapshotId} of ${snapshot.volumeId}${snapshot.locked ? " (locked)" : ""}`,
+      `snapshot ${snapshot.snapshotId} of ${snapshot.volumeId}, ${snapshot.set}${snapshot.locked ? " (locked)" : ""}`,
     );
   const bucket = run.context.resources.evidenceBucketName;
   for (const object of facts.evidence ?? []) run.kept.push(`s3://${bucket}/${object.key} (${object.kind})`);

@@ -36,11 +36,15 @@ describe("ir close", function () {
     expect(record?.status).to.equal("closed");
     expect(record?.closure).to.include({ by: scene.operator.arn, workstation: "stopped" });
     const remaining = record?.closure?.remaining ?? [];
-    expect(
-      remaining.filter((line) =>
-        /^snapshot snap-\S+ \(of vol-\S+\): locked \(compliance\) until \d{4}-/.test(line),
-      ),
-    ).to.have.length((record?.facts.snapshots ?? []).length);
+    for (const set of ["as-found", "after-stop"])
+      expect(
+        remaining.filter((line) =>
+          new RegExp(
+            `^snapshot snap-\\S+ \\(of vol-\\S+, ${set}\\): locked \\(compliance\\) until \\d{4}-`,
+          ).test(line),
+        ),
+        set,
+      ).to.have.length((record?.facts.snapshots ?? []).length);
     expect(
       remaining.some((line) => /evidence object\(s\) in s3:\/\/.*object lock 365 days/.test(line)),
     ).to.equal(true);

@@ -33,9 +33,10 @@ describe("ir status", function () {
       "report",
     ]);
     expect(byIncident.timeline.every((t) => t.status === "done" || t.status === "skipped")).to.equal(true);
-    expect(byIncident.evidence.snapshots.map((s) => s.snapshotId)).to.deep.equal(
-      record?.facts.snapshots?.map((s) => s.snapshotId),
-    );
+    expect(byIncident.evidence.snapshots.map((s) => [s.set, s.snapshotId])).to.deep.equal([
+      ...(record?.facts.asFoundSnapshots ?? []).map((s) => ["as-found", s.snapshotId]),
+      ...(record?.facts.snapshots ?? []).map((s) => ["after-stop", s.snapshotId]),
+    ]);
     expect(byIncident.evidence.snapshots.every((s) => s.locked)).to.equal(true);
     expect(byIncident.evidence.objects.map((o) => o.kind)).to.include("finding");
     expect(byIncident.evidence.report?.markdownKey).to.be.a("string");
@@ -57,7 +58,9 @@ describe("ir status", function () {
     expect(result.stdout).to.contain("state      completed").and.to.contain("trigger    guardduty");
     expect(result.stdout).to.match(/execution {2}SUCCEEDED arn:aws:states:/);
     expect(result.stdout).to.match(/\n {2}isolateNetwork\s+done\s/);
-    expect(result.stdout).to.match(/\n {2}snapshot snap-\S+ of vol-\S+ \(locked\)/);
+    expect(result.stdout).to.match(
+      /\n {2}snapshot snap-\S+ of vol-\S+, as-found \(locked\)\n(.*\n)* {2}snapshot snap-\S+ of vol-\S+, after-stop \(locked\)/,
+    );
     expect(result.stdout).to.match(/forensic workstation i-\S+ \(running\), volumes: vol-/);
   });
 
