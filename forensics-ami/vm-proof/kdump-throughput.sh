@@ -86,3 +86,20 @@ divide() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b <= 0) exit 1; p
 
 # difference A B [FACTOR] -> (B - A) x FACTOR with two decimals.
 difference() { awk -v a="$1" -v b="$2" -v f="${3:-1}" 'BEGIN { printf "%.2f\n", (b - a) * f }'; }
+
+# changed_bytes OLD NEW BLOCK -> the bytes of NEW, counted in BLOCK-sized blocks, that differ from OLD: what a
+# later EBS snapshot adds to an earlier one of the same volume (EBS stores a snapshot's changed 512 KiB blocks).
+changed_bytes() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import sys
+block = int(sys.argv[3])
+changed = 0
+with open(sys.argv[1], "rb") as old, open(sys.argv[2], "rb") as new:
+    while True:
+        a, b = old.read(block), new.read(block)
+        if not a and not b:
+            break
+        changed += a != b
+print(changed * block)
+PY
+}

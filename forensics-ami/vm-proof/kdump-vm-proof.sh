@@ -115,6 +115,11 @@ main() {
   PHASE=${TRIGGER_NAME,,}
   # Let the boot settle so the interrupt hits a running system rather than a unit still starting.
   sleep 2
+  # The disk as found, as snapshotAsFound takes it: the guest paused, its disk copied, then resumed. What the
+  # dump and the power-off write after it is what the after-stop snapshot set adds (its incremental size).
+  monitor stop || fail "the QEMU monitor did not pause the guest"
+  cp --sparse=always "$WORK_DIR/disk.img" "$WORK_DIR/as-found.img"
+  monitor cont || fail "the QEMU monitor did not resume the guest"
   local nmi_ms
   nmi_ms=$(now_ms)
   monitor "$TRIGGER" || fail "the QEMU monitor did not accept '$TRIGGER'"
@@ -151,6 +156,10 @@ main() {
   [[ $panic_line == *"$PANIC_TEXT"* ]] || fail "saved dmesg does not show a $TRIGGER_NAME panic (got: '${panic_line:-nothing}')"
 
   PHASE=throughput
+  local after_stop_bytes
+  after_stop_bytes=$(changed_bytes "$WORK_DIR/as-found.img" "$WORK_DIR/disk.img" 524288) ||
+    fail "cannot compare the disk as found with the disk after the dump"
+  rm -f "$WORK_DIR/as-found.img"
   local native_ms="" native_rate=""
   if foreign_arch; then
     rm -f "$WORK_DIR/dump.flat" # emulated by qemu-user, a host run would time the emulator again
@@ -174,7 +183,7 @@ main() {
     syncSeconds="$sync_s" writeMiBPerSecond="$write_rate" scanGiBPerSecond="$scan_rate" \
     nmiToDumpStartSeconds="$boot_s" captureUptimeAtDumpStartSeconds="$start_s" \
     nmiToPowerOffSeconds="$(seconds_since "$nmi_ms" "$OFF_MS")" nativeRefilterSeconds="$(divide "${native_ms:-0}" 1000)" \
-    nativeRefilterMiBPerSecond="${native_rate:-0}" hostLoadAverage="$(cut -d' ' -f1 /proc/loadavg)") ||
+    nativeRefilterMiBPerSecond="${native_rate:-0}" afterStopIncrementBytes="$after_stop_bytes" hostLoadAverage="$(cut -d' ' -f1 /proc/loadavg)") ||
     fail "cannot write the throughput record"
   printf '%s\n' "$json" >"$WORK_DIR/kdump-throughput.json"
   if [[ -n ${IR_KDUMP_VM_RESULT:-} ]]; then printf '%s\n' "$json" >"$IR_KDUMP_VM_RESULT"; fi
@@ -203,6 +212,7 @@ Dump throughput, on the capture kernel's clock (accelerator $ACCEL$([[ $ACCEL ==
   throughput             ${write_rate} MiB/s written, ${scan_rate} GiB/s of guest memory scanned
   $(printf '%-22s' "$TRIGGER_NAME to dump start") ${boot_s} s (capture kernel boot; its uptime at dump start ${start_s} s)
   native refilter        $(if [[ -n $native_ms ]]; then echo "$(divide "$native_ms" 1000) s, ${native_rate} MiB/s: the guest's makedumpfile on this host's CPU, same arguments, over the same dump"; else echo "not run (foreign architecture)"; fi)
+  after-stop increment   $after_stop_bytes bytes ($(divide "$after_stop_bytes" 1048576 1) MiB) in 512 KiB blocks changed since the disk as found: what the second snapshot set adds
 IR-KDUMP-THROUGHPUT $json
 EOF
 }

@@ -114,4 +114,20 @@ describe("kdump VM proof: throughput from the capture kernel's console", () => {
     expect(runFunction(THROUGHPUT, `difference 0 5.42 1024`).stdout.trim()).to.equal("5550.08");
     expect(runFunction(THROUGHPUT, `divide 1 0`).status).to.equal(1);
   });
+
+  it("counts what a later snapshot adds: the changed 512 KiB blocks, a short last block too", () => {
+    const block = 512 * 1024;
+    const before = Buffer.alloc(4 * block + 100);
+    const after = Buffer.from(before);
+    after[block + 7] = 1; // block 1
+    after[3 * block] = 1; // block 3, twice
+    after[3 * block + 9] = 1;
+    after[4 * block + 99] = 1; // the short last block
+    writeFileSync(join(dir, "as-found.img"), before);
+    writeFileSync(join(dir, "after.img"), after);
+    const changed = (a: string, b: string) =>
+      runFunction(THROUGHPUT, `changed_bytes "${join(dir, a)}" "${join(dir, b)}" ${block}`).stdout.trim();
+    expect(changed("as-found.img", "after.img")).to.equal(String(3 * block));
+    expect(changed("as-found.img", "as-found.img")).to.equal("0");
+  });
 });
