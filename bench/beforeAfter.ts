@@ -5,7 +5,7 @@ import type { Before, BeforeEndToEnd } from "./before";
 import type { BurstResult } from "./burst";
 import type { ContainmentResult, ContainmentSample, ContainmentSide } from "./containment";
 import { MILESTONES, summarize, type EndToEndResult, type MilestoneName, type OursAtScale } from "./endToEnd";
-import { MILESTONE_TOLERANCE } from "./model";
+import { AS_FOUND_TARGET_TEXT, MILESTONE_TOLERANCE } from "./model";
 import { median, millis, ratio, seconds } from "./stats";
 import { usd } from "./workflowFigures";
 
@@ -27,7 +27,8 @@ export interface Comparison {
 
 export const MILESTONE_LABELS: Record<MilestoneName, string> = {
   isolated: "every ENI isolated",
-  evidenceSecured: "evidence secured (snapshots requested)",
+  asFoundSecured: "disk evidence secured (as found)",
+  evidenceSecured: "evidence secured after the stop (snapshots requested)",
   workstationReady: "forensic workstation ready (volumes attached)",
   serviceRestored: "service restored (replacement healthy)",
   complete: "end to end (last call of the response)",
@@ -90,6 +91,10 @@ function milestoneRow(
   after: number | undefined,
 ): Comparison {
   const label = MILESTONE_LABELS[name];
+  if (name === "asFoundSecured")
+    return row(group, label, "s", before, after, {
+      note: `new with issue 14 (before: no as-found set); its target is ${AS_FOUND_TARGET_TEXT}, in TARGETS`,
+    });
   return row(group, label, "s", before, after, {
     target: noWorse(`${label.split(" (")[0]}, ${scenario}, scale ${timeScale}:`, before, after),
   });

@@ -1,6 +1,10 @@
 // Reading figures out of the simulator's call log: every figure the benchmark prints about AWS calls is derived
 // here from what the responder actually sent, never from what it is supposed to send.
 import type { CallRecord } from "../simulator";
+import { TAG_EVIDENCE_SET, type EvidenceSet } from "../handler/tags";
+
+/** The evidence set taken right after isolation, before anything can change the disks. */
+const AS_FOUND: EvidenceSet = "as-found";
 
 interface PathCall {
   readonly action: string;
@@ -122,4 +126,82 @@ export function lastAnswered(
 
 export function naming(id: string) {
   return (call: CallRecord): boolean => JSON.stringify(call.params).includes(id);
+}
+
+/** Whether a create call tags what it creates with `key` = `value` at creation (TagSpecifications). Pure. */
+export function tagsAtCreation(call: CallRecord, key: string, value: string): boolean {
+  const specifications = call.params.TagSpecifications;
+  if (!Array.isArray(specifications)) return false;
+  return specifications.some((specification: unknown) => {
+    const tags = (specification as { Tags?: unknown } | null)?.Tags;
+    return Array.isArray(tags) && tags.some((tag: unknown) => isTag(tag, key, value));
+  });
+}
+
+function isTag(tag: unknown, key: string, value: string): boolean {
+  return (
+    typeof tag === "object" &&
+    tag !== null &&
+    (tag as { Key?: unknown }).Key === key &&
+    (tag as { Value?: unknown }).Value === value
+  );
+}
+
+/** The instance a CreateSnapshots call snapshots (InstanceSpecification.InstanceId). */
+export function snapshottedInstance(call: CallRecord): string | undefined {
+  const specification = call.params.InstanceSpecification as { InstanceId?: unknown } | undefined;
+  return typeof specification?.InstanceId === "string" ? specification.InstanceId : undefined;
+}
+
+/** A CreateSnapshots call of `instanceId` whose snapshots carry TAG_EVIDENCE_SET = as-found. Pure. */
+export function asFoundRequest(instanceId: string) {
+  return (call: CallRecord): boolean =>
+    call.action === "CreateSnapshots" &&
+    snapshottedInstance(call) === instanceId &&
+    tagsAtCreation(call, TAG_EVIDENCE_SET, AS_FOUND);
+}
+
+/** Any CreateSnapshots call of `instanceId` that is not of the as-found set (ours after the stop, the blog flow's). */
+export function otherSnapshotRequest(instanceId: string) {
+  const asFound = asFoundRequest(instanceId);
+  return (call: CallRecord): boolean =>
+    call.action === "CreateSnapshots" && snapshottedInstance(call) === instanceId && !asFound(call);
+}
+
+/** Simulated ms (since start) when the first successful call matching `which` was answered. Pure. */
+export function firstAnswered(
+  calls: readonly CallRecord[],
+  startSim: number,
+  which: (call: CallRecord) => boolean,
+): number | undefined {
+  const matching = calls.filter((call) => call.simStart >= startSim && call.status === 200 && which(call));
+  if (matching.length === 0) return undefined;
+  return Math.min(...matching.map((call) => call.simEnd)) - startSim;
+}
+
+/**
+ * When the disks' as-found state was secured (simulated ms since start; pure): the as-found CreateSnapshots of the
+ * instance answered and, when snapshots are locked (`lockedSnapshotIds`: the set's snapshot ids), a successful
+ * LockSnapshot of each of them answered. Undefined while any of that is missing.
+ */
+export function asFoundSecuredMs(
+  calls: readonly CallRecord[],
+  startSim: number,
+  instanceId: string,
+  lockedSnapshotIds: readonly string[] | undefined,
+): number | undefined {
+  const requested = firstAnswered(calls, startSim, asFoundRequest(instanceId));
+  if (requested === undefined || lockedSnapshotIds === undefined) return requested;
+  if (lockedSnapshotIds.length === 0) return undefined;
+  let secured = requested;
+  for (const snapshotId of lockedSnapshotIds) {
+    const locked = firstAnswered(
+      calls,
+      startSim,
+      (call) => call.action === "LockSnapshot" && call.params.SnapshotId === snapshotId,
+    );
+    if (locked === undefined) return undefined;
+    secured = Math.max(secured, locked);
+  }
+  return secured;
 }

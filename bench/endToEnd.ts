@@ -8,6 +8,7 @@ import { median } from "./stats";
 export type MilestoneName = keyof Milestones;
 export const MILESTONES: readonly MilestoneName[] = [
   "isolated",
+  "asFoundSecured",
   "evidenceSecured",
   "workstationReady",
   "serviceRestored",

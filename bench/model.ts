@@ -61,6 +61,15 @@ export const REFERENCE_INSTANCE = {
 export const BURST_SIZES = [10, 50, 100] as const;
 
 /**
+ * Issue 14: an organisation-wide worm, this many flagged at once, watched at time scale 1 until every as-found set
+ * is requested (at most ORG_WIDE_BURST_WINDOW_MS), each milestone held to ORG_WIDE_BURST_FLOOR_FACTOR x the floor
+ * EC2's documented buckets allow for the calls made (bench/bucketFloor.ts).
+ */
+export const ORG_WIDE_BURST = 500;
+export const ORG_WIDE_BURST_WINDOW_MS = 300_000;
+export const ORG_WIDE_BURST_FLOOR_FACTOR = 1.3;
+
+/**
  * The documented EC2 request buckets that bound a burst's containment (from the simulator's table): the ENI moves,
  * and the instance-level move the handler falls back to for a single-ENI instance.
  */
@@ -101,6 +110,10 @@ export function latencyModelDescription(): Record<string, unknown> {
  * (bench/baseline.ts), so every "before" figure is measured on this machine in this run.
  */
 export const BEFORE_COMMIT = "f727dac";
+
+/** Issue 14: the disks' as-found set requested and locked within 3 s of the finding (simulated, 50 ms per call). */
+export const AS_FOUND_TARGET_MS = 3_000;
+export const AS_FOUND_TARGET_TEXT = `at most ${AS_FOUND_TARGET_MS / 1000} s simulated at ${CALL_LATENCY_MS} ms per call`;
 
 /** Issue 12: no end-to-end milestone may be more than 5% later after the move to Step Functions. */
 export const MILESTONE_TOLERANCE = 1.05;

@@ -7,8 +7,8 @@ import type { Before } from "./before";
 import { MILESTONE_LABELS, formatValue, typicalSample, type Comparison } from "./beforeAfter";
 import type { BurstCompletion, BurstIsolation, BurstResult } from "./burst";
 import { CONTAINMENT_SIDES, type ContainmentResult, type ContainmentSide } from "./containment";
-import { MILESTONES, type EndToEndResult } from "./endToEnd";
-import { CALL_LATENCY_MS, REFERENCE_INSTANCE, isolationMode } from "./model";
+import { MILESTONES, type EndToEndResult, type MilestoneName } from "./endToEnd";
+import { AS_FOUND_TARGET_TEXT, CALL_LATENCY_MS, REFERENCE_INSTANCE, isolationMode } from "./model";
 import { millis, ratio, seconds } from "./stats";
 import type { Target } from "./targets";
 import type { SuiteResult } from "./testSuite";
@@ -52,6 +52,11 @@ export function printContainment(result: ContainmentResult, extra: ContainmentRe
   }
 }
 
+const MILESTONE_NOTES: Partial<Record<MilestoneName, string>> = {
+  isolated: "CPU x scale: see 1",
+  asFoundSecured: `locked too; blog flow: its first snapshot; target ${AS_FOUND_TARGET_TEXT}`,
+};
+
 export function printEndToEnd(results: readonly EndToEndResult[]): void {
   const first = results[0];
   if (first === undefined) return;
@@ -66,7 +71,7 @@ export function printEndToEnd(results: readonly EndToEndResult[]): void {
     for (const name of MILESTONES) {
       const ours = result.ours.medians[name];
       const baseline = result.baseline.medians[name];
-      const note = name === "isolated" ? "  (CPU x scale: see 1)" : "";
+      const note = MILESTONE_NOTES[name] === undefined ? "" : `  (${MILESTONE_NOTES[name]})`;
       console.log(
         `     ${pad(MILESTONE_LABELS[name], 48)}${pad(seconds(ours), 12)}${pad(seconds(baseline), 12)}${ratioText(ratio(ours, baseline))}${note}`,
       );

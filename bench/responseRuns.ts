@@ -4,25 +4,35 @@
 // the responder once per step pass.
 import type { CallRecord, Simulator } from "../simulator";
 import type { InvocationOutcome } from "../handler";
+import { TAG_EVIDENCE_SET } from "../handler/tags";
 import type { Harness } from "../testkit/harness";
 import { BlogFlowResponder } from "./blogFlowBaseline";
 import {
+  asFoundSecuredMs,
   containmentPath,
+  firstAnswered,
   instanceGroupsReplaced,
   lastAnswered,
   modelledCalls,
   movesIntoIsolation,
   naming,
+  otherSnapshotRequest,
   responseCalls,
   type ContainmentPath,
 } from "./callLog";
-import type { ReferenceWorkload } from "./scenario";
+import { SNAPSHOT_LOCK, type ReferenceWorkload } from "./scenario";
 import { executionFigures, type ExecutionFigures } from "./workflowFigures";
 
 export interface Milestones {
   /** Every ENI in the isolation group (the last isolating call answered). */
   isolated?: number;
-  /** Snapshots requested: the point in time of the evidence is fixed. */
+  /**
+   * The disks as found: ours, the as-found CreateSnapshots answered and its snapshots locked (callLog.ts
+   * asFoundSecuredMs); the blog flow, its first snapshot answered (the first disk state it fixes). Undefined for
+   * the old engine, which took no such set.
+   */
+  asFoundSecured?: number;
+  /** Snapshots after the stop requested: the point in time of that evidence is fixed (the blog flow: its last). */
   evidenceSecured?: number;
   /** The last evidence volume attached to the forensic workstation. */
   workstationReady?: number;
@@ -95,11 +105,7 @@ function responseFigures(
     calls,
     milestones: {
       isolated: containment?.isolatedMs,
-      evidenceSecured: lastAnswered(
-        calls,
-        start,
-        (call) => call.action === "CreateSnapshots" && naming(instanceId)(call),
-      ),
+      evidenceSecured: lastAnswered(calls, start, otherSnapshotRequest(instanceId)),
       workstationReady:
         forensicId === undefined
           ? undefined
@@ -113,6 +119,18 @@ function responseFigures(
       awsCalls: responseCalls(calls).filter((call) => call.simStart >= start).length,
     },
   };
+}
+
+/** The as-found snapshots of the workload's volumes (simulator state), when the bench locks snapshots. */
+function asFoundSnapshotIds(sim: Simulator, workload: ReferenceWorkload): string[] | undefined {
+  if ((SNAPSHOT_LOCK as string) === "none") return undefined;
+  const volumes = new Set(workload.created.volumeIds);
+  return sim.state
+    .snapshots()
+    .filter(
+      (snapshot) => volumes.has(snapshot.volumeId) && snapshot.tags.get(TAG_EVIDENCE_SET) === "as-found",
+    )
+    .map((snapshot) => snapshot.snapshotId);
 }
 
 /**
@@ -177,6 +195,7 @@ export async function runOurs(
     outcome,
     milestones: {
       ...milestones,
+      asFoundSecured: asFoundSecuredMs(calls, start, created.instanceId, asFoundSnapshotIds(sim, workload)),
       serviceRestored:
         replacementTarget !== undefined && sim.state.instance(replacementId!)?.state === "running"
           ? replacementTarget.transitionAt - start
@@ -228,7 +247,19 @@ export async function runBaseline(
     baseline.destroy();
   }
   const spent = spentSince(started);
-  const { milestones, run } = responseFigures(sim, workload, start, forensicId, instanceGroupsReplaced);
+  const { calls, milestones, run } = responseFigures(
+    sim,
+    workload,
+    start,
+    forensicId,
+    instanceGroupsReplaced,
+  );
+  const firstSnapshot = firstAnswered(calls, start, otherSnapshotRequest(created.instanceId));
   // The blog flow's last call is its attach.
-  return { ...run, ...spent, outcome, milestones: { ...milestones, complete: milestones.workstationReady } };
+  return {
+    ...run,
+    ...spent,
+    outcome,
+    milestones: { ...milestones, asFoundSecured: firstSnapshot, complete: milestones.workstationReady },
+  };
 }

@@ -24,6 +24,9 @@ export interface BenchOptions {
   readonly timingOverrides?: Record<string, number>;
 }
 
+/** Pulumi.dev.yaml's snapshot lock: the as-found set counts as secured once its snapshots are locked too. */
+export const SNAPSHOT_LOCK = "governance";
+
 /** IAM evaluation over every simulator the bench started: requests evaluated and denied (any denial also fails). */
 export const iamTotals = { evaluated: 0, denied: 0 };
 
@@ -36,7 +39,7 @@ export async function startBench(options: BenchOptions): Promise<Harness> {
     invocationMs: LAMBDA_TIMEOUT_MS / options.timeScale,
     settings: {
       // Pulumi.dev.yaml: governance lock for 7 days, replacement launched by the responder.
-      SNAPSHOT_LOCK: "governance",
+      SNAPSHOT_LOCK,
       SNAPSHOT_LOCK_DAYS: "7",
       REPLACEMENT: "launch",
       // The stack's default (untrack hop); a run of the direct mode overrides it.
