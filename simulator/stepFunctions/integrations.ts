@@ -140,6 +140,9 @@ function decodePayload(bytes: Uint8Array | undefined): { text: string; value: Js
 const optional = <T>(key: string, value: T | undefined): Record<string, T> =>
   value === undefined ? {} : { [key]: value };
 
+/** Lambda's default concurrent executions per account and Region (Lambda Developer Guide, "Lambda quotas"). */
+const LAMBDA_CONCURRENCY_QUOTA = 1000;
+
 export class Integrations {
   private readonly lambdaClients = new Map<string, LambdaClient>();
   private readonly snsClients = new Map<string, SNSClient>();
@@ -148,10 +151,18 @@ export class Integrations {
 
   private config(roleArn: string) {
     const credentials = this.deps.credentialsFor(roleArn);
-    // Step Functions makes one call per attempt: retries are the state's Retry, not the SDK's.
+    // Step Functions makes one call per attempt: retries are the state's Retry, not the SDK's. It has no cap of
+    // its own on Tasks in flight; the SDK's default of 50 sockets would queue the rest (a burst's Tasks then wait
+    // for slow ones): Lambda's default concurrency quota, 1,000, stands instead.
     return {
       key: credentials.accessKeyId,
-      config: { endpoint: this.deps.endpoint(), region: this.deps.region, credentials, maxAttempts: 1 },
+      config: {
+        endpoint: this.deps.endpoint(),
+        region: this.deps.region,
+        credentials,
+        maxAttempts: 1,
+        requestHandler: { httpAgent: { maxSockets: LAMBDA_CONCURRENCY_QUOTA } },
+      },
     };
   }
 
