@@ -36,7 +36,7 @@ import { median } from "./stats";
 export { stopBurstWorkers } from "./burstRun";
 
 /** What every burst run reports, the isolation run and the completion run alike. */
-interface BurstRunFigures {
+export interface BurstRunFigures {
   readonly timeScale: number;
   readonly throttledCalls: number;
   readonly errorSamples: readonly string[];
@@ -110,7 +110,7 @@ export interface BurstResult {
 }
 
 /** A burst of `size` on a fresh bench, with the machine's load observed: the run's own figures and the shared ones. */
-async function measureBurst<T>(
+export async function measureBurst<T>(
   size: number,
   bench: BenchOptions,
   timing: BurstTiming,

@@ -49,6 +49,15 @@ function workerPool(): ChildProcess[] {
   return pool;
 }
 
+/** Ends the workers with the Tasks still running in them; their invocations fail as a crashed Lambda's would. */
+function abandonTasks(): void {
+  stopBurstWorkers();
+  for (const [id, pending] of pendingTasks) {
+    pendingTasks.delete(id);
+    pending.reject(new Error("the benchmark's observation ended (Task abandoned)"));
+  }
+}
+
 export function stopBurstWorkers(): void {
   for (const worker of pool ?? []) worker.disconnect();
   pool = undefined;
@@ -114,7 +123,15 @@ export interface BurstTiming {
   readonly retryDelaysMs: readonly number[];
   /** Simulated ms after the findings' delivery when the run ends: executions still running are stopped. */
   readonly capMs: number;
+  /**
+   * Ends the run earlier, as soon as this holds (looked at every UNTIL_LOOK_MS): executions still running are
+   * stopped and the Tasks still running in the workers abandoned (the workers are restarted for the next run).
+   */
+  readonly until?: (sim: Simulator) => boolean;
 }
+
+/** Wall ms between two looks at a run's `until`. */
+const UNTIL_LOOK_MS = 250;
 
 export interface BurstRun {
   readonly workloads: ReferenceWorkload[];
@@ -126,6 +143,14 @@ export interface BurstRun {
   readonly slowRequests: number;
   readonly taskInvocations: number;
   readonly executionsStopped: number;
+  /** Every Task handed to a worker: the incident's instance, the step, when (simulated ms since the delivery). */
+  readonly taskDispatches: readonly TaskDispatch[];
+}
+
+interface TaskDispatch {
+  readonly instanceId: string;
+  readonly step: string;
+  readonly atMs: number;
 }
 
 /**
@@ -156,6 +181,7 @@ export async function runBurst(harness: Harness, size: number, timing: BurstTimi
     ),
   );
   let start = sim.now();
+  const taskDispatches: TaskDispatch[] = [];
   // The state machine's Tasks (lambda:invoke): to the incident's environment, with Lambda's timeout, never past the cap.
   sim.lambda.register(FUNCTION_NAME, (payload) => {
     const step = (payload as { "ir:step"?: { incidentId?: unknown } } | null)?.["ir:step"];
@@ -165,6 +191,9 @@ export async function runBurst(harness: Harness, size: number, timing: BurstTimi
     if (home === undefined)
       return Promise.reject(new Error(`no environment for the Task ${JSON.stringify(payload)}`));
     const remainingMs = timing.capMs - (sim.now() - start);
+    const stepName = (step as { step?: unknown }).step;
+    if (typeof stepName === "string")
+      taskDispatches.push({ instanceId: instanceId!, step: stepName, atMs: sim.now() - start });
     return sendTask(home.worker, {
       responder: home.responder,
       payload,
@@ -197,16 +226,27 @@ export async function runBurst(harness: Harness, size: number, timing: BurstTimi
   const capReached = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, Math.max(0, timing.capMs - (sim.now() - start)) / timing.timeScale);
   });
-  await Promise.race([sim.stepFunctions.settled(), capReached]);
+  let looking: NodeJS.Timeout | undefined;
+  const reached = new Promise<void>((resolve) => {
+    const until = timing.until;
+    if (until === undefined) return;
+    looking = setInterval(() => {
+      if (until(sim)) resolve();
+    }, UNTIL_LOOK_MS);
+  });
+  await Promise.race([sim.stepFunctions.settled(), capReached, reached]);
   clearTimeout(timer);
+  clearInterval(looking);
   const executionsStopped = await stopRunningExecutions(sim);
+  const abandon = timing.until !== undefined;
   const finished = await Promise.all(
     workers.map((worker) => {
       const done = awaitMessage(worker, "finished");
-      worker.send({ kind: "finish" } satisfies OrderMessage);
+      worker.send({ kind: "finish", abandon } satisfies OrderMessage);
       return done;
     }),
   );
+  if (abandon) abandonTasks();
   const deliveries: WorkerDelivery[] = new Array<WorkerDelivery>(events.length);
   results.forEach((message, worker) => {
     if (message.kind !== "triggered") return;
@@ -232,5 +272,6 @@ export async function runBurst(harness: Harness, size: number, timing: BurstTimi
     slowRequests,
     taskInvocations,
     executionsStopped,
+    taskDispatches,
   };
 }

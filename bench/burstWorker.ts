@@ -49,7 +49,8 @@ export type OrderMessage =
       /** Wall ms the invocation gets. */
       readonly invocationMs: number;
     }
-  | { readonly kind: "finish" };
+  /** `abandon`: answer at once, without waiting for the Tasks in flight (the process is ended next). */
+  | { readonly kind: "finish"; readonly abandon?: boolean };
 
 /** Worker -> main. */
 export type WorkerMessage =
@@ -178,7 +179,12 @@ if (require.main === module) {
         return;
       }
       case "task": {
-        run!.tasks += 1;
+        if (run === undefined) {
+          // After an abandoning finish: this process is about to end.
+          send({ kind: "taskDone", id: message.id, error: { name: "Error", message: "no run" }, wallMs: 0 });
+          return;
+        }
+        run.tasks += 1;
         const task = runTask(message);
         tasksInFlight.add(task);
         void task.finally(() => tasksInFlight.delete(task));
@@ -187,7 +193,8 @@ if (require.main === module) {
       case "finish": {
         // The worker stays for the next run (a pool): loading the handler and the SDK again would cost seconds.
         void (async () => {
-          while (tasksInFlight.size > 0) await Promise.allSettled([...tasksInFlight]);
+          while (tasksInFlight.size > 0 && message.abandon !== true)
+            await Promise.allSettled([...tasksInFlight]);
           const used = process.cpuUsage(run!.cpu);
           const tasks = run!.tasks;
           prepared = undefined;

@@ -5,6 +5,8 @@
 //   --skip-suite   do not run the test suite (its figure is then reported as not measured)
 //   --skip-before  do not run the old engine: its recorded results stand in, labelled as such
 //   --quick        fewer repetitions and only the smallest burst (for working on the benchmark itself)
+//   --only-org-burst  only the organisation-wide burst (ORG_WIDE_BURST at once, issue 14): its section and targets
+//   --org-burst-size=N  that burst with N instances instead (for working on the benchmark itself)
 // Runs with any option write bench/results/partial.json instead of latest.json.
 import { execSync } from "child_process";
 import { createHash } from "crypto";
@@ -17,6 +19,7 @@ import { measureArtifact } from "./artifact";
 import { measureBeforePhase, startBefore } from "./before";
 import { beforeAfter } from "./beforeAfter";
 import { measureBurstCompletion, measureBurstIsolation, stopBurstWorkers, type BurstResult } from "./burst";
+import { measureBurstAsFound, type BurstAsFound } from "./burstAsFound";
 import { measureContainment } from "./containment";
 import { measureEndToEnd, measureOursAtScale, type EndToEndResult } from "./endToEnd";
 import {
@@ -25,6 +28,8 @@ import {
   BURST_ISOLATION_WINDOWS_MS,
   BURST_SIZES,
   CALL_LATENCY_MS,
+  ORG_WIDE_BURST,
+  ORG_WIDE_BURST_WINDOW_MS,
   TIME_SCALES,
   isolationMode,
   latencyModelDescription,
@@ -40,6 +45,7 @@ import {
   printSuite,
   printTargets,
 } from "./printResults";
+import { orgBurstTargets, printOrgBurst } from "./printOrgBurst";
 import { targets } from "./targets";
 import { runTestSuite, type SuiteResult } from "./testSuite";
 import { USD_PER_1000_TRANSITIONS } from "./workflowFigures";
@@ -52,6 +58,11 @@ interface Plan {
   readonly suite: boolean;
   /** Measure the old engine in this run (else its recorded results stand in). */
   readonly before: boolean;
+  /** The organisation-wide burst (issue 14); not with --quick. */
+  readonly orgBurst: boolean;
+  /** Nothing but the organisation-wide burst. */
+  readonly orgBurstOnly: boolean;
+  readonly orgBurstSize: number;
 }
 
 function plan(argv: readonly string[]): Plan {
@@ -63,7 +74,19 @@ function plan(argv: readonly string[]): Plan {
     coldStarts: quick ? 5 : 20,
     suite: !argv.includes("--skip-suite"),
     before: !argv.includes("--skip-before"),
+    orgBurst: !quick,
+    orgBurstOnly: argv.includes("--only-org-burst"),
+    orgBurstSize: sizeOption(argv, "--org-burst-size=") ?? ORG_WIDE_BURST,
   };
+}
+
+function sizeOption(argv: readonly string[], prefix: string): number | undefined {
+  const option = argv.find((arg) => arg.startsWith(prefix));
+  if (option === undefined) return undefined;
+  const size = Number(option.slice(prefix.length));
+  if (!Number.isInteger(size) || size < 1)
+    throw new Error(`${option}: a whole number of instances, at least 1`);
+  return size;
 }
 
 /** Each phase's start with the machine's load then (other work on it shows in the figures). */
@@ -106,8 +129,37 @@ function gitState(): { commit: string; uncommittedFiles: string[]; codeDigest: s
   }
 }
 
+function measureOrgBurst(size: number): Promise<BurstAsFound> {
+  progress(
+    `burst of ${size} (organisation-wide), with the untrack hop: until every as-found set is ` +
+      `requested (at most ${ORG_WIDE_BURST_WINDOW_MS / 1000} s at scale 1)`,
+  );
+  return measureBurstAsFound(size, ORG_WIDE_BURST_WINDOW_MS);
+}
+
+/** --only-org-burst: the organisation-wide burst alone, its section and targets, into partial.json. */
+async function orgBurstOnly(size: number): Promise<void> {
+  const orgBurst = await measureOrgBurst(size);
+  stopBurstWorkers();
+  await stopDynamo();
+  printOrgBurst(orgBurst);
+  const goals = orgBurstTargets(orgBurst);
+  printTargets(goals);
+  const file = path.join(__dirname, "results", "partial.json");
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const results = {
+    generatedAt: new Date().toISOString(),
+    code: gitState(),
+    phases,
+    orgBurst,
+    targets: goals,
+  };
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   const chosen = plan(process.argv.slice(2));
+  if (chosen.orgBurstOnly) return orgBurstOnly(chosen.orgBurstSize);
   const startedAt = new Date();
   const wall = performance.now();
   const git = gitState();
@@ -158,6 +210,7 @@ async function main(): Promise<void> {
     const directIsolation = size === chosen.burstSizes.at(-1) ? await isolationRun(false) : undefined;
     bursts.push({ size, isolation, completion, directIsolation });
   }
+  const orgBurst = chosen.orgBurst ? await measureOrgBurst(chosen.orgBurstSize) : undefined;
   stopBurstWorkers();
   const largest = chosen.burstSizes.at(-1)!;
   await beforePhase("burst", {
@@ -206,6 +259,7 @@ async function main(): Promise<void> {
   printContainment(containment, containmentThreeEnis);
   printEndToEnd(endToEnd);
   printBurst(bursts);
+  printOrgBurst(orgBurst);
   printArtifact(artifact);
   printSuite(suite);
   const comparisons = beforeAfter(before, {
@@ -216,11 +270,18 @@ async function main(): Promise<void> {
     bursts,
   });
   printBeforeAfter(before, comparisons);
-  const goals = targets(containment, endToEnd, bursts, artifact, comparisons);
+  const goals = [
+    ...targets(containment, endToEnd, bursts, artifact, comparisons),
+    ...orgBurstTargets(orgBurst),
+  ];
   printTargets(goals);
   const totalMs = performance.now() - wall;
   // Only a full run (every repetition, every burst, the suite, the old engine) replaces the committed results.
-  const full = !process.argv.includes("--quick") && chosen.suite && chosen.before;
+  const full =
+    !process.argv.includes("--quick") &&
+    chosen.suite &&
+    chosen.before &&
+    chosen.orgBurstSize === ORG_WIDE_BURST;
   console.log(
     `\nbench wall time ${seconds(totalMs)}; results in bench/results/` +
       `${full ? "latest" : "partial"}.json`,
@@ -244,6 +305,7 @@ async function main(): Promise<void> {
     endToEnd,
     endToEndCpuCheck: cpuCheck,
     burst: bursts,
+    orgBurst: orgBurst ?? null,
     artifact,
     testSuite: suite ?? null,
     before,
