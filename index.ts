@@ -13,6 +13,7 @@ import { createOperatorPolicy } from "./infra/operatorPolicy";
 import { kmsKeyArnOf } from "./infra/kms";
 import { Responder, ResponderSettings } from "./infra/responder";
 import { SecurityHubAction } from "./infra/securityHub";
+import { Triage } from "./infra/triage";
 import { ResponseWorkflow, responseStateMachineName } from "./infra/workflow";
 import { stateMachineArn as stateMachineArnOf } from "./handler/workflow";
 
@@ -38,6 +39,16 @@ const access = new ForensicAccess("ir", {
   evidenceKmsKeyArn,
   partition,
 });
+
+// First-hour triage on the workstation: the document the responder sends, the starter rules, the upload right.
+const triage = config.triage
+  ? new Triage("triage", {
+      evidenceBucketName: evidence.bucketName,
+      evidenceBucketArn: evidence.bucketArn,
+      evidenceKmsKeyArn,
+      forensicRoleName: access.forensicRoleName,
+    })
+  : undefined;
 
 const isolation = config.vpcIds.map(
   (vpcId) =>
@@ -103,6 +114,10 @@ const settings: pulumi.Output<ResponderSettings> = pulumi.output({
   stopTimeoutSeconds: config.stopTimeoutSeconds,
   memoryGraceBaseSeconds: config.memoryGraceBaseSeconds,
   memoryGraceSecondsPerGib: config.memoryGraceSecondsPerGib,
+  triageDocument: triage?.documentName ?? "",
+  triageTimeoutSeconds: config.triageTimeoutSeconds,
+  triageHashBudgetSeconds: config.triageHashBudgetSeconds,
+  triageTimelineHours: config.triageTimelineHours,
 });
 
 const responder = new Responder("ir", {

@@ -3,6 +3,7 @@
 import { transitionCost } from "../infra/workflowTransitions";
 import { parseArgs } from "util";
 import { printFalsePositive, runFalsePositiveDrill } from "./falsePositive";
+import { triageNotificationLines } from "../handler/steps/triageSummary";
 import { runLiveDrill } from "./liveDrill";
 import type { Milestones, ProgressEvent } from "./followIncident";
 import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "./runDrill";
@@ -62,6 +63,7 @@ function printSummary(result: DrillResult): void {
     `IAM: ${result.iam.evaluated} calls evaluated against the stack's synthesized policies, ${result.iam.denied} denied` +
       result.iam.denials.map((denial) => `\n  denied: ${denial}`).join(""),
   );
+  console.log(`\n${triageNotificationLines(result.triage).join("\n")}`);
   if (result.notification) {
     console.log("\nNotification sent:\n" + result.notification.replace(/^/gm, "  | "));
   }

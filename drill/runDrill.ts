@@ -63,6 +63,8 @@ export interface DrillResult {
   /** The Step Functions execution that ran the response after containment, read from its history. */
   execution?: { name: string; arn: string; status: string; consoleUrl: string } & ExecutionSummary;
   notification?: string;
+  /** The triage on the workstation as the record holds it (simulated: the summary says so). */
+  triage?: IncidentRecord["facts"]["triage"];
 }
 
 export const DEFAULT_DRILL_OPTIONS: DrillOptions = {
@@ -245,6 +247,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       iam: iamSummary(sim),
       ...(execution === undefined ? {} : { execution }),
       notification,
+      triage: record.facts.triage,
     };
   } catch (error) {
     // A response stopped by IAM usually ends this way: say what was denied.

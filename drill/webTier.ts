@@ -5,8 +5,9 @@ import {
   type ElasticLoadBalancingV2Client,
 } from "@aws-sdk/client-elastic-load-balancing-v2";
 import { PROJECT } from "../infra/config";
-import type { Simulator } from "../simulator";
+import { TRIAGE_PROGRAM, type Simulator } from "../simulator";
 import { DRILL_TAG } from "./drillFinding";
+import { plantIntruderTraces } from "./plantedEvidence";
 
 const APP_CIDRS = ["10.20.1.0/24", "10.20.2.0/24"];
 
@@ -39,6 +40,8 @@ export function buildWebTier(sim: Simulator, config: Record<string, string>): We
   });
   const appSubnets = vpc.subnets.slice(0, 2).map((s) => s.subnetId);
   sim.scenario.image({ imageId: forensicAmiId, name: "forensic workstation" });
+  // The workstation image as forensics-ami/ builds it: the SSM Agent, and ir-triage (simulated).
+  sim.ssm.agentImage(forensicAmiId, [TRIAGE_PROGRAM]);
   const imageId = sim.scenario.image({ name: "web-app golden image 2026-10", kdumpReady: true });
   const appGroup = sim.scenario.securityGroup({
     vpcId,
@@ -77,8 +80,10 @@ export function buildWebTier(sim: Simulator, config: Record<string, string>): We
       tags: { Name: name, [DRILL_TAG]: "true" },
       shutdownBehavior: "terminate",
     }).instanceId;
+  const compromised = member("web-app-1", appSubnets[0] as string, 100);
+  plantIntruderTraces(sim, compromised);
   return {
-    compromised: member("web-app-1", appSubnets[0] as string, 100),
+    compromised,
     healthy: member("web-app-2", appSubnets[1] as string, 100),
     targetGroupArn,
   };

@@ -6,6 +6,7 @@ import type { S3 } from "@aws-sdk/client-s3";
 import type { SecurityHub } from "@aws-sdk/client-securityhub";
 import type { SFN } from "@aws-sdk/client-sfn";
 import type { SNS } from "@aws-sdk/client-sns";
+import type { SSM } from "@aws-sdk/client-ssm";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
 /** The SDK clients the response uses. Only types are imported here: values come from `createAwsClients`. */
@@ -31,6 +32,8 @@ export interface AwsClients {
   readonly sns: SNS;
   readonly stepFunctions: SFN;
   readonly securityHub: SecurityHub;
+  /** Run Command: the triage on the forensic workstation. */
+  readonly ssm: SSM;
   readonly documents: DynamoDBDocument;
 }
 
@@ -52,6 +55,7 @@ export function createAwsClients(region: string): AwsClients {
   const sfnSdk = require("@aws-sdk/client-sfn") as typeof import("@aws-sdk/client-sfn");
   const securityHubSdk =
     require("@aws-sdk/client-securityhub") as typeof import("@aws-sdk/client-securityhub");
+  const ssmSdk = require("@aws-sdk/client-ssm") as typeof import("@aws-sdk/client-ssm");
   const dynamoSdk = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
   const documentSdk = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
 
@@ -78,6 +82,7 @@ export function createAwsClients(region: string): AwsClients {
     sns: new snsSdk.SNS(common),
     stepFunctions: new sfnSdk.SFN(common),
     securityHub: new securityHubSdk.SecurityHub(common),
+    ssm: new ssmSdk.SSM(common),
     documents: documentSdk.DynamoDBDocument.from(new dynamoSdk.DynamoDB(common), {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
     }),

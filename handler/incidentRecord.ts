@@ -1,5 +1,6 @@
 import type { InstanceFinding } from "./acceptance/finding";
 import type { EvidenceSet } from "./tags";
+import type { TriageFacts } from "./steps/triageSummary";
 
 /** The steps of a response, in the order README.md here tells them ("What it does, in order"). */
 export const STEP_NAMES = [
@@ -15,6 +16,7 @@ export const STEP_NAMES = [
   "snapshotVolumes",
   "replacement",
   "attachEvidenceVolumes",
+  "triage",
   "report",
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
@@ -225,6 +227,8 @@ export interface IncidentFacts {
   snapshots?: RecordedSnapshot[];
   forensic?: { instanceId?: string; subnetId: string; availabilityZone: string; clientToken: string };
   attachments?: { volumeId: string; source: "original" | "copy"; fromSnapshotId?: string; device: string }[];
+  /** The triage on the workstation: its command, and the summary it left (handler/steps/triage.ts). */
+  triage?: TriageFacts;
   replacement?: { by: "auto-scaling-group" | "launch" | "none"; instanceId?: string; reason: string };
   /**
    * What a step met and went on without (an AWS refusal it cannot change, a degraded result): each line

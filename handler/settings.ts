@@ -167,6 +167,13 @@ function settingsSchema() {
     stopTimeoutSeconds: duration("STOP_TIMEOUT_SECONDS", 0.001, 3600, 300),
     memoryGraceBaseSeconds: duration("MEMORY_GRACE_BASE_SECONDS", 0, 3600, 60),
     memoryGraceSecondsPerGib: duration("MEMORY_GRACE_SECONDS_PER_GIB", 0, 600, 10),
+    /** The triage's SSM Command document (infra/triage.ts); empty: triage is off. */
+    triageDocument: setting("TRIAGE_DOCUMENT", matching(/^([a-zA-Z0-9_.-]{3,128})?$/), ""),
+    /** How long the response follows the triage before it reports it as still running. */
+    triageTimeoutSeconds: duration("TRIAGE_TIMEOUT_SECONDS", 0.001, 86400, 1800),
+    /** Passed to ir-triage (the workstation's own clock: not scaled in a drill). */
+    triageHashBudgetSeconds: setting("TRIAGE_HASH_BUDGET_SECONDS", between(0, 86400), 600),
+    triageTimelineHours: setting("TRIAGE_TIMELINE_HOURS", between(1, 99999), 72),
     /** The longest interval between two looks of a waiting step (snapshot copies take hours for large volumes). */
     maxPollIntervalSeconds: duration("MAX_POLL_INTERVAL_SECONDS", 0.001, 3600, 60),
     stateMachineArn: setting(

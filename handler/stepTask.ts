@@ -14,6 +14,7 @@ import { replacement } from "./steps/replacement/replacement";
 import { report } from "./steps/report";
 import { snapshotAsFound, snapshotVolumes } from "./steps/snapshotVolumes";
 import { stopInstance } from "./steps/stopInstance";
+import { triage } from "./steps/triage";
 import type { StepResult } from "./steps/stepResult";
 import { WORKFLOW_STEPS, type StepTask, type StepTaskResult, type WorkflowStep } from "./workflow";
 
@@ -27,6 +28,7 @@ const STEP_FUNCTIONS: Readonly<Record<WorkflowStep, (context: ResponseContext) =
   stopInstance,
   snapshotVolumes,
   attachEvidenceVolumes,
+  triage,
 };
 
 const TERMINAL: readonly StepStatus[] = ["done", "failed", "skipped"];

@@ -99,6 +99,11 @@ export const WORKFLOW_STEPS = {
     writes: ["attachments"],
     purpose: "Hand the volumes (or copies from a snapshot set) to the forensic workstation",
   },
+  triage: {
+    reads: ["forensic", "attachments"],
+    writes: ["triage"],
+    purpose: "First-hour triage on the workstation (ir-triage by Run Command), bounded; its summary recorded",
+  },
 } as const satisfies Record<string, StepContract>;
 
 export type WorkflowStep = keyof typeof WORKFLOW_STEPS & StepName;

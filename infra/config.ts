@@ -91,6 +91,11 @@ export interface StackConfig {
   stopTimeoutSeconds: number;
   memoryGraceBaseSeconds: number;
   memoryGraceSecondsPerGib: number;
+  /** First-hour triage on the forensic workstation (infra/triage.ts, handler/steps/triage.ts). */
+  triage: boolean;
+  triageTimeoutSeconds: number;
+  triageHashBudgetSeconds: number;
+  triageTimelineHours: number;
 }
 
 export class ConfigError extends Error {
@@ -243,6 +248,10 @@ const KEYS = {
   stopTimeoutSeconds: key(wholeNumber(30, 3600), { default: 300 }),
   memoryGraceBaseSeconds: key(wholeNumber(0, 3600), { default: 60 }),
   memoryGraceSecondsPerGib: key(wholeNumber(0, 600), { default: 10 }),
+  triage: key(flag, { default: true }),
+  triageTimeoutSeconds: key(wholeNumber(60, 86400), { default: 1800 }),
+  triageHashBudgetSeconds: key(wholeNumber(0, 86400), { default: 600 }),
+  triageTimelineHours: key(wholeNumber(1, 99999), { default: 72 }),
 } satisfies Record<string, KeySpec<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 type Keys = typeof KEYS;

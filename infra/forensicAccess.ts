@@ -15,6 +15,7 @@ export interface ForensicAccessArgs {
  */
 export class ForensicAccess extends pulumi.ComponentResource {
   public readonly forensicRoleArn: pulumi.Output<string>;
+  public readonly forensicRoleName: pulumi.Output<string>;
   public readonly forensicInstanceProfileArn: pulumi.Output<string>;
   public readonly forensicInstanceProfileName: pulumi.Output<string>;
   public readonly quarantineRoleArn: pulumi.Output<string>;
@@ -47,6 +48,7 @@ export class ForensicAccess extends pulumi.ComponentResource {
     );
 
     this.forensicRoleArn = forensic.role.arn;
+    this.forensicRoleName = forensic.role.name;
     this.forensicInstanceProfileArn = forensic.profile.arn;
     this.forensicInstanceProfileName = forensic.profile.name;
     this.quarantineRoleArn = quarantine.role.arn;

@@ -243,6 +243,7 @@ export class Responder extends pulumi.ComponentResource {
                   protectedRoleArns: own,
                   revokeRoleSessions: settings.revokeRoleSessions,
                   securityHub: settings.securityHubUpdates,
+                  triageDocument: settings.triageDocument,
                 }),
               ),
           ),

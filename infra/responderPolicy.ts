@@ -3,6 +3,7 @@
 import { policyDocument, type PolicyDocument, type PolicyStatement } from "./policies";
 import { ebsKeyStatements, ec2Arn, responderEc2Statements } from "./responderEc2Statements";
 import { responderGuardrails } from "./responderGuardrails";
+import { triageResponderStatements } from "./triageDocument";
 
 export interface ResponderPolicyArgs {
   partition: string;
@@ -28,6 +29,8 @@ export interface ResponderPolicyArgs {
   revokeRoleSessions: boolean;
   /** The responder updates the Security Hub findings of its incidents (BatchUpdateFindings). */
   securityHub: boolean;
+  /** The triage's SSM Command document (infra/triage.ts); empty or absent: triage is off. */
+  triageDocument?: string;
 }
 
 /**
@@ -125,6 +128,7 @@ export function responderPolicy(a: ResponderPolicyArgs): PolicyDocument {
     });
   }
   if (a.securityHub) statements.push(securityHubStatement(a));
+  statements.push(...triageResponderStatements({ ...a, triageDocument: a.triageDocument ?? "" }));
   statements.push(...responderGuardrails(a.protectedRoleArns, a.passableRoleArns, ec2Arn(a, "instance/*")));
   return policyDocument(...statements);
 }

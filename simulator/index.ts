@@ -39,3 +39,4 @@ export type { StepFunctionsExecution, StepFunctionsThrottling } from "./services
 export type { HistoryEvent as StepFunctionsHistoryEvent } from "./stepFunctions/history";
 export type * as model from "./state/model";
 export { startSimulator } from "./simulator";
+export { TRIAGE_PROGRAM } from "./services/ssmPrograms";

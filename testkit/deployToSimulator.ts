@@ -1,6 +1,7 @@
 // `pulumi up` against the simulator: recreates what the mock run of index.ts would create, with the simulator's
 // ids, and gives back the responder's environment exactly as the stack sets it (ids swapped for the simulator's).
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { SecurityGroupRule } from "../infra/securityGroupRules";
 import { deployWorkflow } from "./deployWorkflow";
 import type { Simulator } from "../simulator";
@@ -60,6 +61,7 @@ export async function deployToSimulator(
 
   const table = run.one("aws:dynamodb/table:Table");
   await createStackTable(table, sim.region, dynamoEndpoint);
+  await createStackDocuments(run, sim);
 
   // The response workflow: its definition invokes the function's published version, under the same name here.
   const workflow = await deployWorkflow(run, sim, [...replacements]);
@@ -87,6 +89,30 @@ export async function deployToSimulator(
     topicArn,
     stateMachineArn: workflow.stateMachineArn,
   };
+}
+
+/** The stack's SSM Command documents, created as Pulumi's aws.ssm.Document does: CreateDocument, same name. */
+async function createStackDocuments(run: ProgramRun, sim: Simulator): Promise<void> {
+  const env = sim.env();
+  const client = new SSMClient({
+    endpoint: sim.endpoint,
+    region: sim.region,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? "",
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "",
+    },
+  });
+  for (const document of run.ofType("aws:ssm/document:Document")) {
+    await client.send(
+      new CreateDocumentCommand({
+        Name: document.state.name as string,
+        Content: document.inputs.content as string,
+        DocumentType: document.inputs.documentType as "Command",
+        DocumentFormat: "JSON",
+      }),
+    );
+  }
+  client.destroy();
 }
 
 function roleNamed(run: ProgramRun, roleName: string): string {

@@ -10,6 +10,7 @@ import type { ResponseContext } from "../responseContext";
 import { updateSecurityHubWorkflow } from "../securityHub";
 import { evidencePrefix, putEvidenceObject } from "./captureEvidence";
 import { done, type StepResult } from "./stepResult";
+import { triageMarkdown, triageNotificationLines } from "./triageSummary";
 
 export interface TimelineEntry {
   readonly step: StepName;
@@ -139,6 +140,7 @@ export function notificationOf(record: IncidentRecord, bucket: string, timeScale
     `Evidence: ${facts.asFoundSnapshots?.length ?? 0} snapshot(s) as found, ${facts.snapshots?.length ?? 0} after the stop${locked ? " (locked)" : ""}, ${facts.evidence?.length ?? 0} object(s) with SHA-256.`,
     `Forensic workstation: ${facts.forensic?.instanceId ?? "none"}${facts.attachments ? `, ${facts.attachments.length} volume(s) attached` : ""}.`,
     `Service: ${facts.replacement?.reason ?? "no replacement"}.`,
+    ...triageNotificationLines(facts.triage),
     `Problems: ${problems.length === 0 ? "none" : problems.join("; ")}.`,
     `Report: s3://${bucket}/${reportKeys(record.incidentId).markdownKey}`,
     `Incident: ${record.incidentId}`,
@@ -215,6 +217,7 @@ function markdownReport(record: IncidentRecord, bucket: string, timeScale = 1): 
     "|---|---|---|",
     evidence,
     "",
+    ...triageMarkdown(record.facts.triage, bucket),
     "## Snapshots",
     "As found: every volume right after isolation, before the memory capture or the stop could change a disk.",
     snapshotList(record.facts.asFoundSnapshots),

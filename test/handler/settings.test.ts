@@ -132,7 +132,30 @@ describe("handler: settings", () => {
       MEMORY_GRACE_BASE_SECONDS: "6",
       MEMORY_GRACE_SECONDS_PER_GIB: "1",
       MAX_POLL_INTERVAL_SECONDS: "6",
+      TRIAGE_TIMEOUT_SECONDS: "180",
     });
+  });
+
+  it("triage: off without a document; its time bound scaled, what ir-triage is given not; a bad value refused", () => {
+    expect(parseSettings(TEST_ENV)).to.deep.include({
+      triageDocument: "",
+      triageTimeoutSeconds: 1800,
+      triageHashBudgetSeconds: 600,
+      triageTimelineHours: 72,
+    });
+    expect(
+      parseSettings({ ...TEST_ENV, TRIAGE_DOCUMENT: "ir-triage-document-1a2b" }).triageDocument,
+    ).to.equal("ir-triage-document-1a2b");
+    for (const [variable, bad] of [
+      ["TRIAGE_DOCUMENT", "no spaces allowed"],
+      ["TRIAGE_TIMEOUT_SECONDS", "0"],
+      ["TRIAGE_HASH_BUDGET_SECONDS", "-1"],
+      ["TRIAGE_TIMELINE_HOURS", "0"],
+    ] as const)
+      expect(() => parseSettings({ ...TEST_ENV, [variable]: bad }), variable).to.throw(
+        InvalidSettingError,
+        new RegExp(variable),
+      );
   });
 
   it("REPLACEMENT_PASSABLE_ROLE_ARNS: a JSON list of role ARNs, default empty; anything else is refused at cold start", () => {

@@ -188,4 +188,22 @@ describe("stack configuration", () => {
       parseStackConfig(minimal({ "aws:profile": "sandbox", "other:anything": "1" })),
     ).not.to.throw();
   });
+
+  it("triage: on by default with its bounds; values out of range are refused, naming the key", () => {
+    expect(parseStackConfig(minimal())).to.deep.include({
+      triage: true,
+      triageTimeoutSeconds: 1800,
+      triageHashBudgetSeconds: 600,
+      triageTimelineHours: 72,
+    });
+    expect(parseStackConfig(minimal({ triage: "false" })).triage).to.equal(false);
+    const problems = problemsOf(
+      minimal({ triageTimeoutSeconds: "30", triageHashBudgetSeconds: "-5", triageTimelineHours: "1.5" }),
+    );
+    expect(problems.map((problem) => problem.split(":")[1])).to.deep.equal([
+      "triageTimeoutSeconds",
+      "triageHashBudgetSeconds",
+      "triageTimelineHours",
+    ]);
+  });
 });

@@ -15,6 +15,7 @@ const CLIENT_SERVICES: Record<string, string> = {
   Lambda: "lambda",
   SFN: "states",
   SecurityHub: "securityhub",
+  SSM: "ssm",
   DynamoDBDocument: "dynamodb",
 };
 /** Where the SDK method's name is not the IAM action's. */

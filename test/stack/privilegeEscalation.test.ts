@@ -128,6 +128,17 @@ function rows(run: ProgramRun): Row[] {
   const instance = { arn: INSTANCE, context: INSTANCE_TAGS };
   const forensic = { arn: FORENSIC_INSTANCE, context: tagged(FORENSIC_TAGS) };
   const evidenceSnapshot = { arn: SNAPSHOT, context: tagged(SNAPSHOT_TAGS) };
+  const triageDocument = {
+    arn: `arn:aws:ssm:${REGION}:${ACCOUNT_ID}:document/${run.one("aws:ssm/document:Document", "triage").state.name as string}`,
+  };
+  // Systems Manager puts an instance's tags in aws:ResourceTag/* and ssm:resourceTag/* (not ec2:ResourceTag/*).
+  const ssmTagged = (tags: Record<string, string>): Context =>
+    Object.fromEntries(
+      Object.entries(tags).flatMap(([key, value]) => [
+        [`aws:ResourceTag/${key}`, value],
+        [`ssm:resourceTag/${key}`, value],
+      ]),
+    );
 
   return [
     // ---- every call a response makes ----
@@ -297,6 +308,34 @@ function rows(run: ProgramRun): Row[] {
     allowed("record progress", "dynamodb:UpdateItem", { arn: table }),
     allowed("read the incident", "dynamodb:GetItem", { arn: table }),
     allowed("write evidence", "s3:PutObject", { arn: evidence }),
+    allowed("run the triage on the incident's workstation", "ssm:SendCommand", triageDocument, {
+      arn: FORENSIC_INSTANCE,
+      context: ssmTagged(FORENSIC_TAGS),
+    }),
+    allowed("follow the triage", "ssm:GetCommandInvocation", { arn: "*" }),
+    allowed("read the triage's summary", "s3:GetObject", {
+      arn: `${bucket}/incidents/inc-1/triage/summary.json`,
+    }),
+    denied(
+      "ImplicitlyDenied",
+      "run the triage on the compromised instance",
+      "ssm:SendCommand",
+      triageDocument,
+      {
+        arn: INSTANCE,
+        context: ssmTagged({ Name: "web-1", app: "shop" }),
+      },
+    ),
+    denied(
+      "ImplicitlyDenied",
+      "run another document of the account on the workstation",
+      "ssm:SendCommand",
+      {
+        arn: `arn:aws:ssm:${REGION}:${ACCOUNT_ID}:document/run-anything`,
+      },
+      { arn: FORENSIC_INSTANCE, context: ssmTagged(FORENSIC_TAGS) },
+    ),
+    denied("ImplicitlyDenied", "read evidence other than triage results", "s3:GetObject", { arn: evidence }),
     allowed("encrypt evidence under the (resolved) evidence key", "kms:GenerateDataKey", {
       arn: ALIAS_TARGET_KEY_ARN,
     }),

@@ -583,7 +583,7 @@ describe("responder stack (Pulumi mock mode)", function () {
   it("prepares instances tagged for kdump through SSM, and builds no image pipeline unless asked", () => {
     const association = run.one("aws:ssm/association:Association");
     expect(association.inputs.targets).to.deep.equal([{ key: "tag:ir:prepare-kdump", values: ["true"] }]);
-    expect(association.inputs.name).to.equal(run.one("aws:ssm/document:Document").state.name);
+    expect(association.inputs.name).to.equal(run.one("aws:ssm/document:Document", "kdump").state.name);
     expect(run.ofType("aws:imagebuilder/imagePipeline:ImagePipeline")).to.deep.equal([]);
   });
 
@@ -856,6 +856,10 @@ describe("responder stack variants (Pulumi mock mode)", function () {
       stopTimeoutSeconds: 300,
       memoryGraceBaseSeconds: 60,
       memoryGraceSecondsPerGib: 10,
+      triageDocument: "triage-document-1a2b3c4",
+      triageTimeoutSeconds: 1800,
+      triageHashBudgetSeconds: 600,
+      triageTimelineHours: 72,
     });
     // As plain JSON the map alone costs over 140 bytes per VPC: 30 VPCs would not fit.
     const perVpc =

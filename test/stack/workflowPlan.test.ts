@@ -64,13 +64,13 @@ describe("the response workflow's order (responsePlan, read back from the defini
   const definition = workflowDefinition(ARGS);
   const endedBefore = stepsEndedBefore(definition);
 
-  it("arranges today's contracts as containment's three independent lines, joined before the attachment", () => {
+  it("arranges today's contracts as containment's three independent lines, joined before the attachment and the triage", () => {
     const plan = responsePlan(WORKFLOW_STEP_NAMES, deps);
     console.log(`      plan: ${planText(plan)}`);
     // The disks as found first, then everything that could change them.
     expect(planText(plan)).to.equal(
       "[[snapshotAsFound -> cutAccess -> [replacement | captureMemory -> stopInstance -> snapshotVolumes]" +
-        " | launchForensicInstance] -> attachEvidenceVolumes | captureEvidence]",
+        " | launchForensicInstance] -> attachEvidenceVolumes -> triage | captureEvidence]",
     );
   });
 
