@@ -207,6 +207,44 @@ describe("handler: triage on the forensic workstation (simulator, IAM evaluated)
     expect(sim.calls.length).to.equal(before);
   });
 
+  it("a workstation not (yet) a managed node: waited for 5 minutes after its launch, then a problem", async function () {
+    /** A workstation on an image without the SSM Agent, launched at `launchTime`, holding one volume. */
+    const unmanaged = (launchTime: number) => {
+      const made = sim.scenario.instance({
+        imageId: world.kdumpImage,
+        subnetId: world.subnetA,
+        instanceProfile: "ir-forensic",
+        tags: { "ir:responder-made": "forensic", "ir:incident": INCIDENT },
+        dataVolumes: [{ sizeGiB: 1 }],
+        launchTime,
+      });
+      return context(
+        {},
+        {
+          forensic: {
+            instanceId: made.instanceId,
+            subnetId: world.subnetA,
+            availabilityZone: `${sim.region}a`,
+            clientToken: "t",
+          },
+          attachments: [{ volumeId: made.volumeIds[1]!, source: "original", device: "/dev/sdf" }],
+        },
+      );
+    };
+    const booting = unmanaged(sim.now());
+    const first = await triage(booting);
+    expect([first.status, first.outcome]).to.deep.equal([
+      "waiting",
+      `${booting.record.facts.forensic!.instanceId} is not a managed node yet`,
+    ]);
+    const old = unmanaged(sim.now() - HOUR);
+    const result = await triage(old);
+    expect(result.status).to.equal("failed");
+    expect(result.outcome).to.match(/is not a Systems Manager managed node: InvalidInstanceId/);
+    expect(old.record.facts.problems).to.deep.equal([`triage: ${result.outcome}`]);
+    expectNoDenials();
+  });
+
   it("a workstation without this incident's tag is not sent anything", async function () {
     const other = sim.scenario.instance({
       imageId: world.plainImage,
