@@ -41,11 +41,19 @@ export interface TriageFacts {
   reason?: string;
 }
 
-/** Printable, one line, bounded (pure). */
+/**
+ * Printable, one line, bounded, storable (pure): control characters become spaces, and a lone surrogate (JSON can
+ * carry one as an escape) U+FFFD, because DynamoDB refuses strings that are not valid UTF-8. Cut by code points, so
+ * the cut never makes a lone surrogate of a pair.
+ */
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters from the examined disks are what is removed
-  const line = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ").trim();
-  return line.length <= TEXT_MAX_CHARS ? line : `${line.slice(0, TEXT_MAX_CHARS - 3)}...`;
+  const line = text
+    // eslint-disable-next-line no-control-regex -- control characters from the examined disks are what is removed
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ")
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD")
+    .trim();
+  const points = Array.from(line);
+  return points.length <= TEXT_MAX_CHARS ? line : `${points.slice(0, TEXT_MAX_CHARS - 3).join("")}...`;
 }
 
 /** The summary's schema (built on call: superstruct structs do not survive closure serialization). */

@@ -75,6 +75,20 @@ describe("handler: the triage summary", () => {
       reason: "summary.json is for inc-1, not this incident",
     });
   });
+  it("every string it keeps is storable: no lone surrogate, even where a long title is cut", () => {
+    const title = `${"🔥".repeat(250)}`;
+    const body = summary({
+      findings: [{ severity: "high", category: "yara", title: `${title}`, path: "/tmp/\ud800x" }],
+    });
+    const read = readTriageSummary(body, "inc-1", undefined);
+    if (!read.ok) throw new Error(read.reason);
+    const [finding] = read.facts.findings!;
+    const wellFormed = (text: string) =>
+      !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+    expect(wellFormed(finding!.title) && wellFormed(finding!.path)).to.equal(true);
+    expect(finding!.path).to.equal("/tmp/\ufffdx");
+    expect(Array.from(finding!.title)).to.have.length(200);
+  });
   it("the notification carries the ten findings, one line each; failures say why", () => {
     const read = readTriageSummary(summary({ simulated: true }), "inc-1", undefined);
     if (!read.ok) throw new Error(read.reason);
