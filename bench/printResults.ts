@@ -8,7 +8,7 @@ import { MILESTONE_LABELS, formatValue, typicalSample, type Comparison } from ".
 import type { BurstCompletion, BurstIsolation, BurstResult } from "./burst";
 import { CONTAINMENT_SIDES, type ContainmentResult, type ContainmentSide } from "./containment";
 import { MILESTONES, type EndToEndResult, type MilestoneName } from "./endToEnd";
-import { AS_FOUND_TARGET_TEXT, CALL_LATENCY_MS, REFERENCE_INSTANCE, isolationMode } from "./model";
+import { CALL_LATENCY_MS, REFERENCE_INSTANCE, isolationMode } from "./model";
 import { millis, ratio, seconds } from "./stats";
 import type { Target } from "./targets";
 import type { SuiteResult } from "./testSuite";
@@ -54,7 +54,7 @@ export function printContainment(result: ContainmentResult, extra: ContainmentRe
 
 const MILESTONE_NOTES: Partial<Record<MilestoneName, string>> = {
   isolated: "CPU x scale: see 1",
-  asFoundSecured: `locked too; blog flow: its first snapshot; target ${AS_FOUND_TARGET_TEXT}`,
+  asFoundSecured: "locked too; CPU x scale: see 1b; blog flow: its first snapshot",
 };
 
 export function printEndToEnd(results: readonly EndToEndResult[]): void {

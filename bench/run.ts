@@ -19,6 +19,7 @@ import { measureArtifact } from "./artifact";
 import { measureBeforePhase, startBefore } from "./before";
 import { beforeAfter } from "./beforeAfter";
 import { measureBurstCompletion, measureBurstIsolation, stopBurstWorkers, type BurstResult } from "./burst";
+import { measureAsFound } from "./asFound";
 import { measureBurstAsFound, type BurstAsFound } from "./burstAsFound";
 import { measureContainment } from "./containment";
 import { measureEndToEnd, measureOursAtScale, type EndToEndResult } from "./endToEnd";
@@ -45,7 +46,7 @@ import {
   printSuite,
   printTargets,
 } from "./printResults";
-import { orgBurstTargets, printOrgBurst } from "./printOrgBurst";
+import { asFoundTargets, orgBurstTargets, printAsFound, printOrgBurst } from "./printAsFound";
 import { targets } from "./targets";
 import { runTestSuite, type SuiteResult } from "./testSuite";
 import { USD_PER_1000_TRANSITIONS } from "./workflowFigures";
@@ -174,6 +175,8 @@ async function main(): Promise<void> {
     Math.max(3, Math.floor(chosen.containmentRepetitions / 2)),
     3,
   );
+  progress(`disk evidence as found at time scale 1 (${chosen.containmentRepetitions} repetitions each)`);
+  const asFound = await measureAsFound(chosen.containmentRepetitions);
   const endToEnd: EndToEndResult[] = [];
   const cpuCheckScale = TIME_SCALES.endToEndCpuCheck;
   for (const kdumpReady of [true, false]) {
@@ -257,6 +260,7 @@ async function main(): Promise<void> {
         `${gitAtEnd.codeDigest}); a phase may have measured either`,
     );
   printContainment(containment, containmentThreeEnis);
+  printAsFound(asFound);
   printEndToEnd(endToEnd);
   printBurst(bursts);
   printOrgBurst(orgBurst);
@@ -272,6 +276,7 @@ async function main(): Promise<void> {
   printBeforeAfter(before, comparisons);
   const goals = [
     ...targets(containment, endToEnd, bursts, artifact, comparisons),
+    ...asFoundTargets(asFound, endToEnd),
     ...orgBurstTargets(orgBurst),
   ];
   printTargets(goals);
@@ -302,6 +307,7 @@ async function main(): Promise<void> {
     iam: iamTotals,
     plan: chosen,
     containment: { oneEni: containment, threeEnis: containmentThreeEnis },
+    asFound,
     endToEnd,
     endToEndCpuCheck: cpuCheck,
     burst: bursts,

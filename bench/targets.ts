@@ -4,7 +4,7 @@ import { formatValue, typicalSample, type Comparison } from "./beforeAfter";
 import type { BurstResult } from "./burst";
 import type { ContainmentResult, ContainmentSide } from "./containment";
 import type { EndToEndResult } from "./endToEnd";
-import { AS_FOUND_TARGET_MS, AS_FOUND_TARGET_TEXT, isolationMode } from "./model";
+import { isolationMode } from "./model";
 import { ratioText } from "./printResults";
 import { ratio, seconds } from "./stats";
 
@@ -33,16 +33,6 @@ export function targets(
     pathTarget("2 sequential AWS calls to isolation (with the untrack hop)", "ours", 2),
     pathTarget("1 AWS call to isolation (without: cutTrackedConnections false)", "oursDirect", 1),
   ];
-  for (const result of endToEnd) {
-    const asFound = result.ours.medians.asFoundSecured;
-    list.push({
-      target: `disk evidence secured (as found) ${AS_FOUND_TARGET_TEXT} (${result.scenario}, scale ${result.timeScale})`,
-      measured:
-        `${seconds(asFound)}; ${ratioText(ratio(asFound, result.baseline.medians.asFoundSecured))} x the blog ` +
-        `flow's first snapshot (${seconds(result.baseline.medians.asFoundSecured)})`,
-      met: asFound === undefined ? false : asFound <= AS_FOUND_TARGET_MS,
-    });
-  }
   for (const result of endToEnd) {
     const value = ratio(result.ours.medians.complete, result.baseline.medians.complete);
     list.push({

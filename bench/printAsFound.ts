@@ -1,6 +1,9 @@
-// The organisation-wide burst (issue 14) in the console report, and its targets.
+// Issue 14's figures in the console report, and their targets: the as-found set at time scale 1 (with the
+// end-to-end runs' figure beside it) and the organisation-wide burst.
+import type { AsFoundResult } from "./asFound";
 import type { BurstAsFound } from "./burstAsFound";
-import { ORG_WIDE_BURST_FLOOR_FACTOR } from "./model";
+import type { EndToEndResult } from "./endToEnd";
+import { AS_FOUND_TARGET_TEXT, ORG_WIDE_BURST_FLOOR_FACTOR } from "./model";
 import { millis, ratio, seconds } from "./stats";
 import type { Target } from "./targets";
 
@@ -10,6 +13,44 @@ const MILESTONES = [
   ["isolated", "all isolated"],
   ["asFoundRequested", "all as-found sets requested"],
 ] as const;
+
+export function printAsFound(result: AsFoundResult | undefined): void {
+  if (result === undefined) return;
+  console.log(
+    `\n1b. DISK EVIDENCE SECURED (AS FOUND, issue 14) — time scale ${result.timeScale}, ours with the untrack hop, ` +
+      `handler start -> the as-found CreateSnapshots answered and its snapshots locked; median of ` +
+      `${result.repetitions} (first response in the process apart); target ${AS_FOUND_TARGET_TEXT}`,
+  );
+  for (const scenario of result.scenarios)
+    console.log(
+      `   ${pad(scenario.scenario, 28)}median ${pad(millis(scenario.medianMs), 10)}max ${pad(millis(scenario.maxMs), 10)}` +
+        `${scenario.met ? "met" : "NOT MET"}  (${scenario.samplesMs.map((value) => millis(value)).join(", ")})`,
+    );
+}
+
+/** The as-found target per scenario, at time scale 1, with the end-to-end figure and the blog flow's beside it. */
+export function asFoundTargets(
+  result: AsFoundResult | undefined,
+  endToEnd: readonly EndToEndResult[],
+): Target[] {
+  if (result === undefined) return [];
+  return result.scenarios.map((scenario) => {
+    const side = endToEnd.find((entry) => entry.kdumpReady === scenario.kdumpReady);
+    const ours = side?.ours.medians.asFoundSecured;
+    const blog = side?.baseline.medians.asFoundSecured;
+    const quotient = ratio(ours, blog);
+    return {
+      target: `disk evidence secured (as found) ${AS_FOUND_TARGET_TEXT} (${scenario.scenario}, time scale 1)`,
+      measured:
+        `median ${seconds(scenario.medianMs)}` +
+        (side === undefined
+          ? ""
+          : `; at scale ${side.timeScale} ${seconds(ours)} (CPU x ${side.timeScale}), ` +
+            `${quotient === undefined ? "—" : quotient.toFixed(2)} x the blog flow's first snapshot (${seconds(blog)})`),
+      met: scenario.met,
+    };
+  });
+}
 
 /** Each milestone within ORG_WIDE_BURST_FLOOR_FACTOR x its floor, and no failure. */
 export function orgBurstTargets(burst: BurstAsFound | undefined): Target[] {
