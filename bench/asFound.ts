@@ -7,7 +7,7 @@ import { runOurs } from "./responseRuns";
 import { referenceWorkload, withBench } from "./scenario";
 import { median } from "./stats";
 
-export interface AsFoundScenario {
+interface AsFoundScenario {
   readonly scenario: string;
   readonly kdumpReady: boolean;
   /** Handler start to the as-found set requested and locked, simulated ms, each repetition. */
