@@ -24,7 +24,7 @@ import {
   type DescribedInstance,
   type RequestOutcome,
 } from "./requestedResponse";
-import { interruptionNotification } from "./steps/report";
+import { interruptionNotification, isolationNotification } from "./steps/report";
 import type { Settings } from "./settings";
 import { contain } from "./containment/contain";
 import { runStepTask } from "./stepTask";
@@ -215,6 +215,29 @@ function rejected(logger: Logger, reason: RejectionReason | "unknown-event", det
 }
 
 /**
+ * Tells people at once that the instance is isolated (at least once: a retried invocation may tell them again).
+ * Best effort: a failed publish is a problem on the record, never a failed containment. Returns the problem.
+ */
+async function publishIsolationNotice(
+  deps: ResponderDependencies,
+  record: IncidentRecord,
+): Promise<string | undefined> {
+  const { settings, aws, logger } = deps;
+  const notice = isolationNotification(record, settings.evidenceBucket, settings.timeScale);
+  try {
+    await aws.sns.publish({
+      TopicArn: settings.notificationTopicArn,
+      Subject: notice.subject,
+      Message: notice.message,
+    });
+    return undefined;
+  } catch (error) {
+    logger.warn("isolation notice not sent", { error: describeError(error) });
+    return `isolateNetwork: isolation notice not sent (${describeError(error)})`;
+  }
+}
+
+/**
  * Isolates the instance, records it, and starts the state machine's execution named by the incident id: Step
  * Functions refuses a second execution of that name, so a retried invocation starts nothing new.
  */
@@ -268,10 +291,11 @@ async function containAndStart(
   };
   await store.save(record, { steps: [], facts: [], fields: ["execution"] });
   logger.info("execution started", { executionArn });
-  const problem = await updateSecurityHubWorkflow(deps, record, "isolateNetwork", "NOTIFIED");
-  if (problem !== undefined) {
-    logger.warn("Security Hub finding not updated", { problem });
-    await store.save(record, { steps: [], facts: [], newProblems: [problem] });
-  }
+  const securityHub = await updateSecurityHubWorkflow(deps, record, "isolateNetwork", "NOTIFIED");
+  if (securityHub !== undefined) logger.warn("Security Hub finding not updated", { problem: securityHub });
+  const problems = [securityHub, await publishIsolationNotice(deps, record)].filter(
+    (problem) => problem !== undefined,
+  );
+  if (problems.length > 0) await store.save(record, { steps: [], facts: [], newProblems: problems });
   return { outcome: "started", incidentId: record.incidentId, executionArn };
 }

@@ -149,6 +149,27 @@ export function notificationOf(record: IncidentRecord, bucket: string, timeScale
 }
 
 /**
+ * The notice sent as soon as the response's execution has started (pure): people learn within seconds that the
+ * instance is isolated, long before the report (which waits for the evidence and, bounded, for triage).
+ */
+export function isolationNotification(record: IncidentRecord, bucket: string, timeScale = 1): Notification {
+  const name = record.facts.instance?.tags.Name;
+  const who = `${record.instanceId}${name ? ` (${name})` : ""}`;
+  const { isolated } = milestones(record, timeScale);
+  const verb = record.dryRun ? "DRY RUN, would isolate" : "Isolated";
+  return notification(
+    `[IR] ${verb} ${who}: ${record.finding.type}`,
+    [
+      `${record.dryRun ? "DRY RUN (nothing was changed). " : ""}ISOLATED: ${who} in ${record.facts.instance?.availabilityZone ?? "?"}, after ${seconds(isolated)}${timeScale === 1 ? "" : " of simulated time"}.`,
+      `Why: ${whyOf(record)}`,
+      "The response goes on: disks as found, access cut, memory, stop, evidence, workstation, triage.",
+      `The report follows: s3://${bucket}/${reportKeys(record.incidentId).markdownKey}`,
+      `Incident: ${record.incidentId}`,
+    ].join("\n"),
+  );
+}
+
+/**
  * The message sent when an invocation gives up on a step and throws (pure): people learn at once that the
  * response is stuck, and where, while Lambda retries it (and finally dead-letters it).
  */

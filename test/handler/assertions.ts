@@ -162,10 +162,27 @@ export function expectForensicWorkspace(
 }
 
 /** The report notifications of an incident (interruption notices excluded). */
+/** The report's notifications of an incident (not the isolation notice, not interruption notices). */
 export function notificationFor(harness: Harness, incidentId: string) {
   return harness.sim.state
     .messages(harness.world.topicArn)
-    .filter((message) => message.message.includes(incidentId) && !isInterruption(message.message));
+    .filter(
+      (message) =>
+        message.message.includes(incidentId) &&
+        !isInterruption(message.message) &&
+        !isIsolationNotice(message.message),
+    );
+}
+
+/** The notices sent as soon as an incident's execution started. */
+export function isolationNoticesOf(harness: Harness, incidentId: string) {
+  return harness.sim.state
+    .messages(harness.world.topicArn)
+    .filter((message) => message.message.includes(incidentId) && isIsolationNotice(message.message));
+}
+
+function isIsolationNotice(message: string): boolean {
+  return /^(DRY RUN \(nothing was changed\)\. )?ISOLATED: /.test(message);
 }
 
 /** The notices sent when an invocation gave up and threw (Lambda retries it). */

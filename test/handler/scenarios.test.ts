@@ -15,6 +15,7 @@ import {
   expectReleased,
   expectSnapshotsOf,
   expectUntrackHopFirst,
+  isolationNoticesOf,
   notificationFor,
 } from "./assertions";
 import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
@@ -78,8 +79,40 @@ describe("handler scenarios (simulator + dynalite)", function () {
     ]);
     expect(replacement.tags.get("Name")).to.equal("web-1");
     expect(notificationFor(harness, record.incidentId)).to.have.length(1);
+    // People hear of the isolation when the execution starts, long before the report.
+    const [notice, ...more] = isolationNoticesOf(harness, record.incidentId);
+    expect(more, "one isolation notice").to.deep.equal([]);
+    expect(notice?.subject).to.match(new RegExp(`^\\[IR\\] Isolated ${created.instanceId} \\(web-1\\): `));
+    expect(notice?.message).to.match(/^ISOLATED: .* after \d+\.\d s\.\n/);
+    expect(notice?.message).to.include(
+      `report follows: s3://${world.bucket}/${record.facts.report!.markdownKey}`,
+    );
+    const order = sim.state.messages(world.topicArn).map((message) => message.messageId);
+    const [reported] = notificationFor(harness, record.incidentId);
+    expect(order.indexOf(notice!.messageId), "before the report's").to.be.below(
+      order.indexOf(reported!.messageId),
+    );
     expect(sim.state.object(world.bucket, record.facts.report!.markdownKey)).to.not.equal(undefined);
     expect(sim.state.object(world.bucket, record.facts.report!.jsonKey)).to.not.equal(undefined);
+  });
+
+  it("an isolation notice SNS refuses is a problem on the record; the response and its report go on", async () => {
+    const { sim, world } = harness;
+    const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
+    sim.faults.add({
+      service: "sns",
+      action: "Publish",
+      count: 1,
+      fault: { type: "error", code: "KMSThrottling", httpStatus: 400, message: "injected" },
+    });
+
+    const record = await respond(created.instanceId);
+
+    expect(isolationNoticesOf(harness, record.incidentId)).to.deep.equal([]);
+    expect(record.facts.problems).to.deep.include(
+      "isolateNetwork: isolation notice not sent (KMSThrottlingException: injected)",
+    );
+    expect(notificationFor(harness, record.incidentId)[0]?.message).to.match(/Problems: .*isolation notice/);
   });
 
   it("the shared fixture event, verbatim (two ENIs, a VPC the stack does not know): contained end to end", async () => {
