@@ -44,7 +44,7 @@ import { startSimulator, type Simulator } from "../../simulator";
 import { runProgram, type ProgramRun } from "../../testkit/stackMockRun";
 import { incidentKey, type IncidentRecord } from "../../handler/incidentRecord";
 import { scaledDurations } from "../../handler/settings";
-import { TAG_INCIDENT, TAG_KDUMP_READY, TAG_RESPONDER_MADE } from "../../handler/tags";
+import { TAG_EVIDENCE_SET, TAG_INCIDENT, TAG_KDUMP_READY, TAG_RESPONDER_MADE } from "../../handler/tags";
 import { executionName, WORKFLOW_STEP_NAMES } from "../../handler/workflow";
 import type { SecurityGroupRule } from "../../infra/securityGroupRules";
 import { PROJECT } from "../../infra/config";
@@ -417,15 +417,25 @@ describe(TITLE, function () {
     expect(record.facts.revokedRoleNames).to.deep.equal([world.appRole]);
   });
 
-  it("one snapshot per volume, taken together and tagged with the incident", async () => {
-    const answer = await client.ec2.describeSnapshots({
-      Filters: [{ Name: `tag:${TAG_INCIDENT}`, Values: [record.incidentId] }],
-    });
-    const snapshots = answer.Snapshots ?? [];
-    expect(snapshots.map((s) => s.VolumeId)).to.have.members(world.volumeIds);
-    expect(record.facts.snapshots?.map((s) => s.snapshotId)).to.have.members(
-      snapshots.map((s) => s.SnapshotId),
-    );
+  it("one snapshot per volume and set (as found, after the stop), tagged with the incident and the set", async () => {
+    const sets = { "as-found": record.facts.asFoundSnapshots, "after-stop": record.facts.snapshots };
+    for (const [set, recorded] of Object.entries(sets)) {
+      const answer = await client.ec2.describeSnapshots({
+        Filters: [
+          { Name: `tag:${TAG_INCIDENT}`, Values: [record.incidentId] },
+          { Name: `tag:${TAG_EVIDENCE_SET}`, Values: [set] },
+        ],
+      });
+      const snapshots = answer.Snapshots ?? [];
+      expect(
+        snapshots.map((s) => s.VolumeId),
+        set,
+      ).to.have.members(world.volumeIds);
+      expect(
+        recorded?.map((s) => s.snapshotId),
+        set,
+      ).to.have.members(snapshots.map((s) => s.SnapshotId));
+    }
   });
 
   it("a forensic workstation in the instance's AZ, with the forensic profile and group, holding its volumes", async () => {
