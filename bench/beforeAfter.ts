@@ -93,7 +93,7 @@ function milestoneRow(
   const label = MILESTONE_LABELS[name];
   if (name === "asFoundSecured")
     return row(group, label, "s", before, after, {
-      note: `new with issue 14 (before: no as-found set); its target is ${AS_FOUND_TARGET_TEXT}, in TARGETS`,
+      note: `new with issue 14 (before: no as-found set); target ${AS_FOUND_TARGET_TEXT}, held at time scale 1 (1b)`,
     });
   return row(group, label, "s", before, after, {
     target: noWorse(`${label.split(" (")[0]}, ${scenario}, scale ${timeScale}:`, before, after),
