@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # forensics-ami/ci-check.sh: what CI runs for forensics-ami. Installs the Debian tools (packer 1.6.6, shellcheck,
-# qemu, debootstrap), then runs the static checks and the VM proofs (kdump, then the evidence guard).
+# qemu, debootstrap, jq, yara), then runs the static checks and the VM proofs (kdump, the evidence guard, then
+# triage).
 #
-#   bash forensics-ami/ci-check.sh            static checks + both VM proofs (about 4-6 min here)
-#   bash forensics-ami/ci-check.sh --static   static checks only (packer validate, shellcheck): seconds
+#   bash forensics-ami/ci-check.sh            static checks + the three VM proofs
+#   bash forensics-ami/ci-check.sh --static   static checks only (packer validate, shellcheck, yara rules): seconds
 #
 # The mocha tests in test/forensics-ami run these same static checks too; this script is for a CI step of its
 # own, so a failure names forensics-ami. Needs root (apt-get, debootstrap, chroot).
@@ -11,7 +12,7 @@ set -euo pipefail
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_DIR
-readonly PACKAGES=(packer shellcheck qemu-system-x86 qemu-utils debootstrap e2fsprogs socat)
+readonly PACKAGES=(packer shellcheck qemu-system-x86 qemu-utils debootstrap e2fsprogs socat jq yara)
 
 phase() { printf '\n== forensics-ami: %s\n' "$*"; }
 
@@ -41,6 +42,13 @@ static_checks() {
     (cd "$REPO_DIR/forensics-ami/packer/$configuration" && CHECKPOINT_DISABLE=1 packer validate . && packer fmt -check .)
     echo "valid: forensics-ami/packer/$configuration"
   done
+
+  phase "yara: the starter triage rules compile"
+  local rules
+  for rules in "$REPO_DIR"/forensics-ami/triage-rules/*.yar; do
+    yara -w "$rules" /dev/null
+    echo "compiles: forensics-ami/triage-rules/${rules##*/}"
+  done
 }
 
 main() {
@@ -57,6 +65,8 @@ main() {
   bash "$REPO_DIR/forensics-ami/vm-proof/kdump-vm-proof.sh"
   phase "evidence VM proof"
   bash "$REPO_DIR/forensics-ami/vm-proof/evidence-vm-proof.sh"
+  phase "triage VM proof"
+  bash "$REPO_DIR/forensics-ami/vm-proof/triage-vm-proof.sh"
 }
 
 main "$@"

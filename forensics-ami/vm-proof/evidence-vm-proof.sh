@@ -71,7 +71,8 @@ main() {
   local root=$WORK_DIR/rootfs provision_start
   provision_start=$(now_ms)
   mkdir -p "$root/tmp/ir-forensics"
-  cp "$SCRIPTS_DIR/forensic-workstation-setup" "$SCRIPTS_DIR/ir-evidence-mount" "$root/tmp/ir-forensics/"
+  cp "$SCRIPTS_DIR/forensic-workstation-setup" "$SCRIPTS_DIR/ir-evidence-mount" "$SCRIPTS_DIR/ir-triage" "$root/tmp/ir-forensics/"
+  cp -r "$REPO_DIR/forensics-ami/triage-rules" "$root/tmp/ir-forensics/triage-rules"
   say "running forensics-ami/scripts/forensic-workstation-setup in the chroot"
   if ! run_in_chroot "$WORK_DIR/provision.log" bash /tmp/ir-forensics/forensic-workstation-setup /tmp/ir-forensics; then
     tail -n 30 "$WORK_DIR/provision.log" >&2

@@ -242,7 +242,7 @@ choose_accelerator() {
 }
 
 # start_qemu APPEND [EXTRA_QEMU_ARGS...] : boots WORK_DIR/disk.img with a serial log, an HMP monitor and a
-# QMP session recording events. Sets ACCEL, QEMU_PID, BOOT_MS.
+# QMP session recording events. Sets ACCEL, QEMU_PID, BOOT_MS. GUEST_MEMORY_MIB overrides MEMORY_MIB for one VM.
 start_qemu() {
   local append=$1
   shift
@@ -252,7 +252,7 @@ start_qemu() {
   [[ $ACCEL == kvm ]] && cpu_args=(-accel kvm -cpu host)
   : >"$WORK_DIR/serial.log"
   BOOT_MS=$(now_ms)
-  "$QEMU_SYSTEM" "${QEMU_MACHINE[@]}" "${cpu_args[@]}" -m "$MEMORY_MIB" -smp 2 -nodefaults -display none -no-reboot \
+  "$QEMU_SYSTEM" "${QEMU_MACHINE[@]}" "${cpu_args[@]}" -m "${GUEST_MEMORY_MIB:-$MEMORY_MIB}" -smp 2 -nodefaults -display none -no-reboot \
     -kernel "$WORK_DIR/vmlinuz" -initrd "$WORK_DIR/initrd.img" -append "$append" \
     -drive "file=$WORK_DIR/disk.img,format=raw,if=virtio" "$@" \
     -serial "file:$WORK_DIR/serial.log" \
@@ -260,7 +260,7 @@ start_qemu() {
     -qmp "unix:$WORK_DIR/qmp.sock,server=on,wait=off" \
     >"$WORK_DIR/qemu.log" 2>&1 &
   QEMU_PID=$!
-  say "qemu started (pid $QEMU_PID, accel $ACCEL, ${MEMORY_MIB} MiB)"
+  say "qemu started (pid $QEMU_PID, accel $ACCEL, ${GUEST_MEMORY_MIB:-$MEMORY_MIB} MiB)"
   local tries=0
   until [[ -S $WORK_DIR/qmp.sock ]]; do
     ((tries++ < 100)) || fail "qemu did not open its QMP socket: $(cat "$WORK_DIR/qemu.log")"

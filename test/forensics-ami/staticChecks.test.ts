@@ -76,8 +76,10 @@ describe("forensics-ami static checks", () => {
         "scripts/ir-kdump",
         "scripts/ir-evidence-mount",
         "scripts/forensic-workstation-setup",
+        "scripts/ir-triage",
         "vm-proof/kdump-vm-proof.sh",
         "vm-proof/evidence-vm-proof.sh",
+        "vm-proof/triage-vm-proof.sh",
         "vm-proof/vm-common.sh",
         "ci-check.sh",
       ]);
@@ -161,11 +163,24 @@ describe("forensics-ami static checks", () => {
       expect(check, "check step after the reboot").to.be.greaterThan(reboot);
     });
 
-    it("the forensic workstation installs the evidence guard and the forensic tools", () => {
+    it("the forensic workstation installs the evidence guard, ir-triage with its rules, and the tools", () => {
       const template = templateOf(FORENSIC_WORKSTATION);
       expect(template).to.include("${path.root}/../../scripts/forensic-workstation-setup");
       expect(template).to.include("${path.root}/../../scripts/ir-evidence-mount");
-      for (const tool of ["sleuthkit", "ewf-tools", "dc3dd", "dcfldd", "hashdeep", "yara"]) {
+      expect(template).to.include("${path.root}/../../scripts/ir-triage");
+      expect(template).to.include("${path.root}/../../triage-rules");
+      for (const tool of [
+        "sleuthkit",
+        "ewf-tools",
+        "dc3dd",
+        "dcfldd",
+        "hashdeep",
+        "yara",
+        "makedumpfile",
+        "crash",
+        "jq",
+        "awscli",
+      ]) {
         expect(template).to.include(`"${tool}"`);
       }
     });
