@@ -94,22 +94,28 @@ export async function expectCorrectResponse(
   expect(["running", "stopping", "stopped"], "instance state").to.include(instance.state);
   expectNothingDestroyed(harness);
 
-  // No evidence lost, none duplicated: every volume exists and has exactly one snapshot of the incident.
+  // No evidence lost, none duplicated: every volume exists and has exactly one snapshot of the incident per set
+  // (as found, after the stop), each recorded in its set's fact.
   const perVolume = checks.snapshotsPerVolume ?? 1;
-  const snapshots = snapshotsOfIncident(harness, record.incidentId);
+  const ofIncident = snapshotsOfIncident(harness, record.incidentId);
   for (const volumeId of created.volumeIds) {
     const volume = sim.state.volume(volumeId);
     expect(volume?.state, `volume ${volumeId}`).to.be.oneOf(["available", "in-use"]);
-    expect(
-      snapshots.filter((snapshot) => snapshot.volumeId === volumeId).length,
-      `snapshots of ${volumeId}`,
-    ).to.equal(perVolume);
   }
-  expect(snapshots.length, "snapshots of the incident").to.equal(perVolume * created.volumeIds.length);
-  const recorded = record.facts.snapshots?.map((snapshot) => snapshot.snapshotId) ?? [];
-  expect(recorded.length, "recorded snapshots").to.equal(created.volumeIds.length);
-  const taken = new Set(snapshots.map((snapshot) => snapshot.snapshotId));
-  for (const snapshotId of recorded) expect(taken.has(snapshotId), `recorded ${snapshotId}`).to.equal(true);
+  const sets = { "as-found": record.facts.asFoundSnapshots, "after-stop": record.facts.snapshots };
+  for (const [set, facts] of Object.entries(sets)) {
+    const snapshots = ofIncident.filter((snapshot) => snapshot.tags.get("ir:evidence-set") === set);
+    for (const volumeId of created.volumeIds)
+      expect(
+        snapshots.filter((snapshot) => snapshot.volumeId === volumeId).length,
+        `${set} snapshots of ${volumeId}`,
+      ).to.equal(perVolume);
+    const recorded = facts?.map((snapshot) => snapshot.snapshotId) ?? [];
+    expect(recorded.length, `recorded ${set} snapshots`).to.equal(created.volumeIds.length);
+    const taken = new Set(snapshots.map((snapshot) => snapshot.snapshotId));
+    for (const snapshotId of recorded) expect(taken.has(snapshotId), `recorded ${snapshotId}`).to.equal(true);
+  }
+  expect(ofIncident.length, "snapshots of the incident").to.equal(2 * perVolume * created.volumeIds.length);
 
   // At most one diagnostic interrupt reached the instance: a second one during the dump could cost it.
   const interrupts = sim.calls.filter(
