@@ -16,8 +16,8 @@ import { usableFindingGroups } from "./interfaces";
 import { pairFor, responderGroups, type Isolation } from "./isolation";
 
 /**
- * What a failed attempt of the isolation move after an untrack hop means (pure): "throttled" (ask again soon,
- * for up to THROTTLED_ISOLATION_WINDOW_MS), "transient" (a server error or a lost connection: ask again a few
+ * What a failed attempt of an ENI move without SDK retries means (pure): "throttled" (ask again soon, for up to
+ * THROTTLED_ISOLATION_WINDOW_MS after an untrack hop, THROTTLED_FIRST_MOVE_WINDOW_MS for a first move), "transient" (a server error or a lost connection: ask again a few
  * times, as the SDK would) or "final" (anything else, including the responder's own control flow).
  */
 export function isolationAttemptVerdict(error: unknown): "throttled" | "transient" | "final" {
@@ -41,6 +41,24 @@ const THROTTLED_ISOLATION_WINDOW_MS = 60_000;
  */
 export function throttledIsolationPauseMs(random: number = Math.random()): number {
   return 100 + Math.floor(Math.min(Math.max(random, 0), 0.999) * 200);
+}
+
+/**
+ * How long an ENI's first move (into the untrack group, or straight into isolation) is asked again while
+ * throttled. In a burst the ENIs of hundreds of instances share ModifyNetworkInterfaceAttribute's bucket (100,
+ * refilled at 5 a second): the last of 500 first moves cannot land before about 80 s, and the isolation moves take
+ * tokens first. The SDK's retries give up well before that, and Lambda's retry of the invocation comes a minute or
+ * more later. While it waits the ENI is in its original groups (no worse than before the response). An invocation
+ * whose timeout (infra/config.ts, at least 120 s) comes first ends the wait: Lambda's retry goes on.
+ */
+const THROTTLED_FIRST_MOVE_WINDOW_MS = 300_000;
+
+/**
+ * The pause between two rounds of a throttled first move (pure; `random` in [0, 1)): ten times the isolation
+ * move's, so in a burst the ENIs already in the allow-all group get the bucket's tokens first.
+ */
+export function throttledFirstMovePauseMs(random: number = Math.random()): number {
+  return 10 * throttledIsolationPauseMs(random);
 }
 
 /**
@@ -73,6 +91,38 @@ function move(
         Groups: [...groupIds],
       }),
     ),
+  );
+}
+
+/**
+ * An ENI's first move (checked only, in dry run): through the client without SDK retries, asked again after
+ * THROTTLED_FIRST_MOVE_WINDOW_MS's jittered pauses while throttled, a few times after a server error or a lost
+ * answer (setting an ENI's groups twice is harmless), and given up on anything else.
+ */
+function firstMove(
+  context: ResponseContext,
+  networkInterfaceId: string,
+  groupIds: readonly string[],
+): Promise<Mutation<unknown>> {
+  return ec2Mutation(context, `move ${networkInterfaceId} to ${groupIds.join(",")}`, (DryRun) =>
+    whileNotYetVisible(["InvalidGroup.NotFound"], async () => {
+      const askUntil = Date.now() + THROTTLED_FIRST_MOVE_WINDOW_MS;
+      let transientLeft = TRANSIENT_RETRIES;
+      for (;;) {
+        try {
+          return await context.aws.ec2Unretried.modifyNetworkInterfaceAttribute({
+            DryRun,
+            NetworkInterfaceId: networkInterfaceId,
+            Groups: [...groupIds],
+          });
+        } catch (error) {
+          const verdict = isolationAttemptVerdict(error);
+          if (verdict === "final" || (verdict === "transient" && (transientLeft -= 1) < 0)) throw error;
+          if (Date.now() >= askUntil) throw error;
+        }
+        await sleep(throttledFirstMovePauseMs());
+      }
+    }),
   );
 }
 
@@ -188,10 +238,9 @@ export async function isolate(
       return;
     }
     if (context.settings.cutTrackedConnections && !isolation.hopped.has(networkInterfaceId)) {
-      // The untrack move keeps the SDK's retries and back-off: while it waits the ENI is still in its original
-      // groups (no worse than before the response), and in a burst it gives way to the isolation moves, which
-      // retry far more often (isolateAfterHop).
-      const untracked = await move(context, networkInterfaceId, [pair.untrack]);
+      // While it waits the ENI is still in its original groups (no worse than before the response); in a burst it
+      // gives way to the isolation moves, which ask ten times as often (isolateAfterHop).
+      const untracked = await firstMove(context, networkInterfaceId, [pair.untrack]);
       isolation.hopped.add(networkInterfaceId);
       untrackedNow = untracked.made;
       if (untracked.made) isolation.changed.add(networkInterfaceId);
@@ -203,7 +252,7 @@ export async function isolate(
   // The isolation move is sent first; whatever waits for the first change comes after it.
   const isolating = untrackedNow
     ? isolateAfterHop(isolation, networkInterfaceId, pair.isolation).then(() => ({ made: true }))
-    : move(context, networkInterfaceId, [pair.isolation]);
+    : firstMove(context, networkInterfaceId, [pair.isolation]);
   afterFirstChange();
   try {
     const isolated = await isolating;

@@ -11,6 +11,7 @@ import {
 import {
   isolationAttemptVerdict,
   isSoleInterface,
+  throttledFirstMovePauseMs,
   throttledIsolationPauseMs,
 } from "../../handler/containment/eniMoves";
 import { configuredPair } from "../../handler/containment/isolation";
@@ -91,6 +92,13 @@ describe("handler: isolateNetwork", () => {
     expect(isolationAttemptVerdict(awsError("InvalidGroup.NotFound", 400))).to.equal("final");
     expect(isolationAttemptVerdict("not an error")).to.equal("final");
   });
+  it("throttled first move: ten times the isolation move's pause (1-3 s), so isolation moves get the tokens first", () => {
+    expect(throttledFirstMovePauseMs(0)).to.equal(1_000);
+    expect(throttledFirstMovePauseMs(0.5)).to.equal(2_000);
+    for (let index = 0; index < 100; index += 1)
+      expect(throttledFirstMovePauseMs()).to.be.within(1_000, 2_990);
+  });
+
   it("throttled isolation move: a pause of 100-300 ms, jittered", () => {
     expect(throttledIsolationPauseMs(0)).to.equal(100);
     expect(throttledIsolationPauseMs(0.5)).to.equal(200);
