@@ -126,6 +126,39 @@ describe("ir-triage", () => {
     });
   });
 
+  describe("--upload", () => {
+    it("puts every file with a SHA-256 checksum under the prefix, summary.json last", () => {
+      const dir = tempDir("triage-upload");
+      try {
+        // A stand-in aws on the PATH records its calls.
+        writeTree(dir, {
+          "bin/aws": '#!/bin/sh\necho "$*" >>"$CALLS"\n',
+          "out/summary.json": "{}",
+          "out/SHA256SUMS": "x",
+          "out/crash-ps.txt": "ps",
+          "out/.hash-vdb.seconds": "3",
+        });
+        const result = runFunction(
+          TRIAGE,
+          'chmod +x "$DIR/bin/aws"; PATH="$DIR/bin:$PATH"; OUT="$DIR/out"; UPLOAD=s3://evidence-bucket/incidents/inc-1/triage/; upload',
+          { DIR: dir, CALLS: join(dir, "calls") },
+        );
+        expect(result.status, result.stderr).to.equal(0);
+        const calls = runFunction(TRIAGE, 'cat "$CALLS"', { CALLS: join(dir, "calls") })
+          .stdout.trim()
+          .split("\n");
+        expect(calls).to.deep.equal(
+          ["SHA256SUMS", "crash-ps.txt", "summary.json"].map(
+            (name) =>
+              `s3api put-object --checksum-algorithm SHA256 --bucket evidence-bucket --key incidents/inc-1/triage/${name} --body ${dir}/out/${name}`,
+          ),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
   describe("starter YARA rules", function () {
     this.timeout(30_000);
     let dir: string;
