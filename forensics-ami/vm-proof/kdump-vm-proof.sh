@@ -77,7 +77,7 @@ main() {
   # The fill comes first: random data in tmpfs (/dev/shm) is in-use, non-zero, incompressible memory that dump
   # level 17 keeps, so the write rate is measured on more than the idle system's few dozen MiB.
   install_console_unit ir-vm-proof-ready kdump-tools.service \
-    "head -c ${FILL_MIB}M /dev/urandom >/dev/shm/ir-vm-proof-fill; echo \"IR-VM-PROOF: fill-bytes=\$\$(wc -c </dev/shm/ir-vm-proof-fill)\"; /usr/local/sbin/ir-kdump check; echo \"IR-VM-PROOF: kdump-check exit=\$\$?\""
+    "echo planted >/tmp/ir-vm-proof-tmp-marker; sync; head -c ${FILL_MIB}M /dev/urandom >/dev/shm/ir-vm-proof-fill; echo \"IR-VM-PROOF: fill-bytes=\$\$(wc -c </dev/shm/ir-vm-proof-fill)\"; /usr/local/sbin/ir-kdump check; echo \"IR-VM-PROOF: kdump-check exit=\$\$?\""
   cp "$PROVISIONING_SCRIPT" "$root/tmp/ir-kdump"
   say "running forensics-ami/scripts/ir-kdump prepare in the chroot"
   if ! run_in_chroot "$WORK_DIR/provision.log" bash /tmp/ir-kdump prepare; then
@@ -154,6 +154,8 @@ main() {
     panic_line=$(grep -a -m1 'Kernel panic' "$WORK_DIR/dmesg.txt" | sed 's/^\[[^]]*\] *//' || true)
   fi
   [[ $panic_line == *"$PANIC_TEXT"* ]] || fail "saved dmesg does not show a $TRIGGER_NAME panic (got: '${panic_line:-nothing}')"
+  # The capture boot must not have emptied /tmp (evidence): ir-kdump masks systemd-tmpfiles-setup there.
+  debugfs_list /tmp | grep -q '^ir-vm-proof-tmp-marker' || fail "/tmp was emptied during the capture boot: the file planted there is gone"
 
   PHASE=throughput
   local after_stop_bytes

@@ -181,6 +181,20 @@ describe("ir-kdump provisioning script", () => {
       expect(defaults.match(/^#?MAKEDUMP_ARGS=/gm), "one MAKEDUMP_ARGS line").to.have.length(1);
     });
 
+    it("boots the capture kernel without systemd's tmpfiles setup, which would empty /tmp before the dump", () => {
+      const defaults = read(root, "etc/default/kdump-tools");
+      const append = defaults.match(/^KDUMP_CMDLINE_APPEND="([^"]*)"$/m)?.[1]?.split(" ") ?? [];
+      expect(append).to.include("systemd.mask=systemd-tmpfiles-setup.service");
+      // kdump-tools' own default (kdump-config), kept whole: the dump unit as target, one CPU, no USB.
+      expect(append).to.include.members([
+        "reset_devices",
+        "systemd.unit=kdump-tools-dump.service",
+        "nr_cpus=1",
+        "irqpoll",
+        "usbcore.nousb",
+      ]);
+    });
+
     it("reserves crash memory through GRUB, replacing kdump-tools' own crashkernel=", () => {
       const grub = read(root, "etc/default/grub.d/zz-ir-kdump.cfg");
       expect(grub).to.include("sed 's/crashkernel=[^ ]*//g'");
