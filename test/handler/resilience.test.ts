@@ -251,7 +251,8 @@ describe("handler resilience", function () {
       { step: "snapshotAsFound", fault: denied("ec2", "LockSnapshot", 1) },
       { step: "snapshotVolumes", fault: denied("ec2", "LockSnapshot", 3) },
       { step: "attachEvidenceVolumes", fault: denied("ec2", "AttachVolume", 1) },
-      { step: "report", fault: denied("sns", "Publish") },
+      // The isolation notice is the incident's first Publish; the report's comes after it.
+      { step: "report", fault: denied("sns", "Publish", 1) },
     ];
 
     it("a failed replacement launch (RunInstances fails once) is recorded, not retried", async () => {

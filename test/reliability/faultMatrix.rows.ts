@@ -100,7 +100,9 @@ export const STEP_FAULT_ROWS: readonly StepFaultRow[] = [
   { step: "attachEvidenceVolumes", service: "ec2", action: "CreateVolume", scenario: "snapshot copies", awsError: { code: "InsufficientVolumeCapacity", httpStatus: 503 } },
   // report
   { step: "report", service: "s3", action: "PutObject", scenario: "web tier", hits: /report\.json/, call: "the report", awsError: { code: "RequestTimeout" } },
-  { step: "report", service: "sns", action: "Publish", scenario: "web tier", awsError: { code: "KMSThrottling" } },
+  // The isolation notice is the incident's first Publish (after StartExecution), the report's the second.
+  { step: "isolateNetwork", service: "sns", action: "Publish", scenario: "web tier", call: "the isolation notice", awsError: { code: "KMSThrottling" } },
+  { step: "report", service: "sns", action: "Publish", scenario: "web tier", skip: 1, call: "the report's notification", awsError: { code: "KMSThrottling" } },
   // workflow (the orchestration: the execution's start after containment, the state machine's call of each Task pass)
   { step: "workflow", service: "states", action: "StartExecution", scenario: "web tier", call: "the execution, after containment", awsError: { code: "ExecutionLimitExceeded" } },
   { step: "workflow", service: "lambda", action: "Invoke", scenario: "long waits", task: "snapshotVolumes", afterWaits: 3, call: "the snapshotVolumes Task, after the kdump's Wait states", awsError: { code: "ServiceException", httpStatus: 500 } },
