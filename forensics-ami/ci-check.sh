@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # forensics-ami/ci-check.sh: what CI runs for forensics-ami. Installs the Debian tools (packer 1.6.6, shellcheck,
-# qemu, debootstrap, jq, yara), then runs the static checks and the VM proofs (kdump, the evidence guard, then
-# triage).
+# qemu, debootstrap, jq, yara, python3 for the kdump proof's snapshot-increment count), then runs the static checks
+# and the VM proofs (kdump, the evidence guard, then triage).
 #
 #   bash forensics-ami/ci-check.sh            static checks + the three VM proofs
 #   bash forensics-ami/ci-check.sh --static   static checks only (packer validate, shellcheck, yara rules): seconds
@@ -12,7 +12,7 @@ set -euo pipefail
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly REPO_DIR
-readonly PACKAGES=(packer shellcheck qemu-system-x86 qemu-utils debootstrap e2fsprogs socat jq yara)
+readonly PACKAGES=(packer shellcheck qemu-system-x86 qemu-utils debootstrap e2fsprogs socat jq yara python3)
 
 phase() { printf '\n== forensics-ami: %s\n' "$*"; }
 
