@@ -92,11 +92,10 @@ describe("handler: isolateNetwork", () => {
     expect(isolationAttemptVerdict(awsError("InvalidGroup.NotFound", 400))).to.equal("final");
     expect(isolationAttemptVerdict("not an error")).to.equal("final");
   });
-  it("throttled first move: ten times the isolation move's pause (1-3 s), so isolation moves get the tokens first", () => {
-    expect(throttledFirstMovePauseMs(0)).to.equal(1_000);
-    expect(throttledFirstMovePauseMs(0.5)).to.equal(2_000);
-    for (let index = 0; index < 100; index += 1)
-      expect(throttledFirstMovePauseMs()).to.be.within(1_000, 2_990);
+  it("throttled first move: three times the isolation move's pause (0.3-0.9 s), so isolation moves get the tokens first", () => {
+    expect(throttledFirstMovePauseMs(0)).to.equal(300);
+    expect(throttledFirstMovePauseMs(0.5)).to.equal(600);
+    for (let index = 0; index < 100; index += 1) expect(throttledFirstMovePauseMs()).to.be.within(300, 897);
   });
 
   it("throttled isolation move: a pause of 100-300 ms, jittered", () => {
