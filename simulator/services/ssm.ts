@@ -7,8 +7,8 @@ import { randomUUID } from "node:crypto";
 import { AwsError } from "../errors";
 import type { Instance } from "../state/model";
 import type { World } from "../state/world";
-import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
-import { jsonAnswer, jsonErrorAnswer } from "../wire/jsonProtocol";
+import type { ServiceEndpoint } from "../wire/http";
+import { jsonServiceEndpoint, type JsonHandler } from "../wire/jsonProtocol";
 import { runProgram, type ProgramRun, type TriagePlant } from "./ssmPrograms";
 
 const TARGET_PREFIX = "AmazonSSM.";
@@ -270,8 +270,6 @@ export class Ssm {
   }
 }
 
-type Handler = (params: Record<string, unknown>) => Record<string, unknown>;
-
 export function ssmEndpoint(ssm: Ssm): ServiceEndpoint {
   const describe = (document: SsmDocument) => ({
     Name: document.name,
@@ -287,7 +285,7 @@ export function ssmEndpoint(ssm: Ssm): ServiceEndpoint {
       ...(p.default === undefined ? {} : { DefaultValue: String(p.default) }),
     })),
   });
-  const handlers: Record<string, Handler> = {
+  const handlers: Record<string, JsonHandler> = {
     CreateDocument: (params) => ({ DocumentDescription: describe(ssm.createDocument(params)) }),
     DescribeDocument: (params) => {
       const document = ssm.documents.get(String(params.Name));
@@ -308,32 +306,5 @@ export function ssmEndpoint(ssm: Ssm): ServiceEndpoint {
     },
     GetCommandInvocation: (params) => ssm.getCommandInvocation(params),
   };
-  return {
-    signingName: "ssm",
-    prepare(call: IncomingCall): PreparedCall {
-      const action = String(call.headers["x-amz-target"] ?? "").replace(TARGET_PREFIX, "");
-      let params: Record<string, unknown> | undefined;
-      try {
-        const parsed: unknown = JSON.parse(call.body.length === 0 ? "{}" : call.body.toString("utf8"));
-        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
-          params = parsed as Record<string, unknown>;
-      } catch {
-        params = undefined;
-      }
-      return {
-        action,
-        params: params ?? {},
-        execute: (): Answer => {
-          const handler = handlers[action];
-          if (!handler)
-            throw new AwsError("UnknownOperationException", `Unknown operation ${action || "(none)"}`);
-          if (!params)
-            throw new AwsError("SerializationException", "Could not parse the request body as JSON");
-          return jsonAnswer("1.1", handler(params));
-        },
-      };
-    },
-    errorAnswer: (error: AwsError, requestId: string): Answer => jsonErrorAnswer("1.1", error, requestId),
-    throttlingError: () => new AwsError("ThrottlingException", "Rate exceeded", 400),
-  };
+  return jsonServiceEndpoint({ signingName: "ssm", version: "1.1", targetPrefix: TARGET_PREFIX, handlers });
 }

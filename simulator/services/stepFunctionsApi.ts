@@ -6,8 +6,8 @@ import type { StateMachine } from "../state/model";
 import type { World } from "../state/world";
 import { parseDefinition } from "../stepFunctions/definition";
 import type { ExecutionRecord } from "../stepFunctions/runner";
-import type { Answer, IncomingCall, PreparedCall, ServiceEndpoint } from "../wire/http";
-import { jsonAnswer, jsonErrorAnswer } from "../wire/jsonProtocol";
+import type { ServiceEndpoint } from "../wire/http";
+import { jsonServiceEndpoint, type JsonHandler } from "../wire/jsonProtocol";
 import type { StepFunctions } from "./stepFunctions";
 import {
   arnOf,
@@ -34,9 +34,7 @@ function executionSummary(record: ExecutionRecord) {
   };
 }
 
-type Handler = (params: Record<string, unknown>) => Record<string, unknown>;
-
-function operations(world: World, sfn: StepFunctions): Record<string, Handler> {
+function operations(world: World, sfn: StepFunctions): Record<string, JsonHandler> {
   const describeMachine = (machine: StateMachine) => ({
     stateMachineArn: machine.stateMachineArn,
     name: machine.name,
@@ -278,34 +276,11 @@ function operations(world: World, sfn: StepFunctions): Record<string, Handler> {
 }
 
 export function stepFunctionsEndpoint(world: World, sfn: StepFunctions): ServiceEndpoint {
-  const handlers = operations(world, sfn);
-  return {
+  return jsonServiceEndpoint({
     signingName: "states",
-    prepare(call: IncomingCall): PreparedCall {
-      const action = String(call.headers["x-amz-target"] ?? "").replace(TARGET_PREFIX, "");
-      let params: Record<string, unknown> | undefined;
-      try {
-        const parsed: unknown = JSON.parse(call.body.length === 0 ? "{}" : call.body.toString("utf8"));
-        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
-          params = parsed as Record<string, unknown>;
-      } catch {
-        params = undefined;
-      }
-      return {
-        action,
-        params: params ?? {},
-        execute: (): Answer => {
-          const handler = handlers[action];
-          if (!handler)
-            throw new AwsError("UnknownOperationException", `Unknown operation ${action || "(none)"}`);
-          if (!params)
-            throw new AwsError("SerializationException", "Could not parse the request body as JSON");
-          sfn.throttle(action);
-          return jsonAnswer("1.0", handler(params));
-        },
-      };
-    },
-    errorAnswer: (error: AwsError, requestId: string): Answer => jsonErrorAnswer("1.0", error, requestId),
-    throttlingError: () => new AwsError("ThrottlingException", "Rate exceeded", 400),
-  };
+    version: "1.0",
+    targetPrefix: TARGET_PREFIX,
+    handlers: operations(world, sfn),
+    beforeExecute: (action) => sfn.throttle(action),
+  });
 }
