@@ -2,7 +2,7 @@
 // is seconds-scale work right after isolation, and at scale 20 the bench process's CPU (simulator, dynalite and
 // the handler share it) counts 20 times (the end-to-end section shows it too, marked so). State durations are
 // shortened as for containment: the as-found step waits for none, and the rest of each response then ends quickly.
-import { AS_FOUND_TARGET_MS, SHORTENED_DURATIONS, TIME_SCALES } from "./model";
+import { AS_FOUND_TARGET_MS, TIME_SCALE_1_BENCH } from "./model";
 import { runOurs } from "./responseRuns";
 import { referenceWorkload, withBench } from "./scenario";
 import { median } from "./stats";
@@ -25,13 +25,8 @@ export interface AsFoundResult {
 }
 
 export async function measureAsFound(repetitions: number): Promise<AsFoundResult> {
-  const timeScale = TIME_SCALES.containment;
-  const bench = {
-    timeScale,
-    durations: SHORTENED_DURATIONS,
-    timingOverrides: { POLL_INTERVAL_SECONDS: 0.05 },
-  };
-  return withBench(bench, async (harness) => {
+  const { timeScale } = TIME_SCALE_1_BENCH;
+  return withBench(TIME_SCALE_1_BENCH, async (harness) => {
     // The first response in the process loads modules and opens connections: apart, as for containment.
     await runOurs(harness, referenceWorkload(harness, { kdumpReady: true }));
     const samples = new Map<boolean, (number | undefined)[]>([

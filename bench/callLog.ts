@@ -113,15 +113,25 @@ export function instanceGroupsReplaced(call: CallRecord): boolean {
   return call.action === "ModifyInstanceAttribute" && Array.isArray(call.params.Groups);
 }
 
+/** Simulated ms (since start) when each successful call matching `which` was answered. Pure. */
+function answeredAt(
+  calls: readonly CallRecord[],
+  startSim: number,
+  which: (call: CallRecord) => boolean,
+): number[] {
+  return calls
+    .filter((call) => call.simStart >= startSim && call.status === 200 && which(call))
+    .map((call) => call.simEnd - startSim);
+}
+
 /** Simulated ms (since start) when the last successful call matching `which` was answered. */
 export function lastAnswered(
   calls: readonly CallRecord[],
   startSim: number,
   which: (call: CallRecord) => boolean,
 ): number | undefined {
-  const matching = calls.filter((call) => call.simStart >= startSim && call.status === 200 && which(call));
-  if (matching.length === 0) return undefined;
-  return Math.max(...matching.map((call) => call.simEnd)) - startSim;
+  const answered = answeredAt(calls, startSim, which);
+  return answered.length === 0 ? undefined : Math.max(...answered);
 }
 
 export function naming(id: string) {
@@ -174,9 +184,8 @@ export function firstAnswered(
   startSim: number,
   which: (call: CallRecord) => boolean,
 ): number | undefined {
-  const matching = calls.filter((call) => call.simStart >= startSim && call.status === 200 && which(call));
-  if (matching.length === 0) return undefined;
-  return Math.min(...matching.map((call) => call.simEnd)) - startSim;
+  const answered = answeredAt(calls, startSim, which);
+  return answered.length === 0 ? undefined : Math.min(...answered);
 }
 
 /**

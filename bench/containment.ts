@@ -4,7 +4,7 @@
 // and the rest of each response then completes in seconds. Ours runs in both isolation modes: with the untrack hop
 // (the default) and direct (cutTrackedConnections false).
 import type { ContainmentPath } from "./callLog";
-import { SHORTENED_DURATIONS, TIME_SCALES, isolationSetting } from "./model";
+import { TIME_SCALE_1_BENCH, isolationSetting } from "./model";
 import { runBaseline, runOurs } from "./responseRuns";
 import { referenceWorkload, withBench } from "./scenario";
 import { median } from "./stats";
@@ -52,14 +52,8 @@ export async function measureContainment(
   repetitions: number,
   networkInterfaces: number,
 ): Promise<ContainmentResult> {
-  const timeScale = TIME_SCALES.containment;
-  const bench = {
-    timeScale,
-    durations: SHORTENED_DURATIONS,
-    // Polls every 50 ms: the rest of each response finishes quickly; containment makes no poll.
-    timingOverrides: { POLL_INTERVAL_SECONDS: 0.05 },
-  };
-  return withBench(bench, async (harness) => {
+  const { timeScale } = TIME_SCALE_1_BENCH;
+  return withBench(TIME_SCALE_1_BENCH, async (harness) => {
     const oursOnce = async (cutTrackedConnections: boolean) => {
       const workload = referenceWorkload(harness, { kdumpReady: true, networkInterfaces });
       const run = await runOurs(harness, workload, isolationSetting(cutTrackedConnections));

@@ -16,7 +16,7 @@ export const AWS_TYPICAL_DURATIONS: StateDurations = { ...DEFAULT_DURATIONS };
  * Durations a hundred times shorter, for the runs at time scale 1 that measure only containment: it happens
  * before any state change matters, and the rest of each response then finishes in seconds of wall time.
  */
-export const SHORTENED_DURATIONS: StateDurations = Object.fromEntries(
+const SHORTENED_DURATIONS: StateDurations = Object.fromEntries(
   Object.entries(DEFAULT_DURATIONS).map(([name, ms]) => [name, Math.round(ms / 100)]),
 ) as unknown as StateDurations;
 
@@ -33,6 +33,17 @@ export const TIME_SCALES = {
   endToEndCpuCheck: 5,
   /** Burst, until all are isolated (containment again: honest only at 1). */
   burstIsolation: 1,
+} as const;
+
+/**
+ * The bench of the measurements at time scale 1 that stop at containment or right after it (containment, the
+ * as-found set): shortened durations, and polls every 50 ms, so the rest of each response finishes quickly
+ * (containment itself makes no poll).
+ */
+export const TIME_SCALE_1_BENCH = {
+  timeScale: TIME_SCALES.containment,
+  durations: SHORTENED_DURATIONS,
+  timingOverrides: { POLL_INTERVAL_SECONDS: 0.05 },
 } as const;
 
 /**
