@@ -77,54 +77,42 @@ export function isSoleInterface(
 /** Server errors and lost connections the isolation move after an untrack hop retries itself. */
 const TRANSIENT_RETRIES = 3;
 
-/** Moves an ENI into exactly these groups (checked only, in dry run). */
+/**
+ * Moves an ENI into exactly these groups (checked only, in dry run): through the SDK's retries, or, for an ENI's
+ * first move (`firstMove`), through the client without them, asked again after jittered pauses while throttled
+ * for up to THROTTLED_FIRST_MOVE_WINDOW_MS, a few times after a server error or a lost answer (setting an ENI's
+ * groups twice is harmless), and given up on anything else.
+ */
 function move(
   context: ResponseContext,
   networkInterfaceId: string,
   groupIds: readonly string[],
+  { firstMove = false } = {},
 ): Promise<Mutation<unknown>> {
   return ec2Mutation(context, `move ${networkInterfaceId} to ${groupIds.join(",")}`, (DryRun) =>
     // An on-demand group may not be visible yet right after its creation.
-    whileNotYetVisible(["InvalidGroup.NotFound"], () =>
-      context.aws.ec2.modifyNetworkInterfaceAttribute({
-        DryRun,
-        NetworkInterfaceId: networkInterfaceId,
-        Groups: [...groupIds],
-      }),
-    ),
+    whileNotYetVisible(["InvalidGroup.NotFound"], () => {
+      const request = { DryRun, NetworkInterfaceId: networkInterfaceId, Groups: [...groupIds] };
+      return firstMove
+        ? askWhileThrottled(() => context.aws.ec2Unretried.modifyNetworkInterfaceAttribute(request))
+        : context.aws.ec2.modifyNetworkInterfaceAttribute(request);
+    }),
   );
 }
 
-/**
- * An ENI's first move (checked only, in dry run): through the client without SDK retries, asked again after
- * THROTTLED_FIRST_MOVE_WINDOW_MS's jittered pauses while throttled, a few times after a server error or a lost
- * answer (setting an ENI's groups twice is harmless), and given up on anything else.
- */
-function firstMove(
-  context: ResponseContext,
-  networkInterfaceId: string,
-  groupIds: readonly string[],
-): Promise<Mutation<unknown>> {
-  return ec2Mutation(context, `move ${networkInterfaceId} to ${groupIds.join(",")}`, (DryRun) =>
-    whileNotYetVisible(["InvalidGroup.NotFound"], async () => {
-      const askUntil = Date.now() + THROTTLED_FIRST_MOVE_WINDOW_MS;
-      let transientLeft = TRANSIENT_RETRIES;
-      for (;;) {
-        try {
-          return await context.aws.ec2Unretried.modifyNetworkInterfaceAttribute({
-            DryRun,
-            NetworkInterfaceId: networkInterfaceId,
-            Groups: [...groupIds],
-          });
-        } catch (error) {
-          const verdict = isolationAttemptVerdict(error);
-          if (verdict === "final" || (verdict === "transient" && (transientLeft -= 1) < 0)) throw error;
-          if (Date.now() >= askUntil) throw error;
-        }
-        await sleep(throttledFirstMovePauseMs());
-      }
-    }),
-  );
+async function askWhileThrottled<T>(ask: () => Promise<T>): Promise<T> {
+  const askUntil = Date.now() + THROTTLED_FIRST_MOVE_WINDOW_MS;
+  let transientLeft = TRANSIENT_RETRIES;
+  for (;;) {
+    try {
+      return await ask();
+    } catch (error) {
+      const verdict = isolationAttemptVerdict(error);
+      if (verdict === "final" || (verdict === "transient" && (transientLeft -= 1) < 0)) throw error;
+      if (Date.now() >= askUntil) throw error;
+    }
+    await sleep(throttledFirstMovePauseMs());
+  }
 }
 
 /**
@@ -241,7 +229,7 @@ export async function isolate(
     if (context.settings.cutTrackedConnections && !isolation.hopped.has(networkInterfaceId)) {
       // While it waits the ENI is still in its original groups (no worse than before the response); in a burst it
       // gives way to the isolation moves, which ask three times as often (isolateAfterHop).
-      const untracked = await firstMove(context, networkInterfaceId, [pair.untrack]);
+      const untracked = await move(context, networkInterfaceId, [pair.untrack], { firstMove: true });
       isolation.hopped.add(networkInterfaceId);
       untrackedNow = untracked.made;
       if (untracked.made) isolation.changed.add(networkInterfaceId);
@@ -253,7 +241,7 @@ export async function isolate(
   // The isolation move is sent first; whatever waits for the first change comes after it.
   const isolating = untrackedNow
     ? isolateAfterHop(isolation, networkInterfaceId, pair.isolation).then(() => ({ made: true }))
-    : firstMove(context, networkInterfaceId, [pair.isolation]);
+    : move(context, networkInterfaceId, [pair.isolation], { firstMove: true });
   afterFirstChange();
   try {
     const isolated = await isolating;

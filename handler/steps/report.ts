@@ -111,6 +111,12 @@ export function problemsOf(
   ];
 }
 
+/** The instance as people know it: its id, and its Name tag when it has one (pure). */
+function instanceLabel(record: IncidentRecord): string {
+  const name = record.facts.instance?.tags.Name;
+  return `${record.instanceId}${name ? ` (${name})` : ""}`;
+}
+
 /** What started the response: a finding, or a person (who, why, and whether they overrode the exclusion tag). */
 function whyOf(record: IncidentRecord): string {
   const { finding, trigger } = record;
@@ -125,8 +131,7 @@ function whyOf(record: IncidentRecord): string {
  */
 export function notificationOf(record: IncidentRecord, bucket: string, timeScale = 1): Notification {
   const facts = record.facts;
-  const name = facts.instance?.tags.Name;
-  const who = `${record.instanceId}${name ? ` (${name})` : ""}`;
+  const who = instanceLabel(record);
   const times = milestones(record, timeScale);
   const problems = problemsOf(record);
   const verb = record.dryRun ? "DRY RUN, would contain" : "Contained";
@@ -153,8 +158,7 @@ export function notificationOf(record: IncidentRecord, bucket: string, timeScale
  * instance is isolated, long before the report (which waits for the evidence and, bounded, for triage).
  */
 export function isolationNotification(record: IncidentRecord, bucket: string, timeScale = 1): Notification {
-  const name = record.facts.instance?.tags.Name;
-  const who = `${record.instanceId}${name ? ` (${name})` : ""}`;
+  const who = instanceLabel(record);
   const { isolated } = milestones(record, timeScale);
   const verb = record.dryRun ? "DRY RUN, would isolate" : "Isolated";
   return notification(
