@@ -15,6 +15,7 @@ import {
   asFoundStepStarts,
   forWholeBurst,
   milestoneDemands,
+  moveBucketShares,
   type BurstInstance,
 } from "./burstAsFoundFigures";
 import { snapshottedInstance, tagsAtCreation } from "./callLog";
@@ -56,6 +57,8 @@ export interface BurstAsFound extends BurstRunFigures {
   readonly failedTasks: number;
   /** Instances not isolated or without an as-found set within the window, or whose finding's invocation threw. */
   readonly failures: number;
+  /** Successful calls of the group moves' buckets until the last isolation (or the window's end), by purpose. */
+  readonly moveBucketShares: Readonly<Record<string, number>>;
   /** EC2 calls answered RequestLimitExceeded in the run, by action. */
   readonly throttledByAction: Readonly<Record<string, number>>;
   readonly taskInvocations: number;
@@ -199,6 +202,7 @@ export async function measureBurstAsFound(size: number, windowMs: number): Promi
       failedTasks,
       failures: failing.length,
       throttledByAction,
+      moveBucketShares: moveBucketShares(calls, run.start, isolated.allMs ?? windowMs, world.untrackGroup),
       asFoundPath,
       taskInvocations: run.taskInvocations,
       executionsStopped: run.executionsStopped,

@@ -187,3 +187,32 @@ export function forWholeBurst(
   if (reached === 0) return demands.map((demand) => ({ ...demand, calls: 0 }));
   return demands.map((demand) => ({ ...demand, calls: Math.ceil((demand.calls * size) / reached) }));
 }
+
+/**
+ * Who took the group moves' buckets until `untilMs` (simulated ms since `start`; the last isolation): successful
+ * calls by action and purpose. Tokens ModifyInstanceAttribute spends on other attributes (cutAccess) are tokens
+ * the isolation moves that fall back to it do not get.
+ */
+export function moveBucketShares(
+  calls: readonly CallRecord[],
+  start: number,
+  untilMs: number,
+  untrackGroup: string,
+): Record<string, number> {
+  const shares: Record<string, number> = {};
+  for (const call of calls) {
+    if (call.simStart < start || call.status !== 200 || call.simEnd - start > untilMs) continue;
+    if (call.action !== "ModifyNetworkInterfaceAttribute" && call.action !== "ModifyInstanceAttribute")
+      continue;
+    const groups = Array.isArray(call.params.Groups) ? (call.params.Groups as unknown[]) : undefined;
+    const purpose =
+      groups === undefined
+        ? "other attributes"
+        : groups.length === 1 && groups[0] === untrackGroup
+          ? "untrack moves"
+          : "other group moves";
+    const key = `${call.action}: ${purpose}`;
+    shares[key] = (shares[key] ?? 0) + 1;
+  }
+  return shares;
+}

@@ -127,6 +127,11 @@ export function printOrgBurst(burst: BurstAsFound | undefined): void {
       `isolated ${span(path.isolated)}; + ${span(path.isolatedToStarted)}; + ${span(path.startedToDispatched)}; ` +
       `+ ${span(path.dispatchedToStep)}; + ${span(path.stepToRequested)}`,
   );
+  const shares = Object.entries(burst.moveBucketShares)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([purpose, count]) => `${purpose} ${count}`)
+    .join(", ");
+  console.log(`   the group moves' buckets until the last isolation (successful calls): ${shares}`);
   console.log(`   EC2 throttled (RequestLimitExceeded) by action: ${throttled === "" ? "none" : throttled}`);
   console.log(
     `   load: simulator loop p99 ${millis(burst.load.eventLoopDelayP99Ms)} / max ${millis(burst.load.eventLoopDelayMaxMs)}, ` +

@@ -1,25 +1,51 @@
 import type { Instance } from "@aws-sdk/client-ec2";
 
 import type { AwsClients } from "./awsClients";
-import { awsErrorCode, InstanceGoneError } from "./errors";
+import { InstanceGoneError } from "./errors";
 import type { InstanceFacts } from "./incidentRecord";
+import { askWhileThrottled } from "./throttling";
 
-const INSTANCE_NOT_FOUND = ["InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed"];
+/**
+ * How long the containment's describe is asked again while throttled: as long as an ENI's first move is
+ * (containment/eniMoves.ts). In a burst it is the live check every response waits for before its execution starts.
+ */
+const THROTTLED_DESCRIBE_WINDOW_MS = 300_000;
 
-/** DescribeInstances for one instance; undefined when EC2 no longer knows it. */
-export async function describeInstance(aws: AwsClients, instanceId: string): Promise<Instance | undefined> {
-  try {
-    const answer = await aws.ec2.describeInstances({ InstanceIds: [instanceId] });
-    return answer.Reservations?.[0]?.Instances?.[0];
-  } catch (error) {
-    if (INSTANCE_NOT_FOUND.includes(awsErrorCode(error) ?? "")) return undefined;
-    throw error;
-  }
+/** The pause between two throttled rounds of the containment's describe (pure; `random` in [0, 1)), jittered. */
+export function throttledDescribePauseMs(random: number = Math.random()): number {
+  return 250 + Math.floor(Math.min(Math.max(random, 0), 0.999) * 500);
+}
+
+/**
+ * DescribeInstances for one instance; undefined when EC2 no longer knows it. Asked by filter rather than by
+ * InstanceIds: EC2 charges a DescribeInstances with neither a filter nor a page size to its smaller "unfiltered and
+ * unpaginated" bucket (50 tokens, refilled at 10 a second) instead of the non-mutating one (100, 20), and a filter
+ * that matches nothing answers an empty list where InstanceIds answers InvalidInstanceID.NotFound. The containment
+ * (`whileThrottled`) asks again while throttled instead of giving up after the SDK's attempts.
+ */
+export async function describeInstance(
+  aws: AwsClients,
+  instanceId: string,
+  { whileThrottled = false } = {},
+): Promise<Instance | undefined> {
+  const request = { Filters: [{ Name: "instance-id", Values: [instanceId] }] };
+  const answer = whileThrottled
+    ? await askWhileThrottled(
+        () => aws.ec2Unretried.describeInstances(request),
+        THROTTLED_DESCRIBE_WINDOW_MS,
+        throttledDescribePauseMs,
+      )
+    : await aws.ec2.describeInstances(request);
+  return answer.Reservations?.[0]?.Instances?.[0];
 }
 
 /** Like describeInstance, for steps that cannot go on without the instance: a gone instance is a typed error. */
-export async function requireInstance(aws: AwsClients, instanceId: string): Promise<Instance> {
-  const instance = await describeInstance(aws, instanceId);
+export async function requireInstance(
+  aws: AwsClients,
+  instanceId: string,
+  options: { whileThrottled?: boolean } = {},
+): Promise<Instance> {
+  const instance = await describeInstance(aws, instanceId, options);
   if (instance === undefined) throw new InstanceGoneError(instanceId);
   return instance;
 }

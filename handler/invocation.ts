@@ -144,7 +144,7 @@ export async function handleEvent(
   if (liveCheckComesFirst(finding)) {
     const verdict = checkLiveInstance(
       finding,
-      await describeInstance(deps.aws, finding.instanceId),
+      await describeInstance(deps.aws, finding.instanceId, { whileThrottled: true }),
       deps.settings,
     );
     if (!verdict.accepted) return rejected(logger, verdict.reason, verdict.detail);

@@ -1,32 +1,13 @@
 // The ENI moves of isolateNetwork: into the untrack group, into the isolation group, and back to the original
 // groups. Each works on the pass's Isolation state.
-import {
-  awsErrorCode,
-  describeError,
-  LateRejectionError,
-  StepFailedError,
-  THROTTLING_CODES,
-  type RestoredInterface,
-} from "../errors";
+import { describeError, LateRejectionError, StepFailedError, type RestoredInterface } from "../errors";
 import type { Rejection } from "../acceptance/acceptance";
 import type { SecurityGroupPair } from "../incidentRecord";
 import { ec2Mutation, whileNotYetVisible, type Mutation, type ResponseContext } from "../responseContext";
 import { sleep } from "../retry";
+import { askWhileThrottled, attemptVerdict, TRANSIENT_RETRIES } from "../throttling";
 import { usableFindingGroups } from "./interfaces";
 import { pairFor, responderGroups, type Isolation } from "./isolation";
-
-/**
- * What a failed attempt of an ENI move without SDK retries means (pure): "throttled" (ask again soon, for up to
- * THROTTLED_ISOLATION_WINDOW_MS after an untrack hop, THROTTLED_FIRST_MOVE_WINDOW_MS for a first move), "transient" (a server error or a lost connection: ask again a few
- * times, as the SDK would) or "final" (anything else, including the responder's own control flow).
- */
-export function isolationAttemptVerdict(error: unknown): "throttled" | "transient" | "final" {
-  if (!(error instanceof Error)) return "final";
-  if (THROTTLING_CODES.includes(awsErrorCode(error) ?? "")) return "throttled";
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata?.httpStatusCode;
-  if (typeof status !== "number" || status >= 500) return "transient";
-  return "final";
-}
 
 /**
  * How long a throttled isolation move after an untrack hop is asked again: EC2 refills its buckets every second,
@@ -74,9 +55,6 @@ export function isSoleInterface(
   return attached?.length === 1 && attached[0] === networkInterfaceId;
 }
 
-/** Server errors and lost connections the isolation move after an untrack hop retries itself. */
-const TRANSIENT_RETRIES = 3;
-
 /**
  * Moves an ENI into exactly these groups (checked only, in dry run): through the SDK's retries, or, for an ENI's
  * first move (`firstMove`), through the client without them, asked again after jittered pauses while throttled
@@ -94,25 +72,14 @@ function move(
     whileNotYetVisible(["InvalidGroup.NotFound"], () => {
       const request = { DryRun, NetworkInterfaceId: networkInterfaceId, Groups: [...groupIds] };
       return firstMove
-        ? askWhileThrottled(() => context.aws.ec2Unretried.modifyNetworkInterfaceAttribute(request))
+        ? askWhileThrottled(
+            () => context.aws.ec2Unretried.modifyNetworkInterfaceAttribute(request),
+            THROTTLED_FIRST_MOVE_WINDOW_MS,
+            throttledFirstMovePauseMs,
+          )
         : context.aws.ec2.modifyNetworkInterfaceAttribute(request);
     }),
   );
-}
-
-async function askWhileThrottled<T>(ask: () => Promise<T>): Promise<T> {
-  const askUntil = Date.now() + THROTTLED_FIRST_MOVE_WINDOW_MS;
-  let transientLeft = TRANSIENT_RETRIES;
-  for (;;) {
-    try {
-      return await ask();
-    } catch (error) {
-      const verdict = isolationAttemptVerdict(error);
-      if (verdict === "final" || (verdict === "transient" && (transientLeft -= 1) < 0)) throw error;
-      if (Date.now() >= askUntil) throw error;
-    }
-    await sleep(throttledFirstMovePauseMs());
-  }
 }
 
 /**
@@ -172,7 +139,7 @@ function isolateAfterHop(
         });
         return;
       } catch (error) {
-        const verdict = isolationAttemptVerdict(error);
+        const verdict = attemptVerdict(error);
         if (verdict === "final" || (verdict === "transient" && (transientLeft -= 1) < 0)) throw error;
         lastError = error;
       }
@@ -187,7 +154,7 @@ function isolateAfterHop(
         } catch (error) {
           // Anything but throttling (EC2 says the instance has several interfaces by now, the call is refused,
           // a lost answer) ends this route: the ENI's own move stays, and it is the one that reports.
-          if (isolationAttemptVerdict(error) !== "throttled") {
+          if (attemptVerdict(error) !== "throttled") {
             instanceCallUsable = false;
             logger.warn("isolation via ModifyInstanceAttribute refused: ENI moves only", {
               networkInterfaceId,

@@ -23,6 +23,9 @@ import {
   type Isolation,
 } from "./isolation";
 
+/** The containment's describes ask again while throttled (handler/throttling.ts). */
+const CONTAINMENT = { whileThrottled: true };
+
 /** Rounds of describe-and-fix-up after the first wave before the step gives up (an ENI that will not stay put). */
 const MAX_FIX_UP_ROUNDS = 3;
 
@@ -62,7 +65,7 @@ async function isolateFindingFirst(isolation: Isolation): Promise<FirstWave> {
   let describing: Promise<Instance | undefined> | undefined;
   const describeOnce = (): Promise<Instance | undefined> => {
     if (describing === undefined) {
-      describing = describeInstance(aws, record.instanceId);
+      describing = describeInstance(aws, record.instanceId, CONTAINMENT);
       // Awaited below; not an unhandled rejection meanwhile.
       describing.then(
         (instance) => noteDescription(isolation, instance),
@@ -106,7 +109,7 @@ async function isolateFindingFirst(isolation: Isolation): Promise<FirstWave> {
 async function isolateDescribed(isolation: Isolation): Promise<FirstWave> {
   const { record, aws, settings, resumed } = isolation.context;
   const live = resumed
-    ? await describeInstance(aws, record.instanceId)
+    ? await describeInstance(aws, record.instanceId, CONTAINMENT)
     : recordedDescription(record.rawInstance);
   noteDescription(isolation, live);
   if (record.facts.instance === undefined) {
@@ -150,7 +153,7 @@ async function fixUp(isolation: Isolation, describedBesideWave: Instance | undef
   let early = describedBesideWave;
   let fixedUp: string[] = [];
   for (let round = 0; !settings.dryRun; round += 1) {
-    const live = early ?? (await requireInstance(aws, record.instanceId));
+    const live = early ?? (await requireInstance(aws, record.instanceId, CONTAINMENT));
     noteDescription(isolation, live);
     const liveFacts = instanceFactsOf(live);
     const pending = interfacesNeedingIsolation(liveViewsOf(live), isolation.pairs).filter(

@@ -151,9 +151,13 @@ async function tagKeysOf(
   volumes: readonly VolumeFacts[],
 ): Promise<string[][] | undefined> {
   try {
+    // By filter: EC2 charges a DescribeVolumes without a filter or a page size to its smaller "unfiltered" bucket
+    // (50, refilled at 10 a second), which a burst of as-found sets would empty first.
     const answer = await context.aws.ec2.describeVolumes({
-      VolumeIds: volumes.map((volume) => volume.volumeId),
+      Filters: [{ Name: "volume-id", Values: volumes.map((volume) => volume.volumeId) }],
     });
+    // A volume missing from the answer (deleted meanwhile) has tags we cannot see: none are copied.
+    if ((answer.Volumes ?? []).length < volumes.length) return undefined;
     return (answer.Volumes ?? []).map((volume) =>
       (volume.Tags ?? []).flatMap((tag) =>
         tag.Key === undefined || tag.Key.startsWith("aws:") ? [] : [tag.Key],

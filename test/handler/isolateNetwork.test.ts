@@ -9,7 +9,6 @@ import {
   withOriginalGroups,
 } from "../../handler/containment/interfaces";
 import {
-  isolationAttemptVerdict,
   isSoleInterface,
   throttledFirstMovePauseMs,
   throttledIsolationPauseMs,
@@ -75,22 +74,6 @@ describe("handler: isolateNetwork", () => {
     expect(usableFindingGroups(["sg-a", "sg-b", "sg-a"], new Set())).to.deep.equal(["sg-a", "sg-b"]);
     expect(usableFindingGroups([], new Set())).to.equal(undefined);
     expect(usableFindingGroups(undefined, new Set())).to.equal(undefined);
-  });
-  it("isolation move after the untrack hop: throttling is asked again soon, server errors a few times, the rest fails", () => {
-    const awsError = (name: string, httpStatusCode?: number) =>
-      Object.assign(new Error(name), {
-        name,
-        $metadata: httpStatusCode === undefined ? {} : { httpStatusCode },
-      });
-    expect(isolationAttemptVerdict(awsError("RequestLimitExceeded", 503))).to.equal("throttled");
-    expect(isolationAttemptVerdict(awsError("Throttling", 400))).to.equal("throttled");
-    expect(isolationAttemptVerdict(awsError("InternalError", 500))).to.equal("transient");
-    expect(
-      isolationAttemptVerdict(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" })),
-    ).to.equal("transient");
-    expect(isolationAttemptVerdict(awsError("UnauthorizedOperation", 403))).to.equal("final");
-    expect(isolationAttemptVerdict(awsError("InvalidGroup.NotFound", 400))).to.equal("final");
-    expect(isolationAttemptVerdict("not an error")).to.equal("final");
   });
   it("throttled first move: three times the isolation move's pause (0.3-0.9 s), so isolation moves get the tokens first", () => {
     expect(throttledFirstMovePauseMs(0)).to.equal(300);

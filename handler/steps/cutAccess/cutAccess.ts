@@ -1,7 +1,10 @@
+import type { ModifyInstanceAttributeRequest } from "@aws-sdk/client-ec2";
+
 import { InstanceGoneError, StepFailedError, describeError, instanceGoneError } from "../../errors";
 import { type InstanceFacts, recordedInstance, recordProblem } from "../../incidentRecord";
 import { ec2Mutation, isAlreadyDone, plainMutation, type ResponseContext } from "../../responseContext";
 import { TAG_INCIDENT } from "../../tags";
+import { askWhileThrottled } from "../../throttling";
 import { done, type StepResult } from "../stepResult";
 import { recordAttributesAsFound } from "./asFound";
 import { replaceInstanceProfile } from "./instanceProfile";
@@ -115,19 +118,62 @@ async function detachFromAutoScaling(
   return detached.made ? `detached from ${groupName} (capacity kept)` : `would detach from ${groupName}`;
 }
 
+/**
+ * How long cutAccess's instance-attribute changes keep asking while throttled, all three together, in poll
+ * intervals: 90 s at the default 2 s, below the function's shortest timeout (120 s, infra/config.ts). Then the step
+ * fails and the state machine asks again.
+ */
+const ATTRIBUTE_WINDOW_POLLS = 45;
+
+/**
+ * The pause before a throttled instance-attribute change is asked again (pure; `random` in [0, 1)): 15 to 45 poll
+ * intervals, 30 to 90 s at the default 2 s, a hundred times an isolation move's (containment/eniMoves.ts), so in a
+ * burst the bucket's tokens go to the isolation moves. In poll intervals, so a drill or test that runs AWS time
+ * faster shortens it as it does every other wait.
+ */
+export function throttledAttributePauseMs(
+  pollIntervalSeconds: number,
+  random: number = Math.random(),
+): number {
+  return Math.round(pollIntervalSeconds * 1000 * (15 + Math.min(Math.max(random, 0), 0.999) * 30));
+}
+
+/**
+ * The instance attributes that keep the evidence: termination protection, shutdown to "stop", volumes kept on
+ * termination, and the metadata service off. ModifyInstanceAttribute's bucket (mutating actions: 50, refilled at 5
+ * a second) is the one an isolation move falls back to when ENI moves are throttled, so in a burst every token an
+ * isolated instance's attribute change takes leaves another instance's ENI waiting, in the allow-all untrack group
+ * or in its original groups. These changes give way: one at a time (one attribute per call is an EC2 rule), without
+ * the SDK's retries, and a throttled one is asked again only after throttledAttributePauseMs. In an account that
+ * is not being throttled they cost two round trips more than in parallel, beside the step's slower parts.
+ */
 async function protectInstance(context: ResponseContext, instance: InstanceFacts): Promise<string> {
   const { record, aws } = context;
-  const ec2 = aws.ec2;
   const InstanceId = record.instanceId;
   const changes = attributeChanges(instance);
   // Read first, one round trip beside the other parts: a release restores what was there.
   await recordAttributesAsFound(context);
+  const { pollIntervalSeconds } = context.settings;
+  const askUntil = Date.now() + ATTRIBUTE_WINDOW_POLLS * pollIntervalSeconds * 1000;
+  const modify = (
+    description: string,
+    request: Omit<ModifyInstanceAttributeRequest, "InstanceId" | "DryRun">,
+  ) =>
+    ec2Mutation(context, description, (DryRun) =>
+      askWhileThrottled(
+        () => aws.ec2Unretried.modifyInstanceAttribute({ ...request, DryRun, InstanceId }),
+        askUntil - Date.now(),
+        () => throttledAttributePauseMs(pollIntervalSeconds),
+      ),
+    );
+  // Without the metadata service, code on the instance cannot fetch (even quarantined) credentials. Its own bucket.
+  const metadataOff = ec2Mutation(context, "disable the instance metadata service", (DryRun) =>
+    aws.ec2.modifyInstanceMetadataOptions({ DryRun, InstanceId, HttpEndpoint: "disabled" }),
+  );
+  metadataOff.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
   let terminationProtection = true;
-  // One attribute per ModifyInstanceAttribute call (an EC2 rule), so these run in parallel.
-  await Promise.all([
-    ec2Mutation(context, "enable termination protection", (DryRun) =>
-      ec2.modifyInstanceAttribute({ DryRun, InstanceId, DisableApiTermination: { Value: true } }),
-    ).catch((error: unknown) => {
+  await modify("enable termination protection", { DisableApiTermination: { Value: true } }).catch(
+    (error: unknown) => {
       // A Spot instance cannot be protected: EC2 refuses. Nothing the response does can change that, and the
       // rest of containment does not depend on it: recorded (the API can still terminate it), and on.
       if (
@@ -141,42 +187,31 @@ async function protectInstance(context: ResponseContext, instance: InstanceFacts
         "cutAccess",
         `termination protection refused for a Spot instance (${describeError(error)}): it can still be terminated through the API`,
       );
-    }),
-    changes.shutdownToStop
-      ? ec2Mutation(context, "set shutdown behaviour to stop", (DryRun) =>
-          ec2.modifyInstanceAttribute({
-            DryRun,
-            InstanceId,
-            InstanceInitiatedShutdownBehavior: { Value: "stop" },
-          }),
-        ).then(
-          () => (record.facts.shutdownBehaviorStop = true),
-          (error: unknown) => {
-            // One-time Spot instances cannot shut down to "stop": recorded, so no NMI makes kdump's power-off
-            // terminate the instance (the memory capture step reads this).
-            if (instance.instanceLifecycle !== "spot" || !isAlreadyDone(error, SPOT_SHUTDOWN_REFUSALS))
-              throw error;
-            record.facts.shutdownBehaviorStop = false;
-          },
-        )
-      : Promise.resolve((record.facts.shutdownBehaviorStop = false)),
-    changes.volumesToKeep.length > 0
-      ? ec2Mutation(context, "keep volumes on termination", (DryRun) =>
-          ec2.modifyInstanceAttribute({
-            DryRun,
-            InstanceId,
-            BlockDeviceMappings: changes.volumesToKeep.map((DeviceName) => ({
-              DeviceName,
-              Ebs: { DeleteOnTermination: false },
-            })),
-          }),
-        )
-      : Promise.resolve(),
-    // Without the metadata service, code on the instance cannot fetch (even quarantined) credentials.
-    ec2Mutation(context, "disable the instance metadata service", (DryRun) =>
-      ec2.modifyInstanceMetadataOptions({ DryRun, InstanceId, HttpEndpoint: "disabled" }),
-    ),
-  ]);
+    },
+  );
+  if (changes.shutdownToStop) {
+    await modify("set shutdown behaviour to stop", {
+      InstanceInitiatedShutdownBehavior: { Value: "stop" },
+    }).then(
+      () => (record.facts.shutdownBehaviorStop = true),
+      (error: unknown) => {
+        // One-time Spot instances cannot shut down to "stop": recorded, so no NMI makes kdump's power-off
+        // terminate the instance (the memory capture step reads this).
+        if (instance.instanceLifecycle !== "spot" || !isAlreadyDone(error, SPOT_SHUTDOWN_REFUSALS))
+          throw error;
+        record.facts.shutdownBehaviorStop = false;
+      },
+    );
+  } else record.facts.shutdownBehaviorStop = false;
+  if (changes.volumesToKeep.length > 0) {
+    await modify("keep volumes on termination", {
+      BlockDeviceMappings: changes.volumesToKeep.map((DeviceName) => ({
+        DeviceName,
+        Ebs: { DeleteOnTermination: false },
+      })),
+    });
+  }
+  await metadataOff;
   const notes = [
     ...(terminationProtection ? [] : ["termination protection refused (Spot)"]),
     ...(record.facts.shutdownBehaviorStop === false ? ["shutdown behaviour stays terminate"] : []),
