@@ -317,9 +317,16 @@ describe("ir-kdump provisioning script", () => {
       "proc/sys/kernel/panic_on_unrecovered_nmi": "1\n",
       "proc/sys/kernel/panic_on_io_nmi": "1\n",
     };
+    // An arm64 kernel kexec-tools can build crash headers for, with Arm's AGDI (Graviton's diagnostic interrupt).
+    const ARM64_KERNEL = {
+      "proc/kallsyms": "ffff800008000000 T _text\nffff800008010000 T _stext\n",
+      "proc/sys/kernel/osrelease": "6.1.0-50-arm64\n",
+    };
+    const ARM64_CONFIG = "boot/config-6.1.0-50-arm64";
     const readyMachine = (machine = "x86_64"): Machine => {
       const root = track(imageRoot("debian"));
       expect(configure(root, { IR_KDUMP_MACHINE: machine }).status).to.equal(0);
+      if (machine === "aarch64") writeTree(root, { [ARM64_CONFIG]: "CONFIG_ACPI=y\nCONFIG_ACPI_AGDI=y\n" });
       const kernel = track(tempDir("kernel"));
       writeTree(kernel, {
         "sys/kernel/kexec_crash_loaded": "1\n",
@@ -327,7 +334,7 @@ describe("ir-kdump provisioning script", () => {
         "proc/meminfo": "MemTotal:        1800000 kB\nMemFree:          900000 kB\n",
         "proc/cmdline":
           "root=/dev/vda rw crashkernel=1G-4G:256M,4G-16G:384M,16G-64G:512M,64G-128G:768M,128G-:1024M\n",
-        ...(machine === "x86_64" ? NMI_SYSCTLS : {}),
+        ...(machine === "x86_64" ? NMI_SYSCTLS : ARM64_KERNEL),
         "proc/sys/kernel/panic": "0\n",
         "proc/sys/kernel/softlockup_panic": "0\n",
       });
@@ -355,7 +362,37 @@ describe("ir-kdump provisioning script", () => {
       const result = runScript(IR_KDUMP, ["check"], readyMachine("aarch64").env);
       expect(result.status, result.stdout).to.equal(0);
       expect(result.stdout).not.to.match(/nmi/);
+      expect(result.stdout).to.include("PASS arm64 crash headers: _text in kallsyms");
+      expect(result.stdout).to.include("PASS arm64 diagnostic interrupt: CONFIG_ACPI_AGDI=y");
     });
+
+    const arm64Breakages: [string, (machine: Machine) => void, RegExp][] = [
+      [
+        "kallsyms has no _text (Debian 12's arm64 kernel: kexec-tools builds an unreadable /proc/vmcore)",
+        (m) => writeFileSync(join(m.env.IR_KDUMP_PROC!, "kallsyms"), "ffff800008010000 T _stext\n"),
+        /^FAIL arm64 crash headers: no _text in kallsyms/m,
+      ],
+      [
+        "the kernel is built without AGDI (Debian 12's arm64 kernel)",
+        (m) => writeFileSync(join(m.root, ARM64_CONFIG), "CONFIG_ACPI=y\n# CONFIG_ACPI_AGDI is not set\n"),
+        /^FAIL arm64 diagnostic interrupt: kernel 6.1.0-50-arm64 built without CONFIG_ACPI_AGDI/m,
+      ],
+      [
+        "the kernel's config cannot be read",
+        (m) => rmSync(join(m.root, ARM64_CONFIG)),
+        /^FAIL arm64 diagnostic interrupt: cannot tell/m,
+      ],
+    ];
+    for (const [label, breakIt, failure] of arm64Breakages) {
+      it(`fails on arm64 when ${label}`, () => {
+        const machine = readyMachine("aarch64");
+        breakIt(machine);
+        const result = runScript(IR_KDUMP, ["check"], machine.env);
+        expect(result.status).to.equal(1);
+        expect(result.stdout).to.match(failure);
+        expect(result.stdout).to.match(/^NOT READY: 1 check\(s\) failed/m);
+      });
+    }
 
     const breakages: [string, (machine: Machine) => void, RegExp][] = [
       [
