@@ -3,6 +3,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { AwsClients } from "./awsClients";
 import { awsErrorCode } from "./errors";
 import type { IncidentRecord, StepName } from "./incidentRecord";
+import type { IncidentStore } from "./incidentStore";
 import { retrying } from "./retry";
 import type { Settings } from "./settings";
 
@@ -20,6 +21,8 @@ export interface ResponseContext {
   readonly progress?: Readonly<Record<string, unknown>>;
   /** Persists what the step wrote so far (a step calls it before a side effect that must never be repeated). */
   readonly checkpoint: () => Promise<void>;
+  /** The incident table, for the few writes outside the step's own save (cutAccess's attributes as found). */
+  readonly store: IncidentStore;
 }
 
 /**

@@ -116,6 +116,7 @@ export function startPass(
     resumed,
     progress: continuing ? previous?.detail : undefined,
     checkpoint: save,
+    store: deps.store,
   };
   return { running, context, continuing };
 }

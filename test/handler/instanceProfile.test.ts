@@ -6,6 +6,7 @@ import { expect } from "chai";
 
 import type { AwsClients } from "../../handler/awsClients";
 import type { IncidentRecord } from "../../handler/incidentRecord";
+import type { IncidentStore } from "../../handler/incidentStore";
 import type { ResponseContext } from "../../handler/responseContext";
 import { parseSettings } from "../../handler/settings";
 import {
@@ -75,6 +76,7 @@ describe("handler: instance profile race (AssociateIamInstanceProfile answers In
       step: "cutAccess",
       resumed: false,
       checkpoint: () => Promise.resolve(),
+      store: {} as IncidentStore,
     } satisfies ResponseContext;
 
     const result = await quarantineInstanceProfile(context);

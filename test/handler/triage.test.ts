@@ -13,6 +13,7 @@ import { expect } from "chai";
 
 import { createAwsClients } from "../../handler/awsClients";
 import type { IncidentRecord } from "../../handler/incidentRecord";
+import type { IncidentStore } from "../../handler/incidentStore";
 import type { ResponseContext } from "../../handler/responseContext";
 import { parseSettings } from "../../handler/settings";
 import { triage } from "../../handler/steps/triage";
@@ -122,6 +123,7 @@ describe("handler: triage on the forensic workstation (simulator, IAM evaluated)
       step: "triage",
       resumed: false,
       checkpoint: () => Promise.resolve(),
+      store: {} as IncidentStore,
     } satisfies ResponseContext;
   }
 

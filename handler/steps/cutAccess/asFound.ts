@@ -2,7 +2,6 @@
 // false positive restores (facts.instance.asFound; the metadata service is read by the containment's describe).
 import { awsErrorCode, describeError } from "../../errors";
 import { recordedInstance, recordProblem, type InstanceAsFound } from "../../incidentRecord";
-import { IncidentStore } from "../../incidentStore";
 import type { ResponseContext } from "../../responseContext";
 
 /** The attributes read with DescribeInstanceAttribute (one attribute per call, as EC2 requires). */
@@ -36,7 +35,7 @@ function asFoundValue(
  * problem (a release cannot restore that attribute), never a reason to hold containment back.
  */
 export async function recordAttributesAsFound(context: ResponseContext): Promise<void> {
-  const { record, aws, settings } = context;
+  const { record, aws, store } = context;
   const instance = recordedInstance(record);
   // Not changed in memory: facts.instance is the containment's (one writer per fact); the store adds these.
   const known = instance.asFound ?? {};
@@ -62,7 +61,7 @@ export async function recordAttributesAsFound(context: ResponseContext): Promise
     }),
   );
   try {
-    await new IncidentStore(aws.documents, settings.incidentTable).recordAsFound(record, found);
+    await store.recordAsFound(record, found);
   } catch (error) {
     // An item claimed before attributes were recorded has no asFound to add to: said, and containment goes on.
     if (awsErrorCode(error) !== "ConditionalCheckFailedException") throw error;

@@ -127,7 +127,7 @@ const ATTRIBUTE_WINDOW_POLLS = 45;
 
 /**
  * The pause before a throttled instance-attribute change is asked again (pure; `random` in [0, 1)): 15 to 45 poll
- * intervals, 30 to 90 s at the default 2 s, a hundred times an isolation move's (containment/eniMoves.ts), so in a
+ * intervals, 30 to 90 s at the default 2 s, some 300 times an isolation move's (containment/eniMoves.ts), so in a
  * burst the bucket's tokens go to the isolation moves. In poll intervals, so a drill or test that runs AWS time
  * faster shortens it as it does every other wait.
  */
