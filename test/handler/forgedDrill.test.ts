@@ -4,7 +4,8 @@
 // are its own) before the first change. These run the unmodified handler against the simulator.
 import { expect } from "chai";
 
-import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../../testkit/harness";
+import { type Harness, type ResponseOutcome } from "../../testkit/harness";
+import { sharedHarness } from "../support/sharedHarness";
 import { callsNaming, completedRecord, expectIsolated } from "./assertions";
 import { isReadOnlyAction } from "../reliability/support/invariants";
 
@@ -13,15 +14,7 @@ type Rejected = Extract<ResponseOutcome, { outcome: "rejected" }>;
 describe("handler: forged drill events (source ir.drill)", function () {
   this.timeout(120_000);
   let harness: Harness;
-
-  before(async function () {
-    this.timeout(600_000); // the harness synthesizes the responder's policy (a Pulumi mock run) first
-    harness = await startHarness();
-  });
-  after(async () => {
-    await harness.stop();
-    await stopDynamo();
-  });
+  sharedHarness((started) => (harness = started));
 
   /** A production instance: in the app group, no drill tag. */
   function production() {

@@ -3,7 +3,8 @@
 // finding, the trigger and the attributes as found recorded; and malformed requests that change nothing.
 import { expect } from "chai";
 
-import { startHarness, stopDynamo, type Harness } from "../../testkit/harness";
+import { type Harness } from "../../testkit/harness";
+import { sharedHarness } from "../support/sharedHarness";
 import { workloadOwnerEc2 } from "../../testkit/administrator";
 import type { RequestOutcome } from "../../handler/requestedResponse";
 import { REASON_LIMIT } from "../../handler/acceptance/requested";
@@ -15,15 +16,7 @@ const CALLER = "arn:aws:sts::111122223333:assumed-role/incident-responders/alice
 describe("handler: requested responses (ir:respond)", function () {
   this.timeout(120_000);
   let harness: Harness;
-
-  before(async function () {
-    this.timeout(600_000); // the harness synthesizes the responder's policy (a Pulumi mock run) first
-    harness = await startHarness();
-  });
-  after(async () => {
-    await harness.stop();
-    await stopDynamo();
-  });
+  sharedHarness((started) => (harness = started));
 
   function instance(tags: Record<string, string> = {}) {
     const { sim, world } = harness;

@@ -6,7 +6,8 @@ import { expect } from "chai";
 
 import type { IncidentRecord } from "../../handler/incidentRecord";
 import { callsNaming } from "../handler/assertions";
-import { startHarness, stopDynamo, type Harness, type ResponseOutcome } from "../../testkit/harness";
+import { type Harness, type ResponseOutcome } from "../../testkit/harness";
+import { sharedHarness } from "../support/sharedHarness";
 import { workloadOwnerEc2 } from "../../testkit/administrator";
 import { instancesOfIncident } from "./support/invariants";
 
@@ -20,15 +21,7 @@ interface FindingEni {
 describe("reliability: hostile network-interface details in a finding", function () {
   this.timeout(120_000);
   let harness: Harness;
-
-  before(async function () {
-    this.timeout(600_000); // the harness synthesizes the responder's policy (a Pulumi mock run) first
-    harness = await startHarness();
-  });
-  after(async () => {
-    await harness.stop();
-    await stopDynamo();
-  });
+  sharedHarness((started) => (harness = started));
 
   /**
    * An instance in the app group, without an instance profile (its replacement then needs no iam:PassRole,
