@@ -105,6 +105,33 @@ describe("handler: calls that keep asking while throttled", () => {
     }
   });
 
+  it("cutAccess's attribute changes throttled past their window: the step fails, the state machine asks again, the response completes", async () => {
+    const harness = await startHarness();
+    try {
+      const { sim, world } = harness;
+      const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
+      // Pauses of 15-45 poll intervals within a window of 45: at most three asks a pass, so ten throttled answers
+      // outlast at least three passes.
+      sim.faults.add({
+        service: "ec2",
+        action: "ModifyInstanceAttribute",
+        count: 10,
+        fault: { type: "throttle" },
+      });
+      const outcome = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+      sim.faults.clear();
+
+      expect(outcome.outcome).to.equal("completed");
+      const record = await completedRecord(harness, created.instanceId);
+      expect(record.steps.cutAccess?.status).to.equal("done");
+      expect(record.steps.cutAccess?.attempts).to.be.greaterThan(1);
+      expect(sim.state.instance(created.instanceId)!.disableApiTermination).to.equal(true);
+      expect(record.facts.shutdownBehaviorStop).to.equal(true);
+    } finally {
+      await harness.stop();
+    }
+  });
+
   it("cutAccess's attribute changes go one at a time and, throttled, ask again only after a long pause", async () => {
     const harness = await startHarness();
     try {
