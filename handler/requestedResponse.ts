@@ -135,7 +135,7 @@ async function respondTo(
   const { logger, settings } = deps;
   const { instanceId } = request;
   const receivedAt = new Date().toISOString();
-  const instance = await describeInstance(deps.aws, instanceId);
+  const instance = await describeInstance(deps.aws, instanceId, { whileThrottled: true });
   if (instance === undefined) {
     return refused(
       logger,
