@@ -6,7 +6,8 @@ import { throttledAttributePauseMs } from "../../handler/steps/cutAccess/cutAcce
 import { throttledDescribePauseMs } from "../../handler/instanceDescription";
 import { askWhileThrottled, attemptVerdict, TRANSIENT_RETRIES } from "../../handler/throttling";
 import type { CallRecord } from "../../simulator";
-import { startHarness } from "../../testkit/harness";
+import type { IncidentRecord } from "../../handler/incidentRecord";
+import { startHarness, type Harness } from "../../testkit/harness";
 import { completedRecord, expectIsolated } from "./assertions";
 
 function awsError(name: string, httpStatusCode: number): Error {
@@ -78,85 +79,64 @@ describe("handler: calls that keep asking while throttled", () => {
     expect(throttledAttributePauseMs(0.01, 0)).to.equal(150);
   });
 
-  it("the live check keeps asking past the SDK's attempts, by filter (the larger bucket): the instance is contained", async () => {
+  /**
+   * One finding answered while EC2 throttles the first `count` calls of `action` (the harness's own, fresh): the
+   * response must complete; `check` then reads the record and the calls made since the finding.
+   */
+  async function throttledResponse(
+    action: string,
+    count: number,
+    check: (harness: Harness, instanceId: string, record: IncidentRecord, calls: CallRecord[]) => void,
+  ): Promise<void> {
     const harness = await startHarness();
     try {
       const { sim, world } = harness;
-      const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
+      const { instanceId } = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
       const from = sim.calls.length;
-      sim.faults.add({ service: "ec2", action: "DescribeInstances", count: 12, fault: { type: "throttle" } });
-      const outcome = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
+      sim.faults.add({ service: "ec2", action, count, fault: { type: "throttle" } });
+      const outcome = await harness.invoke(sim.scenario.findingFor(instanceId, { severity: 8 }));
       sim.faults.clear();
-
       expect(outcome.outcome).to.equal("completed");
-      expectIsolated(harness, created.instanceId, world.isolationGroup);
-      await completedRecord(harness, created.instanceId);
-      const describes = sim.calls
-        .slice(from)
+      expectIsolated(harness, instanceId, world.isolationGroup);
+      check(harness, instanceId, await completedRecord(harness, instanceId), sim.calls.slice(from));
+    } finally {
+      await harness.stop();
+    }
+  }
+
+  it("the live check keeps asking past the SDK's attempts, by filter (the larger bucket): the instance is contained", () =>
+    throttledResponse("DescribeInstances", 12, (_harness, instanceId, _record, calls) => {
+      const describes = calls
         .filter((call) => call.action === "DescribeInstances")
-        .filter((call) => JSON.stringify(call.params).includes(created.instanceId));
+        .filter((call) => JSON.stringify(call.params).includes(instanceId));
       expect(describes.filter((call) => call.errorCode === "RequestLimitExceeded")).to.have.length(12);
       for (const call of describes) {
         expect(call.params.InstanceIds, "by filter, not by id").to.equal(undefined);
-        expect(call.params.Filters).to.deep.equal([{ Name: "instance-id", Values: [created.instanceId] }]);
+        expect(call.params.Filters).to.deep.equal([{ Name: "instance-id", Values: [instanceId] }]);
       }
-    } finally {
-      await harness.stop();
-    }
-  });
+    }));
 
-  it("cutAccess's attribute changes throttled past their window: the step fails, the state machine asks again, the response completes", async () => {
-    const harness = await startHarness();
-    try {
-      const { sim, world } = harness;
-      const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
-      // Pauses of 15-45 poll intervals within a window of 45: at most three asks a pass, so ten throttled answers
-      // outlast at least three passes.
-      sim.faults.add({
-        service: "ec2",
-        action: "ModifyInstanceAttribute",
-        count: 10,
-        fault: { type: "throttle" },
-      });
-      const outcome = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
-      sim.faults.clear();
-
-      expect(outcome.outcome).to.equal("completed");
-      const record = await completedRecord(harness, created.instanceId);
+  // Pauses of 15-45 poll intervals, asked again while less than the window of 45 has passed: three or four asks a
+  // pass. Ten throttled answers outlast two passes; the fourth at the latest gets through (the state machine's
+  // TaskFailed retrier allows five).
+  it("cutAccess's attribute changes throttled past their window: the step fails, the state machine asks again, the response completes", () =>
+    throttledResponse("ModifyInstanceAttribute", 10, (harness, instanceId, record) => {
       expect(record.steps.cutAccess?.status).to.equal("done");
-      expect(record.steps.cutAccess?.attempts).to.be.greaterThan(1);
-      expect(sim.state.instance(created.instanceId)!.disableApiTermination).to.equal(true);
+      expect(record.steps.cutAccess?.attempts).to.be.at.least(3);
+      expect(harness.sim.state.instance(instanceId)!.disableApiTermination).to.equal(true);
       expect(record.facts.shutdownBehaviorStop).to.equal(true);
-    } finally {
-      await harness.stop();
-    }
-  });
+    }));
 
-  it("cutAccess's attribute changes go one at a time and, throttled, ask again only after a long pause", async () => {
-    const harness = await startHarness();
-    try {
-      const { sim, world } = harness;
-      const created = sim.scenario.instance({ subnetId: world.subnetA, imageId: world.kdumpImage });
-      const from = sim.calls.length;
-      sim.faults.add({
-        service: "ec2",
-        action: "ModifyInstanceAttribute",
-        count: 2,
-        fault: { type: "throttle" },
-      });
-      const outcome = await harness.invoke(sim.scenario.findingFor(created.instanceId, { severity: 8 }));
-      sim.faults.clear();
-
-      expect(outcome.outcome).to.equal("completed");
-      const record = await completedRecord(harness, created.instanceId);
+  // One throttled answer: a second would let the pause run past the window at times (the step then fails and the
+  // state machine asks again at once, as the test above shows).
+  it("cutAccess's attribute changes go one at a time and, throttled, ask again only after a long pause", () =>
+    throttledResponse("ModifyInstanceAttribute", 1, (harness, instanceId, record, calls) => {
       expect(record.steps.cutAccess?.status).to.equal("done");
-      const instance = sim.state.instance(created.instanceId)!;
-      expect(instance.disableApiTermination).to.equal(true);
-      const changes: CallRecord[] = sim.calls
-        .slice(from)
-        .filter((call) => call.action === "ModifyInstanceAttribute" && call.params.Groups === undefined);
+      expect(harness.sim.state.instance(instanceId)!.disableApiTermination).to.equal(true);
+      const changes = calls.filter(
+        (call) => call.action === "ModifyInstanceAttribute" && call.params.Groups === undefined,
+      );
       expect(changes.map((call) => call.errorCode ?? "ok")).to.deep.equal([
-        "RequestLimitExceeded",
         "RequestLimitExceeded",
         "ok",
         "ok",
@@ -169,8 +149,5 @@ describe("handler: calls that keep asking while throttled", () => {
         expect(next.simStart, "one at a time").to.be.at.least(call.simEnd);
         if (call.errorCode !== undefined) expect(next.simStart - call.simEnd).to.be.at.least(29_000);
       }
-    } finally {
-      await harness.stop();
-    }
-  });
+    }));
 });
