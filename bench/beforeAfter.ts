@@ -28,6 +28,7 @@ export interface Comparison {
 export const MILESTONE_LABELS: Record<MilestoneName, string> = {
   isolated: "every ENI isolated",
   asFoundSecured: "disk evidence secured (as found)",
+  memoryCaptured: "memory captured (crash dump written)",
   evidenceSecured: "evidence secured after the stop (snapshots requested)",
   workstationReady: "forensic workstation ready (volumes attached)",
   serviceRestored: "service restored (replacement healthy)",
@@ -94,6 +95,10 @@ function milestoneRow(
   if (name === "asFoundSecured")
     return row(group, label, "s", before, after, {
       note: `new with issue 14 (before: no as-found set); target ${AS_FOUND_TARGET_TEXT}, held at time scale 1 (1b)`,
+    });
+  if (name === "memoryCaptured")
+    return row(group, label, "s", before, after, {
+      note: "new with issue 14 (the old bench code did not time it); after the dump comes the stop",
     });
   return row(group, label, "s", before, after, {
     target: noWorse(`${label.split(" (")[0]}, ${scenario}, scale ${timeScale}:`, before, after),

@@ -9,6 +9,7 @@ export type MilestoneName = keyof Milestones;
 export const MILESTONES: readonly MilestoneName[] = [
   "isolated",
   "asFoundSecured",
+  "memoryCaptured",
   "evidenceSecured",
   "workstationReady",
   "serviceRestored",

@@ -55,6 +55,7 @@ export function printContainment(result: ContainmentResult, extra: ContainmentRe
 const MILESTONE_NOTES: Partial<Record<MilestoneName, string>> = {
   isolated: "CPU x scale: see 1",
   asFoundSecured: "locked too; CPU x scale: see 1b; blog flow: its first snapshot",
+  memoryCaptured: "the simulator's kdump model, measured in the kdump VM proof",
 };
 
 export function printEndToEnd(results: readonly EndToEndResult[]): void {

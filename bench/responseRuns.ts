@@ -32,6 +32,8 @@ export interface Milestones {
    * the old engine, which took no such set.
    */
   asFoundSecured?: number;
+  /** The memory dump written (the simulator's kdump model; the power-off follows). Undefined without a dump. */
+  memoryCaptured?: number;
   /** Snapshots after the stop requested: the point in time of that evidence is fixed (the blog flow: its last). */
   evidenceSecured?: number;
   /** The last evidence volume attached to the forensic workstation. */
@@ -105,6 +107,7 @@ function responseFigures(
     calls,
     milestones: {
       isolated: containment?.isolatedMs,
+      memoryCaptured: dumpWrittenMs(sim, instanceId, start),
       evidenceSecured: lastAnswered(calls, start, otherSnapshotRequest(instanceId)),
       workstationReady:
         forensicId === undefined
@@ -119,6 +122,12 @@ function responseFigures(
       awsCalls: responseCalls(calls).filter((call) => call.simStart >= start).length,
     },
   };
+}
+
+/** When the instance's first memory dump since `start` was written (simulated ms since `start`), if one was. */
+function dumpWrittenMs(sim: Simulator, instanceId: string, start: number): number | undefined {
+  const dump = sim.state.instance(instanceId)?.memoryDumps.find((written) => written.completedAt >= start);
+  return dump === undefined ? undefined : dump.completedAt - start;
 }
 
 /** The as-found snapshots of the workload's volumes (simulator state), when the bench locks snapshots. */

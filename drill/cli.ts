@@ -11,6 +11,7 @@ import { DEFAULT_DRILL_OPTIONS, DrillResult, runDrill } from "./runDrill";
 const MILESTONE_LABELS: Record<keyof Milestones, string> = {
   isolated: "isolated (network contained)",
   asFoundSecured: "disk evidence secured (as found)",
+  memoryCaptured: "memory captured (kdump powered off)",
   evidenceSecured: "evidence secured (snapshots after the stop)",
   forensicWorkstationReady: "forensic workstation ready",
   serviceRestored: "service restored (replacement healthy)",

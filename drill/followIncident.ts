@@ -8,6 +8,7 @@ import { type IncidentRecord, STEP_NAMES, type StepName, type StepRecord } from 
 export interface Milestones {
   isolated?: number;
   asFoundSecured?: number;
+  memoryCaptured?: number;
   evidenceSecured?: number;
   forensicWorkstationReady?: number;
   serviceRestored?: number;
@@ -85,6 +86,10 @@ export async function followIncident(
         const step = record.steps[stepName];
         if (step?.status === "done" && step.endedAt) reach(milestone, toSeconds(step.endedAt, record));
       }
+      // Memory only when the NMI's kdump powered the instance off (the dump was written), seen at the step's end.
+      const memory = record.steps.captureMemory;
+      if (memory?.status === "done" && memory.endedAt && record.facts.memory?.poweredOff === true)
+        reach("memoryCaptured", toSeconds(memory.endedAt, record));
       if (options.serviceRestoredAt && milestones.serviceRestored === undefined) {
         reach("serviceRestored", await options.serviceRestoredAt(record));
       }

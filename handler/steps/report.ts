@@ -58,7 +58,7 @@ export function timelineOf(record: Pick<IncidentRecord, "steps">, timeScale = 1)
 
 /** Seconds from the incident's start to the end of a step, for the milestones a reader cares about (pure). */
 export function milestones(
-  record: Pick<IncidentRecord, "steps" | "createdAt">,
+  record: Pick<IncidentRecord, "steps" | "createdAt"> & { facts?: IncidentRecord["facts"] },
   timeScale = 1,
 ): Record<string, number | undefined> {
   const origin = responseOrigin(record);
@@ -70,6 +70,8 @@ export function milestones(
   return {
     isolated: since("isolateNetwork"),
     asFoundSecured: since("snapshotAsFound"),
+    // The NMI's kdump powered the instance off: the dump was written (seen at the step's look, a little later).
+    memoryCaptured: record.facts?.memory?.poweredOff === true ? since("captureMemory") : undefined,
     evidenceSecured: since("snapshotVolumes"),
     forensicWorkstationReady: since("attachEvidenceVolumes"),
     serviceRestored: since("replacement"),
@@ -226,6 +228,7 @@ function markdownReport(record: IncidentRecord, bucket: string, timeScale = 1): 
     `## Milestones (seconds from the handler receiving the finding${simulated ? `; simulated time, run ${timeScale}x faster than the wall clock` : ""})`,
     `- isolated: ${seconds(times.isolated)}`,
     `- disk evidence secured (as found): ${seconds(times.asFoundSecured)}`,
+    `- memory captured (kdump powered the instance off): ${seconds(times.memoryCaptured)}`,
     `- evidence secured (snapshots taken after the stop): ${seconds(times.evidenceSecured)}`,
     `- forensic workstation ready: ${seconds(times.forensicWorkstationReady)}`,
     `- service restored: ${seconds(times.serviceRestored)}`,

@@ -27,12 +27,21 @@ describe("drill: the serialized responder artifact end to end", function () {
   });
 
   it("reaches every milestone, isolation first and within seconds", () => {
-    const { isolated, evidenceSecured, forensicWorkstationReady, serviceRestored, reported } =
+    const { isolated, memoryCaptured, evidenceSecured, forensicWorkstationReady, serviceRestored, reported } =
       result.milestones;
-    for (const at of [isolated, evidenceSecured, forensicWorkstationReady, serviceRestored, reported]) {
+    for (const at of [
+      isolated,
+      memoryCaptured,
+      evidenceSecured,
+      forensicWorkstationReady,
+      serviceRestored,
+      reported,
+    ]) {
       expect(at).to.be.a("number");
     }
-    expect(isolated).to.be.below(evidenceSecured as number);
+    expect(isolated).to.be.below(memoryCaptured as number);
+    // The after-stop set holds the dump: it is taken once kdump has powered the instance off.
+    expect(memoryCaptured).to.be.at.most(evidenceSecured as number);
     expect(isolated).to.be.below(serviceRestored as number);
     expect(evidenceSecured).to.be.at.most(forensicWorkstationReady as number);
     // Simulated seconds; local CPU is scaled too, so this bound is generous, not a benchmark.
@@ -58,11 +67,16 @@ describe("drill: the serialized responder artifact end to end", function () {
     const read = (file: string) => fs.readFileSync(path.join(result.outputDir, file), "utf8");
     const report = JSON.parse(read("report.json")) as {
       timeScale?: number;
-      milestones: { isolated?: number; evidenceSecured?: number; forensicWorkstationReady?: number };
+      milestones: Record<string, number | undefined>;
     };
-    const { isolated, evidenceSecured, forensicWorkstationReady } = result.milestones;
+    const { isolated, memoryCaptured, evidenceSecured, forensicWorkstationReady } = result.milestones;
     expect(report.timeScale).to.equal(25);
-    expect(report.milestones).to.deep.include({ isolated, evidenceSecured, forensicWorkstationReady });
+    expect(report.milestones).to.deep.include({
+      isolated,
+      memoryCaptured,
+      evidenceSecured,
+      forensicWorkstationReady,
+    });
     expect(result.notification).to.contain(`Isolated after ${isolated?.toFixed(1)} s of simulated time.`);
     const markdown = read("report.md");
     expect(markdown).to.contain(`- isolated: ${isolated?.toFixed(1)} s`);

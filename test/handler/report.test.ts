@@ -62,6 +62,19 @@ describe("handler: report", () => {
   it("milestones from the handler receiving the finding", () => {
     expect(milestones(record)).to.deep.include({ isolated: 1.2, asFoundSecured: 1.9, evidenceSecured: 30 });
   });
+  it("memory captured only when the NMI's kdump powered the instance off", () => {
+    expect(milestones(record).memoryCaptured, "the capture failed").to.equal(undefined);
+    const captureMemory = { ...record.steps.captureMemory!, status: "done" as const, outcome: "NMI sent" };
+    const withDump = { ...record, steps: { ...record.steps, captureMemory } };
+    const poweredOff = { method: "nmi" as const, reason: "kdump-ready", poweredOff: true };
+    expect(
+      milestones({ ...withDump, facts: { ...record.facts, memory: poweredOff } }).memoryCaptured,
+    ).to.equal(3);
+    const noPowerOff = { ...poweredOff, poweredOff: false };
+    expect(
+      milestones({ ...withDump, facts: { ...record.facts, memory: noPowerOff } }).memoryCaptured,
+    ).to.equal(undefined);
+  });
   it("the notification names the instance, the finding, the problems and where the report is", () => {
     const notification = notificationOf(record, "evidence");
     expect(problemsOf(record)).to.deep.equal(["captureMemory: memory capture failed: boom"]);
