@@ -3,17 +3,14 @@ import type { Instance } from "@aws-sdk/client-ec2";
 import type { AwsClients } from "./awsClients";
 import { InstanceGoneError } from "./errors";
 import type { InstanceFacts } from "./incidentRecord";
-import { askWhileThrottled } from "./throttling";
+import { askWhileThrottled, CONTAINMENT_THROTTLED_WINDOW_MS, jitteredMs } from "./throttling";
 
 /**
- * How long the containment's describe is asked again while throttled: as long as an ENI's first move is
- * (containment/eniMoves.ts). In a burst it is the live check every response waits for before its execution starts.
+ * The pause between two throttled rounds of the containment's describe (pure; `random` in [0, 1)). It asks for
+ * CONTAINMENT_THROTTLED_WINDOW_MS: in a burst it is the live check every response waits for before its execution.
  */
-const THROTTLED_DESCRIBE_WINDOW_MS = 300_000;
-
-/** The pause between two throttled rounds of the containment's describe (pure; `random` in [0, 1)), jittered. */
 export function throttledDescribePauseMs(random: number = Math.random()): number {
-  return 250 + Math.floor(Math.min(Math.max(random, 0), 0.999) * 500);
+  return jitteredMs(250, 500, random);
 }
 
 /**
@@ -32,7 +29,7 @@ export async function describeInstance(
   const answer = whileThrottled
     ? await askWhileThrottled(
         () => aws.ec2Unretried.describeInstances(request),
-        THROTTLED_DESCRIBE_WINDOW_MS,
+        CONTAINMENT_THROTTLED_WINDOW_MS,
         throttledDescribePauseMs,
       )
     : await aws.ec2.describeInstances(request);

@@ -18,6 +18,21 @@ export function attemptVerdict(error: unknown): "throttled" | "transient" | "fin
   return "final";
 }
 
+/**
+ * How long a containment call (an ENI's first move, the live check's describe) is asked again while throttled: the
+ * last of 500 first moves cannot land before about 80 s under EC2's documented buckets, and the invocation's own
+ * timeout (infra/config.ts, at least 120 s) may end the wait first.
+ */
+export const CONTAINMENT_THROTTLED_WINDOW_MS = 300_000;
+
+/**
+ * A jittered pause (pure; `random` in [0, 1)): `minMs` plus up to `spreadMs`, so the responders of a burst do not
+ * ask in lockstep.
+ */
+export function jitteredMs(minMs: number, spreadMs: number, random: number = Math.random()): number {
+  return minMs + Math.floor(Math.min(Math.max(random, 0), 0.999) * spreadMs);
+}
+
 /** Server errors and lost connections asked again (the SDK's standard attempts, less the first). */
 export const TRANSIENT_RETRIES = 3;
 

@@ -5,7 +5,13 @@ import type { Rejection } from "../acceptance/acceptance";
 import type { SecurityGroupPair } from "../incidentRecord";
 import { ec2Mutation, whileNotYetVisible, type Mutation, type ResponseContext } from "../responseContext";
 import { sleep } from "../retry";
-import { askWhileThrottled, attemptVerdict, TRANSIENT_RETRIES } from "../throttling";
+import {
+  askWhileThrottled,
+  attemptVerdict,
+  CONTAINMENT_THROTTLED_WINDOW_MS,
+  jitteredMs,
+  TRANSIENT_RETRIES,
+} from "../throttling";
 import { usableFindingGroups } from "./interfaces";
 import { pairFor, responderGroups, type Isolation } from "./isolation";
 
@@ -21,18 +27,8 @@ const THROTTLED_ISOLATION_WINDOW_MS = 60_000;
  * EC2 refills a bucket every second; a throttled request takes no token, so asking often costs nothing.
  */
 export function throttledIsolationPauseMs(random: number = Math.random()): number {
-  return 100 + Math.floor(Math.min(Math.max(random, 0), 0.999) * 200);
+  return jitteredMs(100, 200, random);
 }
-
-/**
- * How long an ENI's first move (into the untrack group, or straight into isolation) is asked again while
- * throttled. In a burst the ENIs of hundreds of instances share ModifyNetworkInterfaceAttribute's bucket (100,
- * refilled at 5 a second): the last of 500 first moves cannot land before about 80 s, and the isolation moves take
- * tokens first. The SDK's retries give up well before that, and Lambda's retry of the invocation comes a minute or
- * more later. While it waits the ENI is in its original groups (no worse than before the response). An invocation
- * whose timeout (infra/config.ts, at least 120 s) comes first ends the wait: Lambda's retry goes on.
- */
-const THROTTLED_FIRST_MOVE_WINDOW_MS = 300_000;
 
 /**
  * The pause between two rounds of a throttled first move (pure; `random` in [0, 1)): three times the isolation
@@ -58,8 +54,10 @@ export function isSoleInterface(
 /**
  * Moves an ENI into exactly these groups (checked only, in dry run): through the SDK's retries, or, for an ENI's
  * first move (`firstMove`), through the client without them, asked again after jittered pauses while throttled
- * for up to THROTTLED_FIRST_MOVE_WINDOW_MS, a few times after a server error or a lost answer (setting an ENI's
- * groups twice is harmless), and given up on anything else.
+ * for up to CONTAINMENT_THROTTLED_WINDOW_MS (in a burst the ENIs of hundreds of instances share
+ * ModifyNetworkInterfaceAttribute's bucket, and the SDK's retries give up long before it refills; while it waits the
+ * ENI is in its original groups, no worse than before the response), a few times after a server error or a lost
+ * answer (setting an ENI's groups twice is harmless), and given up on anything else.
  */
 function move(
   context: ResponseContext,
@@ -74,7 +72,7 @@ function move(
       return firstMove
         ? askWhileThrottled(
             () => context.aws.ec2Unretried.modifyNetworkInterfaceAttribute(request),
-            THROTTLED_FIRST_MOVE_WINDOW_MS,
+            CONTAINMENT_THROTTLED_WINDOW_MS,
             throttledFirstMovePauseMs,
           )
         : context.aws.ec2.modifyNetworkInterfaceAttribute(request);

@@ -4,7 +4,7 @@ import { InstanceGoneError, StepFailedError, describeError, instanceGoneError } 
 import { type InstanceFacts, recordedInstance, recordProblem } from "../../incidentRecord";
 import { ec2Mutation, isAlreadyDone, plainMutation, type ResponseContext } from "../../responseContext";
 import { TAG_INCIDENT } from "../../tags";
-import { askWhileThrottled } from "../../throttling";
+import { askWhileThrottled, jitteredMs } from "../../throttling";
 import { done, type StepResult } from "../stepResult";
 import { recordAttributesAsFound } from "./asFound";
 import { replaceInstanceProfile } from "./instanceProfile";
@@ -135,7 +135,7 @@ export function throttledAttributePauseMs(
   pollIntervalSeconds: number,
   random: number = Math.random(),
 ): number {
-  return Math.round(pollIntervalSeconds * 1000 * (15 + Math.min(Math.max(random, 0), 0.999) * 30));
+  return jitteredMs(pollIntervalSeconds * 15_000, pollIntervalSeconds * 30_000, random);
 }
 
 /**
